@@ -1,0 +1,43 @@
+"""Settings: one pydantic-settings model, read once in bot.py and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator sets, from the environment or a .env file."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    database_url: str = "sqlite+aiosqlite:///data/torget.db"
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    surveys_dir: Path = Path("surveys")
+    pseudonym_secret: SecretStr | None = None
+    data_dir: Path = Path("data")
+    # Residents away this long are asked whether to continue where they were or start over.
+    resume_after_minutes: int = Field(default=60, ge=1)
+    # Who collects the answers, as the privacy notice names them (default: a generic phrase).
+    organizer_name: str | None = None
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            return tuple(int(part) for part in parts if part)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _root_url(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None

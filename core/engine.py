@@ -1,0 +1,522 @@
+"""The survey engine: a pure state machine from (survey, session, input, now) to the next step.
+
+No I/O and no clock: the Telegram handlers and the terminal preview both drive it, and the
+store persists the Session it returns. Buttons carry the session's `version`, so a press on
+an old message is recognised as stale instead of answering the wrong question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from core.survey import (
+    Condition,
+    FreeText,
+    Location,
+    Note,
+    Number,
+    Photo,
+    Question,
+    Scale,
+    SelectMultiple,
+    SelectOne,
+    Survey,
+)
+
+# An answer is JSON: a choice id, a list of choice ids, a number, a text, a location
+# {"lat", "lon"[, "name"]}, a photo {"file_id", "file_unique_id"}, True for a note that was
+# seen, or None for a question the resident skipped.
+Answer = Any
+SKIPPED: Answer = None
+REVIEW = "review"
+DONE = "done"
+
+
+@dataclass(frozen=True)
+class Session:
+    """Where one resident is in one response; what the store saves after every step."""
+
+    survey_id: str
+    current: str  # a question id, or REVIEW, or DONE
+    answers: dict[str, Answer]
+    started_at: datetime
+    updated_at: datetime
+    version: int = 0
+    draft: tuple[str, ...] | None = None  # choices toggled on a select_multiple, before Done
+    paused: bool = False  # left with /cancel: wait for "continue" before taking answers
+
+    @property
+    def finished(self) -> bool:
+        return self.current == DONE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "survey_id": self.survey_id,
+            "current": self.current,
+            "answers": self.answers,
+            "started_at": self.started_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "version": self.version,
+            "draft": list(self.draft) if self.draft is not None else None,
+            "paused": self.paused,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Session:
+        draft = data.get("draft")
+        return cls(
+            survey_id=data["survey_id"],
+            current=data["current"],
+            answers=dict(data["answers"]),
+            started_at=datetime.fromisoformat(data["started_at"]),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            version=int(data["version"]),
+            draft=tuple(draft) if draft is not None else None,
+            paused=bool(data.get("paused", False)),
+        )
+
+
+# ---- what a resident can do -------------------------------------------------------------
+@dataclass(frozen=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True)
+class LocationInput:
+    lat: float
+    lon: float
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class PhotoInput:
+    file_id: str
+    file_unique_id: str
+
+
+@dataclass(frozen=True)
+class OtherInput:
+    """Something that is no answer to anything: a sticker, a voice message, a contact."""
+
+    kind: str
+
+
+class Action(StrEnum):
+    CHOOSE = "choose"  # select_one or scale; value is the choice id or the number
+    TOGGLE = "toggle"  # select_multiple; value is the choice id
+    DONE = "done"  # select_multiple finished
+    NEXT = "next"  # a note read, or an earlier answer kept unchanged
+    SKIP = "skip"
+    BACK = "back"
+    CONFIRM = "confirm"
+    CHANGE = "change"  # from the review: list the questions to change
+    JUMP = "jump"  # from that list: value is the question id
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button press; `version` is the session version the button was drawn for."""
+
+    action: Action
+    version: int
+    value: str = ""
+
+
+Input = TextInput | LocationInput | PhotoInput | OtherInput | Press
+
+
+# ---- what the resident is shown next ----------------------------------------------------
+class Problem(StrEnum):
+    STALE = "stale"
+    EXPECTED_BUTTON = "expected_button"
+    EXPECTED_TEXT = "expected_text"
+    EXPECTED_NUMBER = "expected_number"
+    EXPECTED_LOCATION = "expected_location"
+    EXPECTED_PHOTO = "expected_photo"
+    EMPTY_TEXT = "empty_text"
+    TOO_LONG = "too_long"
+    NOT_INTEGER = "not_integer"
+    TOO_SMALL = "too_small"
+    TOO_LARGE = "too_large"
+    BAD_LOCATION = "bad_location"
+    REQUIRED = "required"
+    NO_CHOICE = "no_choice"
+    TOO_MANY_CHOICES = "too_many_choices"
+    UNKNOWN_CHOICE = "unknown_choice"
+
+
+@dataclass(frozen=True)
+class QuestionPrompt:
+    question: Question
+    number: int
+    total: int
+    answer: Answer  # the current answer when the resident came back to this question
+    answered: bool
+    draft: tuple[str, ...]
+    can_go_back: bool
+
+
+@dataclass(frozen=True)
+class ReviewPrompt:
+    items: tuple[tuple[Question, Answer], ...]
+
+
+@dataclass(frozen=True)
+class ChangePrompt:
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class FinishedPrompt:
+    survey: Survey
+
+
+Prompt = QuestionPrompt | ReviewPrompt | ChangePrompt | FinishedPrompt
+
+
+@dataclass(frozen=True)
+class Step:
+    session: Session
+    prompt: Prompt
+    problem: Problem | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)  # numbers a problem message needs
+    changed: tuple[str, ...] = ()  # question ids whose stored answer changed
+    removed: tuple[str, ...] = ()  # answers dropped because their question is no longer shown
+
+    @property
+    def stored_something(self) -> bool:
+        return bool(self.changed or self.removed) or self.session.finished
+
+
+# ---- the engine -------------------------------------------------------------------------
+def start(survey: Survey, now: datetime) -> Step:
+    """Begin a new response at the first question."""
+    session = Session(
+        survey_id=survey.id,
+        current=REVIEW,
+        answers={},
+        started_at=now,
+        updated_at=now,
+    )
+    return _advance(survey, session, now, changed=())
+
+
+def show(survey: Survey, session: Session) -> Step:
+    """Show where the resident is, changing nothing (used on resume and after bad input)."""
+    return Step(session, _prompt(survey, session))
+
+
+def is_paused(session: Session, now: datetime, after: timedelta) -> bool:
+    """A resident who left, or has been away this long, is asked whether to continue."""
+    return not session.finished and (session.paused or now - session.updated_at >= after)
+
+
+def visible_questions(survey: Survey, answers: Mapping[str, Answer]) -> list[Question]:
+    """The questions a resident with these answers is asked, in order."""
+    shown: list[Question] = []
+    shown_ids: set[str] = set()
+    for question in survey.questions:
+        condition = question.show_if
+        if condition is None or (
+            condition.question in shown_ids and _holds(condition, answers.get(condition.question))
+        ):
+            shown.append(question)
+            shown_ids.add(question.id)
+    return shown
+
+
+def final_answers(survey: Survey, answers: Mapping[str, Answer]) -> dict[str, Answer]:
+    """The answers that count: those to questions the resident was actually shown."""
+    return {q.id: answers[q.id] for q in visible_questions(survey, answers) if q.id in answers}
+
+
+def apply(survey: Survey, session: Session, given: Input, now: datetime) -> Step:
+    """Compute the resident's next step from what they just sent."""
+    if session.finished:
+        return show(survey, session)
+    if isinstance(given, Press):
+        if given.version != session.version:
+            return _problem(survey, session, Problem.STALE)
+        return _press(survey, session, given, now)
+    if session.current == REVIEW or session.current not in _ids(survey):
+        return _problem(survey, session, Problem.EXPECTED_BUTTON)
+    question = survey.question(session.current)
+    return _message(survey, session, question, given, now)
+
+
+def _press(survey: Survey, session: Session, press: Press, now: datetime) -> Step:
+    action = press.action
+    if session.current == REVIEW:
+        if action is Action.CONFIRM:
+            return _finish(survey, session, now)
+        if action is Action.CHANGE:
+            visible = tuple(q for q in visible_questions(survey, session.answers))
+            return Step(_touch(session, now), ChangePrompt(visible))
+        if action is Action.JUMP and press.value in _ids(survey):
+            target = survey.question(press.value)
+            if target in visible_questions(survey, session.answers):
+                return _goto(survey, session, target.id, now)
+        if action is Action.BACK:
+            return _back(survey, session, now)
+        return _problem(survey, session, Problem.STALE)
+
+    question = survey.question(session.current)
+    if action is Action.BACK:
+        return _back(survey, session, now)
+    if action is Action.SKIP:
+        if question.required:
+            return _problem(survey, session, Problem.REQUIRED)
+        return _answer(survey, session, question, SKIPPED, now)
+    if action is Action.NEXT:
+        if isinstance(question, Note):
+            return _answer(survey, session, question, True, now)
+        if question.id in session.answers:
+            return _advance(survey, _touch(session, now), now, changed=())
+        return _problem(survey, session, Problem.STALE)
+    if action is Action.CHOOSE and isinstance(question, SelectOne | Scale):
+        value = _choice_value(question, press.value)
+        if value is None:
+            return _problem(survey, session, Problem.UNKNOWN_CHOICE)
+        return _answer(survey, session, question, value, now)
+    if action is Action.TOGGLE and isinstance(question, SelectMultiple):
+        return _toggle(survey, session, question, press.value, now)
+    if action is Action.DONE and isinstance(question, SelectMultiple):
+        chosen = _draft(session, question)
+        if not chosen:
+            if question.required:
+                return _problem(survey, session, Problem.NO_CHOICE)
+            return _answer(survey, session, question, SKIPPED, now)
+        order = [c.id for c in question.choices]
+        return _answer(survey, session, question, sorted(chosen, key=order.index), now)
+    return _problem(survey, session, Problem.STALE)
+
+
+def _message(
+    survey: Survey, session: Session, question: Question, given: Input, now: datetime
+) -> Step:
+    if isinstance(question, FreeText):
+        if not isinstance(given, TextInput):
+            return _problem(survey, session, Problem.EXPECTED_TEXT)
+        text = given.text.strip()
+        if not text:
+            return _problem(survey, session, Problem.EMPTY_TEXT)
+        if len(text) > question.max_length:
+            return _problem(
+                survey,
+                session,
+                Problem.TOO_LONG,
+                length=len(text),
+                limit=question.max_length,
+            )
+        return _answer(survey, session, question, text, now)
+    if isinstance(question, Number):
+        if not isinstance(given, TextInput):
+            return _problem(survey, session, Problem.EXPECTED_NUMBER)
+        return _number(survey, session, question, given.text, now)
+    if isinstance(question, Location):
+        if isinstance(given, TextInput):
+            typed = parse_coordinates(given.text)
+            if typed is None:
+                return _problem(survey, session, Problem.EXPECTED_LOCATION)
+            given = LocationInput(*typed)
+        if not isinstance(given, LocationInput):
+            return _problem(survey, session, Problem.EXPECTED_LOCATION)
+        if not (-90 <= given.lat <= 90 and -180 <= given.lon <= 180):
+            return _problem(survey, session, Problem.BAD_LOCATION)
+        place: dict[str, Any] = {"lat": round(given.lat, 6), "lon": round(given.lon, 6)}
+        if given.name:
+            place["name"] = given.name[:200]
+        return _answer(survey, session, question, place, now)
+    if isinstance(question, Photo):
+        if not isinstance(given, PhotoInput):
+            return _problem(survey, session, Problem.EXPECTED_PHOTO)
+        photo = {"file_id": given.file_id, "file_unique_id": given.file_unique_id}
+        return _answer(survey, session, question, photo, now)
+    if isinstance(question, SelectOne | Scale) and isinstance(given, TextInput):
+        # A resident who types "3" or a choice's label means the same as pressing it.
+        value = _typed_choice(question, given.text)
+        if value is not None:
+            return _answer(survey, session, question, value, now)
+    return _problem(survey, session, Problem.EXPECTED_BUTTON)
+
+
+def _number(survey: Survey, session: Session, question: Number, text: str, now: datetime) -> Step:
+    value = parse_number(text)
+    if value is None:
+        return _problem(survey, session, Problem.EXPECTED_NUMBER)
+    if question.integer and not value.is_integer():
+        return _problem(survey, session, Problem.NOT_INTEGER)
+    if question.min is not None and value < question.min:
+        return _problem(survey, session, Problem.TOO_SMALL, limit=question.min)
+    if question.max is not None and value > question.max:
+        return _problem(survey, session, Problem.TOO_LARGE, limit=question.max)
+    answer: int | float = int(value) if question.integer or value.is_integer() else value
+    return _answer(survey, session, question, answer, now)
+
+
+def _toggle(
+    survey: Survey, session: Session, question: SelectMultiple, choice: str, now: datetime
+) -> Step:
+    if choice not in {c.id for c in question.choices}:
+        return _problem(survey, session, Problem.UNKNOWN_CHOICE)
+    chosen = list(_draft(session, question))
+    if choice in chosen:
+        chosen.remove(choice)
+    elif question.max_choices is not None and len(chosen) >= question.max_choices:
+        return _problem(survey, session, Problem.TOO_MANY_CHOICES, limit=question.max_choices)
+    else:
+        chosen.append(choice)
+    updated = replace(_touch(session, now), draft=tuple(chosen))
+    return Step(updated, _prompt(survey, updated))
+
+
+def _answer(
+    survey: Survey, session: Session, question: Question, value: Answer, now: datetime
+) -> Step:
+    answers = {**session.answers, question.id: value}
+    updated = replace(_touch(session, now), answers=answers, draft=None)
+    return _advance(survey, updated, now, changed=(question.id,))
+
+
+def _advance(survey: Survey, session: Session, now: datetime, changed: tuple[str, ...]) -> Step:
+    """Go to the first shown question without an answer, or to the review when there is none."""
+    upcoming = next(
+        (q.id for q in visible_questions(survey, session.answers) if q.id not in session.answers),
+        REVIEW,
+    )
+    moved = replace(session, current=upcoming, draft=None)
+    return Step(moved, _prompt(survey, moved), changed=changed)
+
+
+def _back(survey: Survey, session: Session, now: datetime) -> Step:
+    visible = visible_questions(survey, session.answers)
+    ids = [q.id for q in visible]
+    position = ids.index(session.current) if session.current in ids else len(ids)
+    if position == 0:
+        return _problem(survey, session, Problem.STALE)
+    return _goto(survey, session, ids[position - 1], now)
+
+
+def _goto(survey: Survey, session: Session, question_id: str, now: datetime) -> Step:
+    moved = replace(_touch(session, now), current=question_id, draft=None)
+    return Step(moved, _prompt(survey, moved))
+
+
+def _finish(survey: Survey, session: Session, now: datetime) -> Step:
+    kept = final_answers(survey, session.answers)
+    removed = tuple(q for q in session.answers if q not in kept)
+    done = replace(_touch(session, now), current=DONE, answers=kept, draft=None)
+    return Step(done, FinishedPrompt(survey), removed=removed)
+
+
+def _touch(session: Session, now: datetime) -> Session:
+    return replace(session, version=session.version + 1, updated_at=now)
+
+
+def _problem(survey: Survey, session: Session, problem: Problem, **detail: Any) -> Step:
+    return Step(session, _prompt(survey, session), problem=problem, detail=detail)
+
+
+def _prompt(survey: Survey, session: Session) -> Prompt:
+    if session.current == DONE:
+        return FinishedPrompt(survey)
+    visible = visible_questions(survey, session.answers)
+    if session.current == REVIEW or session.current not in {q.id for q in visible}:
+        items = tuple((q, session.answers.get(q.id)) for q in visible if not isinstance(q, Note))
+        return ReviewPrompt(items)
+    question = survey.question(session.current)
+    number = next(i for i, q in enumerate(visible, start=1) if q.id == question.id)
+    return QuestionPrompt(
+        question=question,
+        number=number,
+        total=len(visible),
+        answer=session.answers.get(question.id),
+        answered=question.id in session.answers,
+        draft=_draft(session, question) if isinstance(question, SelectMultiple) else (),
+        can_go_back=number > 1,
+    )
+
+
+def _draft(session: Session, question: SelectMultiple) -> tuple[str, ...]:
+    if session.draft is not None:
+        return session.draft
+    previous = session.answers.get(question.id)
+    return tuple(previous) if isinstance(previous, list) else ()
+
+
+def _ids(survey: Survey) -> set[str]:
+    return {q.id for q in survey.questions}
+
+
+def _holds(condition: Condition, answer: Answer) -> bool:
+    if answer is None:
+        return False  # skipped or never asked: a condition on an answer needs an answer
+    given = {str(v) for v in answer} if isinstance(answer, list) else {_key(answer)}
+    wanted = {_key(v) for v in condition.values}
+    matches = bool(given & wanted)
+    return matches if condition.in_ is not None else not matches
+
+
+def _key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _choice_value(question: SelectOne | Scale, raw: str) -> str | int | None:
+    if isinstance(question, Scale):
+        try:
+            number = int(raw)
+        except ValueError:
+            return None
+        return number if question.min <= number <= question.max else None
+    return raw if raw in {c.id for c in question.choices} else None
+
+
+def _typed_choice(question: SelectOne | Scale, text: str) -> str | int | None:
+    typed = text.strip().casefold()
+    if isinstance(question, Scale):
+        return _choice_value(question, typed)
+    for choice in question.choices:
+        if typed in (choice.label.sv.casefold(), choice.label.en.casefold()):
+            return choice.id
+    return None
+
+
+_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+_COORDINATES = re.compile(r"^\s*([+-]?\d{1,3}(?:\.\d+)?)\s*[,; ]\s*([+-]?\d{1,3}(?:\.\d+)?)\s*$")
+
+
+def parse_number(text: str) -> float | None:
+    """Read a number the way Swedes and English speakers write it: 3,5 or 3.5, 1 000."""
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
+    if not _NUMBER.match(cleaned):
+        return None
+    value = float(cleaned.replace(",", "."))
+    return value if math.isfinite(value) else None
+
+
+def parse_coordinates(text: str) -> tuple[float, float] | None:
+    """Read 'latitude, longitude' typed as two decimal numbers (56.0437, 12.6946)."""
+    match = _COORDINATES.match(text)
+    if not match:
+        return None
+    return float(match.group(1)), float(match.group(2))
+
+
+def pause(session: Session, now: datetime) -> Session:
+    """The resident left the survey (/cancel): their next message is not taken as an answer."""
+    return replace(_touch(session, now), paused=True)
+
+
+def resume(survey: Survey, session: Session, now: datetime) -> Step:
+    """Continue where the resident was."""
+    resumed = replace(_touch(session, now), paused=False)
+    return Step(resumed, _prompt(survey, resumed))

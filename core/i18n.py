@@ -1,0 +1,73 @@
+"""Interface languages: gettext catalogs read through Babel, numbers and dates by locale."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from core.survey import STOCKHOLM
+
+Lang = Literal["sv", "en"]
+LANGS: tuple[Lang, ...] = ("sv", "en")
+DEFAULT_LANG: Lang = "sv"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+
+def as_lang(code: str | None) -> Lang | None:
+    """Swedish or English from a Telegram language_code such as 'sv', 'sv-SE' or 'en-GB'."""
+    if not code:
+        return None
+    base = code.split("-")[0].split("_")[0].lower()
+    if base == "sv":
+        return "sv"
+    if base == "en":
+        return "en"
+    return None
+
+
+class Catalogs:
+    """Both languages' translations, compiled from the .po files when Torget starts.
+
+    Compiling in memory (instead of shipping .mo files) means an edited .po is what runs:
+    there is no stale compiled copy to forget. Fuzzy entries are left out, as gettext does.
+    """
+
+    def __init__(self, folder: Path = LOCALES_DIR, domain: str = "messages") -> None:
+        self._translations: dict[str, NullTranslations] = {}
+        for lang in LANGS:
+            po = folder / lang / "LC_MESSAGES" / f"{domain}.po"
+            if not po.exists():
+                self._translations[lang] = NullTranslations()
+                continue
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=lang)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            self._translations[lang] = Translations(fp=buffer, domain=domain)
+
+    def get(self, lang: str) -> NullTranslations:
+        return self._translations.get(lang) or self._translations[DEFAULT_LANG]
+
+
+def number(value: float, lang: str) -> str:
+    """3,5 in Swedish, 3.5 in English."""
+    return format_decimal(value, locale="sv_SE" if lang == "sv" else "en_GB")
+
+
+def when(moment: datetime, lang: str) -> str:
+    """A date and time as people write it in the language, in Stockholm time."""
+    return format_datetime(
+        moment,
+        "d MMM yyyy HH:mm" if lang == "sv" else "d MMM yyyy, HH:mm",
+        tzinfo=STOCKHOLM,
+        locale="sv_SE" if lang == "sv" else "en_GB",
+    )

@@ -1,0 +1,1 @@
+"""Writers that turn stored answers into files the partnership can open."""

@@ -1,0 +1,80 @@
+"""CSV for Swedish Excel: UTF-8 with a BOM, semicolons, decimal commas, no formulas."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from core.export import Cell, Column, cell, question_columns
+from core.survey import STOCKHOLM, Survey
+from storage.base import Store
+
+META = ["respondent", "response", "campaign", "status", "started", "completed"]
+# A cell starting with one of these would run as a formula when Excel opens the file.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class SwedishExcel(csv.excel):
+    """What Excel with Swedish regional settings reads without the import wizard."""
+
+    delimiter = ";"
+
+
+def safe_text(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def format_cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return safe_text(value)
+
+
+def local_time(moment: datetime | None) -> str:
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+async def write_csv(store: Store, surveys: Sequence[Survey], out: Path) -> int:
+    """Write one row per response and one column per question; return the number of rows."""
+    by_id = {survey.id: survey for survey in surveys}
+    several = len(surveys) > 1
+    columns: list[tuple[Survey, Column]] = [
+        (survey, column)
+        for survey in surveys
+        for column in question_columns(survey, prefix=f"{survey.id}." if several else "")
+    ]
+    rows = 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, dialect=SwedishExcel)
+        writer.writerow(META + [column.name for _, column in columns])
+        only = surveys[0].id if len(surveys) == 1 else None
+        async for response in store.export_responses(only):
+            survey = by_id.get(response.survey_id)
+            if survey is None:
+                continue
+            meta = [
+                response.pseudonym,
+                str(response.id),
+                response.survey_id,
+                response.status.value,
+                local_time(response.started_at),
+                local_time(response.completed_at),
+            ]
+            values = [
+                format_cell(cell(survey, column, response.answers))
+                if owner.id == survey.id
+                else ""
+                for owner, column in columns
+            ]
+            writer.writerow(meta + values)
+            rows += 1
+    return rows

@@ -1,0 +1,43 @@
+"""The Telegram adapter: every handler of the bot, registered in one ordered place."""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import errors, privacy, start, survey
+from handlers.context import TorgetApp
+from handlers.render import ANSWER, CONSENT, LANGUAGE, MENU, RESTART, RESUME, SURVEY
+
+
+def register(app: TorgetApp) -> None:
+    """Add all handlers. Within a group the first match wins, so order matters."""
+    private = filters.ChatType.PRIVATE
+    # Only new messages: an edited message must not count as a second answer.
+    new_private = private & filters.UpdateType.MESSAGE
+
+    # Commands first, so "/help" typed during a text question is not taken as the answer.
+    app.add_handler(CommandHandler("start", start.start, filters=new_private))
+    app.add_handler(CommandHandler("menu", start.show_menu, filters=new_private))
+    app.add_handler(CommandHandler("language", start.ask_language, filters=new_private))
+    app.add_handler(CommandHandler("help", start.help_command, filters=new_private))
+    app.add_handler(CommandHandler("cancel", start.cancel, filters=new_private))
+    app.add_handler(CommandHandler("mydata", privacy.my_data, filters=new_private))
+    app.add_handler(CommandHandler("delete", privacy.ask_delete, filters=new_private))
+    app.add_handler(MessageHandler(new_private & filters.COMMAND, start.unknown_command))
+
+    # Buttons, by the prefix of their callback data.
+    app.add_handler(CallbackQueryHandler(start.choose_language, pattern=rf"^{LANGUAGE}:"))
+    app.add_handler(CallbackQueryHandler(start.consent, pattern=rf"^{CONSENT}:"))
+    app.add_handler(CallbackQueryHandler(start.show_menu, pattern=rf"^{MENU}$"))
+    app.add_handler(CallbackQueryHandler(survey.pick_survey, pattern=rf"^{SURVEY}:"))
+    app.add_handler(CallbackQueryHandler(survey.resume_survey, pattern=rf"^{RESUME}:"))
+    app.add_handler(CallbackQueryHandler(survey.restart_survey, pattern=rf"^{RESTART}:"))
+    app.add_handler(CallbackQueryHandler(survey.press_answer, pattern=rf"^{ANSWER}:"))
+    app.add_handler(CallbackQueryHandler(privacy.confirm_delete, pattern=rf"^{privacy.DELETE}:"))
+    # Anything else (a button from an older version of the bot): show where the resident is.
+    app.add_handler(CallbackQueryHandler(survey.stale_button))
+
+    # Everything else a resident sends is an answer, or gets a hint.
+    app.add_handler(MessageHandler(new_private, survey.message))
+
+    app.add_error_handler(errors.on_error)

@@ -1,0 +1,92 @@
+"""What every handler needs: who is writing, in which language, and how to reply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import escape
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from core.i18n import Lang, as_lang
+from handlers.context import Ctx
+from handlers.render import Out, Renderer
+from storage.base import Resident
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The person behind an update; `resident` is None until they have agreed to the notice."""
+
+    user_id: int
+    chat_id: int
+    pseudonym: str
+    resident: Resident | None
+    lang: Lang | None
+
+
+async def visitor(update: Update, context: Ctx) -> Visitor:
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:  # registered handlers only see private chats with a user
+        raise ValueError("an update without a user or chat reached a resident handler")
+    pseudonym = context.services.pseudonymize(user.id)
+    resident = await context.services.store.get_resident(pseudonym)
+    lang: Lang | None = None
+    if resident is not None:
+        lang = as_lang(resident.language)
+    lang = lang or as_lang(user.language_code)
+    return Visitor(user.id, chat.id, pseudonym, resident, lang)
+
+
+def renderer(context: Ctx, lang: Lang | None) -> Renderer:
+    chosen = lang or "sv"
+    return Renderer(context.services.catalogs.get(chosen), chosen)
+
+
+async def send(context: Ctx, chat_id: int, messages: Iterable[Out]) -> None:
+    for message in messages:
+        await context.bot.send_message(
+            chat_id,
+            message.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=message.markup,
+            disable_web_page_preview=True,
+        )
+
+
+async def answer_callback(update: Update, text: str | None = None) -> None:
+    """Stop the button's spinner; a toast when there is something to say."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text=text[:200] if text else None)
+    except BadRequest:
+        # A query older than a few minutes can no longer be answered; nothing is lost.
+        log.debug("callback query too old to answer")
+
+
+async def close_keyboard(update: Update, note: str | None = None) -> None:
+    """Take the buttons off the pressed message, optionally noting what was chosen under it."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    message = query.message
+    try:
+        if note and isinstance(message, Message) and message.text:
+            await query.edit_message_text(
+                f"{message.text_html}\n\n<i>→ {escape(note)}</i>",
+                parse_mode=ParseMode.HTML,
+                reply_markup=None,
+            )
+        else:
+            await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        # Old or unchanged messages cannot be edited; the new message says where we are.
+        log.debug("could not edit the pressed message")

@@ -1,0 +1,47 @@
+"""The typed context every handler receives, with the services hung off it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from config import Settings
+from core.campaigns import Campaigns
+from core.i18n import Catalogs
+from core.privacy import Pseudonymizer
+from storage.base import Store
+
+
+@dataclass
+class Services:
+    """What handlers need, created in bot.py and closed on shutdown."""
+
+    settings: Settings
+    store: Store
+    campaigns: Campaigns
+    catalogs: Catalogs
+    pseudonymize: Pseudonymizer
+    clock: Callable[[], datetime]
+
+
+class BotData:
+    """bot_data as a typed object instead of a dict of casts."""
+
+    services: Services | None = None
+
+
+class Ctx(CallbackContext[ExtBot[None], dict[object, object], dict[object, object], BotData]):
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:  # pragma: no cover - only when register() was skipped
+            raise RuntimeError("services are not attached to the application")
+        return services
+
+
+TorgetApp = Application[
+    ExtBot[None], Ctx, dict[object, object], dict[object, object], BotData, None
+]

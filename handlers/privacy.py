@@ -1,0 +1,126 @@
+"""Residents' rights: see everything stored about you (/mydata) and delete it (/delete)."""
+
+from __future__ import annotations
+
+import io
+import json
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from core import i18n
+from core.engine import final_answers
+from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
+from handlers.context import Ctx
+from handlers.render import Out
+
+DELETE = "del"
+CONFIRM_DELETE = f"{DELETE}:yes"
+KEEP = f"{DELETE}:no"
+
+
+async def my_data(update: Update, context: Ctx) -> None:
+    """Show the resident everything stored about them, as a message and a JSON file (/mydata)."""
+    who = await visitor(update, context)
+    services = context.services
+    if not await services.store.claim_update(update.update_id):
+        return
+    render = renderer(context, who.lang)
+    _ = render._
+    if who.resident is None:
+        await send(context, who.chat_id, [Out(_("Nothing is stored about you."))])
+        return
+    responses = await services.store.responses_of(who.pseudonym)
+    lines = [
+        "<b>{}</b>".format(_("What Torget has stored about you")),
+        _("Language: {language}. You agreed to the privacy notice on {date}.").format(
+            language="svenska" if who.resident.language == "sv" else "English",
+            date=i18n.when(who.resident.consented_at, render.lang),
+        ),
+    ]
+    given: list[dict[str, object]] = []
+    export = {
+        "language": who.resident.language,
+        "consented_at": who.resident.consented_at.isoformat(),
+        "responses": given,
+    }
+    for response in responses:
+        survey = services.campaigns.get(response.survey_id)
+        title = survey.title.get(render.lang) if survey else response.survey_id
+        status = _("sent") if response.status == "complete" else _("not finished")
+        lines.append(f"\n<b>{escape(title)}</b> ({status})")
+        answers = final_answers(survey, response.session.answers) if survey else {}
+        for question_id, value in answers.items():
+            if survey is None:
+                continue
+            question = survey.question(question_id)
+            if question.type == "note":
+                continue
+            asked = escape(question.text.get(render.lang))
+            lines.append(f"• {asked}: {escape(render.answer(question, value))}")
+        given.append(
+            {
+                "survey": response.survey_id,
+                "status": str(response.status),
+                "started_at": response.started_at.isoformat(),
+                "completed_at": response.completed_at.isoformat()
+                if response.completed_at
+                else None,
+                "answers": response.session.answers,
+            }
+        )
+    if not responses:
+        lines.append(_("You have not answered any survey yet."))
+    lines.append("\n" + _("/delete erases all of it."))
+    text = "\n".join(lines)
+    if len(text) > 4000:
+        text = text[:3990] + "…"
+    await send(context, who.chat_id, [Out(text)])
+    payload = json.dumps(export, ensure_ascii=False, indent=2).encode()
+    await context.bot.send_document(
+        who.chat_id, document=io.BytesIO(payload), filename="torget-mydata.json"
+    )
+
+
+async def ask_delete(update: Update, context: Ctx) -> None:
+    """Ask the resident to confirm that everything about them should be erased (/delete)."""
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    render = renderer(context, who.lang)
+    _ = render._
+    if who.resident is None:
+        await send(context, who.chat_id, [Out(_("Nothing is stored about you."))])
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_("🗑 Yes, delete everything"), callback_data=CONFIRM_DELETE)],
+            [InlineKeyboardButton(_("No, keep it"), callback_data=KEEP)],
+        ]
+    )
+    text = _(
+        "Do you want to delete everything you have given to Torget: all your answers, "
+        "and your language choice? This cannot be undone."
+    )
+    await send(context, who.chat_id, [Out(text, keyboard)])
+
+
+async def confirm_delete(update: Update, context: Ctx) -> None:
+    """Erase the resident, or keep everything, as they chose."""
+    query = update.callback_query
+    assert query is not None
+    who = await visitor(update, context)
+    store = context.services.store
+    render = renderer(context, who.lang)
+    _ = render._
+    if query.data != CONFIRM_DELETE or who.resident is None:
+        if await store.claim_update(update.update_id):
+            await answer_callback(update)
+            await close_keyboard(update, _("Nothing was deleted."))
+        return
+    if not await store.forget_resident(update.update_id, who.pseudonym):
+        return await answer_callback(update)
+    await answer_callback(update)
+    await close_keyboard(update)
+    text = _("Everything you gave has been deleted. /start if you want to take part again.")
+    await send(context, who.chat_id, [render.remove_keyboard(text)])

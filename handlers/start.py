@@ -1,0 +1,202 @@
+"""Getting started: language, the privacy notice, the main menu, /help and /cancel."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from core import engine
+from core.i18n import Lang, as_lang
+from handlers.common import Visitor, answer_callback, close_keyboard, renderer, send, visitor
+from handlers.context import Ctx
+from handlers.render import Out, language_keyboard
+
+ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
+
+
+async def start(update: Update, context: Ctx) -> None:
+    """Greet the resident: language, privacy notice, then the menu or where they were."""
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    await welcome(update, context, who)
+
+
+async def welcome(update: Update, context: Ctx, who: Visitor) -> None:
+    """Onboard a newcomer, or take a resident home."""
+    if who.resident is None:
+        if who.lang is None:
+            await send(context, who.chat_id, [Out(ASK_LANGUAGE, language_keyboard())])
+        else:
+            await send(context, who.chat_id, [privacy_notice(context, who.lang)])
+        return
+    await home(context, who)
+
+
+async def home(context: Ctx, who: Visitor) -> None:
+    """Offer to continue an unfinished survey, else show the open surveys."""
+    services = context.services
+    render = renderer(context, who.lang)
+    active = await services.store.active_response(who.pseudonym)
+    now = services.clock()
+    if active is not None:
+        survey = services.campaigns.get(active.survey_id)
+        if survey is not None and survey.is_open(now):
+            step = engine.show(survey, active.session)
+            number, total = _position(step.prompt)
+            await send(
+                context, who.chat_id, [render.resume_offer(survey, active.id, number, total)]
+            )
+            return
+    await send(context, who.chat_id, [render.menu(services.campaigns.open_at(now))])
+
+
+def _position(prompt: engine.Prompt) -> tuple[int, int]:
+    if isinstance(prompt, engine.QuestionPrompt):
+        return prompt.number, prompt.total
+    if isinstance(prompt, engine.ReviewPrompt):
+        return len(prompt.items), len(prompt.items)
+    return 1, 1
+
+
+def privacy_notice(context: Ctx, lang: Lang) -> Out:
+    render = renderer(context, lang)
+    _ = render._
+    organizer = context.services.settings.organizer_name or _(
+        "the place partnership of the town centre"
+    )
+    text = _(
+        "<b>Before we start</b>\n"
+        "Torget asks people who live, work or spend time in the area what they think, "
+        "on behalf of {organizer}.\n\n"
+        "• Your answers, ideas and tips are stored under a pseudonym: not your name, "
+        "username or phone number.\n"
+        "• They are used to improve the area, and shared with the partnership "
+        "(the municipality, the town-centre association, property owners and the police) "
+        "without anything that identifies you.\n"
+        "• You can see what you have given with /mydata and delete it with /delete, "
+        "at any time.\n\n"
+        "Nothing about you is saved until you agree."
+    ).format(organizer=organizer)
+    return Out(text, render.consent_keyboard())
+
+
+async def choose_language(update: Update, context: Ctx) -> None:
+    """Switch language: before consent it only changes the notice; after, it is stored."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = as_lang(query.data.split(":", 1)[1]) or "sv"
+    who = await visitor(update, context)
+    store = context.services.store
+    if who.resident is None:
+        if not await store.claim_update(update.update_id):
+            return await answer_callback(update)
+        await answer_callback(update)
+        await close_keyboard(update)
+        await send(context, who.chat_id, [privacy_notice(context, lang)])
+        return
+    if not await store.set_language(update.update_id, who.pseudonym, lang):
+        return await answer_callback(update)
+    await answer_callback(update)
+    await close_keyboard(update)
+    who = Visitor(who.user_id, who.chat_id, who.pseudonym, who.resident, lang)
+    render = renderer(context, lang)
+    await send(context, who.chat_id, [Out(render._("Okay, I will write in English."))])
+    await home(context, who)
+
+
+async def consent(update: Update, context: Ctx) -> None:
+    """Store the resident, who has just agreed to the privacy notice."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = as_lang(query.data.split(":", 1)[1]) or "sv"
+    who = await visitor(update, context)
+    services = context.services
+    if who.resident is None:
+        stored = await services.store.consent(
+            update.update_id, who.pseudonym, who.chat_id, lang, services.clock()
+        )
+        if not stored:
+            return await answer_callback(update)
+    elif not await services.store.claim_update(update.update_id):
+        return await answer_callback(update)
+    render = renderer(context, lang)
+    await answer_callback(update)
+    await close_keyboard(update, render._("Agreed"))
+    who = Visitor(who.user_id, who.chat_id, who.pseudonym, who.resident, lang)
+    await send(context, who.chat_id, [Out(render._("Thank you! Welcome to Torget."))])
+    await home(context, who)
+
+
+async def show_menu(update: Update, context: Ctx) -> None:
+    """Show the main menu (the ☰ button and /menu)."""
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return await answer_callback(update)
+    await answer_callback(update)
+    if who.resident is None:
+        return await welcome(update, context, who)
+    render = renderer(context, who.lang)
+    now = context.services.clock()
+    await send(context, who.chat_id, [render.menu(context.services.campaigns.open_at(now))])
+
+
+async def ask_language(update: Update, context: Ctx) -> None:
+    """Offer both languages (/language)."""
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    await send(context, who.chat_id, [Out(ASK_LANGUAGE, language_keyboard())])
+
+
+async def help_command(update: Update, context: Ctx) -> None:
+    """Explain what the bot does and which commands there are (/help)."""
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    render = renderer(context, who.lang)
+    text = render._(
+        "<b>Torget</b> lets you answer short surveys about your town centre.\n\n"
+        "/start – the surveys open right now, or continue where you were\n"
+        "/language – svenska or English\n"
+        "/cancel – leave the survey you are answering (your answers so far are kept)\n"
+        "/mydata – see what you have given\n"
+        "/delete – delete everything you have given\n"
+        "/help – this message\n\n"
+        "Answer with the buttons, or write when a question asks for text or a number."
+    )
+    await send(context, who.chat_id, [Out(text)])
+
+
+async def cancel(update: Update, context: Ctx) -> None:
+    """Leave the survey in progress; the answers so far are kept for later (/cancel)."""
+    who = await visitor(update, context)
+    services = context.services
+    render = renderer(context, who.lang)
+    active = await services.store.active_response(who.pseudonym) if who.resident else None
+    if active is None or active.session.paused:
+        if not await services.store.claim_update(update.update_id):
+            return
+        text = render._("There is nothing to cancel. /start shows the open surveys.")
+        await send(context, who.chat_id, [render.remove_keyboard(text)])
+        return
+    paused = engine.pause(active.session, services.clock())
+    if not await services.store.save_step(update.update_id, active.id, paused, {}, []):
+        return
+    text = render._(
+        "Okay, you have left the survey. Your answers so far are saved: "
+        "/start when you want to continue."
+    )
+    await send(context, who.chat_id, [render.remove_keyboard(text)])
+
+
+async def unknown_command(update: Update, context: Ctx) -> None:
+    """Answer a command Torget does not have."""
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    render = renderer(context, who.lang)
+    await send(
+        context,
+        who.chat_id,
+        [Out(render._("I don't know that command. /help lists what I can do."))],
+    )

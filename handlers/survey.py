@@ -1,0 +1,319 @@
+"""Answering a survey: choosing one, the questions, resume, and anything unexpected."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from core import engine
+from core.engine import Action, Input, Press, Step
+from core.survey import Location, Survey
+from handlers.common import (
+    Visitor,
+    answer_callback,
+    close_keyboard,
+    renderer,
+    send,
+    visitor,
+)
+from handlers.context import Ctx
+from handlers.render import Out, Renderer, parse_answer_data
+from handlers.start import home, welcome
+from storage.base import Response, Status
+
+# Presses after which the pressed message keeps a note of the answer, like a transcript.
+_NOTED = {Action.CHOOSE, Action.DONE, Action.SKIP, Action.NEXT}
+
+
+async def pick_survey(update: Update, context: Ctx) -> None:
+    """Start the chosen survey, or offer to continue it, or say it was already answered."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await visitor(update, context)
+    services = context.services
+    store = services.store
+    if who.resident is None:
+        await answer_callback(update)
+        if await store.claim_update(update.update_id):
+            await welcome(update, context, who)
+        return
+    render = renderer(context, who.lang)
+    now = services.clock()
+    survey = services.campaigns.get(query.data.split(":", 1)[1])
+    if survey is None or not survey.is_open(now):
+        await answer_callback(update)
+        if await store.claim_update(update.update_id):
+            text = render._("That survey is closed now. Thank you for your interest!")
+            await send(
+                context, who.chat_id, [Out(text), render.menu(services.campaigns.open_at(now))]
+            )
+        return
+    latest = await store.latest_response(who.pseudonym, survey.id)
+    if latest is not None and latest.status is Status.IN_PROGRESS:
+        await answer_callback(update)
+        if await store.claim_update(update.update_id):
+            step = engine.show(survey, latest.session)
+            number, total = _position(step)
+            await send(
+                context, who.chat_id, [render.resume_offer(survey, latest.id, number, total)]
+            )
+        return
+    if latest is not None and not survey.allow_multiple:
+        await answer_callback(update)
+        if await store.claim_update(update.update_id):
+            text = render._(
+                "You have already answered “{title}”. Thank you, your answers are saved!"
+            ).format(title=survey.title.get(render.lang))
+            await send(
+                context, who.chat_id, [Out(text), render.menu(services.campaigns.open_at(now))]
+            )
+        return
+    step = engine.start(survey, now)
+    response_id = await store.start_response(update.update_id, who.pseudonym, step.session)
+    await answer_callback(update)
+    if response_id is None:
+        return
+    await close_keyboard(update)
+    await send(
+        context, who.chat_id, [render.intro(survey), *render.step(survey, step, response_id)]
+    )
+
+
+async def resume_survey(update: Update, context: Ctx) -> None:
+    """Continue an unfinished response where the resident left it."""
+    found = await _own_response(update, context)
+    if found is None:
+        return
+    who, response, survey = found
+    step = engine.resume(survey, response.session, context.services.clock())
+    saved = await context.services.store.save_step(
+        update.update_id, response.id, step.session, {}, []
+    )
+    await answer_callback(update)
+    if not saved:
+        return
+    await close_keyboard(update)
+    render = renderer(context, who.lang)
+    await send(context, who.chat_id, render.step(survey, step, response.id))
+
+
+async def restart_survey(update: Update, context: Ctx) -> None:
+    """Throw away an unfinished response and begin the survey again."""
+    found = await _own_response(update, context)
+    if found is None:
+        return
+    who, response, survey = found
+    step = engine.start(survey, context.services.clock())
+    response_id = await context.services.store.start_response(
+        update.update_id, who.pseudonym, step.session, replace=response.id
+    )
+    await answer_callback(update)
+    if response_id is None:
+        return
+    await close_keyboard(update)
+    render = renderer(context, who.lang)
+    await send(context, who.chat_id, render.step(survey, step, response_id))
+
+
+async def _own_response(update: Update, context: Ctx) -> tuple[Visitor, Response, Survey] | None:
+    """The unfinished response a resume/restart button names, if it is still theirs and open."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await visitor(update, context)
+    services = context.services
+    try:
+        response_id = int(query.data.split(":", 1)[1])
+    except ValueError:
+        response_id = -1
+    response = await services.store.get_response(response_id) if who.resident else None
+    survey = services.campaigns.get(response.survey_id) if response else None
+    if (
+        response is None
+        or survey is None
+        or response.pseudonym != who.pseudonym
+        or response.status is not Status.IN_PROGRESS
+        or not survey.is_open(services.clock())
+    ):
+        await answer_callback(update)
+        if await services.store.claim_update(update.update_id):
+            await welcome(update, context, who)
+        return None
+    return who, response, survey
+
+
+async def press_answer(update: Update, context: Ctx) -> None:
+    """Apply a pressed answer button (choice, toggle, skip, back, confirm...)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await visitor(update, context)
+    services = context.services
+    parsed = parse_answer_data(query.data)
+    active = await services.store.active_response(who.pseudonym) if who.resident else None
+    render = renderer(context, who.lang)
+    if parsed is None or active is None or active.id != parsed[0]:
+        await stale_button(update, context)
+        return
+    survey = services.campaigns.get(active.survey_id)
+    if survey is None or not survey.is_open(services.clock()):
+        await answer_callback(update)
+        if await services.store.claim_update(update.update_id):
+            await _closed(context, who, render)
+        return
+    _, version, action, value = parsed
+    before = active.session
+    step = engine.apply(survey, before, Press(action, version, value), services.clock())
+    if not await _save(update, context, active, step):
+        return await answer_callback(update)
+    if step.problem is not None and step.problem not in (
+        engine.Problem.STALE,
+        engine.Problem.UNKNOWN_CHOICE,
+    ):
+        # A refused press (Done with nothing chosen, Skip on a required question) is told as
+        # a toast; the question stays where it is.
+        await answer_callback(update, render.problem(step.problem, step.detail))
+        return
+    await answer_callback(update)
+    if step.problem is None and action is Action.TOGGLE:
+        (question_message,) = render.step(survey, step, active.id)
+        await query.edit_message_reply_markup(reply_markup=question_message.markup)  # type: ignore[arg-type]
+        return
+    if step.problem is None:
+        note = None
+        if action in _NOTED and before.current in step.session.answers:
+            question = survey.question(before.current)
+            note = render.answer(question, step.session.answers[before.current])
+        await close_keyboard(update, note)
+    await send(context, who.chat_id, render.step(survey, step, active.id))
+
+
+async def stale_button(update: Update, context: Ctx) -> None:
+    """A button from an old message or an unknown one: show where the resident really is."""
+    who = await visitor(update, context)
+    services = context.services
+    render = renderer(context, who.lang)
+    await answer_callback(update, render.problem(engine.Problem.STALE, {}))
+    if not await services.store.claim_update(update.update_id):
+        return
+    if who.resident is None:
+        return await welcome(update, context, who)
+    active = await services.store.active_response(who.pseudonym)
+    survey = services.campaigns.get(active.survey_id) if active else None
+    if active is None or survey is None or not survey.is_open(services.clock()):
+        return await home(context, who)
+    await send(
+        context, who.chat_id, render.step(survey, engine.show(survey, active.session), active.id)
+    )
+
+
+async def message(update: Update, context: Ctx) -> None:
+    """Take a message as the answer to the current question, or explain what is expected."""
+    incoming = update.message
+    assert incoming is not None
+    who = await visitor(update, context)
+    services = context.services
+    store = services.store
+    if who.resident is None:
+        if await store.claim_update(update.update_id):
+            await welcome(update, context, who)
+        return
+    render = renderer(context, who.lang)
+    now = services.clock()
+    active = await store.active_response(who.pseudonym)
+    if active is None:
+        if await store.claim_update(update.update_id):
+            text = render._("Choose a survey in the menu to answer it.")
+            await send(
+                context, who.chat_id, [Out(text), render.menu(services.campaigns.open_at(now))]
+            )
+        return
+    survey = services.campaigns.get(active.survey_id)
+    if survey is None or not survey.is_open(now):
+        if await store.claim_update(update.update_id):
+            await _closed(context, who, render)
+        return
+    session = active.session
+    resume_after = services.settings.resume_after_minutes
+    from datetime import timedelta
+
+    if engine.is_paused(session, now, timedelta(minutes=resume_after)):
+        if await store.claim_update(update.update_id):
+            await home(context, who)
+        return
+    given = _input(incoming, render, session)
+    step = engine.apply(survey, session, given, now)
+    if not await _save(update, context, active, step):
+        return
+    messages: list[Out] = []
+    if _left_location(survey, session, step):
+        # The location question's reply keyboard stays on screen until it is removed.
+        messages.append(render.remove_keyboard(render._("Thanks, noted.")))
+    messages.extend(render.step(survey, step, active.id))
+    await send(context, who.chat_id, messages)
+
+
+def _input(incoming: Message, render: Renderer, session: engine.Session) -> Input:
+    """What the resident sent, as the engine understands it."""
+    if incoming.location is not None or incoming.venue is not None:
+        place = incoming.venue.location if incoming.venue else incoming.location
+        assert place is not None
+        name = incoming.venue.title if incoming.venue else None
+        return engine.LocationInput(place.latitude, place.longitude, name)
+    if incoming.photo:
+        largest = incoming.photo[-1]
+        return engine.PhotoInput(largest.file_id, largest.file_unique_id)
+    document = incoming.document
+    if document is not None and (document.mime_type or "").startswith("image/"):
+        return engine.PhotoInput(document.file_id, document.file_unique_id)
+    if incoming.text is not None:
+        # The location question's reply keyboard has Back, Skip and Keep as plain text.
+        shortcuts = {
+            render.back_label(): Action.BACK,
+            render.skip_label(): Action.SKIP,
+            render.keep_label(): Action.NEXT,
+        }
+        action = shortcuts.get(incoming.text.strip())
+        if action is not None:
+            return Press(action, session.version)
+        return engine.TextInput(incoming.text)
+    return engine.OtherInput(_kind(incoming))
+
+
+def _kind(incoming: Message) -> str:
+    for kind in ("sticker", "voice", "audio", "video", "video_note", "animation", "contact"):
+        if getattr(incoming, kind, None):
+            return kind
+    return "other"
+
+
+def _left_location(survey: Survey, before: engine.Session, step: Step) -> bool:
+    if before.current not in {q.id for q in survey.questions}:
+        return False
+    was_location = isinstance(survey.question(before.current), Location)
+    return was_location and step.session.current != before.current
+
+
+async def _save(update: Update, context: Ctx, response: Response, step: Step) -> bool:
+    """Store the step with the update's claim; False when the update was handled before."""
+    store = context.services.store
+    if step.session == response.session:
+        return await store.claim_update(update.update_id)
+    answers = step.session.answers
+    changed = {question_id: answers.get(question_id) for question_id in step.changed}
+    return await store.save_step(
+        update.update_id, response.id, step.session, changed, list(step.removed)
+    )
+
+
+async def _closed(context: Ctx, who: Visitor, render: Renderer) -> None:
+    text = render._(
+        "This survey has closed. Thank you: the answers you gave before it closed are saved."
+    )
+    now = context.services.clock()
+    await send(context, who.chat_id, [render.remove_keyboard(text)])
+    await send(context, who.chat_id, [render.menu(context.services.campaigns.open_at(now))])
+
+
+def _position(step: Step) -> tuple[int, int]:
+    prompt = step.prompt
+    if isinstance(prompt, engine.QuestionPrompt):
+        return prompt.number, prompt.total
+    return 1, 1
