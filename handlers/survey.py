@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram import Message, Update
 
 from core import engine
@@ -231,10 +233,8 @@ async def message(update: Update, context: Ctx) -> None:
             await _closed(context, who, render)
         return
     session = active.session
-    resume_after = services.settings.resume_after_minutes
-    from datetime import timedelta
-
-    if engine.is_paused(session, now, timedelta(minutes=resume_after)):
+    resume_after = timedelta(minutes=services.settings.resume_after_minutes)
+    if engine.is_paused(session, now, resume_after):
         if await store.claim_update(update.update_id):
             await home(context, who)
         return

@@ -1,0 +1,118 @@
+"""The Store protocol: everything Torget keeps, behind one interface for SQLite and PostgreSQL.
+
+Every method that changes something for a resident takes the Telegram update_id that caused
+it and claims it in the same transaction: an update Telegram delivers twice (after a crash,
+or to a second replica) is then stored once, and the method returns False the second time
+so the handler does not answer twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from core.engine import Session
+
+
+class Status(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class Resident:
+    pseudonym: str
+    language: str
+    consented_at: datetime
+
+
+@dataclass(frozen=True)
+class Response:
+    id: int
+    pseudonym: str
+    survey_id: str
+    status: Status
+    session: Session
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ExportedResponse:
+    """One response as exports see it: the pseudonym, never a chat id."""
+
+    id: int
+    pseudonym: str
+    survey_id: str
+    status: Status
+    started_at: datetime
+    completed_at: datetime | None
+    answers: Mapping[str, Any]
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (migrations)."""
+
+    async def close(self) -> None: ...
+
+    async def claim_update(self, update_id: int) -> bool:
+        """Claim an update that changes nothing else; False when it was already claimed."""
+
+    # -- residents --
+    async def get_resident(self, pseudonym: str) -> Resident | None: ...
+
+    async def consent(
+        self, update_id: int, pseudonym: str, chat_id: int, language: str, now: datetime
+    ) -> bool:
+        """Record the resident's agreement (and language, and where to write back)."""
+
+    async def set_language(self, update_id: int, pseudonym: str, language: str) -> bool: ...
+
+    # -- responses --
+    async def active_response(self, pseudonym: str) -> Response | None:
+        """The resident's most recently touched response still in progress, if any."""
+
+    async def get_response(self, response_id: int) -> Response | None: ...
+
+    async def latest_response(self, pseudonym: str, survey_id: str) -> Response | None:
+        """The resident's newest response to this survey, in progress or complete."""
+
+    async def start_response(
+        self, update_id: int, pseudonym: str, session: Session, replace: int | None = None
+    ) -> int | None:
+        """Store a new response and return its id; None when the update was already claimed.
+
+        `replace` names an in-progress response of the same resident that this one starts
+        over: it is deleted, with its answers, in the same transaction.
+        """
+
+    async def save_step(
+        self,
+        update_id: int | None,
+        response_id: int,
+        session: Session,
+        changed: Mapping[str, Any],
+        removed: Sequence[str],
+    ) -> bool:
+        """Save the session, the answers that changed and drop the removed ones, atomically.
+
+        When the session is finished the response becomes complete. `update_id` None means
+        the step has no update of its own (it is never the case for a resident's message).
+        """
+
+    async def responses_of(self, pseudonym: str) -> list[Response]:
+        """All of a resident's responses, oldest first (for /mydata)."""
+
+    async def forget_resident(self, update_id: int, pseudonym: str) -> bool:
+        """Erase the resident: answers, responses, where to write back, and the resident."""
+
+    def export_responses(
+        self, survey_id: str | None = None, batch: int = 1000
+    ) -> AsyncIterator[ExportedResponse]:
+        """Every response (complete and in progress), oldest first, read in batches."""
+        ...

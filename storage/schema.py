@@ -1,0 +1,112 @@
+"""The tables, in SQLAlchemy Core: one schema for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite gives back what it was given without the offset: it was UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSON null (a skipped answer) must stay distinct from SQL NULL (no value at all).
+Answer = JSON(none_as_null=False)
+
+metadata = MetaData()
+
+processed_updates = Table(
+    "processed_updates",
+    metadata,
+    # Telegram update ids restart at random after a week of idleness: keep a set, not a max.
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+)
+
+residents = Table(
+    "residents",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("language", String(5), nullable=False),
+    Column("consented_at", UTCDateTime, nullable=False),
+)
+
+# Where to write back to a resident, kept apart from everything that is exported.
+chats = Table(
+    "chats",
+    metadata,
+    Column(
+        "pseudonym",
+        String(64),
+        ForeignKey("residents.pseudonym", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("chat_id", BigInteger, nullable=False),
+)
+
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "pseudonym",
+        String(64),
+        ForeignKey("residents.pseudonym", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("survey_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Index("ix_responses_resident", "pseudonym", "status", "updated_at"),
+    Index("ix_responses_survey", "survey_id", "id"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column(
+        "response_id",
+        Integer,
+        ForeignKey("responses.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("question_id", String(32), nullable=False),
+    Column("value", Answer, nullable=True),
+    Column("answered_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("response_id", "question_id"),
+)
