@@ -432,15 +432,18 @@ def _prompt(survey: Survey, session: Session) -> Prompt:
         items = tuple((q, session.answers.get(q.id)) for q in visible if not isinstance(q, Note))
         return ReviewPrompt(items)
     question = survey.question(session.current)
-    number = next(i for i, q in enumerate(visible, start=1) if q.id == question.id)
+    # Progress counts questions, not notes; a note shows the number of the question after it.
+    asked = [q for q in visible if not isinstance(q, Note)]
+    before = next(i for i, q in enumerate(visible) if q.id == question.id)
+    number = sum(1 for q in visible[:before] if not isinstance(q, Note)) + 1
     return QuestionPrompt(
         question=question,
-        number=number,
-        total=len(visible),
+        number=min(number, len(asked)),
+        total=len(asked),
         answer=session.answers.get(question.id),
         answered=question.id in session.answers,
         draft=_draft(session, question) if isinstance(question, SelectMultiple) else (),
-        can_go_back=number > 1,
+        can_go_back=before > 0,
     )
 
 

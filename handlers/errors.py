@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
@@ -23,8 +24,10 @@ async def on_error(update: object, context: Ctx) -> None:
     if isinstance(error, NetworkError):
         log.warning("network trouble talking to Telegram: %s", type(error).__name__)
         return
-    # The type and where it happened, never the update: it holds message text and ids.
-    log.error("handler failed: %s", type(error).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+    # The type and where it happened, never the update or the exception's message: they can
+    # hold message text and Telegram ids.
+    where = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+    log.error("handler failed: %s\n%s", type(error).__name__, where)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != "private":

@@ -142,10 +142,14 @@ class Renderer:
     def question(self, prompt: QuestionPrompt, response_id: int, version: int) -> Out:
         _ = self._
         question = prompt.question
-        lines = [
-            _("Question {number} of {total}").format(number=prompt.number, total=prompt.total),
-            f"<b>{escape(question.text.get(self.lang))}</b>",
-        ]
+        lines = (
+            []
+            if isinstance(question, Note)
+            else [
+                _("Question {number} of {total}").format(number=prompt.number, total=prompt.total)
+            ]
+        )
+        lines.append(f"<b>{escape(question.text.get(self.lang))}</b>")
         if question.hint:
             lines.append(f"<i>{escape(question.hint.get(self.lang))}</i>")
         guidance = self._guidance(question)

@@ -165,25 +165,26 @@ async def press_answer(update: Update, context: Ctx) -> None:
     step = engine.apply(survey, before, Press(action, version, value), services.clock())
     if not await _save(update, context, active, step):
         return await answer_callback(update)
-    if step.problem is not None and step.problem not in (
-        engine.Problem.STALE,
-        engine.Problem.UNKNOWN_CHOICE,
-    ):
+    if step.problem is not None:
         # A refused press (Done with nothing chosen, Skip on a required question) is told as
-        # a toast; the question stays where it is.
+        # a toast and the question stays; a stale one also gets the current question anew.
         await answer_callback(update, render.problem(step.problem, step.detail))
+        if step.problem in (engine.Problem.STALE, engine.Problem.UNKNOWN_CHOICE):
+            version = step.session.version
+            await send(
+                context, who.chat_id, render.prompt(survey, step.prompt, active.id, version)
+            )
         return
     await answer_callback(update)
-    if step.problem is None and action is Action.TOGGLE:
+    if action is Action.TOGGLE:
         (question_message,) = render.step(survey, step, active.id)
         await query.edit_message_reply_markup(reply_markup=question_message.markup)  # type: ignore[arg-type]
         return
-    if step.problem is None:
-        note = None
-        if action in _NOTED and before.current in step.session.answers:
-            question = survey.question(before.current)
-            note = render.answer(question, step.session.answers[before.current])
-        await close_keyboard(update, note)
+    note = None
+    if action in _NOTED and before.current in step.session.answers:
+        question = survey.question(before.current)
+        note = render.answer(question, step.session.answers[before.current])
+    await close_keyboard(update, note)
     await send(context, who.chat_id, render.step(survey, step, active.id))
 
 

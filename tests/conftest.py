@@ -1,0 +1,91 @@
+"""Fixtures: a real PTB Application over a recording fake of the Bot API, and residents."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import build_application, create_services
+from config import Settings
+from handlers.context import Services, TorgetApp
+from tests.fakebot import FakeTelegram, Resident
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SURVEYS = Path(__file__).resolve().parent / "surveys"
+TOKEN = "123:TEST"
+
+
+class FakeClock:
+    """The bot's clock, moved by tests instead of waited for."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Bot:
+    app: TorgetApp
+    fake: FakeTelegram
+    services: Services
+    clock: FakeClock
+    settings: Settings
+
+    def resident(self, user_id: int = 1001, language_code: str | None = "sv") -> Resident:
+        return Resident(self.app, self.fake, user_id=user_id, language_code=language_code)
+
+    async def restart(self) -> None:
+        """Stop this Application and start a new one on the same database, like a restart."""
+        await self.stop()
+        fresh = await start_bot(self.settings, self.clock, self.fake)
+        self.app, self.services = fresh.app, fresh.services
+
+    async def stop(self) -> None:
+        await self.app.shutdown()
+        await self.services.store.close()
+
+
+def settings_for(tmp_path: Path, surveys: Path = TEST_SURVEYS) -> Settings:
+    return Settings(
+        _env_file=None,  # a developer's .env must not change what the tests see
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}",
+        surveys_dir=surveys,
+        data_dir=tmp_path,
+        pseudonym_secret="test-secret-that-is-long-enough",
+        admin_ids=(),
+    )
+
+
+async def start_bot(settings: Settings, clock: FakeClock, fake: FakeTelegram | None = None) -> Bot:
+    services = create_services(settings, clock=clock)
+    await services.store.open()
+    fake = fake or FakeTelegram()
+    app = build_application(services, TOKEN, request=fake)
+    await app.initialize()
+    return Bot(app, fake, services, clock, settings)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 12, 1, 17, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Bot]:
+    running = await start_bot(settings_for(tmp_path), clock)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def resident(bot: Bot) -> Resident:
+    return bot.resident()

@@ -1,0 +1,357 @@
+"""A recording fake of the Telegram Bot API, and a resident who talks to the bot through it.
+
+FakeTelegram replaces PTB's HTTP layer (a BaseRequest subclass): every call the bot makes is
+recorded and answered as Telegram would. Resident feeds updates to a real Application with
+`process_update` and reads back what the bot sent, as a person in the chat would see it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {
+    "id": 999,
+    "is_bot": True,
+    "first_name": "Torget",
+    "username": "torget_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendLocation"}
+EDITING = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+    @property
+    def chat_id(self) -> int | None:
+        chat = self.params.get("chat_id")
+        return int(chat) if chat is not None else None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+
+@dataclass
+class BotApi:
+    """Telegram's side of the conversation: messages it holds and what it answers."""
+
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    # The keyboard each message was sent with, before any edit took it away.
+    first_markup: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    blocked: set[int] = field(default_factory=set)
+    throttle_next: float | None = None
+    next_update_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def new_message_id(self) -> int:
+        return next(self._message_ids)
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Record a call and return (HTTP status, Bot API JSON body)."""
+        params = {key: _decoded(value) for key, value in params.items()}
+        call = Call(method, params)
+        self.calls.append(call)
+        if self.throttle_next is not None and method in SENDING:
+            retry_after, self.throttle_next = self.throttle_next, None
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after:g}",
+                "parameters": {"retry_after": retry_after},
+            }
+        if call.chat_id in self.blocked and method in SENDING:
+            return 403, {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+        return 200, {"ok": True, "result": self._result(call)}
+
+    def _result(self, call: Call) -> Any:
+        method, params = call.method, call.params
+        if method == "getMe":
+            return BOT_USER
+        if method == "getUpdates":
+            return []
+        if method == "getFile":
+            file_id = params.get("file_id", "file")
+            return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": 10}
+        if method in SENDING:
+            chat_id = int(params["chat_id"])
+            message: dict[str, Any] = {
+                "message_id": self.new_message_id(),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+            }
+            if "text" in params:
+                message["text"] = params["text"]
+            if "caption" in params:
+                message["caption"] = params["caption"]
+            if method == "sendDocument":
+                message["document"] = {"file_id": "doc-1", "file_unique_id": "doc-u1"}
+            markup = params.get("reply_markup")
+            # A message carries only an inline keyboard; reply keyboards live in the chat.
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                message["reply_markup"] = markup
+                self.first_markup[(chat_id, message["message_id"])] = markup
+            self.messages[(chat_id, message["message_id"])] = message
+            return message
+        if method in EDITING:
+            key = (int(params["chat_id"]), int(params["message_id"]))
+            message = dict(self.messages.get(key, {"message_id": key[1], "date": 0}))
+            message["chat"] = {"id": key[0], "type": "private"}
+            if "text" in params:
+                message["text"] = params["text"]
+            markup = params.get("reply_markup")
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                message["reply_markup"] = markup
+            elif method != "editMessageCaption":
+                message.pop("reply_markup", None)
+            self.messages[key] = message
+            return message
+        return True
+
+
+def _decoded(value: Any) -> Any:
+    # Form-encoded requests carry nested objects (reply_markup) as JSON text.
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FakeTelegram(BaseRequest, BotApi):
+    """PTB's HTTP layer replaced by an in-memory Bot API that records every call."""
+
+    def __init__(self) -> None:
+        BotApi.__init__(self)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        status, body = self.handle(api_method, params)
+        return status, json.dumps(body).encode()
+
+    def block(self, chat_id: int) -> None:
+        """The resident blocks the bot: sending to them fails with 403 from now on."""
+        self.blocked.add(chat_id)
+
+    def throttle_once(self, retry_after: float) -> None:
+        """The next send is refused with 429 and retry_after, as Telegram does under load."""
+        self.throttle_next = retry_after
+
+
+class Resident:
+    """One Telegram user in a private chat with the bot."""
+
+    def __init__(
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        fake: FakeTelegram,
+        user_id: int = 1001,
+        first_name: str = "Anna",
+        language_code: str | None = "sv",
+    ) -> None:
+        self.app = app
+        self.fake = fake
+        self.user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            self.user["language_code"] = language_code
+        self.chat_id = user_id
+        self.chat: dict[str, Any] = {"id": user_id, "type": "private", "first_name": first_name}
+        self._last_update: dict[str, Any] | None = None
+
+    # ---- doing things ----
+    async def send(self, text: str) -> None:
+        message = self._message(text=text)
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        await self._feed({"message": message})
+
+    async def share_location(self, lat: float, lon: float) -> None:
+        await self._feed({"message": self._message(location={"latitude": lat, "longitude": lon})})
+
+    async def send_venue(self, lat: float, lon: float, title: str, address: str) -> None:
+        location = {"latitude": lat, "longitude": lon}
+        venue = {"location": location, "title": title, "address": address}
+        await self._feed({"message": self._message(location=location, venue=venue)})
+
+    async def send_photo(self, file_id: str = "photo-1", file_size: int = 50_000) -> None:
+        sizes = [
+            {"file_id": f"{file_id}-s", "file_unique_id": "u-s", "width": 90, "height": 90},
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "width": 1280,
+                "height": 960,
+                "file_size": file_size,
+            },
+        ]
+        await self._feed({"message": self._message(photo=sizes)})
+
+    async def send_sticker(self) -> None:
+        sticker = {
+            "file_id": "sticker-1",
+            "file_unique_id": "us-1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        await self._feed({"message": self._message(sticker=sticker)})
+
+    async def send_voice(self) -> None:
+        voice = {"file_id": "voice-1", "file_unique_id": "uv-1", "duration": 3}
+        await self._feed({"message": self._message(voice=voice)})
+
+    async def click(self, label: str) -> None:
+        """Press a button of the most recent message that has inline buttons."""
+        message_id, keyboard = self._latest_keyboard()
+        await self._press(message_id, keyboard, label)
+
+    async def click_on(self, message_id: int, label: str) -> None:
+        """Press a button on an older message, as a resident scrolling back would."""
+        original = self.fake.first_markup.get((self.chat_id, message_id), {})
+        await self._press(message_id, original, label)
+
+    async def tap_reply_button(self, label: str) -> None:
+        """Tap a button of the reply keyboard, which sends its text."""
+        for row in self._reply_keyboard():
+            for button in row:
+                if button["text"] == label:
+                    if button.get("request_location"):
+                        raise AssertionError("that button shares a location: use share_location")
+                    await self.send(label)
+                    return
+        raise AssertionError(f"no reply button {label!r} in {self.reply_buttons()}")
+
+    async def replay_last(self) -> None:
+        """Deliver the last update again with the same update_id, as Telegram may."""
+        assert self._last_update is not None
+        await self.app.process_update(Update.de_json(self._last_update, self.app.bot))
+
+    # ---- reading what the bot sent ----
+    @property
+    def sent(self) -> list[Call]:
+        return [call for call in self.fake.calls if call.chat_id == self.chat["id"]]
+
+    def texts(self) -> list[str]:
+        return [call.text for call in self.sent if call.method in SENDING | {"editMessageText"}]
+
+    def last_text(self) -> str:
+        texts = self.texts()
+        return texts[-1] if texts else ""
+
+    def last_message_id(self) -> int:
+        return max(mid for chat, mid in self.fake.messages if chat == self.chat["id"])
+
+    def buttons(self) -> list[str]:
+        _, keyboard = self._latest_keyboard()
+        return [button["text"] for row in keyboard["inline_keyboard"] for button in row]
+
+    def reply_buttons(self) -> list[str]:
+        return [button["text"] for row in self._reply_keyboard() for button in row]
+
+    def answered_callbacks(self) -> list[str]:
+        return [
+            str(call.params.get("text", ""))
+            for call in self.fake.calls
+            if call.method == "answerCallbackQuery"
+        ]
+
+    # ---- plumbing ----
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": self.fake.new_message_id(),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.user,
+            **content,
+        }
+
+    async def _feed(self, payload: dict[str, Any]) -> None:
+        data = {"update_id": next(self.fake.next_update_id), **payload}
+        self._last_update = data
+        await self.app.process_update(Update.de_json(data, self.app.bot))
+
+    def _latest_keyboard(self) -> tuple[int, dict[str, Any]]:
+        mine = sorted(
+            (mid, message)
+            for (chat, mid), message in self.fake.messages.items()
+            if chat == self.chat["id"]
+        )
+        for message_id, message in reversed(mine):
+            markup = message.get("reply_markup")
+            if isinstance(markup, dict) and markup.get("inline_keyboard"):
+                return message_id, markup
+        raise AssertionError(f"no message with buttons; the bot said: {self.texts()[-3:]}")
+
+    def _reply_keyboard(self) -> list[list[dict[str, Any]]]:
+        for call in reversed(self.sent):
+            markup = call.params.get("reply_markup")
+            if isinstance(markup, dict):
+                if markup.get("remove_keyboard"):
+                    return []
+                if "keyboard" in markup:
+                    return list(markup["keyboard"])
+        return []
+
+    async def _press(self, message_id: int, keyboard: dict[str, Any], label: str) -> None:
+        buttons = [b for row in keyboard.get("inline_keyboard", []) for b in row]
+        exact = [b for b in buttons if b["text"] == label]
+        partial = [b for b in buttons if label in b["text"]]
+        chosen = exact or (partial if len(partial) == 1 else [])
+        if not chosen:
+            labels = [b["text"] for b in buttons]
+            raise AssertionError(f"no single button {label!r}; the buttons are {labels}")
+        message = dict(self.fake.messages[(self.chat_id, message_id)])
+        message.setdefault("chat", self.chat)
+        query = {
+            "id": str(next(self.fake.next_update_id) * 7),
+            "from": self.user,
+            "chat_instance": str(self.chat["id"]),
+            "message": message,
+            "data": chosen[0]["callback_data"],
+        }
+        await self._feed({"callback_query": query})

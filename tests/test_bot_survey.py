@@ -1,0 +1,312 @@
+"""A resident answers a survey in Telegram, through the real PTB Application."""
+
+from __future__ import annotations
+
+from tests.conftest import Bot
+from tests.fakebot import Resident
+
+SURVEY = "test-kvall"
+
+
+async def onboard(resident: Resident, agree: str = "Jag godkänner") -> None:
+    await resident.send("/start")
+    await resident.click(agree)
+
+
+async def stored(bot: Bot, survey_id: str = SURVEY) -> list[dict[str, object]]:
+    rows = []
+    async for response in bot.services.store.export_responses(survey_id):
+        rows.append({"status": str(response.status), **response.answers})
+    return rows
+
+
+async def test_resident_answers_every_question_type_in_swedish(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.send("/start")
+    assert "Innan vi börjar" in resident.last_text()
+    await resident.click("Jag godkänner")
+    assert resident.buttons() == ["Kvällen på Söder", "Snabbfråga"]  # not the closed one
+    await resident.click("Kvällen på Söder")
+    assert "Några snabba frågor." in resident.texts()[-2]
+    assert resident.last_text().startswith("Fråga 1 av 6")
+    assert "1 = Mycket otrygg · 5 = Mycket trygg" in resident.last_text()
+
+    await resident.click("2")
+    assert resident.last_text().startswith("Fråga 2 av 7")  # the branch adds a question
+    assert resident.reply_buttons()[0] == "📍 Dela min plats"
+    await resident.share_location(56.0437, 12.6946)
+
+    assert resident.last_text().startswith("Fråga 3 av 7")
+    await resident.click("Bättre belysning")
+    assert "✅ Bättre belysning" in resident.buttons()
+    await resident.click("Fler vuxna ute")
+    await resident.click("Klar")
+    assert "Snart klart" in resident.last_text()
+    await resident.click("Fortsätt")
+
+    await resident.send("ett par")
+    assert "Skriv ett tal" in resident.texts()[-2]
+    await resident.send("12")
+    await resident.send_photo(file_id="photo-of-the-passage")
+    await resident.send("Mer ljus vid Hantverkaregatan, tack.")
+    await resident.click("Boende")
+
+    summary = resident.last_text()
+    assert "Dina svar" in summary
+    assert "Bättre belysning, Fler vuxna ute" in summary
+    assert "Mer ljus vid Hantverkaregatan" in summary
+    await resident.click("Skicka in")
+    assert "Tack för dina svar!" in resident.last_text()
+
+    [row] = await stored(bot)
+    assert row["status"] == "complete"
+    assert row["safe"] == 2
+    assert row["where"] == {"lat": 56.0437, "lon": 12.6946}
+    assert row["fixes"] == ["light", "presence"]
+    assert row["info"] is True
+    assert row["visits"] == 12
+    assert row["photo"]["file_id"] == "photo-of-the-passage"  # type: ignore[index]
+    assert row["words"] == "Mer ljus vid Hantverkaregatan, tack."
+    assert row["kind"] == "resident"
+
+
+async def test_resident_without_swedish_or_english_is_asked_and_answers_in_english(
+    bot: Bot,
+) -> None:
+    resident = bot.resident(user_id=2002, language_code="de")
+    await resident.send("/start")
+    assert resident.buttons() == ["Svenska", "English"]
+    await resident.click("English")
+    assert "Before we start" in resident.last_text()
+    await resident.click("I agree")
+    await resident.click("Evenings in Söder")
+    assert resident.last_text().startswith("Question 1 of 6")
+    await resident.click("5")
+    await resident.click("Less litter")
+    await resident.click("Done")
+    await resident.click("Continue")
+    await resident.send("3.5")
+    assert "whole number" in resident.texts()[-2]
+    await resident.send("4")
+    await resident.click("Skip")
+    await resident.send("Nothing more")
+    await resident.click("Skip")
+    assert "Your answers" in resident.last_text()
+    assert "(skipped)" in resident.last_text()
+    await resident.click("Send answers")
+    assert "Thanks for your answers!" in resident.last_text()
+    [row] = await stored(bot)
+    assert row["kind"] is None and row["photo"] is None
+    assert "where" not in row  # not shown, and told apart from skipped
+
+
+async def test_nothing_is_stored_before_the_resident_agrees(bot: Bot) -> None:
+    resident = bot.resident(user_id=3003, language_code=None)
+    await resident.send("/start")
+    await resident.click("Svenska")
+    assert "Ingenting om dig sparas förrän du har godkänt" in resident.last_text()
+    await resident.send("hej")
+    # Not even the language choice was kept, so the bot has to ask again.
+    assert resident.buttons() == ["Svenska", "English"]
+    pseudonym = bot.services.pseudonymize(3003)
+    assert await bot.services.store.get_resident(pseudonym) is None
+    assert await bot.services.store.responses_of(pseudonym) == []
+    await resident.click("Svenska")
+    await resident.click("Jag godkänner")
+    stored_resident = await bot.services.store.get_resident(pseudonym)
+    assert stored_resident is not None and stored_resident.language == "sv"
+
+
+async def test_sticker_and_essay_get_a_hint_and_the_question_again(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    await resident.click("Kvällen på Söder")
+    await resident.send_sticker()
+    assert resident.texts()[-2] == "Svara gärna med någon av knapparna."
+    assert resident.last_text().startswith("Fråga 1 av 6")
+    await resident.click("4")
+    await resident.click("Mindre skräp")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")
+    await resident.send_photo()
+    assert "Skriv ett tal" in resident.texts()[-2]
+    await resident.send("7")
+    await resident.click("Hoppa över")
+    await resident.send("x" * 5000)
+    hint = resident.texts()[-2].replace("\xa0", " ")
+    assert "Ditt svar är 5 000 tecken långt, men här ryms högst 300" in hint
+    assert resident.last_text().startswith("Fråga 5 av 6")
+    [row] = await stored(bot)
+    assert "words" not in row and row["visits"] == 7
+
+
+async def test_a_button_on_an_old_message_shows_the_current_question(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    await resident.click("Kvällen på Söder")
+    first_question = resident.last_message_id()
+    await resident.click("4")
+    await resident.click_on(first_question, "1")
+    assert "hör till en tidigare fråga" in resident.answered_callbacks()[-1]
+    assert resident.last_text().startswith("Fråga 2 av 6")
+    [row] = await stored(bot)
+    assert row["safe"] == 4
+
+
+async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resident) -> None:
+    await onboard(resident)
+    await resident.click("Kvällen på Söder")
+    await resident.click("4")
+    await resident.click("Tillbaka")
+    assert "Ditt svar hittills: 4" in resident.last_text()
+    await resident.click("1")
+    assert "Var känns det otryggt?" in resident.last_text()
+    await resident.tap_reply_button("Hoppa över")
+    assert resident.last_text().startswith("Fråga 3 av 7")
+    [row] = await stored(bot)
+    assert row["safe"] == 1 and row["where"] is None
+
+
+async def test_change_from_the_summary_returns_to_the_summary(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    await resident.click("Snabbfråga")
+    await resident.click("Bra")
+    await resident.click("Ändra ett svar")
+    await resident.click("1. Hur var kvällen?")
+    await resident.click("Dålig")
+    assert "Dålig" in resident.last_text() and "Dina svar" in resident.last_text()
+    await resident.click("Skicka in")
+    [row] = await stored(bot, "test-igen")
+    assert row["mood"] == "bad"
+
+
+async def test_resident_resumes_after_a_restart(bot: Bot, resident: Resident) -> None:
+    await onboard(resident)
+    await resident.click("Kvällen på Söder")
+    await resident.click("5")
+    await resident.click("Mindre skräp")
+    await resident.click("Klar")
+    await bot.restart()
+    resident.app = bot.app
+    bot.clock.advance(hours=3)
+    await resident.send("hej igen")
+    assert "kommit till fråga 3 av 6" in resident.last_text()
+    await resident.click("Fortsätt")
+    assert "Snart klart" in resident.last_text()
+    [row] = await stored(bot)
+    assert row["fixes"] == ["litter"] and row["status"] == "in_progress"
+
+
+async def test_start_over_forgets_the_unfinished_answers(bot: Bot, resident: Resident) -> None:
+    await onboard(resident)
+    await resident.click("Kvällen på Söder")
+    await resident.click("5")
+    await resident.send("/start")
+    await resident.click("Börja om")
+    assert resident.last_text().startswith("Fråga 1 av 6")
+    [row] = await stored(bot)
+    assert "safe" not in row
+
+
+async def test_cancel_pauses_so_the_next_message_is_not_an_answer(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    await resident.click("Kvällen på Söder")
+    await resident.click("5")
+    await resident.click("Mindre skräp")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")
+    await resident.send("/cancel")
+    assert "du har lämnat enkäten" in resident.last_text()
+    await resident.send("12")
+    assert "Vill du fortsätta där du var?" in resident.last_text()
+    [row] = await stored(bot)
+    assert "visits" not in row
+
+
+async def test_one_response_per_resident_unless_the_survey_allows_more(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    for _ in range(2):
+        await resident.click("Snabbfråga")
+        await resident.click("Bra")
+        await resident.click("Skicka in")
+        await resident.click("Till menyn")
+    assert len(await stored(bot, "test-igen")) == 2
+    await resident.click("Kvällen på Söder")
+    await resident.click("5")
+    await resident.click("Mindre skräp")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")
+    await resident.send("2")
+    await resident.click("Hoppa över")
+    await resident.send("Inget mer")
+    await resident.click("Hoppa över")
+    await resident.click("Skicka in")
+    await resident.click("Till menyn")
+    await resident.click("Kvällen på Söder")
+    assert "Du har redan svarat på ”Kvällen på Söder”" in resident.texts()[-2]
+
+
+async def test_a_redelivered_update_is_stored_and_answered_once(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    await resident.click("Snabbfråga")
+    await resident.click("Bra")
+
+    def replies() -> int:
+        return sum(1 for call in resident.sent if call.method != "answerCallbackQuery")
+
+    before = replies()
+    await resident.replay_last()  # the pressed "Bra" again
+    assert replies() == before
+    await resident.click("Ändra ett svar")
+    await resident.click("Hur var kvällen?")
+    await resident.send("Dålig")
+    before = replies()
+    await resident.replay_last()  # the typed answer again
+    assert replies() == before
+    [row] = await stored(bot, "test-igen")
+    assert row["mood"] == "bad"
+
+
+async def test_language_can_be_switched_at_any_time(bot: Bot, resident: Resident) -> None:
+    await onboard(resident)
+    await resident.send("/language")
+    await resident.click("English")
+    assert "Okay, I will write in English." in resident.texts()
+    assert resident.buttons() == ["Evenings in Söder", "Quick question"]
+    await resident.send("/help")
+    assert "/cancel – leave the survey" in resident.last_text()
+    stored_resident = await bot.services.store.get_resident(bot.services.pseudonymize(1001))
+    assert stored_resident is not None and stored_resident.language == "en"
+
+
+async def test_help_in_swedish_and_unknown_commands(resident: Resident) -> None:
+    await resident.send("/help")
+    assert "/cancel – lämna enkäten" in resident.last_text()
+    await resident.send("/foo")
+    assert "Det kommandot känner jag inte till" in resident.last_text()
+
+
+async def test_resident_sees_and_deletes_what_they_gave(bot: Bot, resident: Resident) -> None:
+    await onboard(resident)
+    await resident.click("Snabbfråga")
+    await resident.click("Bra")
+    await resident.click("Skicka in")
+    await resident.send("/mydata")
+    assert resident.sent[-1].method == "sendDocument"
+    assert "Hur var kvällen?: Bra" in resident.texts()[-2]
+    await resident.send("/delete")
+    await resident.click("Ja, radera allt")
+    assert "Allt du har lämnat är raderat" in resident.last_text()
+    assert await stored(bot, "test-igen") == []
+    assert await bot.services.store.get_resident(bot.services.pseudonymize(1001)) is None

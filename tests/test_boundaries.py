@@ -1,0 +1,27 @@
+"""core/ is the domain: it must not know Telegram or any database driver."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+CORE = Path(__file__).resolve().parent.parent / "core"
+FORBIDDEN = {"telegram", "sqlalchemy", "aiosqlite", "asyncpg", "alembic", "storage", "handlers"}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_core_imports_neither_telegram_nor_a_database_driver() -> None:
+    leaks = {
+        path.name: sorted(imported_roots(path) & FORBIDDEN) for path in sorted(CORE.glob("*.py"))
+    }
+    assert {name: found for name, found in leaks.items() if found} == {}
+    assert len(leaks) >= 5  # the walk really saw the core modules

@@ -1,0 +1,97 @@
+"""Survey files: organizers get the file, the line and the field of every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.loader import SurveyFileError, load_surveys, parse_survey
+
+GOOD = """\
+id: soder
+title: {sv: "Trygghet på Söder", en: "Safety in Söder"}
+opens: 2026-12-01T08:00:00
+closes: 2027-01-31T23:59:00+01:00
+questions:
+  - id: feel_safe
+    type: scale
+    text: {sv: "Hur trygg känner du dig?", en: "How safe do you feel?"}
+  - id: where
+    type: location
+    required: false
+    show_if: {question: feel_safe, in: [1, 2]}
+    text: {sv: "Var känns det otryggt?", en: "Where does it feel unsafe?"}
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(SurveyFileError) as caught:
+        parse_survey(text, "surveys/soder.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_good_file_loads_with_stockholm_time_for_naive_dates() -> None:
+    survey = parse_survey(GOOD, "surveys/soder.yaml")
+    assert survey.opens is not None and survey.opens.utcoffset() is not None
+    assert survey.opens.isoformat() == "2026-12-01T08:00:00+01:00"
+    assert [q.id for q in survey.questions] == ["feel_safe", "where"]
+
+
+def test_unknown_type_names_line_and_suggests_the_right_one() -> None:
+    assert problems(GOOD.replace("type: location", "type: geopoint")) == [
+        "surveys/soder.yaml line 10, question 'where': type 'geopoint' is unknown; "
+        "did you mean 'location'?"
+    ]
+
+
+def test_missing_english_text_is_named() -> None:
+    broken = GOOD.replace('en: "Where does it feel unsafe?"', "")
+    broken = broken.replace('"Var känns det otryggt?", ', '"Var känns det otryggt?"')
+    assert problems(broken) == [
+        "surveys/soder.yaml line 13, question 'where': 'text' has no English text ('en:')"
+    ]
+
+
+def test_show_if_pointing_forward_is_refused() -> None:
+    broken = GOOD.replace("question: feel_safe", "question: later")
+    [message] = problems(broken)
+    assert message.startswith("surveys/soder.yaml line 12, question 'where': show_if refers")
+    assert "not an earlier question" in message
+
+
+def test_show_if_value_outside_the_scale() -> None:
+    [message] = problems(GOOD.replace("in: [1, 2]", "in: [1, 9]"))
+    assert "'9' is outside the scale 1-5 of 'feel_safe'" in message
+
+
+def test_unknown_field_suggests_a_close_one() -> None:
+    [message] = problems(GOOD.replace("required: false", "requird: false"))
+    assert message == (
+        "surveys/soder.yaml line 11, question 'where': 'requird' is not a field here; "
+        "did you mean 'required'?"
+    )
+
+
+def test_wrong_indentation_points_at_the_line() -> None:
+    [message] = problems(GOOD.replace("    type: scale", "      type: scale"))
+    assert message.startswith("surveys/soder.yaml line 7:")
+    assert "indentation" in message
+
+
+def test_duplicate_question_ids_and_dates_the_wrong_way_round() -> None:
+    [duplicate] = problems(GOOD.replace("id: where", "id: feel_safe"))
+    assert "line 9" in duplicate and "'feel_safe' is used twice" in duplicate
+    [dates] = problems(GOOD.replace("2027-01-31", "2026-01-31"))
+    assert "line 4" in dates and "'closes'" in dates
+
+
+def test_every_file_is_reported_and_duplicate_survey_ids_too(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "c.yaml").write_text("id: [", encoding="utf-8")
+    with pytest.raises(SurveyFileError) as caught:
+        load_surveys(sorted(tmp_path.glob("*.yaml")))
+    text = str(caught.value)
+    assert "b.yaml" in text and "also used by" in text
+    assert "c.yaml line 1" in text
