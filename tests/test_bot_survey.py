@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import Bot
+from pathlib import Path
+
+from tests.conftest import ROOT, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
 
 SURVEY = "test-kvall"
@@ -310,3 +312,35 @@ async def test_resident_sees_and_deletes_what_they_gave(bot: Bot, resident: Resi
     assert "Allt du har lämnat är raderat" in resident.last_text()
     assert await stored(bot, "test-igen") == []
     assert await bot.services.store.get_resident(bot.services.pseudonymize(1001)) is None
+
+
+async def test_shipped_soder_campaign_can_be_answered_to_the_end(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    running = await start_bot(settings_for(tmp_path, surveys=ROOT / "surveys"), clock)
+    try:
+        resident = running.resident(user_id=4004, language_code="sv-SE")
+        await onboard(resident)
+        assert "Söder efter kl. 17" in resident.buttons()
+        await resident.click("Söder efter kl. 17")
+        await resident.click("Någon gång i veckan")
+        await resident.click("2")
+        await resident.send_venue(56.0395, 12.7001, "Furutorpsplatsen", "Söder, Helsingborg")
+        await resident.click("Hoppa över")  # no photo
+        await resident.click("1")
+        await resident.click("3")
+        await resident.click("Bättre belysning")
+        await resident.click("Lugnare trafik")
+        await resident.click("Klar")
+        await resident.send("Bilarna kör fort på Södra Storgatan efter kl. 22.")
+        await resident.send("Tänd upp Furutorpsplatsen!")
+        await resident.click("Fortsätt")
+        assert "Furutorpsplatsen" in resident.last_text()
+        await resident.click("Skicka in")
+        assert "Tack för att du tog dig tid!" in resident.last_text()
+        [row] = await stored(running, "soder-kvall")
+        assert row["where_unsafe"] == {"lat": 56.0395, "lon": 12.7001, "name": "Furutorpsplatsen"}
+        assert row["biggest_difference"] == ["lighting", "traffic"]
+        assert row["traffic_comment"] == "Bilarna kör fort på Södra Storgatan efter kl. 22."
+    finally:
+        await running.stop()
