@@ -94,6 +94,8 @@ responses = Table(
     Column("completed_at", UTCDateTime, nullable=True),
     Index("ix_responses_resident", "pseudonym", "status", "updated_at"),
     Index("ix_responses_survey", "survey_id", "id"),
+    # Never reuse the id of a deleted response: buttons on old messages carry it.
+    sqlite_autoincrement=True,
 )
 
 answers = Table(

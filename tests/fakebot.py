@@ -36,6 +36,7 @@ EDITING = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
 class Call:
     method: str
     params: dict[str, Any]
+    result: Any = None  # what Telegram answered, e.g. the sent message with its message_id
 
     @property
     def chat_id(self) -> int | None:
@@ -65,7 +66,7 @@ class BotApi:
 
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Record a call and return (HTTP status, Bot API JSON body)."""
-        params = {key: _decoded(value) for key, value in params.items()}
+        params = {key: _decoded(key, value) for key, value in params.items()}
         call = Call(method, params)
         self.calls.append(call)
         if self.throttle_next is not None and method in SENDING:
@@ -82,7 +83,8 @@ class BotApi:
                 "error_code": 403,
                 "description": "Forbidden: bot was blocked by the user",
             }
-        return 200, {"ok": True, "result": self._result(call)}
+        call.result = self._result(call)
+        return 200, {"ok": True, "result": call.result}
 
     def _result(self, call: Call) -> Any:
         method, params = call.method, call.params
@@ -130,9 +132,19 @@ class BotApi:
         return True
 
 
-def _decoded(value: Any) -> Any:
-    # Form-encoded requests carry nested objects (reply_markup) as JSON text.
-    if isinstance(value, str) and value[:1] in "{[":
+JSON_FIELDS = {
+    "reply_markup",
+    "entities",
+    "caption_entities",
+    "commands",
+    "scope",
+    "allowed_updates",
+}
+
+
+def _decoded(key: str, value: Any) -> Any:
+    # Over HTTP, nested objects (reply_markup) arrive as JSON text inside the form.
+    if key in JSON_FIELDS and isinstance(value, str):
         try:
             return json.loads(value)
         except ValueError:

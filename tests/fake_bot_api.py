@@ -1,0 +1,179 @@
+"""A fake Telegram Bot API server on 127.0.0.1, for running the real bot as a subprocess.
+
+It answers like BotApi in fakebot.py (the same code builds the answers) and serves
+getUpdates with long polling from a queue the test fills.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from tests.fakebot import BotApi, Call
+
+
+class FakeBotApi:
+    """The Bot API over HTTP: `url` is what TELEGRAM_API_URL points at."""
+
+    def __init__(self) -> None:
+        self.api = BotApi()
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._changed = threading.Condition()
+        self._stopping = False
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> FakeBotApi:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # ---- what residents do ----
+    def push(self, payload: dict[str, Any]) -> int:
+        with self._changed:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, **payload})
+            self._changed.notify_all()
+        return update_id
+
+    def push_message(self, user_id: int, text: str, language_code: str = "sv") -> int:
+        message: dict[str, Any] = {
+            "message_id": self.api.new_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": _user(user_id, language_code),
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+        return self.push({"message": message})
+
+    def push_callback(self, user_id: int, message_id: int, data: str) -> int:
+        with self._changed:
+            message = dict(self.api.messages[(user_id, message_id)])
+        query = {
+            "id": f"q{message_id}-{data}",
+            "from": _user(user_id, "sv"),
+            "chat_instance": str(user_id),
+            "message": message,
+            "data": data,
+        }
+        return self.push({"callback_query": query})
+
+    def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 15) -> Call:
+        """Block until the bot has made a matching call, and return it."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for call in self.api.calls:
+                    if predicate(call):
+                        return call
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [(c.method, c.text[:60]) for c in self.api.calls]
+                    raise AssertionError(f"the bot never made that call; it made {seen}")
+                self._changed.wait(left)
+
+    def button(self, call: Call, label: str) -> str:
+        """The callback data of the button with this label on a message the bot sent."""
+        markup = call.params.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if label in button["text"]:
+                    return str(button["callback_data"])
+        raise AssertionError(f"no button {label!r} on {call.text[:60]!r}")
+
+    # ---- the HTTP side ----
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                params = _params(self.headers.get("Content-Type", ""), body)
+                status, answer = fake._answer(self.path.rsplit("/", 1)[-1], params)
+                payload = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot stopped while its long poll was open
+
+            do_GET = do_POST
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None  # the test output stays readable
+
+        return Handler
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._poll(params)}
+        with self._changed:
+            status, answer = self.api.handle(method, params)
+            self._changed.notify_all()
+        return status, answer
+
+    def _poll(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            # Telegram forgets updates below the offset: the bot has confirmed them.
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+            return list(self._updates)
+
+
+def _user(user_id: int, language_code: str) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": "Anna", "language_code": language_code}
+
+
+def _params(content_type: str, body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    if content_type.startswith("application/json"):
+        return dict(json.loads(body))
+    if content_type.startswith("multipart/form-data"):
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+        )
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if name and not part.get_filename():
+                fields[str(name)] = part.get_content()
+        return fields
+    return {key: values[-1] for key, values in parse_qs(body.decode()).items()}

@@ -1,0 +1,205 @@
+"""The Store contract: what every backend must do, run against each of them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.engine import DONE, Session
+from storage import create_store
+from storage.base import Status, Store
+from storage.sql import SqlStore
+
+NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+ALICE = "a" * 32
+BOB = "b" * 32
+
+
+def session(survey_id: str = "soder", current: str = "q1", **answers: object) -> Session:
+    return Session(survey_id, current, dict(answers), NOW, NOW)
+
+
+@pytest.fixture(params=["sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    url = {"sqlite": f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}"}[request.param]
+    opened = create_store(url)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+async def agreed(store: Store, pseudonym: str = ALICE, update_id: int = 1) -> None:
+    assert await store.consent(update_id, pseudonym, 4242, "sv", NOW)
+
+
+async def test_an_update_claimed_twice_is_stored_once(store: Store) -> None:
+    assert await store.claim_update(10)
+    assert not await store.claim_update(10)
+    # Ids restart at random after a week: a lower id is still new.
+    assert await store.claim_update(3)
+
+
+async def test_consent_stores_the_resident_and_their_language(store: Store) -> None:
+    assert await store.get_resident(ALICE) is None
+    await agreed(store)
+    resident = await store.get_resident(ALICE)
+    assert resident is not None
+    assert (resident.language, resident.consented_at) == ("sv", NOW)
+    assert await store.set_language(2, ALICE, "en")
+    again = await store.get_resident(ALICE)
+    assert again is not None and again.language == "en"
+    assert not await store.set_language(2, ALICE, "sv")  # the same update again
+
+
+async def test_a_step_saves_session_and_answers_together(store: Store) -> None:
+    await agreed(store)
+    response_id = await store.start_response(2, ALICE, session())
+    assert response_id is not None
+    later = replace(session(current="q2", q1=4), version=1, updated_at=NOW + timedelta(minutes=1))
+    assert await store.save_step(3, response_id, later, {"q1": 4}, [])
+    stored = await store.get_response(response_id)
+    assert stored is not None
+    assert stored.session == later
+    assert stored.status is Status.IN_PROGRESS
+    exported = [r async for r in store.export_responses("soder")]
+    assert [dict(r.answers) for r in exported] == [{"q1": 4}]
+
+
+async def test_a_repeated_update_changes_nothing(store: Store) -> None:
+    await agreed(store)
+    response_id = await store.start_response(2, ALICE, session())
+    assert response_id is not None
+    first = replace(session(current="q2", q1=4), version=1)
+    assert await store.save_step(3, response_id, first, {"q1": 4}, [])
+    other = replace(session(current="q3", q1=1), version=2)
+    assert not await store.save_step(3, response_id, other, {"q1": 1}, [])
+    stored = await store.get_response(response_id)
+    assert stored is not None and stored.session == first
+    assert await store.start_response(2, ALICE, session()) is None
+
+
+async def test_skipped_is_kept_apart_from_not_answered(store: Store) -> None:
+    await agreed(store)
+    response_id = await store.start_response(2, ALICE, session())
+    assert response_id is not None
+    step = replace(session(current="q3", q1=None, q2=["a", "b"]), version=1)
+    assert await store.save_step(3, response_id, step, {"q1": None, "q2": ["a", "b"]}, [])
+    [exported] = [r async for r in store.export_responses()]
+    assert dict(exported.answers) == {"q1": None, "q2": ["a", "b"]}
+
+
+async def test_finishing_completes_and_drops_answers_no_longer_shown(store: Store) -> None:
+    await agreed(store)
+    response_id = await store.start_response(2, ALICE, session())
+    assert response_id is not None
+    assert await store.save_step(3, response_id, session(q1=1, q2="x"), {"q1": 1, "q2": "x"}, [])
+    done = replace(session(current=DONE, q1=5), updated_at=NOW + timedelta(minutes=3))
+    assert await store.save_step(4, response_id, done, {"q1": 5}, ["q2"])
+    stored = await store.get_response(response_id)
+    assert stored is not None
+    assert stored.status is Status.COMPLETE
+    assert stored.completed_at == NOW + timedelta(minutes=3)
+    [exported] = [r async for r in store.export_responses()]
+    assert dict(exported.answers) == {"q1": 5}
+    assert await store.active_response(ALICE) is None
+
+
+async def test_active_response_is_the_most_recently_touched(store: Store) -> None:
+    await agreed(store)
+    first = await store.start_response(2, ALICE, session("soder"))
+    second = await store.start_response(3, ALICE, session("centrum"))
+    assert first is not None and second is not None
+    active = await store.active_response(ALICE)
+    assert active is not None and active.id == second
+    touched = replace(session("soder"), updated_at=NOW + timedelta(hours=1))
+    assert await store.save_step(4, first, touched, {}, [])
+    active = await store.active_response(ALICE)
+    assert active is not None and active.id == first
+    latest = await store.latest_response(ALICE, "centrum")
+    assert latest is not None and latest.id == second
+
+
+async def test_start_over_deletes_the_unfinished_response(store: Store) -> None:
+    await agreed(store)
+    old = await store.start_response(2, ALICE, session())
+    assert old is not None
+    assert await store.save_step(3, old, session(q1=2), {"q1": 2}, [])
+    new = await store.start_response(4, ALICE, session(), replace=old)
+    assert new is not None and new != old
+    assert await store.get_response(old) is None
+    assert [dict(r.answers) async for r in store.export_responses()] == [{}]
+
+
+async def test_forgetting_a_resident_erases_everything_of_theirs(store: Store) -> None:
+    await agreed(store, ALICE, 1)
+    await agreed(store, BOB, 2)
+    for update_id, who in ((3, ALICE), (4, BOB)):
+        response_id = await store.start_response(update_id, who, session())
+        assert response_id is not None
+        assert await store.save_step(update_id + 10, response_id, session(q1=3), {"q1": 3}, [])
+    assert await store.forget_resident(20, ALICE)
+    assert await store.get_resident(ALICE) is None
+    assert await store.responses_of(ALICE) == []
+    assert [r.pseudonym async for r in store.export_responses()] == [BOB]
+
+
+async def test_export_streams_in_pages_oldest_first(store: Store) -> None:
+    await agreed(store)
+    ids = []
+    for n in range(7):
+        response_id = await store.start_response(100 + n, ALICE, session())
+        assert response_id is not None
+        assert await store.save_step(200 + n, response_id, session(q1=n), {"q1": n}, [])
+        ids.append(response_id)
+    exported = [r async for r in store.export_responses("soder", batch=3)]
+    assert [r.id for r in exported] == ids
+    assert [r.answers["q1"] for r in exported] == list(range(7))
+    assert [r async for r in store.export_responses("other")] == []
+
+
+async def test_data_survives_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'restart.db'}"
+    first = create_store(url)
+    await first.open()
+    await agreed(first)
+    response_id = await first.start_response(2, ALICE, session())
+    await first.close()
+    again = create_store(url)
+    await again.open()  # migrations run again and change nothing
+    try:
+        assert response_id is not None
+        assert await again.get_response(response_id) is not None
+        assert not await again.claim_update(2)
+    finally:
+        await again.close()
+
+
+async def test_sqlite_runs_in_wal_mode_and_keeps_chat_ids_apart(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    store = SqlStore(f"sqlite+aiosqlite:///{path}")
+    await store.open()
+    await agreed(store)
+    await store.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        resident_columns = [row[1] for row in connection.execute("PRAGMA table_info(residents)")]
+        assert "chat_id" not in resident_columns
+        assert connection.execute("SELECT chat_id FROM chats").fetchall() == [(4242,)]
+    connection.close()
+
+
+async def test_old_update_claims_can_be_forgotten(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'claims.db'}")
+    await store.open()
+    try:
+        assert await store.claim_update(1)
+        assert await store.forget_updates_before(datetime.now(UTC) + timedelta(seconds=1)) == 1
+        assert await store.claim_update(1)
+    finally:
+        await store.close()
