@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ def api() -> Iterator[FakeBotApi]:
     server.stop()
 
 
-def sent(text: str) -> object:
+def sent(text: str) -> Callable[[Call], bool]:
     def matches(call: Call) -> bool:
         return call.method == "sendMessage" and text in call.text
 

@@ -203,3 +203,23 @@ async def test_old_update_claims_can_be_forgotten(tmp_path: Path) -> None:
         assert await store.claim_update(1)
     finally:
         await store.close()
+
+
+async def test_migrations_build_exactly_the_schema_the_code_uses(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import Connection
+
+    from storage.schema import metadata
+
+    store = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}")
+    await store.open()
+
+    def differences(connection: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+    try:
+        async with store.engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await store.close()
