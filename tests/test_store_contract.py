@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -9,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.engine import DONE, Session
 from storage import create_store
@@ -24,9 +28,33 @@ def session(survey_id: str = "soder", current: str = "q1", **answers: object) ->
     return Session(survey_id, current, dict(answers), NOW, NOW)
 
 
-@pytest.fixture(params=["sqlite"])
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+async def empty_postgres() -> None:
+    """Drop whatever an earlier run left, so each test starts from the migrations."""
+    engine = create_async_engine(POSTGRES_URL)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    except (OSError, SQLAlchemyError) as exc:
+        if os.environ.get("CI"):
+            raise  # CI has PostgreSQL: never skip there silently
+        pytest.skip(f"PostgreSQL is not reachable here: {type(exc).__name__}")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    url = {"sqlite": f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}"}[request.param]
+    if request.param == "postgresql":
+        await empty_postgres()
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}"
     opened = create_store(url)
     await opened.open()
     yield opened
