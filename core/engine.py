@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from core.privacy import coarsen
 from core.survey import (
     Condition,
     FreeText,
@@ -36,6 +37,9 @@ Answer = Any
 SKIPPED: Answer = None
 REVIEW = "review"
 DONE = "done"
+# The Bot API lets a bot download files of up to 20 MB; a larger photo could never be used.
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+DEFAULT_PRECISION = "100m"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Session:
     version: int = 0
     draft: tuple[str, ...] | None = None  # choices toggled on a select_multiple, before Done
     paused: bool = False  # left with /cancel: wait for "continue" before taking answers
+    source: str | None = None  # the deep-link code (a QR poster) the resident came through
 
     @property
     def finished(self) -> bool:
@@ -65,6 +70,7 @@ class Session:
             "version": self.version,
             "draft": list(self.draft) if self.draft is not None else None,
             "paused": self.paused,
+            "source": self.source,
         }
 
     @classmethod
@@ -79,6 +85,7 @@ class Session:
             version=int(data["version"]),
             draft=tuple(draft) if draft is not None else None,
             paused=bool(data.get("paused", False)),
+            source=data.get("source"),
         )
 
 
@@ -99,11 +106,16 @@ class LocationInput:
 class PhotoInput:
     file_id: str
     file_unique_id: str
+    file_size: int | None = None
 
 
 @dataclass(frozen=True)
 class OtherInput:
-    """Something that is no answer to anything: a sticker, a voice message, a contact."""
+    """Something that is no answer to anything: a sticker, a voice message, a contact.
+
+    `kind` "forwarded" (someone else's message) and "album" (several photos at once) get
+    hints of their own.
+    """
 
     kind: str
 
@@ -150,6 +162,10 @@ class Problem(StrEnum):
     NO_CHOICE = "no_choice"
     TOO_MANY_CHOICES = "too_many_choices"
     UNKNOWN_CHOICE = "unknown_choice"
+    OUTSIDE_AREA = "outside_area"
+    PHOTO_TOO_LARGE = "photo_too_large"
+    FORWARDED = "forwarded"
+    ALBUM = "album"
 
 
 @dataclass(frozen=True)
@@ -196,16 +212,28 @@ class Step:
 
 
 # ---- the engine -------------------------------------------------------------------------
-def start(survey: Survey, now: datetime) -> Step:
-    """Begin a new response at the first question."""
+def start(
+    survey: Survey,
+    now: datetime,
+    prefill: Mapping[str, Answer] | None = None,
+    source: str | None = None,
+) -> Step:
+    """Begin a new response at the first question not answered by `prefill`.
+
+    A deep link from a QR code on a lamppost prefills the place; the resident can still
+    change it from the summary.
+    """
+    known = {q.id for q in survey.questions}
+    answers = {key: value for key, value in (prefill or {}).items() if key in known}
     session = Session(
         survey_id=survey.id,
         current=REVIEW,
-        answers={},
+        answers=answers,
         started_at=now,
         updated_at=now,
+        source=source,
     )
-    return _advance(survey, session, now, changed=())
+    return _advance(survey, session, now, changed=tuple(answers))
 
 
 def show(survey: Survey, session: Session) -> Step:
@@ -247,6 +275,9 @@ def apply(survey: Survey, session: Session, given: Input, now: datetime) -> Step
         return _press(survey, session, given, now)
     if session.current == REVIEW or session.current not in _ids(survey):
         return _problem(survey, session, Problem.EXPECTED_BUTTON)
+    if isinstance(given, OtherInput) and given.kind in ("forwarded", "album"):
+        problem = Problem.FORWARDED if given.kind == "forwarded" else Problem.ALBUM
+        return _problem(survey, session, problem)
     question = survey.question(session.current)
     return _message(survey, session, question, given, now)
 
@@ -330,13 +361,16 @@ def _message(
             return _problem(survey, session, Problem.EXPECTED_LOCATION)
         if not (-90 <= given.lat <= 90 and -180 <= given.lon <= 180):
             return _problem(survey, session, Problem.BAD_LOCATION)
-        place: dict[str, Any] = {"lat": round(given.lat, 6), "lon": round(given.lon, 6)}
-        if given.name:
-            place["name"] = given.name[:200]
-        return _answer(survey, session, question, place, now)
+        if survey.area is not None and not survey.area.contains(given.lat, given.lon):
+            return _problem(survey, session, Problem.OUTSIDE_AREA)
+        return _answer(survey, session, question, _place(survey, given), now)
     if isinstance(question, Photo):
         if not isinstance(given, PhotoInput):
             return _problem(survey, session, Problem.EXPECTED_PHOTO)
+        if given.file_size is not None and given.file_size > MAX_PHOTO_BYTES:
+            return _problem(
+                survey, session, Problem.PHOTO_TOO_LARGE, limit=MAX_PHOTO_BYTES // 2**20
+            )
         photo = {"file_id": given.file_id, "file_unique_id": given.file_unique_id}
         return _answer(survey, session, question, photo, now)
     if isinstance(question, SelectOne | Scale) and isinstance(given, TextInput):
@@ -345,6 +379,18 @@ def _message(
         if value is not None:
             return _answer(survey, session, question, value, now)
     return _problem(survey, session, Problem.EXPECTED_BUTTON)
+
+
+def _place(survey: Survey, given: LocationInput) -> dict[str, Any]:
+    """A location answer, coarsened as the survey says before it is ever stored.
+
+    A venue is a public place the resident picked by name, so it is kept as it is; a shared
+    position may be where the resident lives.
+    """
+    if given.name:
+        return {"lat": round(given.lat, 6), "lon": round(given.lon, 6), "name": given.name[:200]}
+    lat, lon = coarsen(given.lat, given.lon, survey.location_precision or DEFAULT_PRECISION)
+    return {"lat": lat, "lon": lon}
 
 
 def _number(survey: Survey, session: Session, question: Number, text: str, now: datetime) -> Step:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.contributions import Contribution
 from core.survey import Location, Note, Photo, SelectMultiple, Survey
 
 # In a cell: a question that was not shown (or not reached yet) stays empty; a question the
@@ -59,3 +60,47 @@ def cell(survey: Survey, column: Column, answers: Mapping[str, Any]) -> Cell:
     if isinstance(value, int | float | str):
         return value
     return str(value)
+
+
+# Ideas and tips, one row each. The pseudonym is the same keyed HMAC as in the answers, so an
+# analyst can link a resident's tips and answers without ever learning who they are.
+CONTRIBUTION_COLUMNS = [
+    "respondent",
+    "contribution",
+    "kind",
+    "category",
+    "text",
+    "lat",
+    "lon",
+    "place",
+    "place_tag",
+    "photo",
+    "time_of_day",
+    "contactable",
+    "status",
+    "hidden_reason",
+    "source",
+    "sent",
+    "status_changed",
+]
+
+
+def contribution_cells(item: Contribution) -> dict[str, Cell]:
+    """One idea or tip by column name; times are left to the writer to format."""
+    return {
+        "respondent": item.pseudonym,
+        "contribution": item.id,
+        "kind": item.kind.value,
+        "category": item.category,
+        "text": item.text,
+        "lat": item.lat,
+        "lon": item.lon,
+        "place": item.place_name,
+        "place_tag": item.place_tag,
+        "photo": item.photo_file_id,
+        "time_of_day": item.time_of_day.value if item.time_of_day else None,
+        "contactable": "yes" if item.contactable else "no",
+        "status": item.status.value,
+        "hidden_reason": item.hidden_reason.value if item.hidden_reason else None,
+        "source": item.source,
+    }

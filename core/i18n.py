@@ -63,6 +63,13 @@ def number(value: float, lang: str) -> str:
     return format_decimal(value, locale="sv_SE" if lang == "sv" else "en_GB")
 
 
+def day(moment: datetime, lang: str) -> str:
+    """A date as people write it in the language, in Stockholm time: 3 dec. 2026."""
+    return format_datetime(
+        moment, "d MMM yyyy", tzinfo=STOCKHOLM, locale="sv_SE" if lang == "sv" else "en_GB"
+    )
+
+
 def when(moment: datetime, lang: str) -> str:
     """A date and time as people write it in the language, in Stockholm time."""
     return format_datetime(

@@ -11,12 +11,28 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from core.contributions import (
+    DEFAULT_CATEGORIES,
+    FORM_IDS,
+    CategoriesFile,
+    Category,
+    Place,
+    PlacesFile,
+)
 from core.survey import QUESTION_TYPES, Survey
+
+M = TypeVar("M", bound=BaseModel)
+# The lists whose items a problem names by id: "question 'where'", "place 'torget'".
+LISTS = {"questions": "question", "categories": "category", "places": "place"}
+
+# Files in the surveys folder that are not surveys: the organizers' lists for ideas and tips.
+CATEGORIES_FILE = "categories.yaml"
+PLACES_FILE = "places.yaml"
 
 # Names organizers bring from XLSForm, Google Forms and the like, and what they mean here.
 TYPE_ALIASES = {
@@ -44,6 +60,8 @@ FIELD_NAMES = {
         "opens",
         "closes",
         "allow_multiple",
+        "location_precision",
+        "area",
         "questions",
     ],
     "question": [
@@ -138,6 +156,11 @@ def load_survey(path: Path, display: str | None = None) -> Survey:
 
 
 def parse_survey(text: str, shown: str) -> Survey:
+    return parse_file(text, shown, Survey)
+
+
+def parse_file(text: str, shown: str, model: type[M]) -> M:
+    """Parse YAML into `model`, explaining every problem with its line."""
     try:
         data = yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
@@ -149,11 +172,14 @@ def parse_survey(text: str, shown: str) -> Survey:
     except yaml.YAMLError as exc:
         raise SurveyFileError([Problem(shown, None, None, f"is not valid YAML ({exc})")]) from exc
     if not isinstance(data, dict):
-        raise SurveyFileError(
-            [Problem(shown, 1, None, "should be a survey: fields such as 'id:', 'title:'")]
-        )
+        expected = {
+            Survey: "a survey: fields such as 'id:', 'title:'",
+            CategoriesFile: "a list of categories under 'categories:'",
+            PlacesFile: "a list of places under 'places:'",
+        }.get(model, "a mapping of fields")
+        raise SurveyFileError([Problem(shown, 1, None, f"should be {expected}")])
     try:
-        return Survey.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = _explain(exc, data, shown)
         raise SurveyFileError(problems) from exc
@@ -180,6 +206,17 @@ def load_surveys(paths: Iterable[Path]) -> list[Survey]:
                 )
             )
             continue
+        if survey.id in FORM_IDS:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    f"the id '{survey.id}' is reserved for the form residents send "
+                    f"{'safety tips' if survey.id == 'tip' else 'ideas'} with; choose another",
+                )
+            )
+            continue
         owner[survey.id] = path
         surveys.append(survey)
     if problems:
@@ -188,7 +225,65 @@ def load_surveys(paths: Iterable[Path]) -> list[Survey]:
 
 
 def survey_files(folder: Path) -> list[Path]:
-    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    """The survey files of a folder: every YAML file but the lists of categories and places."""
+    found = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    return [path for path in found if path.name not in (CATEGORIES_FILE, PLACES_FILE)]
+
+
+@dataclass(frozen=True)
+class Folder:
+    """Everything the organizers' folder defines."""
+
+    surveys: list[Survey]
+    categories: tuple[Category, ...]
+    places: tuple[Place, ...]
+
+
+def load_folder(folder: Path) -> Folder:
+    """Read surveys, categories.yaml and places.yaml; report every problem of all at once."""
+    return load_paths([*survey_files(folder), folder / CATEGORIES_FILE, folder / PLACES_FILE])
+
+
+def load_paths(paths: Iterable[Path]) -> Folder:
+    """Read survey files and, by their names, the categories and places files among them.
+
+    A missing categories or places file means the defaults: no file is needed to start.
+    """
+    problems: list[Problem] = []
+    categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+    places: tuple[Place, ...] = ()
+    surveys: list[Path] = []
+    for path in paths:
+        if path.name == CATEGORIES_FILE:
+            if path.exists():
+                try:
+                    categories = tuple(_load(path, CategoriesFile).categories)
+                except SurveyFileError as exc:
+                    problems.extend(exc.problems)
+        elif path.name == PLACES_FILE:
+            if path.exists():
+                try:
+                    places = tuple(_load(path, PlacesFile).places)
+                except SurveyFileError as exc:
+                    problems.extend(exc.problems)
+        else:
+            surveys.append(path)
+    try:
+        loaded = load_surveys(surveys)
+    except SurveyFileError as exc:
+        problems.extend(exc.problems)
+        loaded = []
+    if problems:
+        raise SurveyFileError(problems)
+    return Folder(loaded, categories, places)
+
+
+def _load(path: Path, model: type[M]) -> M:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SurveyFileError([Problem(str(path), None, None, f"cannot be read ({exc})")]) from exc
+    return parse_file(text, str(path), model)
 
 
 def _explain(exc: ValidationError, data: dict[Any, Any], shown: str) -> list[Problem]:
@@ -238,10 +333,11 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[int | None, str | None]:
             isinstance(node, _LocatedList) and isinstance(part, int) and part < len(node)
         ):
             line = node.lines[part]
-        if depth == 1 and loc[0] == "questions" and isinstance(part, int):
-            question = _child(node, part)
-            qid = question.get("id") if isinstance(question, dict) else None
-            where = f"question '{qid}'" if qid else f"question {part + 1}"
+        if depth == 1 and loc[0] in LISTS and isinstance(part, int):
+            item = _child(node, part)
+            item_id = item.get("id") if isinstance(item, dict) else None
+            noun = LISTS[loc[0]]
+            where = f"{noun} '{item_id}'" if item_id else f"{noun} {part + 1}"
         node = _child(node, part)
         if node is None:
             break
@@ -250,7 +346,7 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[int | None, str | None]:
 
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if not isinstance(p, int)]
-    if len(loc) >= 2 and loc[0] == "questions":
+    if len(loc) >= 2 and loc[0] in LISTS:
         parts = parts[1:]
     return ".".join(parts) or "survey"
 
@@ -306,6 +402,7 @@ def _message(error: Any, loc: tuple[Any, ...], data: Any) -> str:
         return f"'{field}' should be a number, not '{value}'"
     if kind in ("greater_than_equal", "less_than_equal"):
         limit = ctx.get("ge", ctx.get("le"))
+        limit = f"{limit:g}" if isinstance(limit, float) else limit
         word = "at least" if kind == "greater_than_equal" else "at most"
         return f"'{field}' should be {word} {limit}"
     if kind == "value_error":

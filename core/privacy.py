@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from pathlib import Path
 
@@ -40,3 +41,24 @@ def load_or_create_secret(given: str | None, data_dir: Path) -> bytes:
     path.touch(mode=0o600)
     path.write_text(secret + "\n", encoding="ascii")
     return secret.encode()
+
+
+METRES_PER_DEGREE = 111_320.0  # of latitude, and of longitude at the equator
+GRID_METRES = {"exact": 0, "100m": 100, "500m": 500}
+
+
+def coarsen(lat: float, lon: float, precision: str) -> tuple[float, float]:
+    """Snap a point to the centre of its grid cell of about 100 m or 500 m.
+
+    Snapping (rather than adding noise) gives every point in a cell the same stored value,
+    so repeated tips from one home cannot be averaged back to it. The cell's width in
+    longitude follows the snapped latitude, so cells stay roughly square in Sweden too.
+    """
+    metres = GRID_METRES[precision]
+    if not metres:
+        return round(lat, 6), round(lon, 6)
+    lat_step = metres / METRES_PER_DEGREE
+    snapped_lat = (math.floor(lat / lat_step) + 0.5) * lat_step
+    lon_step = metres / (METRES_PER_DEGREE * max(math.cos(math.radians(snapped_lat)), 0.01))
+    snapped_lon = (math.floor(lon / lon_step) + 0.5) * lon_step
+    return round(min(max(snapped_lat, -90.0), 90.0), 6), round(snapped_lon, 6)

@@ -22,6 +22,10 @@ DEFAULT_TEXT_LIMIT = 1000
 # Telegram allows 4096 characters in a message; a longer answer cannot even arrive whole.
 MAX_TEXT_LIMIT = 4000
 
+# How precisely a shared position is stored: a tip sent from home must not reveal the home.
+Precision = Literal["exact", "100m", "500m"]
+PRECISIONS: tuple[str, ...] = Precision.__args__  # type: ignore[attr-defined]
+
 QuestionType = Literal[
     "select_one", "select_multiple", "scale", "text", "number", "location", "photo", "note"
 ]
@@ -130,6 +134,24 @@ Question = Annotated[
 ChoiceQuestion = SelectOne | SelectMultiple
 
 
+class Area(Strict):
+    """The area a campaign is about, as a box; a place far outside it is refused."""
+
+    west: float = Field(ge=-180, le=180)
+    south: float = Field(ge=-90, le=90)
+    east: float = Field(ge=-180, le=180)
+    north: float = Field(ge=-90, le=90)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Area:
+        if self.west >= self.east or self.south >= self.north:
+            raise ValueError("the area needs west < east and south < north")
+        return self
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.south <= lat <= self.north and self.west <= lon <= self.east
+
+
 class Survey(Strict):
     id: str = Field(pattern=SURVEY_ID, max_length=40)
     title: Text
@@ -138,6 +160,9 @@ class Survey(Strict):
     opens: datetime | None = None
     closes: datetime | None = None
     allow_multiple: bool = False
+    # None: the deployment's setting (LOCATION_PRECISION, AREA_BBOX) decides.
+    location_precision: Precision | None = None
+    area: Area | None = None
     questions: list[Question] = Field(min_length=1, max_length=100)
 
     @field_validator("opens", "closes")

@@ -202,7 +202,11 @@ def test_photo_and_location_inputs() -> None:
     assert step.session.answers["photo"] == {"file_id": "file-1", "file_unique_id": "uniq-1"}
     low = press(engine.start(SURVEY, NOW), Action.CHOOSE, "1")
     typed = send(low, TextInput("56.0437, 12.6946"))
-    assert typed.session.answers["where"] == {"lat": 56.0437, "lon": 12.6946}
+    # A typed or shared point is stored snapped to its 100 m cell (the default precision).
+    assert (
+        typed.session.answers["where"]
+        == send(low, LocationInput(56.0435, 12.6948)).session.answers["where"]
+    )
     assert send(low, LocationInput(91, 0)).problem is Problem.BAD_LOCATION
 
 

@@ -95,3 +95,38 @@ def test_every_file_is_reported_and_duplicate_survey_ids_too(tmp_path: Path) -> 
     text = str(caught.value)
     assert "b.yaml" in text and "also used by" in text
     assert "c.yaml line 1" in text
+
+
+def test_broken_categories_and_places_files_name_the_line(tmp_path: Path) -> None:
+    from core.loader import load_folder
+
+    (tmp_path / "soder.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "categories.yaml").write_text(
+        "categories:\n"
+        "  - id: lighting\n"
+        "    label: {sv: Belysning}\n"
+        "  - id: litter\n"
+        "    label: {sv: Skräp, en: Litter}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "places.yaml").write_text(
+        "places:\n  - id: torget\n    name: {sv: Torget, en: The square}\n    lat: 156.0\n"
+        "    lon: 12.7\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SurveyFileError) as caught:
+        load_folder(tmp_path)
+    found = [str(p) for p in caught.value.problems]
+    categories, places = tmp_path / "categories.yaml", tmp_path / "places.yaml"
+    assert f"{categories} line 3, category 'lighting': 'label' has no English text ('en:')" in found
+    assert f"{places} line 4, place 'torget': 'lat' should be at most 90" in found
+
+
+def test_a_campaign_cannot_take_the_id_of_the_tip_form(tmp_path: Path) -> None:
+    path = tmp_path / "tip.yaml"
+    path.write_text(GOOD.replace("id: soder", "id: tip", 1), encoding="utf-8")
+    with pytest.raises(SurveyFileError) as caught:
+        load_surveys([path])
+    assert "the id 'tip' is reserved for the form residents send safety tips with" in str(
+        caught.value
+    )
