@@ -10,18 +10,27 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import BadRequest
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 from config import Settings
 from core.campaigns import Campaigns
+from core.contributions import Kind, build_form, parse_start_code
 from core.i18n import LANGS, Catalogs
-from core.loader import SurveyFileError, load_surveys, survey_files
+from core.loader import (
+    CATEGORIES_FILE,
+    PLACES_FILE,
+    SurveyFileError,
+    load_folder,
+    load_paths,
+    survey_files,
+)
 from core.privacy import Pseudonymizer, load_or_create_secret
 from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
@@ -40,9 +49,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def load_campaigns(settings: Settings) -> Campaigns:
-    """Read every survey in SURVEYS_DIR; SurveyFileError explains any problem."""
-    return Campaigns(load_surveys(survey_files(settings.surveys_dir)))
+def load_campaigns(settings: Settings, catalogs: Catalogs) -> Campaigns:
+    """Read SURVEYS_DIR and build the idea and tip forms; SurveyFileError explains problems."""
+    folder = load_folder(settings.surveys_dir)
+
+    def translate(lang: str, text: str) -> str:
+        return catalogs.get(lang).gettext(text)
+
+    forms = [
+        build_form(
+            kind, folder.categories, translate, settings.location_precision, settings.area_bbox
+        )
+        for kind in Kind
+    ]
+    return Campaigns(
+        folder.surveys, forms, folder.places, settings.location_precision, settings.area_bbox
+    )
 
 
 def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
@@ -51,11 +73,12 @@ def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now)
         settings.pseudonym_secret.get_secret_value() if settings.pseudonym_secret else None,
         settings.data_dir,
     )
+    catalogs = Catalogs()
     return Services(
         settings=settings,
         store=create_store(settings.database_url),
-        campaigns=load_campaigns(settings),
-        catalogs=Catalogs(),
+        campaigns=load_campaigns(settings, catalogs),
+        catalogs=catalogs,
         pseudonymize=Pseudonymizer(secret),
         clock=clock,
     )
@@ -86,11 +109,28 @@ def build_application(
     return app
 
 
+# Telegram keeps an undelivered update for 24 hours; a claim older than two days can go.
+KEEP_CLAIMS = timedelta(days=2)
+HOUSEKEEPING_EVERY = 3600.0
+
+
+async def housekeeping(services: Services) -> None:
+    """Forget old update claims once an hour, so the table stays small on a busy bot."""
+    while True:
+        try:
+            dropped = await services.store.forget_updates_before(services.clock() - KEEP_CLAIMS)
+            log.debug("forgot %d old update claims", dropped)
+        except Exception:  # a database hiccup must not end the loop for good
+            log.exception("housekeeping failed; trying again later")
+        await asyncio.sleep(HOUSEKEEPING_EVERY)
+
+
 async def _post_init(app: TorgetApp) -> None:
     services = app.bot_data.services
     assert services is not None
     await services.store.open()
-    await set_commands(app, services.catalogs)
+    await set_commands(app, services.catalogs, services.settings.admin_ids)
+    services.background.append(asyncio.create_task(housekeeping(services)))
     log.info(
         "Torget is running with %d survey(s), %d open now",
         len(services.campaigns.all()),
@@ -101,15 +141,22 @@ async def _post_init(app: TorgetApp) -> None:
 async def _post_shutdown(app: TorgetApp) -> None:
     services = app.bot_data.services
     if services is not None:
+        for task in services.background:
+            task.cancel()
+        await asyncio.gather(*services.background, return_exceptions=True)
+        services.background.clear()
         await services.store.close()
 
 
-async def set_commands(app: TorgetApp, catalogs: Catalogs) -> None:
-    """The command menu residents see, in their Telegram language (Swedish by default)."""
+async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[int]) -> None:
+    """The command menus: residents' in their Telegram language, and admins' own."""
     for lang in LANGS:
         _ = catalogs.get(lang).gettext
         commands = [
             BotCommand("start", _("Open surveys, or continue where you were")),
+            BotCommand("idea", _("Share an idea for the area")),
+            BotCommand("tip", _("Report a place that feels unsafe")),
+            BotCommand("mine", _("Your ideas and tips, and what happened to them")),
             BotCommand("language", _("Svenska or English")),
             BotCommand("cancel", _("Leave the survey you are answering")),
             BotCommand("mydata", _("See what you have given")),
@@ -119,6 +166,20 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs) -> None:
         await app.bot.set_my_commands(commands, language_code=lang)
         if lang == "sv":
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+        admin_commands = [
+            BotCommand("moderate", _("Go through new ideas and tips")),
+            *commands,
+        ]
+        for admin in admin_ids:
+            try:
+                await app.bot.set_my_commands(
+                    admin_commands, scope=BotCommandScopeChat(admin), language_code=lang
+                )
+                if lang == "sv":
+                    await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
+            except BadRequest:
+                # Telegram knows a chat only once the admin has written to the bot.
+                log.warning("an admin has not started the bot yet; their menu is not set")
 
 
 # ---- command line ----------------------------------------------------------------------
@@ -160,28 +221,50 @@ def cmd_validate(args: argparse.Namespace) -> int:
     paths: list[Path] = []
     for given in args.paths or [str(read_settings().surveys_dir)]:
         path = Path(given)
-        paths.extend(survey_files(path) if path.is_dir() else [path])
+        if path.is_dir():
+            extra = [path / name for name in (CATEGORIES_FILE, PLACES_FILE)]
+            paths.extend([*survey_files(path), *(p for p in extra if p.exists())])
+        else:
+            paths.append(path)
     if not paths:
         print("No survey files found.", file=sys.stderr)
         return 1
     try:
-        surveys = load_surveys(paths)
+        folder = load_paths(paths)
     except SurveyFileError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
         return 1
-    for survey in surveys:
+    for survey in folder.surveys:
         print(f"ok  {survey.id}: {len(survey.questions)} questions ({survey.title.en})")
+    names = {path.name for path in paths}
+    if CATEGORIES_FILE in names:
+        print(f"ok  {CATEGORIES_FILE}: {len(folder.categories)} categories")
+    if PLACES_FILE in names:
+        print(f"ok  {PLACES_FILE}: {len(folder.places)} places")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from exports.csv import write_csv
+    from exports.csv import write_contributions_csv, write_csv
 
     settings = read_settings()
+    if args.contributions:
+
+        async def export_contributions() -> int:
+            store = create_store(settings.database_url)
+            await store.open()
+            try:
+                return await write_contributions_csv(store, Path(args.out))
+            finally:
+                await store.close()
+
+        written = asyncio.run(export_contributions())
+        print(f"Wrote {written} idea(s) and tip(s) to {args.out}")
+        return 0
     try:
-        campaigns = load_campaigns(settings)
+        campaigns = load_campaigns(settings, Catalogs())
     except SurveyFileError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -208,6 +291,39 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_qr(args: argparse.Namespace) -> int:
+    """Write a QR code for t.me/<bot>?start=<code>, after checking the code leads somewhere."""
+    from exports.qr import deep_link, write_qr_png
+
+    settings = read_settings()
+    username = args.bot or settings.bot_username
+    if not username:
+        print("Give the bot's username with --bot, or set BOT_USERNAME.", file=sys.stderr)
+        return 2
+    try:
+        campaigns = load_campaigns(settings, Catalogs())
+    except SurveyFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    parsed = parse_start_code(args.start)
+    if parsed is None or campaigns.get(parsed.target) is None:
+        known = ", ".join(["idea", "tip", *(s.id for s in campaigns.all())])
+        print(f"'{args.start}' opens nothing: start with one of {known}.", file=sys.stderr)
+        return 1
+    if parsed.place and campaigns.place(parsed.place) is None:
+        known = ", ".join(p.id for p in campaigns.places()) or "none in places.yaml"
+        print(f"No place '{parsed.place}' (known: {known}).", file=sys.stderr)
+        return 1
+    try:
+        link = deep_link(username, args.start)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    write_qr_png(link, Path(args.out))
+    print(f"Wrote {args.out}: {link}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="Torget: surveys in Telegram.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -219,7 +335,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--format", choices=["csv"], default="csv")
     export.add_argument("--out", required=True, help="the file to write")
     export.add_argument("--campaign", help="one campaign's id (default: all)")
+    export.add_argument(
+        "--contributions", action="store_true", help="export ideas and tips instead of answers"
+    )
     export.set_defaults(func=cmd_export)
+    qr = commands.add_parser("qr", help="a printable QR code that opens the bot")
+    qr.add_argument(
+        "--start",
+        required=True,
+        help="what it opens: idea, tip or a campaign id, "
+        "optionally with _ and a place id from places.yaml (tip_stationen)",
+    )
+    qr.add_argument("--out", required=True, help="the PNG file to write")
+    qr.add_argument("--bot", help="the bot's @username (default: BOT_USERNAME)")
+    qr.set_defaults(func=cmd_qr)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

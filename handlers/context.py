@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -25,6 +26,8 @@ class Services:
     catalogs: Catalogs
     pseudonymize: Pseudonymizer
     clock: Callable[[], datetime]
+    # Loops started in post_init (housekeeping), cancelled in post_shutdown.
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 class BotData:

@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from core.contributions import Contribution, HideReason, NewContribution
+from core.contributions import Status as ContributionStatus
 from core.engine import Session
 
 
@@ -63,6 +65,9 @@ class Store(Protocol):
     async def claim_update(self, update_id: int) -> bool:
         """Claim an update that changes nothing else; False when it was already claimed."""
 
+    async def forget_updates_before(self, when: datetime) -> int:
+        """Drop claims made before `when`; return how many were dropped."""
+
     # -- residents --
     async def get_resident(self, pseudonym: str) -> Resident | None: ...
 
@@ -83,9 +88,11 @@ class Store(Protocol):
         """The resident's newest response to this survey, in progress or complete."""
 
     async def start_response(
-        self, update_id: int, pseudonym: str, session: Session, replace: int | None = None
+        self, update_id: int | None, pseudonym: str, session: Session, replace: int | None = None
     ) -> int | None:
         """Store a new response and return its id; None when the update was already claimed.
+
+        `update_id` None: the caller's update was claimed by an earlier write of its own.
 
         `replace` names an in-progress response of the same resident that this one starts
         over: it is deleted, with its answers, in the same transaction.
@@ -109,7 +116,50 @@ class Store(Protocol):
         """All of a resident's responses, oldest first (for /mydata)."""
 
     async def forget_resident(self, update_id: int, pseudonym: str) -> bool:
-        """Erase the resident: answers, responses, where to write back, and the resident."""
+        """Erase the resident: answers, responses, ideas and tips, where to write back."""
+
+    # -- ideas and tips --
+    async def submit_contribution(
+        self,
+        update_id: int,
+        response_id: int,
+        pseudonym: str,
+        contribution: NewContribution,
+        now: datetime,
+    ) -> int | None:
+        """Store a finished idea or tip and delete its draft response, in one transaction.
+
+        Returns the new contribution's id; None when the update was already claimed.
+        """
+
+    async def contributions_of(self, pseudonym: str) -> list[Contribution]:
+        """A resident's ideas and tips, newest first (for "My contributions" and /mydata)."""
+
+    async def get_contribution(self, contribution_id: int) -> Contribution | None: ...
+
+    async def next_contribution(
+        self, status: ContributionStatus, after_id: int = 0
+    ) -> Contribution | None:
+        """The oldest contribution with this status and an id above `after_id` (moderation)."""
+
+    async def count_contributions(self, status: ContributionStatus) -> int: ...
+
+    async def set_contribution_status(
+        self,
+        update_id: int,
+        contribution_id: int,
+        status: ContributionStatus,
+        reason: HideReason | None,
+        now: datetime,
+    ) -> bool:
+        """Moderate: change the status (a reason only with HIDDEN); False if already claimed."""
+
+    async def chat_of(self, pseudonym: str) -> int | None:
+        """Where to write to a resident, for the few messages they asked for."""
+
+    def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
+        """Every idea and tip, oldest first, read in batches."""
+        ...
 
     def export_responses(
         self, survey_id: str | None = None, batch: int = 1000
