@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.survey import Area, Precision
+
 
 class Settings(BaseSettings):
     """Everything an operator sets, from the environment or a .env file."""
@@ -26,6 +28,26 @@ class Settings(BaseSettings):
     # Who collects the answers, as the privacy notice names them (default: a generic phrase).
     organizer_name: str | None = None
     log_level: str = "INFO"
+    # Shared positions are snapped to a grid this coarse before they are stored.
+    location_precision: Precision = "100m"
+    # The area residents report about, "west,south,east,north" in degrees (as in GeoJSON's
+    # bbox); a place far outside it is refused. None: anywhere.
+    area_bbox: Annotated[Area | None, NoDecode] = None
+    # The bot's @username, for deep links and QR codes (python bot.py qr).
+    bot_username: str | None = None
+
+    @field_validator("area_bbox", mode="before")
+    @classmethod
+    def _bbox(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            parts = [float(part) for part in value.split(",")]
+            if len(parts) != 4:
+                raise ValueError("AREA_BBOX takes four numbers: west,south,east,north")
+            west, south, east, north = parts
+            return Area(west=west, south=south, east=east, north=north)
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

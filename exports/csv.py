@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from core.export import Cell, Column, cell, question_columns
+from core.export import (
+    CONTRIBUTION_COLUMNS,
+    Cell,
+    Column,
+    cell,
+    contribution_cells,
+    question_columns,
+)
 from core.survey import STOCKHOLM, Survey
 from storage.base import Store
 
@@ -76,5 +83,21 @@ async def write_csv(store: Store, surveys: Sequence[Survey], out: Path) -> int:
                 for owner, column in columns
             ]
             writer.writerow(meta + values)
+            rows += 1
+    return rows
+
+
+async def write_contributions_csv(store: Store, out: Path) -> int:
+    """Write one row per idea or tip, with coordinates as stored (coarsened); return the rows."""
+    rows = 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, dialect=SwedishExcel)
+        writer.writerow(CONTRIBUTION_COLUMNS)
+        async for item in store.export_contributions():
+            cells = contribution_cells(item)
+            cells["sent"] = local_time(item.created_at)
+            cells["status_changed"] = local_time(item.status_changed_at)
+            writer.writerow([format_cell(cells.get(name)) for name in CONTRIBUTION_COLUMNS])
             rows += 1
     return rows

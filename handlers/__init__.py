@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import errors, privacy, start, survey
+from handlers import errors, ideas, moderation, privacy, start, survey
 from handlers.context import TorgetApp
-from handlers.render import ANSWER, CONSENT, LANGUAGE, MENU, RESTART, RESUME, SURVEY
+from handlers.render import (
+    ANSWER,
+    CONSENT,
+    CONTRIBUTE,
+    LANGUAGE,
+    MENU,
+    MODERATE,
+    RESTART,
+    RESUME,
+    SURVEY,
+)
 
 
 def register(app: TorgetApp) -> None:
@@ -23,6 +33,11 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("cancel", start.cancel, filters=new_private))
     app.add_handler(CommandHandler("mydata", privacy.my_data, filters=new_private))
     app.add_handler(CommandHandler("delete", privacy.ask_delete, filters=new_private))
+    app.add_handler(CommandHandler("idea", ideas.share_idea, filters=new_private))
+    app.add_handler(CommandHandler("tip", ideas.report_tip, filters=new_private))
+    app.add_handler(CommandHandler("mine", ideas.my_contributions, filters=new_private))
+    # Admin commands check the sender themselves: a command menu only hides them.
+    app.add_handler(CommandHandler("moderate", moderation.moderate, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, start.unknown_command))
 
     # Buttons, by the prefix of their callback data.
@@ -34,6 +49,8 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CallbackQueryHandler(survey.restart_survey, pattern=rf"^{RESTART}:"))
     app.add_handler(CallbackQueryHandler(survey.press_answer, pattern=rf"^{ANSWER}:"))
     app.add_handler(CallbackQueryHandler(privacy.confirm_delete, pattern=rf"^{privacy.DELETE}:"))
+    app.add_handler(CallbackQueryHandler(ideas.menu_choice, pattern=rf"^{CONTRIBUTE}:"))
+    app.add_handler(CallbackQueryHandler(moderation.press, pattern=rf"^{MODERATE}:"))
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 

@@ -9,6 +9,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core import i18n
+from core.contributions import Kind
 from core.engine import final_answers
 from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
 from handlers.context import Ctx
@@ -39,7 +40,7 @@ async def my_data(update: Update, context: Ctx) -> None:
         ),
     ]
     given: list[dict[str, object]] = []
-    export = {
+    export: dict[str, object] = {
         "language": who.resident.language,
         "consented_at": who.resident.consented_at.isoformat(),
         "responses": given,
@@ -71,6 +72,27 @@ async def my_data(update: Update, context: Ctx) -> None:
         )
     if not responses:
         lines.append(_("You have not answered any survey yet."))
+    contributions = await services.store.contributions_of(who.pseudonym)
+    if contributions:
+        lines.append("\n<b>{}</b>".format(_("Your ideas and tips")))
+        forms = {kind: services.campaigns.form(kind) for kind in Kind}
+        lines.extend(render.contribution(item, forms.get(item.kind)) for item in contributions)
+    export["contributions"] = [
+        {
+            "kind": str(item.kind),
+            "category": item.category,
+            "text": item.text,
+            "lat": item.lat,
+            "lon": item.lon,
+            "place": item.place_name,
+            "photo": item.photo_file_id is not None,
+            "time_of_day": str(item.time_of_day) if item.time_of_day else None,
+            "contactable": item.contactable,
+            "status": str(item.status),
+            "sent_at": item.created_at.isoformat() if item.created_at else None,
+        }
+        for item in contributions
+    ]
     lines.append("\n" + _("/delete erases all of it."))
     text = "\n".join(lines)
     if len(text) > 4000:
@@ -100,7 +122,7 @@ async def ask_delete(update: Update, context: Ctx) -> None:
     )
     text = _(
         "Do you want to delete everything you have given to Torget: all your answers, "
-        "and your language choice? This cannot be undone."
+        "ideas and tips, and your language choice? This cannot be undone."
     )
     await send(context, who.chat_id, [Out(text, keyboard)])
 

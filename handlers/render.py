@@ -22,6 +22,14 @@ from telegram import (
 )
 
 from core import i18n
+from core.contributions import (
+    CATEGORY,
+    Contribution,
+    HideReason,
+    Kind,
+    Status,
+    TimeOfDay,
+)
 from core.engine import (
     Action,
     Answer,
@@ -54,6 +62,10 @@ MENU = "m"
 SURVEY = "s"
 RESUME = "r"
 RESTART = "n"
+CONTRIBUTE = "i"  # i:idea, i:tip, i:mine
+MODERATE = "o"  # o:<queue>:<contribution>:<what>[:<reason>]
+MINE = "mine"
+CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
 
 ACTION_CODES: dict[Action, str] = {
     Action.CHOOSE: "c",
@@ -67,6 +79,9 @@ ACTION_CODES: dict[Action, str] = {
     Action.JUMP: "j",
 }
 ACTIONS_BY_CODE = {code: action for action, code in ACTION_CODES.items()}
+
+# "My contributions" lists this many, newest first; a message holds 4096 characters.
+MAX_LISTED = 15
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -384,6 +399,19 @@ class Renderer:
             Problem.TOO_MANY_CHOICES: _(
                 "You can choose at most {limit}. Untick one first."
             ).format(limit=shown_limit),
+            Problem.OUTSIDE_AREA: _(
+                "That place is far outside the area this is about. Please choose a place in "
+                "the area, or skip the question."
+            ),
+            Problem.PHOTO_TOO_LARGE: _(
+                "That file is too large (at most {limit} MB). Please send it as a photo, "
+                "which Telegram makes smaller."
+            ).format(limit=shown_limit),
+            Problem.FORWARDED: _(
+                "Please write your answer yourself: forwarded messages are not taken, since "
+                "they can hold other people's words."
+            ),
+            Problem.ALBUM: _("Please send one photo at a time: I only keep one here."),
         }
         return messages[problem]
 
@@ -395,13 +423,115 @@ class Renderer:
 
     def menu(self, surveys: list[Survey]) -> Out:
         _ = self._
-        if not surveys:
-            return Out(_("There is no open survey right now. Please look in again soon."))
         rows = [
             [InlineKeyboardButton(s.title.get(self.lang), callback_data=f"{SURVEY}:{s.id}")]
             for s in surveys
         ]
-        return Out(_("What would you like to answer?"), InlineKeyboardMarkup(rows))
+        rows += [
+            [InlineKeyboardButton(self.idea_label(), callback_data=f"{CONTRIBUTE}:{Kind.IDEA}")],
+            [InlineKeyboardButton(self.tip_label(), callback_data=f"{CONTRIBUTE}:{Kind.TIP}")],
+            [InlineKeyboardButton(_("📋 My contributions"), callback_data=f"{CONTRIBUTE}:{MINE}")],
+        ]
+        if surveys:
+            text = _("What would you like to answer? You can also share an idea or a tip.")
+        else:
+            text = _(
+                "There is no open survey right now, but you can always share an idea or "
+                "report a place that feels unsafe."
+            )
+        return Out(text, InlineKeyboardMarkup(rows))
+
+    def idea_label(self) -> str:
+        return self._("💡 Share an idea")
+
+    def tip_label(self) -> str:
+        return self._("🔦 Report a safety concern")
+
+    # ---- ideas and tips ----
+    def status(self, status: Status) -> str:
+        _ = self._
+        return {
+            Status.RECEIVED: _("received"),
+            Status.SEEN: _("seen by the partnership"),
+            Status.HANDLED: _("handled"),
+            Status.HIDDEN: _("not published"),
+        }[status]
+
+    def time_of_day(self, when: TimeOfDay) -> str:
+        _ = self._
+        return {
+            TimeOfDay.DAY: _("in the daytime"),
+            TimeOfDay.EVENING: _("in the evening"),
+            TimeOfDay.NIGHT: _("at night"),
+            TimeOfDay.ALWAYS: _("always"),
+        }[when]
+
+    def hide_reason(self, reason: HideReason) -> str:
+        _ = self._
+        return {
+            HideReason.OFF_TOPIC: _("it is not about the area"),
+            HideReason.PERSONAL_DATA: _("it contained personal information"),
+            HideReason.OFFENSIVE: _("it was offensive"),
+            HideReason.DUPLICATE: _("the same thing had already been reported"),
+        }[reason]
+
+    def kind(self, kind: Kind) -> str:
+        return self._("💡 Idea") if kind is Kind.IDEA else self._("🔦 Safety tip")
+
+    def category(self, form: Survey | None, category_id: str) -> str:
+        """A category's label from the form, or its id when the list has changed since."""
+        if form is not None:
+            question = form.question(CATEGORY)
+            if isinstance(question, SelectOne):
+                for choice in question.choices:
+                    if choice.id == category_id:
+                        return choice.label.get(self.lang)
+        return category_id
+
+    def place(self, item: Contribution) -> str:
+        if item.lat is None or item.lon is None:
+            return ""
+        if item.place_name:
+            return item.place_name
+        return f"{i18n.number(item.lat, self.lang)}, {i18n.number(item.lon, self.lang)}"
+
+    def contribution(self, item: Contribution, form: Survey | None) -> str:
+        """One idea or tip as its sender sees it in "My contributions"."""
+        _ = self._
+        assert item.created_at is not None
+        category = self.category(form, item.category)
+        head = f"{self.kind(item.kind)} · {category} · {i18n.day(item.created_at, self.lang)}"
+        text = item.text if len(item.text) <= 160 else item.text[:159] + "…"
+        lines = [f"<b>{escape(head)}</b>", f"“{escape(text)}”"]
+        place = self.place(item)
+        if place:
+            lines.append(f"📍 {escape(place)}")
+        status = _("Status: {status}").format(status=self.status(item.status))
+        if item.status is Status.HIDDEN and item.hidden_reason is not None:
+            status = _("Status: not published, because {reason}").format(
+                reason=self.hide_reason(item.hidden_reason)
+            )
+        lines.append(f"<i>{escape(status)}</i>")
+        return "\n".join(lines)
+
+    def contributions(self, items: list[Contribution], forms: dict[Kind, Survey | None]) -> Out:
+        _ = self._
+        if not items:
+            text = _(
+                "You have not sent any ideas or tips yet. When you do, you can follow them "
+                "here: received, seen by the partnership, handled."
+            )
+            return Out(text, self.menu_button())
+        shown = items[:MAX_LISTED]
+        parts = ["<b>{}</b>".format(_("My contributions"))]
+        parts += [self.contribution(item, forms.get(item.kind)) for item in shown]
+        if len(items) > len(shown):
+            parts.append(
+                self.ngettext(
+                    "…and {count} older one.", "…and {count} older ones.", len(items) - len(shown)
+                ).format(count=len(items) - len(shown))
+            )
+        return Out("\n\n".join(parts), self.menu_button())
 
     def resume_offer(self, survey: Survey, response_id: int, number: int, total: int) -> Out:
         _ = self._
@@ -421,17 +551,17 @@ class Renderer:
         )
         return Out(text, keyboard)
 
-    def consent_keyboard(self) -> InlineKeyboardMarkup:
+    def consent_keyboard(self, code: str | None = None) -> InlineKeyboardMarkup:
         other = "en" if self.lang == "sv" else "sv"
         switch = "🇬🇧 In English" if other == "en" else "🇸🇪 På svenska"
         return InlineKeyboardMarkup(
             [
                 [
                     InlineKeyboardButton(
-                        self._("✅ I agree"), callback_data=f"{CONSENT}:{self.lang}"
+                        self._("✅ I agree"), callback_data=carry(CONSENT, self.lang, code)
                     )
                 ],
-                [InlineKeyboardButton(switch, callback_data=f"{LANGUAGE}:{other}")],
+                [InlineKeyboardButton(switch, callback_data=carry(LANGUAGE, other, code))],
             ]
         )
 
@@ -439,13 +569,31 @@ class Renderer:
         return Out(text, ReplyKeyboardRemove())
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
+def language_keyboard(code: str | None = None) -> InlineKeyboardMarkup:
     """The two language buttons, each in its own language."""
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("Svenska", callback_data=f"{LANGUAGE}:sv"),
-                InlineKeyboardButton("English", callback_data=f"{LANGUAGE}:en"),
+                InlineKeyboardButton("Svenska", callback_data=carry(LANGUAGE, "sv", code)),
+                InlineKeyboardButton("English", callback_data=carry(LANGUAGE, "en", code)),
             ]
         ]
     )
+
+
+def carry(prefix: str, lang: str, code: str | None) -> str:
+    """Callback data that carries a newcomer's deep-link code through onboarding.
+
+    Keeping the code in the buttons, not the store, is what lets nothing be stored before
+    consent. A code too long for Telegram's 64 bytes is dropped: the menu is the fallback.
+    """
+    data = f"{prefix}:{lang}"
+    carried = f"{data}:{code}" if code else data
+    return carried if len(carried.encode()) <= CALLBACK_LIMIT else data
+
+
+def split_carried(data: str) -> tuple[str, str | None]:
+    """(language, code) from data made by carry()."""
+    parts = data.split(":", 2)
+    lang = parts[1] if len(parts) > 1 else ""
+    return lang, parts[2] if len(parts) > 2 and parts[2] else None

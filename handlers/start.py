@@ -5,86 +5,31 @@ from __future__ import annotations
 from telegram import Update
 
 from core import engine
-from core.i18n import Lang, as_lang
+from core.i18n import as_lang
 from handlers.common import Visitor, answer_callback, close_keyboard, renderer, send, visitor
 from handlers.context import Ctx
-from handlers.render import Out, language_keyboard
-
-ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
+from handlers.home import ASK_LANGUAGE, home, privacy_notice, welcome
+from handlers.ideas import follow_link
+from handlers.render import Out, language_keyboard, split_carried
 
 
 async def start(update: Update, context: Ctx) -> None:
-    """Greet the resident: language, privacy notice, then the menu or where they were."""
+    """Greet the resident, or open what their deep link points at (/start CODE)."""
     who = await visitor(update, context)
+    code = context.args[0] if context.args else None
+    if who.resident is not None and code:
+        return await follow_link(update, context, who, code)
     if not await context.services.store.claim_update(update.update_id):
         return
-    await welcome(update, context, who)
-
-
-async def welcome(update: Update, context: Ctx, who: Visitor) -> None:
-    """Onboard a newcomer, or take a resident home."""
-    if who.resident is None:
-        if who.lang is None:
-            await send(context, who.chat_id, [Out(ASK_LANGUAGE, language_keyboard())])
-        else:
-            await send(context, who.chat_id, [privacy_notice(context, who.lang)])
-        return
-    await home(context, who)
-
-
-async def home(context: Ctx, who: Visitor) -> None:
-    """Offer to continue an unfinished survey, else show the open surveys."""
-    services = context.services
-    render = renderer(context, who.lang)
-    active = await services.store.active_response(who.pseudonym)
-    now = services.clock()
-    if active is not None:
-        survey = services.campaigns.get(active.survey_id)
-        if survey is not None and survey.is_open(now):
-            step = engine.show(survey, active.session)
-            number, total = _position(step.prompt)
-            await send(
-                context, who.chat_id, [render.resume_offer(survey, active.id, number, total)]
-            )
-            return
-    await send(context, who.chat_id, [render.menu(services.campaigns.open_at(now))])
-
-
-def _position(prompt: engine.Prompt) -> tuple[int, int]:
-    if isinstance(prompt, engine.QuestionPrompt):
-        return prompt.number, prompt.total
-    if isinstance(prompt, engine.ReviewPrompt):
-        return len(prompt.items), len(prompt.items)
-    return 1, 1
-
-
-def privacy_notice(context: Ctx, lang: Lang) -> Out:
-    render = renderer(context, lang)
-    _ = render._
-    organizer = context.services.settings.organizer_name or _(
-        "the place partnership of the town centre"
-    )
-    text = _(
-        "<b>Before we start</b>\n"
-        "Torget asks people who live, work or spend time in the area what they think, "
-        "on behalf of {organizer}.\n\n"
-        "• Your answers, ideas and tips are stored under a pseudonym: not your name, "
-        "username or phone number.\n"
-        "• They are used to improve the area, and shared with the partnership "
-        "(the municipality, the town-centre association, property owners and the police) "
-        "without anything that identifies you.\n"
-        "• You can see what you have given with /mydata and delete it with /delete, "
-        "at any time.\n\n"
-        "Nothing about you is saved until you agree."
-    ).format(organizer=organizer)
-    return Out(text, render.consent_keyboard())
+    await welcome(update, context, who, code)
 
 
 async def choose_language(update: Update, context: Ctx) -> None:
     """Switch language: before consent it only changes the notice; after, it is stored."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    lang = as_lang(query.data.split(":", 1)[1]) or "sv"
+    chosen, code = split_carried(query.data)
+    lang = as_lang(chosen) or "sv"
     who = await visitor(update, context)
     store = context.services.store
     if who.resident is None:
@@ -92,7 +37,7 @@ async def choose_language(update: Update, context: Ctx) -> None:
             return await answer_callback(update)
         await answer_callback(update)
         await close_keyboard(update)
-        await send(context, who.chat_id, [privacy_notice(context, lang)])
+        await send(context, who.chat_id, [privacy_notice(context, lang, code)])
         return
     if not await store.set_language(update.update_id, who.pseudonym, lang):
         return await answer_callback(update)
@@ -108,7 +53,8 @@ async def consent(update: Update, context: Ctx) -> None:
     """Store the resident, who has just agreed to the privacy notice."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    lang = as_lang(query.data.split(":", 1)[1]) or "sv"
+    chosen, code = split_carried(query.data)
+    lang = as_lang(chosen) or "sv"
     who = await visitor(update, context)
     services = context.services
     if who.resident is None:
@@ -124,6 +70,9 @@ async def consent(update: Update, context: Ctx) -> None:
     await close_keyboard(update, render._("Agreed"))
     who = Visitor(who.user_id, who.chat_id, who.pseudonym, who.resident, lang)
     await send(context, who.chat_id, [Out(render._("Thank you! Welcome to Torget."))])
+    if code:
+        # The deep link they came through; this update is claimed by the consent itself.
+        return await follow_link(update, context, who, code, claimed=True)
     await home(context, who)
 
 
@@ -155,8 +104,12 @@ async def help_command(update: Update, context: Ctx) -> None:
         return
     render = renderer(context, who.lang)
     text = render._(
-        "<b>Torget</b> lets you answer short surveys about your town centre.\n\n"
+        "<b>Torget</b> lets you answer short surveys about your town centre, and share ideas "
+        "and safety tips with the people who look after it.\n\n"
         "/start – the surveys open right now, or continue where you were\n"
+        "/idea – share an idea for the area\n"
+        "/tip – report a place that feels unsafe (anonymously)\n"
+        "/mine – your ideas and tips, and what has happened to them\n"
         "/language – svenska or English\n"
         "/cancel – leave the survey you are answering (your answers so far are kept)\n"
         "/mydata – see what you have given\n"

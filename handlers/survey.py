@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from telegram import Message, Update
 
 from core import engine
+from core.campaigns import Campaigns
+from core.contributions import Kind, from_answers
 from core.engine import Action, Input, Press, Step
 from core.survey import Location, Survey
 from handlers.common import (
@@ -18,8 +22,8 @@ from handlers.common import (
     visitor,
 )
 from handlers.context import Ctx
+from handlers.home import home, welcome
 from handlers.render import Out, Renderer, parse_answer_data
-from handlers.start import home, welcome
 from storage.base import Response, Status
 
 # Presses after which the pressed message keeps a note of the answer, like a transcript.
@@ -27,23 +31,46 @@ _NOTED = {Action.CHOOSE, Action.DONE, Action.SKIP, Action.NEXT}
 
 
 async def pick_survey(update: Update, context: Ctx) -> None:
-    """Start the chosen survey, or offer to continue it, or say it was already answered."""
+    """Start the survey chosen in the menu."""
     query = update.callback_query
     assert query is not None and query.data is not None
     who = await visitor(update, context)
-    services = context.services
-    store = services.store
     if who.resident is None:
         await answer_callback(update)
-        if await store.claim_update(update.update_id):
+        if await context.services.store.claim_update(update.update_id):
             await welcome(update, context, who)
         return
+    survey = context.services.campaigns.get(query.data.split(":", 1)[1])
+    await begin(update, context, who, survey)
+
+
+async def begin(
+    update: Update,
+    context: Ctx,
+    who: Visitor,
+    survey: Survey | None,
+    *,
+    prefill: Mapping[str, Any] | None = None,
+    source: str | None = None,
+    claimed: bool = False,
+) -> None:
+    """Start a survey or a form, offer to continue it, or say it was already answered.
+
+    `claimed` says the update was already claimed by the caller's own write (a consent
+    that leads straight into a survey from a deep link).
+    """
+    services = context.services
+    store = services.store
+    update_id = None if claimed else update.update_id
+
+    async def claim() -> bool:
+        await answer_callback(update)
+        return update_id is None or await store.claim_update(update_id)
+
     render = renderer(context, who.lang)
     now = services.clock()
-    survey = services.campaigns.get(query.data.split(":", 1)[1])
     if survey is None or not survey.is_open(now):
-        await answer_callback(update)
-        if await store.claim_update(update.update_id):
+        if await claim():
             text = render._("That survey is closed now. Thank you for your interest!")
             await send(
                 context, who.chat_id, [Out(text), render.menu(services.campaigns.open_at(now))]
@@ -51,8 +78,7 @@ async def pick_survey(update: Update, context: Ctx) -> None:
         return
     latest = await store.latest_response(who.pseudonym, survey.id)
     if latest is not None and latest.status is Status.IN_PROGRESS:
-        await answer_callback(update)
-        if await store.claim_update(update.update_id):
+        if await claim():
             step = engine.show(survey, latest.session)
             number, total = _position(step)
             await send(
@@ -60,8 +86,7 @@ async def pick_survey(update: Update, context: Ctx) -> None:
             )
         return
     if latest is not None and not survey.allow_multiple:
-        await answer_callback(update)
-        if await store.claim_update(update.update_id):
+        if await claim():
             text = render._(
                 "You have already answered “{title}”. Thank you, your answers are saved!"
             ).format(title=survey.title.get(render.lang))
@@ -69,8 +94,8 @@ async def pick_survey(update: Update, context: Ctx) -> None:
                 context, who.chat_id, [Out(text), render.menu(services.campaigns.open_at(now))]
             )
         return
-    step = engine.start(survey, now)
-    response_id = await store.start_response(update.update_id, who.pseudonym, step.session)
+    step = engine.start(survey, now, prefill=prefill, source=source)
+    response_id = await store.start_response(update_id, who.pseudonym, step.session)
     await answer_callback(update)
     if response_id is None:
         return
@@ -240,6 +265,10 @@ async def message(update: Update, context: Ctx) -> None:
             await home(context, who)
         return
     given = _input(incoming, render, session)
+    if given == engine.OtherInput("album") and not _first_of_album(incoming, context):
+        # An album arrives as one message per photo: one hint is enough.
+        await store.claim_update(update.update_id)
+        return
     step = engine.apply(survey, session, given, now)
     if not await _save(update, context, active, step):
         return
@@ -253,6 +282,10 @@ async def message(update: Update, context: Ctx) -> None:
 
 def _input(incoming: Message, render: Renderer, session: engine.Session) -> Input:
     """What the resident sent, as the engine understands it."""
+    if incoming.forward_origin is not None:
+        return engine.OtherInput("forwarded")
+    if incoming.media_group_id is not None:
+        return engine.OtherInput("album")
     if incoming.location is not None or incoming.venue is not None:
         place = incoming.venue.location if incoming.venue else incoming.location
         assert place is not None
@@ -260,10 +293,10 @@ def _input(incoming: Message, render: Renderer, session: engine.Session) -> Inpu
         return engine.LocationInput(place.latitude, place.longitude, name)
     if incoming.photo:
         largest = incoming.photo[-1]
-        return engine.PhotoInput(largest.file_id, largest.file_unique_id)
+        return engine.PhotoInput(largest.file_id, largest.file_unique_id, largest.file_size)
     document = incoming.document
     if document is not None and (document.mime_type or "").startswith("image/"):
-        return engine.PhotoInput(document.file_id, document.file_unique_id)
+        return engine.PhotoInput(document.file_id, document.file_unique_id, document.file_size)
     if incoming.text is not None:
         # The location question's reply keyboard has Back, Skip and Keep as plain text.
         shortcuts = {
@@ -276,6 +309,16 @@ def _input(incoming: Message, render: Renderer, session: engine.Session) -> Inpu
             return Press(action, session.version)
         return engine.TextInput(incoming.text)
     return engine.OtherInput(_kind(incoming))
+
+
+def _first_of_album(incoming: Message, context: Ctx) -> bool:
+    """True for the first message of an album seen in this chat; only hints are at stake."""
+    chat_data = context.chat_data
+    if chat_data is None:
+        return True
+    first = chat_data.get("album") != incoming.media_group_id
+    chat_data["album"] = incoming.media_group_id
+    return first
 
 
 def _kind(incoming: Message) -> str:
@@ -297,6 +340,19 @@ async def _save(update: Update, context: Ctx, response: Response, step: Step) ->
     store = context.services.store
     if step.session == response.session:
         return await store.claim_update(update.update_id)
+    if step.session.finished and Campaigns.is_form(response.survey_id):
+        # A sent idea or tip leaves the draft behind and becomes one contribution.
+        contribution = from_answers(
+            Kind(response.survey_id), step.session.answers, step.session.source
+        )
+        stored = await store.submit_contribution(
+            update.update_id,
+            response.id,
+            response.pseudonym,
+            contribution,
+            step.session.updated_at,
+        )
+        return stored is not None
     answers = step.session.answers
     changed = {question_id: answers.get(question_id) for question_id in step.changed}
     return await store.save_step(

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -111,4 +114,37 @@ answers = Table(
     Column("value", Answer, nullable=True),
     Column("answered_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("response_id", "question_id"),
+)
+
+# Ideas and safety tips. Coordinates are stored already coarsened; the chat id is not here.
+contributions = Table(
+    "contributions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "pseudonym",
+        String(64),
+        ForeignKey("residents.pseudonym", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(8), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("place_name", String(200), nullable=True),
+    Column("place_tag", String(30), nullable=True),
+    Column("photo_file_id", String(200), nullable=True),
+    Column("photo_unique_id", String(100), nullable=True),
+    Column("time_of_day", String(8), nullable=True),
+    Column("contactable", Boolean, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("hidden_reason", String(20), nullable=True),
+    Column("source", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status_changed_at", UTCDateTime, nullable=False),
+    Index("ix_contributions_status", "status", "id"),
+    Index("ix_contributions_resident", "pseudonym", "id"),
+    # Moderation buttons carry the id: a deleted contribution's id is never given again.
+    sqlite_autoincrement=True,
 )

@@ -14,14 +14,29 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Row, and_, delete, event, select, update
+from sqlalchemy import Connection, Row, and_, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from core.contributions import (
+    Contribution,
+    HideReason,
+    Kind,
+    NewContribution,
+    TimeOfDay,
+)
+from core.contributions import Status as ContributionStatus
 from core.engine import Session
 from storage.base import ExportedResponse, Resident, Response, Status
-from storage.schema import answers, chats, processed_updates, residents, responses
+from storage.schema import (
+    answers,
+    chats,
+    contributions,
+    processed_updates,
+    residents,
+    responses,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -138,6 +153,9 @@ class SqlStore:
             # Explicit deletes rather than trusting ON DELETE CASCADE to be switched on.
             await connection.execute(delete(answers).where(answers.c.response_id.in_(theirs)))
             await connection.execute(delete(responses).where(responses.c.pseudonym == pseudonym))
+            await connection.execute(
+                delete(contributions).where(contributions.c.pseudonym == pseudonym)
+            )
             await connection.execute(delete(chats).where(chats.c.pseudonym == pseudonym))
             await connection.execute(delete(residents).where(residents.c.pseudonym == pseudonym))
             return True
@@ -183,7 +201,7 @@ class SqlStore:
         return _response(row) if row is not None else None
 
     async def start_response(
-        self, update_id: int, pseudonym: str, session: Session, replace: int | None = None
+        self, update_id: int | None, pseudonym: str, session: Session, replace: int | None = None
     ) -> int | None:
         async with self.engine.begin() as connection:
             if not await self._claim(connection, update_id):
@@ -262,6 +280,131 @@ class SqlStore:
                 )
             return True
 
+    # ---- ideas and tips ----
+    async def submit_contribution(
+        self,
+        update_id: int,
+        response_id: int,
+        pseudonym: str,
+        contribution: NewContribution,
+        now: datetime,
+    ) -> int | None:
+        async with self.engine.begin() as connection:
+            if not await self._claim(connection, update_id):
+                return None
+            draft = and_(responses.c.id == response_id, responses.c.pseudonym == pseudonym)
+            await connection.execute(
+                delete(answers).where(
+                    answers.c.response_id.in_(select(responses.c.id).where(draft))
+                )
+            )
+            await connection.execute(delete(responses).where(draft))
+            result = await connection.execute(
+                contributions.insert().values(
+                    pseudonym=pseudonym,
+                    kind=contribution.kind.value,
+                    category=contribution.category,
+                    text=contribution.text,
+                    lat=contribution.lat,
+                    lon=contribution.lon,
+                    place_name=contribution.place_name,
+                    place_tag=contribution.place_tag,
+                    photo_file_id=contribution.photo_file_id,
+                    photo_unique_id=contribution.photo_unique_id,
+                    time_of_day=contribution.time_of_day.value
+                    if contribution.time_of_day
+                    else None,
+                    contactable=contribution.contactable,
+                    status=ContributionStatus.RECEIVED.value,
+                    source=contribution.source,
+                    created_at=now,
+                    status_changed_at=now,
+                )
+            )
+            (new_id,) = result.inserted_primary_key or (None,)
+            return int(new_id) if new_id is not None else None
+
+    async def contributions_of(self, pseudonym: str) -> list[Contribution]:
+        query = (
+            select(contributions)
+            .where(contributions.c.pseudonym == pseudonym)
+            .order_by(contributions.c.id.desc())
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_contribution(row) for row in rows]
+
+    async def get_contribution(self, contribution_id: int) -> Contribution | None:
+        query = select(contributions).where(contributions.c.id == contribution_id)
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return _contribution(row) if row is not None else None
+
+    async def next_contribution(
+        self, status: ContributionStatus, after_id: int = 0
+    ) -> Contribution | None:
+        query = (
+            select(contributions)
+            .where(and_(contributions.c.status == status.value, contributions.c.id > after_id))
+            .order_by(contributions.c.id)
+            .limit(1)
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return _contribution(row) if row is not None else None
+
+    async def count_contributions(self, status: ContributionStatus) -> int:
+        query = select(func.count()).where(contributions.c.status == status.value)
+        async with self.engine.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
+    async def set_contribution_status(
+        self,
+        update_id: int,
+        contribution_id: int,
+        status: ContributionStatus,
+        reason: HideReason | None,
+        now: datetime,
+    ) -> bool:
+        async with self.engine.begin() as connection:
+            if not await self._claim(connection, update_id):
+                return False
+            result = await connection.execute(
+                update(contributions)
+                .where(contributions.c.id == contribution_id)
+                .values(
+                    status=status.value,
+                    hidden_reason=reason.value
+                    if reason is not None and status is ContributionStatus.HIDDEN
+                    else None,
+                    status_changed_at=now,
+                )
+            )
+            return bool(result.rowcount == 1)
+
+    async def chat_of(self, pseudonym: str) -> int | None:
+        query = select(chats.c.chat_id).where(chats.c.pseudonym == pseudonym)
+        async with self.engine.connect() as connection:
+            found = (await connection.execute(query)).scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    async def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
+        last = 0
+        while True:
+            query = (
+                select(contributions)
+                .where(contributions.c.id > last)
+                .order_by(contributions.c.id)
+                .limit(batch)
+            )
+            async with self.engine.connect() as connection:
+                page = (await connection.execute(query)).all()
+            if not page:
+                return
+            for row in page:
+                yield _contribution(row)
+            last = page[-1].id
+
     async def export_responses(
         self, survey_id: str | None = None, batch: int = 1000
     ) -> AsyncIterator[ExportedResponse]:
@@ -314,6 +457,29 @@ def _response(row: Row[Any]) -> Response:
         started_at=row.started_at,
         updated_at=row.updated_at,
         completed_at=row.completed_at,
+    )
+
+
+def _contribution(row: Row[Any]) -> Contribution:
+    return Contribution(
+        id=row.id,
+        pseudonym=row.pseudonym,
+        kind=Kind(row.kind),
+        category=row.category,
+        text=row.text,
+        lat=row.lat,
+        lon=row.lon,
+        place_name=row.place_name,
+        place_tag=row.place_tag,
+        photo_file_id=row.photo_file_id,
+        photo_unique_id=row.photo_unique_id,
+        time_of_day=TimeOfDay(row.time_of_day) if row.time_of_day else None,
+        contactable=bool(row.contactable),
+        source=row.source,
+        status=ContributionStatus(row.status),
+        hidden_reason=HideReason(row.hidden_reason) if row.hidden_reason else None,
+        created_at=row.created_at,
+        status_changed_at=row.status_changed_at,
     )
 
 

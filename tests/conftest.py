@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,15 +55,20 @@ class Bot:
         await self.services.store.close()
 
 
-def settings_for(tmp_path: Path, surveys: Path = TEST_SURVEYS) -> Settings:
-    return Settings(
-        _env_file=None,  # a developer's .env must not change what the tests see
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}",
-        surveys_dir=surveys,
-        data_dir=tmp_path,
-        pseudonym_secret="test-secret-that-is-long-enough",
-        admin_ids=(),
-    )
+ADMIN_ID = 9001
+
+
+def settings_for(tmp_path: Path, surveys: Path = TEST_SURVEYS, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}",
+        "surveys_dir": surveys,
+        "data_dir": tmp_path,
+        "pseudonym_secret": "test-secret-that-is-long-enough",
+        "admin_ids": (ADMIN_ID,),
+        **overrides,
+    }
+    # _env_file=None: a developer's .env must not change what the tests see.
+    return Settings(_env_file=None, **values)
 
 
 async def start_bot(settings: Settings, clock: FakeClock, fake: FakeTelegram | None = None) -> Bot:

@@ -241,6 +241,38 @@ class Resident:
         ]
         await self._feed({"message": self._message(photo=sizes)})
 
+    async def send_image_file(self, file_size: int, file_id: str = "scan-1") -> None:
+        """An image sent as a file (uncompressed), as a resident may do with a large photo."""
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_name": "IMG_0001.jpg",
+            "mime_type": "image/jpeg",
+            "file_size": file_size,
+        }
+        await self._feed({"message": self._message(document=document)})
+
+    async def send_album(self, count: int = 3) -> None:
+        """Several photos at once: Telegram delivers one message per photo, one group id."""
+        for index in range(count):
+            photo = [
+                {
+                    "file_id": f"album-{index}",
+                    "file_unique_id": f"ua-{index}",
+                    "width": 1280,
+                    "height": 960,
+                    "file_size": 80_000,
+                }
+            ]
+            await self._feed(
+                {"message": self._message(photo=photo, media_group_id="album-group-1")}
+            )
+
+    async def forward(self, text: str) -> None:
+        """Forward someone else's message into the chat."""
+        origin = {"type": "hidden_user", "date": int(time.time()), "sender_user_name": "Bo"}
+        await self._feed({"message": self._message(text=text, forward_origin=origin)})
+
     async def send_sticker(self) -> None:
         sticker = {
             "file_id": "sticker-1",

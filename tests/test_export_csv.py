@@ -63,7 +63,9 @@ async def test_one_row_per_response_with_a_column_per_question(bot: Bot, tmp_pat
     assert first["respondent"] == bot.services.pseudonymize(555_000_111)
     assert first["status"] == "complete" and second["status"] == "in_progress"
     assert first["safe"] == "1"
-    assert (first["where_lat"], first["where_lon"]) == ("56,0437", "12,6946")  # decimal comma
+    # A decimal comma, and the position as stored: snapped to its 100 m cell.
+    assert first["where_lat"].startswith("56,04") and first["where_lon"].startswith("12,69")
+    assert (first["where_lat"], first["where_lon"]) != ("56,0437", "12,6946")
     assert first["fixes"] == "light litter"
     assert first["photo"] == "(skipped)"
     assert first["words"] == '\'=HYPERLINK("http://x")'  # cannot run as a formula
@@ -88,3 +90,34 @@ async def test_export_command_writes_the_file(
     assert row["words"] == "Fler bänkar"
     unknown = ["export", "--out", str(out), "--campaign", "nope"]
     assert await asyncio.to_thread(torget.main, unknown) == 1
+
+
+async def test_ideas_and_tips_export_with_category_time_place_and_status(
+    bot: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    resident = bot.resident(user_id=555_000_333)
+    await resident.send("/start")
+    await resident.click("Jag godkänner")
+    await resident.send("/tip")
+    await resident.click("Belysning")
+    await resident.send("=1+1 mörkt vid trappan")
+    await resident.share_location(56.0437, 12.6946)
+    await resident.click("På natten")
+    await resident.click("Hoppa över")
+    await resident.click("Nej, jag vill vara anonym")
+    await resident.click("Skicka in")
+    monkeypatch.setenv("DATABASE_URL", bot.settings.database_url)
+    monkeypatch.setenv("SURVEYS_DIR", str(TEST_SURVEYS))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    out = tmp_path / "tips.csv"
+    args = ["export", "--format", "csv", "--out", str(out), "--contributions"]
+    assert await asyncio.to_thread(torget.main, args) == 0
+    assert "Wrote 1 idea(s) and tip(s)" in capsys.readouterr().out
+    assert "555000333" not in out.read_text(encoding="utf-8-sig")
+    [row] = read(out)
+    assert row["respondent"] == bot.services.pseudonymize(555_000_333)
+    assert (row["kind"], row["category"], row["time_of_day"]) == ("tip", "lighting", "night")
+    assert row["status"] == "received" and row["contactable"] == "no"
+    assert row["text"] == "'=1+1 mörkt vid trappan"  # cannot run as a formula
+    assert row["lat"].startswith("56,04") and row["lat"] != "56,0437"  # coarsened
+    assert row["sent"].startswith("2026-12-01 18:30")

@@ -118,7 +118,9 @@ def test_broken_categories_and_places_files_name_the_line(tmp_path: Path) -> Non
         load_folder(tmp_path)
     found = [str(p) for p in caught.value.problems]
     categories, places = tmp_path / "categories.yaml", tmp_path / "places.yaml"
-    assert f"{categories} line 3, category 'lighting': 'label' has no English text ('en:')" in found
+    assert (
+        f"{categories} line 3, category 'lighting': 'label' has no English text ('en:')" in found
+    )
     assert f"{places} line 4, place 'torget': 'lat' should be at most 90" in found
 
 

@@ -142,7 +142,7 @@ def test_a_venue_keeps_its_name_and_point() -> None:
 def test_a_tagged_place_is_prefilled_and_can_be_changed_from_the_summary() -> None:
     station = Place(
         id="stationen", name={"sv": "Stationen", "en": "The station"}, lat=56.0437, lon=12.6946
-    )  # type: ignore[arg-type]
+    )
     survey = form(Kind.TIP)
     step = run(
         survey,

@@ -1,0 +1,76 @@
+"""Where a resident lands: the privacy notice for newcomers, else the menu or their survey."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from core import engine
+from core.i18n import Lang
+from handlers.common import Visitor, renderer, send
+from handlers.context import Ctx
+from handlers.render import Out, language_keyboard
+
+ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
+
+
+async def welcome(update: Update, context: Ctx, who: Visitor, code: str | None = None) -> None:
+    """Onboard a newcomer, or take a resident home.
+
+    `code` is the deep link the newcomer came through; the language and consent buttons
+    carry it, so nothing about them is stored before they agree.
+    """
+    if who.resident is None:
+        if who.lang is None:
+            await send(context, who.chat_id, [Out(ASK_LANGUAGE, language_keyboard(code))])
+        else:
+            await send(context, who.chat_id, [privacy_notice(context, who.lang, code)])
+        return
+    await home(context, who)
+
+
+async def home(context: Ctx, who: Visitor) -> None:
+    """Offer to continue an unfinished survey, else show the open surveys."""
+    services = context.services
+    render = renderer(context, who.lang)
+    active = await services.store.active_response(who.pseudonym)
+    now = services.clock()
+    if active is not None:
+        survey = services.campaigns.get(active.survey_id)
+        if survey is not None and survey.is_open(now):
+            step = engine.show(survey, active.session)
+            number, total = _position(step.prompt)
+            await send(
+                context, who.chat_id, [render.resume_offer(survey, active.id, number, total)]
+            )
+            return
+    await send(context, who.chat_id, [render.menu(services.campaigns.open_at(now))])
+
+
+def _position(prompt: engine.Prompt) -> tuple[int, int]:
+    if isinstance(prompt, engine.QuestionPrompt):
+        return prompt.number, prompt.total
+    if isinstance(prompt, engine.ReviewPrompt):
+        return len(prompt.items), len(prompt.items)
+    return 1, 1
+
+
+def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
+    render = renderer(context, lang)
+    _ = render._
+    organizer = context.services.settings.organizer_name or _(
+        "the place partnership of the town centre"
+    )
+    text = _(
+        "<b>Before we start</b>\n"
+        "Torget asks people who live, work or spend time in the area what they think, "
+        "on behalf of {organizer}.\n\n"
+        "• Your answers, ideas and tips are stored under a pseudonym: not your name, "
+        "username or phone number.\n"
+        "• They are used to improve the area, and shared with the partnership "
+        "(the municipality, the town-centre association, property owners and the police) "
+        "without anything that identifies you.\n"
+        "• You can see what you have given with /mydata and delete it with /delete, "
+        "at any time.\n\n"
+        "Nothing about you is saved until you agree."
+    ).format(organizer=organizer)
+    return Out(text, render.consent_keyboard(code))

@@ -1,0 +1,253 @@
+"""Moderation (admins only): new ideas and tips one at a time; approve, hide or mark handled."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from core import i18n
+from core.contributions import Contribution, HideReason, Kind, Status
+from core.i18n import as_lang
+from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
+from handlers.context import Ctx
+from handlers.render import MODERATE, Out, Renderer
+from handlers.start import unknown_command
+
+log = logging.getLogger(__name__)
+
+# The two queues an admin walks: new contributions, then approved ones waiting to be handled.
+QUEUES = {"r": Status.RECEIVED, "s": Status.SEEN}
+QUEUE_CODES = {status: code for code, status in QUEUES.items()}
+# What a button does to the contribution it is under.
+APPROVE, HANDLED, HIDE, HIDDEN, NEXT, BACK, START = (
+    "ok",
+    "done",
+    "hide",
+    "hid",
+    "next",
+    "back",
+    "go",
+)
+STATUS_OF = {APPROVE: Status.SEEN, HANDLED: Status.HANDLED, HIDDEN: Status.HIDDEN}
+
+
+def is_admin(update: Update, context: Ctx) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in context.services.settings.admin_ids
+
+
+async def moderate(update: Update, context: Ctx) -> None:
+    """Show the oldest new idea or tip with the moderation buttons (/moderate)."""
+    if not is_admin(update, context):
+        # The command menu only hides /moderate; to anyone else it does not exist.
+        return await unknown_command(update, context)
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    await show_next(context, who.chat_id, renderer(context, who.lang), Status.RECEIVED, 0)
+
+
+async def press(update: Update, context: Ctx) -> None:
+    """A moderation button: approve, hide (with a reason), mark handled, or the next one."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not is_admin(update, context):
+        return await answer_callback(update)
+    who = await visitor(update, context)
+    render = renderer(context, who.lang)
+    services = context.services
+    parts = query.data.split(":")
+    queue = QUEUES.get(parts[1]) if len(parts) >= 4 else None
+    if queue is None or not parts[2].isdigit():
+        return await answer_callback(update)
+    item_id, what = int(parts[2]), parts[3]
+    if what in (HIDE, BACK):
+        # Only the keyboard changes: reasons to hide with, or the card's buttons again.
+        await answer_callback(update)
+        item = await services.store.get_contribution(item_id)
+        if item is not None:
+            markup = (
+                reasons(render, queue, item_id)
+                if what == HIDE
+                else card_buttons(render, queue, item)
+            )
+            try:
+                await query.edit_message_reply_markup(reply_markup=markup)
+            except BadRequest:
+                log.debug("could not change the moderation buttons")
+        return
+    if what in (NEXT, START):
+        await answer_callback(update)
+        if not await services.store.claim_update(update.update_id):
+            return
+        if what == NEXT:
+            await close_keyboard(update, render._("Left for later"))
+        return await show_next(context, who.chat_id, render, queue, item_id)
+    status = STATUS_OF.get(what)
+    reason = None
+    if what == HIDDEN:
+        try:
+            reason = HideReason(parts[4]) if len(parts) > 4 else None
+        except ValueError:
+            reason = None
+        if reason is None:
+            return await answer_callback(update)
+    if status is None:
+        return await answer_callback(update)
+    changed = await services.store.set_contribution_status(
+        update.update_id, item_id, status, reason, services.clock()
+    )
+    await answer_callback(update)
+    if not changed:
+        return
+    note = {
+        Status.SEEN: render._("Approved"),
+        Status.HANDLED: render._("Marked as handled"),
+        Status.HIDDEN: render._("Hidden"),
+    }[status]
+    if reason is not None:
+        note = f"{note}: {render.hide_reason(reason)}"
+    await close_keyboard(update, note)
+    item = await services.store.get_contribution(item_id)
+    if item is not None and item.contactable:
+        await tell_sender(context, item)
+    await show_next(context, who.chat_id, render, queue, item_id)
+
+
+async def show_next(
+    context: Ctx, chat_id: int, render: Renderer, queue: Status, after: int
+) -> None:
+    """Send the next contribution of the queue: its place, its photo, then the card."""
+    store = context.services.store
+    item = await store.next_contribution(queue, after)
+    if item is None:
+        await send(context, chat_id, [await _queue_empty(context, render, queue)])
+        return
+    if item.lat is not None and item.lon is not None:
+        await context.bot.send_location(chat_id, latitude=item.lat, longitude=item.lon)
+    if item.photo_file_id:
+        try:
+            await context.bot.send_photo(chat_id, photo=item.photo_file_id)
+        except BadRequest:
+            log.warning("a contribution's photo could not be sent; it may have expired")
+    waiting = await store.count_contributions(queue)
+    await send(
+        context,
+        chat_id,
+        [Out(card(context, render, item, waiting), card_buttons(render, queue, item))],
+    )
+
+
+def card(context: Ctx, render: Renderer, item: Contribution, waiting: int) -> str:
+    """What a moderator reads about one contribution."""
+    _ = render._
+    form = context.services.campaigns.form(item.kind)
+    assert item.created_at is not None
+    lines = [
+        f"<b>{escape(render.kind(item.kind))} #{item.id} · "
+        f"{escape(render.category(form, item.category))}</b>",
+        escape(i18n.when(item.created_at, render.lang)),
+        "",
+        escape(item.text),
+        "",
+    ]
+    place = render.place(item)
+    lines.append("📍 " + escape(place) if place else _("No place given"))
+    if item.time_of_day is not None:
+        lines.append(
+            _("🕘 Feels that way {when}").format(when=render.time_of_day(item.time_of_day))
+        )
+    if item.kind is Kind.TIP:
+        lines.append(
+            _("✉️ May be contacted through the bot")
+            if item.contactable
+            else _("Anonymous: does not want to be contacted")
+        )
+    lines.append(
+        "<i>{}</i>".format(
+            render.ngettext(
+                "{count} waiting in this queue", "{count} waiting in this queue", waiting
+            ).format(count=waiting)
+        )
+    )
+    return "\n".join(lines)
+
+
+def card_buttons(render: Renderer, queue: Status, item: Contribution) -> InlineKeyboardMarkup:
+    _ = render._
+
+    def data(what: str) -> str:
+        return f"{MODERATE}:{QUEUE_CODES[queue]}:{item.id}:{what}"
+
+    first = [InlineKeyboardButton(_("✔️ Handled"), callback_data=data(HANDLED))]
+    if queue is Status.RECEIVED:
+        first.insert(0, InlineKeyboardButton(_("✅ Approve"), callback_data=data(APPROVE)))
+    return InlineKeyboardMarkup(
+        [
+            first,
+            [
+                InlineKeyboardButton(_("🙈 Hide…"), callback_data=data(HIDE)),
+                InlineKeyboardButton(_("⏭ Next"), callback_data=data(NEXT)),
+            ],
+        ]
+    )
+
+
+def reasons(render: Renderer, queue: Status, item_id: int) -> InlineKeyboardMarkup:
+    prefix = f"{MODERATE}:{QUEUE_CODES[queue]}:{item_id}"
+    rows = [
+        [
+            InlineKeyboardButton(
+                render.hide_reason(reason), callback_data=f"{prefix}:{HIDDEN}:{reason}"
+            )
+        ]
+        for reason in HideReason
+    ]
+    rows.append([InlineKeyboardButton(render._("⬅ Back"), callback_data=f"{prefix}:{BACK}")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _queue_empty(context: Ctx, render: Renderer, queue: Status) -> Out:
+    _ = render._
+    if queue is Status.SEEN:
+        return Out(_("Nothing more to go through. Thank you!"))
+    seen = await context.services.store.count_contributions(Status.SEEN)
+    text = _("No new ideas or tips to go through.")
+    if not seen:
+        return Out(text)
+    label = render.ngettext(
+        "Go through the {count} approved one waiting to be handled",
+        "Go through the {count} approved ones waiting to be handled",
+        seen,
+    ).format(count=seen)
+    data = f"{MODERATE}:{QUEUE_CODES[Status.SEEN]}:0:{START}"
+    return Out(text, InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]]))
+
+
+async def tell_sender(context: Ctx, item: Contribution) -> None:
+    """Tell a resident who asked to be contactable what happened to their tip."""
+    store = context.services.store
+    chat_id = await store.chat_of(item.pseudonym)
+    resident = await store.get_resident(item.pseudonym)
+    if chat_id is None or resident is None:
+        return
+    lang = as_lang(resident.language) or "sv"
+    render = renderer(context, lang)
+    excerpt = item.text if len(item.text) <= 80 else item.text[:79] + "…"
+    text = render._("News about your tip “{text}”: it is now {status}.").format(
+        text=escape(excerpt), status=render.status(item.status)
+    )
+    if item.status is Status.HIDDEN and item.hidden_reason is not None:
+        text = render._("Your tip “{text}” was not published, because {reason}.").format(
+            text=escape(excerpt), reason=render.hide_reason(item.hidden_reason)
+        )
+    try:
+        await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    except Forbidden:
+        log.info("a contactable resident has blocked the bot")
+    except TelegramError:
+        log.warning("could not tell a resident about their tip")
