@@ -14,6 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from core.contributions import HideReason, Kind, NewContribution, TimeOfDay
+from core.contributions import Status as ContributionStatus
 from core.engine import DONE, Session
 from storage import create_store
 from storage.base import Status, Store
@@ -251,3 +253,76 @@ async def test_migrations_build_exactly_the_schema_the_code_uses(tmp_path: Path)
             assert await connection.run_sync(differences) == []
     finally:
         await store.close()
+
+
+def tip(text: str = "Mörkt i passagen", **fields: object) -> NewContribution:
+    values: dict[str, object] = {"kind": Kind.TIP, "category": "lighting", "text": text}
+    return NewContribution(**{**values, **fields})  # type: ignore[arg-type]
+
+
+async def test_a_sent_tip_replaces_its_draft_and_is_stored_once(store: Store) -> None:
+    await agreed(store, ALICE, 1)
+    draft = await store.start_response(2, ALICE, session("tip", "description", category="x"))
+    assert draft is not None
+    sent = tip(lat=56.0437, lon=12.6946, time_of_day=TimeOfDay.NIGHT, contactable=True)
+    new_id = await store.submit_contribution(3, draft, ALICE, sent, NOW)
+    assert new_id is not None
+    assert await store.submit_contribution(3, draft, ALICE, sent, NOW) is None  # redelivered
+    [stored] = await store.contributions_of(ALICE)
+    assert (stored.id, stored.status, stored.time_of_day) == (
+        new_id,
+        ContributionStatus.RECEIVED,
+        TimeOfDay.NIGHT,
+    )
+    assert (stored.lat, stored.lon, stored.contactable) == (56.0437, 12.6946, True)
+    assert stored.created_at == NOW
+    assert await store.get_response(draft) is None and await store.active_response(ALICE) is None
+
+
+async def test_moderation_walks_the_queue_and_records_reasons(store: Store) -> None:
+    await agreed(store, ALICE, 1)
+    ids = []
+    for n in range(3):
+        draft = await store.start_response(10 + n, ALICE, session("tip"))
+        assert draft is not None
+        ids.append(await store.submit_contribution(20 + n, draft, ALICE, tip(f"tips {n}"), NOW))
+    first = await store.next_contribution(ContributionStatus.RECEIVED)
+    assert first is not None and first.id == ids[0]
+    later = NOW + timedelta(hours=1)
+    assert await store.set_contribution_status(30, ids[0], ContributionStatus.SEEN, None, later)
+    assert not await store.set_contribution_status(
+        30, ids[0], ContributionStatus.HANDLED, None, later
+    )
+    hidden = HideReason.PERSONAL_DATA
+    assert await store.set_contribution_status(
+        31, ids[1], ContributionStatus.HIDDEN, hidden, later
+    )
+    assert await store.count_contributions(ContributionStatus.RECEIVED) == 1
+    following = await store.next_contribution(ContributionStatus.RECEIVED)
+    assert following is not None and following.id == ids[2]
+    assert await store.next_contribution(ContributionStatus.RECEIVED, after_id=ids[2]) is None
+    seen = await store.get_contribution(ids[0])
+    assert (
+        seen is not None
+        and seen.status is ContributionStatus.SEEN
+        and seen.status_changed_at == later
+    )
+    gone = await store.get_contribution(ids[1])
+    assert gone is not None and gone.hidden_reason is hidden
+
+
+async def test_tips_are_forgotten_with_the_resident_and_exported_in_pages(store: Store) -> None:
+    await agreed(store, ALICE, 1)
+    await agreed(store, BOB, 2)
+    for n in range(5):
+        owner = ALICE if n % 2 else BOB
+        draft = await store.start_response(10 + n, owner, session("idea"))
+        assert draft is not None
+        await store.submit_contribution(20 + n, draft, owner, tip(f"tips {n}"), NOW)
+    assert [c.text for c in await store.contributions_of(ALICE)] == ["tips 3", "tips 1"]
+    exported = [c.text async for c in store.export_contributions(batch=2)]
+    assert exported == [f"tips {n}" for n in range(5)]
+    assert await store.chat_of(ALICE) == 4242 and await store.chat_of("c" * 32) is None
+    assert await store.forget_resident(40, ALICE)
+    assert await store.contributions_of(ALICE) == []
+    assert len([c async for c in store.export_contributions()]) == 3
