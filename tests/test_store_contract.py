@@ -281,11 +281,13 @@ async def test_a_sent_tip_replaces_its_draft_and_is_stored_once(store: Store) ->
 
 async def test_moderation_walks_the_queue_and_records_reasons(store: Store) -> None:
     await agreed(store, ALICE, 1)
-    ids = []
+    ids: list[int] = []
     for n in range(3):
         draft = await store.start_response(10 + n, ALICE, session("tip"))
         assert draft is not None
-        ids.append(await store.submit_contribution(20 + n, draft, ALICE, tip(f"tips {n}"), NOW))
+        new_id = await store.submit_contribution(20 + n, draft, ALICE, tip(f"tips {n}"), NOW)
+        assert new_id is not None
+        ids.append(new_id)
     first = await store.next_contribution(ContributionStatus.RECEIVED)
     assert first is not None and first.id == ids[0]
     later = NOW + timedelta(hours=1)
