@@ -335,10 +335,9 @@ class SqlStore:
         return [_contribution(row) for row in rows]
 
     async def get_contribution(self, contribution_id: int) -> Contribution | None:
-        query = select(contributions).where(contributions.c.id == contribution_id)
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
-        return _contribution(row) if row is not None else None
+        return await self._one_contribution(
+            select(contributions).where(contributions.c.id == contribution_id)
+        )
 
     async def next_contribution(
         self, status: ContributionStatus, after_id: int = 0
@@ -349,6 +348,9 @@ class SqlStore:
             .order_by(contributions.c.id)
             .limit(1)
         )
+        return await self._one_contribution(query)
+
+    async def _one_contribution(self, query: Any) -> Contribution | None:
         async with self.engine.connect() as connection:
             row = (await connection.execute(query)).first()
         return _contribution(row) if row is not None else None
