@@ -38,7 +38,7 @@ async def home(context: Ctx, who: Visitor) -> None:
         survey = services.campaigns.get(active.survey_id)
         if survey is not None and survey.is_open(now):
             step = engine.show(survey, active.session)
-            number, total = _position(step.prompt)
+            number, total = position(step.prompt)
             await send(
                 context, who.chat_id, [render.resume_offer(survey, active.id, number, total)]
             )
@@ -46,7 +46,8 @@ async def home(context: Ctx, who: Visitor) -> None:
     await send(context, who.chat_id, [render.menu(services.campaigns.open_at(now))])
 
 
-def _position(prompt: engine.Prompt) -> tuple[int, int]:
+def position(prompt: engine.Prompt) -> tuple[int, int]:
+    """(question number, of how many) for the offer to continue."""
     if isinstance(prompt, engine.QuestionPrompt):
         return prompt.number, prompt.total
     if isinstance(prompt, engine.ReviewPrompt):

@@ -22,7 +22,7 @@ from handlers.common import (
     visitor,
 )
 from handlers.context import Ctx
-from handlers.home import home, welcome
+from handlers.home import home, position, welcome
 from handlers.render import Out, Renderer, parse_answer_data
 from storage.base import Response, Status
 
@@ -80,7 +80,7 @@ async def begin(
     if latest is not None and latest.status is Status.IN_PROGRESS:
         if await claim():
             step = engine.show(survey, latest.session)
-            number, total = _position(step)
+            number, total = position(step.prompt)
             await send(
                 context, who.chat_id, [render.resume_offer(survey, latest.id, number, total)]
             )
@@ -367,10 +367,3 @@ async def _closed(context: Ctx, who: Visitor, render: Renderer) -> None:
     now = context.services.clock()
     await send(context, who.chat_id, [render.remove_keyboard(text)])
     await send(context, who.chat_id, [render.menu(context.services.campaigns.open_at(now))])
-
-
-def _position(step: Step) -> tuple[int, int]:
-    prompt = step.prompt
-    if isinstance(prompt, engine.QuestionPrompt):
-        return prompt.number, prompt.total
-    return 1, 1
