@@ -328,3 +328,33 @@ async def test_tips_are_forgotten_with_the_resident_and_exported_in_pages(store:
     assert await store.forget_resident(40, ALICE)
     assert await store.contributions_of(ALICE) == []
     assert len([c async for c in store.export_contributions()]) == 3
+
+
+async def test_a_tip_never_deletes_another_residents_draft(store: Store) -> None:
+    await agreed(store, ALICE, 1)
+    await agreed(store, BOB, 2)
+    bobs = await store.start_response(3, BOB, session("tip"))
+    assert bobs is not None
+    assert await store.submit_contribution(4, bobs, ALICE, tip(), NOW) is not None
+    assert await store.get_response(bobs) is not None
+    assert [c.pseudonym for c in await store.contributions_of(ALICE)] == [ALICE]
+
+
+async def test_a_reason_is_kept_only_while_hidden_and_unknown_ids_change_nothing(
+    store: Store,
+) -> None:
+    await agreed(store, ALICE, 1)
+    draft = await store.start_response(2, ALICE, session("tip"))
+    assert draft is not None
+    new_id = await store.submit_contribution(3, draft, ALICE, tip(), NOW)
+    assert new_id is not None
+    hidden, seen = ContributionStatus.HIDDEN, ContributionStatus.SEEN
+    assert not await store.set_contribution_status(
+        4, new_id + 1, hidden, HideReason.OFFENSIVE, NOW
+    )
+    assert await store.set_contribution_status(5, new_id, hidden, HideReason.DUPLICATE, NOW)
+    # A reason given with another status is dropped: the resident is told reasons only for hiding.
+    assert await store.set_contribution_status(6, new_id, seen, HideReason.OFF_TOPIC, NOW)
+    stored = await store.get_contribution(new_id)
+    assert stored is not None and (stored.status, stored.hidden_reason) == (seen, None)
+    assert await store.count_contributions(hidden) == 0
