@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from core.contributions import FORM_IDS, Kind, Place
-from core.survey import Area, Precision, Survey
+from core.survey import Area, CampaignState, Precision, Survey
+
+# An opening this recent is announced by itself; an older one only when an admin asks, so
+# a restart (or the first start of a new version) does not announce last month's campaign.
+ANNOUNCE_WITHIN = timedelta(days=1)
+# /campaigns lists open, scheduled, draft, then closed ones.
+STATE_ORDER = {
+    CampaignState.OPEN: 0,
+    CampaignState.SCHEDULED: 1,
+    CampaignState.DRAFT: 2,
+    CampaignState.CLOSED: 3,
+}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Dates an admin set from Telegram (Open now, Close now); they replace the file's."""
+
+    opens: datetime | None
+    closes: datetime | None
+
+
+def open_now(survey: Survey, now: datetime) -> Schedule:
+    """Open from now on, until the file's closing time if that is still ahead."""
+    closes = survey.closes if survey.closes is not None and survey.closes > now else None
+    return Schedule(opens=now, closes=closes)
+
+
+def close_now(survey: Survey, now: datetime) -> Schedule:
+    opens = survey.opens if survey.opens is not None and survey.opens < now else None
+    return Schedule(opens=opens, closes=now)
 
 
 class Campaigns:
@@ -17,11 +48,31 @@ class Campaigns:
         places: Iterable[Place] = (),
         precision: Precision | None = None,
         area: Area | None = None,
+        schedules: Mapping[str, Schedule] | None = None,
     ) -> None:
         # A survey that says nothing about places follows the deployment's settings.
-        self._by_id = {survey.id: _with_defaults(survey, precision, area) for survey in surveys}
+        self._files = {survey.id: _with_defaults(survey, precision, area) for survey in surveys}
         self._forms = {form.id: form for form in forms}
         self._places = {place.id: place for place in places}
+        self._schedules: dict[str, Schedule] = {}
+        self._by_id = dict(self._files)
+        self.apply(schedules or {})
+
+    def apply(self, schedules: Mapping[str, Schedule]) -> None:
+        """Let the dates admins set from Telegram replace the files' own."""
+        self._schedules = dict(schedules)
+        self._by_id = {
+            survey_id: _scheduled(survey, self._schedules.get(survey_id))
+            for survey_id, survey in self._files.items()
+        }
+
+    @property
+    def schedules(self) -> dict[str, Schedule]:
+        return dict(self._schedules)
+
+    def from_file(self, survey_id: str) -> Survey | None:
+        """The campaign as its file has it, before any date an admin set."""
+        return self._files.get(survey_id)
 
     def get(self, survey_id: str) -> Survey | None:
         """A campaign, or the idea or tip form (whose ids campaigns may not use)."""
@@ -49,6 +100,36 @@ class Campaigns:
             (s for s in self._by_id.values() if s.is_open(now)),
             key=lambda s: (s.closes is None, s.closes or now, s.id),
         )
+
+    def overview(self, now: datetime) -> list[Survey]:
+        """Every campaign for /campaigns: open first, then scheduled, drafts, closed."""
+
+        def order(survey: Survey) -> tuple[int, float, str]:
+            state = survey.state(now)
+            moment = survey.closes if state is CampaignState.CLOSED else survey.opens
+            # Within "closed", the most recently closed first.
+            stamp = moment.timestamp() if moment else 0.0
+            return (
+                STATE_ORDER[state],
+                -stamp if state is CampaignState.CLOSED else stamp,
+                survey.id,
+            )
+
+        return sorted(self._by_id.values(), key=order)
+
+    def to_announce(self, now: datetime) -> list[Survey]:
+        """Campaigns that opened within the last day: the scheduler announces them once."""
+        return [
+            survey
+            for survey in self.open_at(now)
+            if survey.opens is not None and now - survey.opens <= ANNOUNCE_WITHIN
+        ]
+
+
+def _scheduled(survey: Survey, schedule: Schedule | None) -> Survey:
+    if schedule is None:
+        return survey
+    return survey.model_copy(update={"opens": schedule.opens, "closes": schedule.closes})
 
 
 def _with_defaults(survey: Survey, precision: Precision | None, area: Area | None) -> Survey:

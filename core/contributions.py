@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +40,7 @@ class Kind(StrEnum):
 
 # The form of each kind has the kind's value as its survey id; campaigns may not use them.
 FORM_IDS = frozenset(kind.value for kind in Kind)
+ALWAYS = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Status(StrEnum):
@@ -238,6 +239,8 @@ def build_form(
         )
     return Survey(
         id=kind.value,
+        # The forms are always open: an idea or a tip is welcome whatever campaign runs.
+        opens=ALWAYS,
         title=both(N_("Report a safety concern") if tip else N_("Share an idea")),
         thanks=both(
             N_(

@@ -8,6 +8,7 @@ photo for image, scale for range). Branching is data (`show_if`), never an expre
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,13 @@ QuestionType = Literal[
     "select_one", "select_multiple", "scale", "text", "number", "location", "photo", "note"
 ]
 QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
+
+
+class CampaignState(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 class Strict(BaseModel):
@@ -198,10 +206,22 @@ class Survey(Strict):
             earlier[question.id] = question
         return self
 
+    def state(self, now: datetime) -> CampaignState:
+        """Where the campaign is in its life at `now`.
+
+        A file without `opens` is a draft: dropping a file into surveys/ never puts a
+        half-written campaign in front of residents; an organizer opens it on purpose.
+        """
+        if self.opens is None:
+            return CampaignState.DRAFT
+        if now < self.opens:
+            return CampaignState.SCHEDULED
+        if self.closes is not None and now >= self.closes:
+            return CampaignState.CLOSED
+        return CampaignState.OPEN
+
     def is_open(self, now: datetime) -> bool:
-        return (self.opens is None or self.opens <= now) and (
-            self.closes is None or now < self.closes
-        )
+        return self.state(now) is CampaignState.OPEN
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:

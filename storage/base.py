@@ -14,9 +14,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from core.contributions import Contribution, HideReason, NewContribution
+from core.contributions import Contribution, HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
+from core.campaigns import Schedule
 from core.engine import Session
+from core.outbox import MailKind, Progress
 
 
 class Status(StrEnum):
@@ -29,6 +31,23 @@ class Resident:
     pseudonym: str
     language: str
     consented_at: datetime
+    news: bool = False  # wants to hear about new campaigns
+    reminders: bool = True  # may get one reminder to finish a survey
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message of a mailing, claimed for sending, with where and how to write it."""
+
+    id: int
+    mailing_id: int
+    kind: MailKind
+    survey_id: str
+    response_id: int | None
+    pseudonym: str
+    chat_id: int | None
+    language: str
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -156,6 +175,75 @@ class Store(Protocol):
 
     async def chat_of(self, pseudonym: str) -> int | None:
         """Where to write to a resident, for the few messages they asked for."""
+
+    async def contribution_counts(
+        self,
+    ) -> list[tuple[Kind, str, TimeOfDay | None, ContributionStatus, int]]:
+        """How many ideas and tips per (kind, category, time of day, status), for /stats."""
+
+    # -- campaigns --
+    async def schedules(self) -> dict[str, Schedule]:
+        """The dates admins set from Telegram, by campaign."""
+
+    async def set_schedule(
+        self, update_id: int, survey_id: str, schedule: Schedule, now: datetime
+    ) -> bool:
+        """Open or close a campaign from Telegram; False when the update was claimed."""
+
+    async def response_counts(self) -> dict[str, tuple[int, int]]:
+        """(started, complete) responses by campaign."""
+
+    # -- news, reminders and the outbox --
+    async def set_subscription(
+        self,
+        update_id: int,
+        pseudonym: str,
+        *,
+        news: bool | None = None,
+        reminders: bool | None = None,
+    ) -> bool:
+        """Subscribe or unsubscribe (None leaves that one as it is)."""
+
+    async def subscriber_count(self) -> int: ...
+
+    async def announce(self, key: str, survey_id: str, now: datetime) -> tuple[int, int] | None:
+        """Queue the campaign's announcement for every subscriber not yet told of it.
+
+        Those who already answered it are left out. Returns (mailing id, messages queued);
+        None when a mailing with this key exists (another replica, or a restart, made it).
+        """
+
+    async def queue_reminders(self, survey_id: str, idle_since: datetime, now: datetime) -> int:
+        """Queue one reminder for each response to the campaign left unfinished since
+        `idle_since` whose resident allows reminders and has not had one for it."""
+
+    async def claim_outbox(self, now: datetime, limit: int, hold: float) -> list[OutboxItem]:
+        """Take up to `limit` due messages for `hold` seconds, oldest first.
+
+        A message claimed by a sender that died is due again when the hold lapses.
+        """
+
+    async def outbox_sent(self, item_id: int, now: datetime) -> None: ...
+
+    async def outbox_failed(self, item_id: int, *, blocked: bool = False) -> None:
+        """Give up on a message; `blocked` also unsubscribes its resident from everything."""
+
+    async def outbox_retry(self, item_id: int, due_at: datetime) -> None:
+        """Try a message again later (after a network error)."""
+
+    async def set_mailing_messages(
+        self, mailing_id: int, messages: Sequence[tuple[int, int]]
+    ) -> None:
+        """Remember the admins' progress messages (chat, message) of a mailing."""
+
+    async def mailing_progress(self, mailing_id: int) -> Progress | None: ...
+
+    async def unfinished_mailings(self) -> list[Progress]: ...
+
+    async def finish_mailing(self, mailing_id: int, now: datetime) -> None: ...
+
+    async def acquire_lease(self, name: str, holder: str, now: datetime, seconds: float) -> bool:
+        """Hold `name` for `seconds` (or renew it); False while someone else holds it."""
 
     def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
         """Every idea and tip, oldest first, read in batches."""

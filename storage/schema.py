@@ -21,6 +21,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -64,6 +67,9 @@ residents = Table(
     Column("pseudonym", String(64), primary_key=True),
     Column("language", String(5), nullable=False),
     Column("consented_at", UTCDateTime, nullable=False),
+    # News of new campaigns is opt-in; the one reminder to finish a survey is opt-out.
+    Column("news", Boolean, nullable=False, server_default=false()),
+    Column("reminders", Boolean, nullable=False, server_default=true()),
 )
 
 # Where to write back to a resident, kept apart from everything that is exported.
@@ -147,4 +153,74 @@ contributions = Table(
     Index("ix_contributions_resident", "pseudonym", "id"),
     # Moderation buttons carry the id: a deleted contribution's id is never given again.
     sqlite_autoincrement=True,
+)
+
+# Dates an admin set from Telegram (Open now, Close now); they replace the file's dates, and
+# live here so that a restart and every replica see them.
+campaign_schedules = Table(
+    "campaign_schedules",
+    metadata,
+    Column("survey_id", String(40), primary_key=True),
+    Column("opens", UTCDateTime, nullable=True),
+    Column("closes", UTCDateTime, nullable=True),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
+# One announcement, or one round of reminders: the messages of the outbox belong to one.
+mailings = Table(
+    "mailings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Who made it and why ("auto:<survey>:<opens>", "button:<update>"): made once, however
+    # many replicas or restarts try.
+    Column("key", String(120), nullable=False, unique=True),
+    Column("kind", String(10), nullable=False),
+    Column("survey_id", String(40), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    # The admins' progress messages, [[chat_id, message_id], ...], edited as it goes.
+    Column("progress", JSON, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Messages waiting to be sent, sent, or given up on. A row is claimed (status "sending",
+# due_at the end of the claim) before its message goes out and marked right after, so a
+# crash leaves at most the one message in flight in doubt.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "mailing_id",
+        Integer,
+        ForeignKey("mailings.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "pseudonym",
+        String(64),
+        ForeignKey("residents.pseudonym", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # "announce:<survey>" or "remind:<response>": a resident gets each one once, ever.
+    Column("topic", String(64), nullable=False),
+    Column("response_id", Integer, nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    UniqueConstraint("pseudonym", "topic", name="uq_outbox_once"),
+    Index("ix_outbox_due", "status", "due_at", "id"),
+    Index("ix_outbox_mailing", "mailing_id", "status"),
+    sqlite_autoincrement=True,
+)
+
+# Work only one process may do at a time (the scheduler, the outbox sender), held for a
+# while and renewed by its holder; another replica takes over when it lapses.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
 )

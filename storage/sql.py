@@ -8,13 +8,29 @@ redelivered update is stored once.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Row, and_, delete, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Row,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    event,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -27,12 +43,19 @@ from core.contributions import (
     TimeOfDay,
 )
 from core.contributions import Status as ContributionStatus
+from core.campaigns import Schedule
 from core.engine import Session
-from storage.base import ExportedResponse, Resident, Response, Status
+from core.outbox import Delivery, MailKind, Progress, announce_topic
+from storage.base import ExportedResponse, OutboxItem, Resident, Response, Status
 from storage.schema import (
+    UTCDateTime,
     answers,
+    campaign_schedules,
     chats,
     contributions,
+    leases,
+    mailings,
+    outbox,
     processed_updates,
     residents,
     responses,
@@ -111,7 +134,9 @@ class SqlStore:
             ).first()
         if row is None:
             return None
-        return Resident(row.pseudonym, row.language, row.consented_at)
+        return Resident(
+            row.pseudonym, row.language, row.consented_at, bool(row.news), bool(row.reminders)
+        )
 
     async def consent(
         self, update_id: int, pseudonym: str, chat_id: int, language: str, now: datetime
@@ -156,6 +181,7 @@ class SqlStore:
             await connection.execute(
                 delete(contributions).where(contributions.c.pseudonym == pseudonym)
             )
+            await connection.execute(delete(outbox).where(outbox.c.pseudonym == pseudonym))
             await connection.execute(delete(chats).where(chats.c.pseudonym == pseudonym))
             await connection.execute(delete(residents).where(residents.c.pseudonym == pseudonym))
             return True
@@ -389,6 +415,331 @@ class SqlStore:
         async with self.engine.connect() as connection:
             found = (await connection.execute(query)).scalar_one_or_none()
         return int(found) if found is not None else None
+
+    async def contribution_counts(
+        self,
+    ) -> list[tuple[Kind, str, TimeOfDay | None, ContributionStatus, int]]:
+        c = contributions.c
+        query = select(c.kind, c.category, c.time_of_day, c.status, func.count()).group_by(
+            c.kind, c.category, c.time_of_day, c.status
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            (
+                Kind(kind),
+                category,
+                TimeOfDay(time_of_day) if time_of_day else None,
+                ContributionStatus(status),
+                int(count),
+            )
+            for kind, category, time_of_day, status, count in rows
+        ]
+
+    # ---- campaigns ----
+    async def schedules(self) -> dict[str, Schedule]:
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(select(campaign_schedules))).all()
+        return {row.survey_id: Schedule(row.opens, row.closes) for row in rows}
+
+    async def set_schedule(
+        self, update_id: int, survey_id: str, schedule: Schedule, now: datetime
+    ) -> bool:
+        async with self.engine.begin() as connection:
+            if not await self._claim(connection, update_id):
+                return False
+            dates = {"opens": schedule.opens, "closes": schedule.closes, "changed_at": now}
+            statement = self._insert(campaign_schedules).values(survey_id=survey_id, **dates)
+            await connection.execute(
+                statement.on_conflict_do_update(index_elements=["survey_id"], set_=dates)
+            )
+            return True
+
+    async def response_counts(self) -> dict[str, tuple[int, int]]:
+        complete = func.sum(case((responses.c.status == Status.COMPLETE.value, 1), else_=0))
+        query = select(responses.c.survey_id, func.count(), complete).group_by(
+            responses.c.survey_id
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {survey_id: (int(started), int(done or 0)) for survey_id, started, done in rows}
+
+    # ---- news, reminders and the outbox ----
+    async def set_subscription(
+        self,
+        update_id: int,
+        pseudonym: str,
+        *,
+        news: bool | None = None,
+        reminders: bool | None = None,
+    ) -> bool:
+        values = {
+            name: value
+            for name, value in (("news", news), ("reminders", reminders))
+            if value is not None
+        }
+        async with self.engine.begin() as connection:
+            if not await self._claim(connection, update_id):
+                return False
+            if values:
+                await connection.execute(
+                    update(residents).where(residents.c.pseudonym == pseudonym).values(**values)
+                )
+            return True
+
+    async def subscriber_count(self) -> int:
+        query = select(func.count()).where(residents.c.news.is_(True))
+        async with self.engine.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
+    async def _new_mailing(
+        self,
+        connection: AsyncConnection,
+        key: str,
+        kind: MailKind,
+        survey_id: str,
+        now: datetime,
+    ) -> int | None:
+        statement = (
+            self._insert(mailings)
+            .values(key=key, kind=kind.value, survey_id=survey_id, created_at=now, progress=[])
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        if (await connection.execute(statement)).rowcount != 1:
+            return None
+        found = await connection.execute(select(mailings.c.id).where(mailings.c.key == key))
+        return int(found.scalar_one())
+
+    async def _queue(self, connection: AsyncConnection, recipients: Any) -> int:
+        """Insert the (mailing_id, pseudonym, topic, response_id) rows `recipients` selects."""
+        statement = self._insert(outbox).from_select(
+            ["mailing_id", "pseudonym", "topic", "response_id", "status", "attempts", "due_at"],
+            recipients,
+        )
+        result = await connection.execute(
+            statement.on_conflict_do_nothing(index_elements=["pseudonym", "topic"])
+        )
+        return int(result.rowcount)
+
+    async def announce(self, key: str, survey_id: str, now: datetime) -> tuple[int, int] | None:
+        topic = announce_topic(survey_id)
+        async with self.engine.begin() as connection:
+            mailing_id = await self._new_mailing(
+                connection, key, MailKind.ANNOUNCE, survey_id, now
+            )
+            if mailing_id is None:
+                return None
+            told = exists().where(
+                and_(outbox.c.pseudonym == residents.c.pseudonym, outbox.c.topic == topic)
+            )
+            answered = exists().where(
+                and_(
+                    responses.c.pseudonym == residents.c.pseudonym,
+                    responses.c.survey_id == survey_id,
+                )
+            )
+            recipients = select(
+                literal(mailing_id, Integer),
+                residents.c.pseudonym,
+                literal(topic, String),
+                literal(None, Integer),
+                literal(Delivery.PENDING.value, String),
+                literal(0, Integer),
+                literal(now, UTCDateTime),
+            ).where(and_(residents.c.news.is_(True), ~told, ~answered))
+            return mailing_id, await self._queue(connection, recipients)
+
+    async def queue_reminders(self, survey_id: str, idle_since: datetime, now: datetime) -> int:
+        topic = literal(f"{MailKind.REMIND}:", String) + cast(responses.c.id, String)
+        reminded = exists().where(
+            and_(outbox.c.pseudonym == responses.c.pseudonym, outbox.c.topic == topic)
+        )
+        due = and_(
+            responses.c.survey_id == survey_id,
+            responses.c.status == Status.IN_PROGRESS.value,
+            responses.c.updated_at < idle_since,
+            residents.c.reminders.is_(True),
+            ~reminded,
+        )
+        source = responses.join(residents, residents.c.pseudonym == responses.c.pseudonym)
+        async with self.engine.begin() as connection:
+            waiting = await connection.execute(select(func.count()).select_from(source).where(due))
+            if not waiting.scalar_one():
+                return 0
+            key = f"{MailKind.REMIND}:{survey_id}:{now.isoformat(timespec='seconds')}"
+            mailing_id = await self._new_mailing(connection, key, MailKind.REMIND, survey_id, now)
+            if mailing_id is None:
+                return 0
+            recipients = (
+                select(
+                    literal(mailing_id, Integer),
+                    responses.c.pseudonym,
+                    topic,
+                    responses.c.id,
+                    literal(Delivery.PENDING.value, String),
+                    literal(0, Integer),
+                    literal(now, UTCDateTime),
+                )
+                .select_from(source)
+                .where(due)
+            )
+            return await self._queue(connection, recipients)
+
+    async def claim_outbox(self, now: datetime, limit: int, hold: float) -> list[OutboxItem]:
+        waiting = (Delivery.PENDING.value, Delivery.SENDING.value)
+        due = (
+            select(outbox.c.id)
+            .where(and_(outbox.c.status.in_(waiting), outbox.c.due_at <= now))
+            .order_by(outbox.c.id)
+            .limit(limit)
+            # Replicas sharing PostgreSQL each take different rows; SQLite has one writer.
+            .with_for_update(skip_locked=True)
+        )
+        async with self.engine.begin() as connection:
+            ids = list((await connection.execute(due)).scalars())
+            if not ids:
+                return []
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(status=Delivery.SENDING.value, due_at=now + timedelta(seconds=hold))
+            )
+            query = (
+                select(
+                    outbox.c.id,
+                    outbox.c.mailing_id,
+                    outbox.c.response_id,
+                    outbox.c.pseudonym,
+                    outbox.c.attempts,
+                    mailings.c.kind,
+                    mailings.c.survey_id,
+                    residents.c.language,
+                    chats.c.chat_id,
+                )
+                .select_from(
+                    outbox.join(mailings, mailings.c.id == outbox.c.mailing_id)
+                    .join(residents, residents.c.pseudonym == outbox.c.pseudonym)
+                    .outerjoin(chats, chats.c.pseudonym == outbox.c.pseudonym)
+                )
+                .where(outbox.c.id.in_(ids))
+                .order_by(outbox.c.id)
+            )
+            rows = (await connection.execute(query)).all()
+        return [
+            OutboxItem(
+                id=row.id,
+                mailing_id=row.mailing_id,
+                kind=MailKind(row.kind),
+                survey_id=row.survey_id,
+                response_id=row.response_id,
+                pseudonym=row.pseudonym,
+                chat_id=row.chat_id,
+                language=row.language,
+                attempts=row.attempts,
+            )
+            for row in rows
+        ]
+
+    async def outbox_sent(self, item_id: int, now: datetime) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(status=Delivery.SENT.value, sent_at=now)
+            )
+
+    async def outbox_failed(self, item_id: int, *, blocked: bool = False) -> None:
+        status = Delivery.BLOCKED if blocked else Delivery.FAILED
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(outbox).where(outbox.c.id == item_id).values(status=status.value)
+            )
+            if blocked:
+                whose = select(outbox.c.pseudonym).where(outbox.c.id == item_id)
+                await connection.execute(
+                    update(residents)
+                    .where(residents.c.pseudonym.in_(whose.scalar_subquery()))
+                    .values(news=False, reminders=False)
+                )
+
+    async def outbox_retry(self, item_id: int, due_at: datetime) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id == item_id)
+                .values(
+                    status=Delivery.PENDING.value, due_at=due_at, attempts=outbox.c.attempts + 1
+                )
+            )
+
+    async def set_mailing_messages(
+        self, mailing_id: int, messages: Sequence[tuple[int, int]]
+    ) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(mailings)
+                .where(mailings.c.id == mailing_id)
+                .values(progress=[list(message) for message in messages])
+            )
+
+    async def mailing_progress(self, mailing_id: int) -> Progress | None:
+        found = await self._progress(mailings.c.id == mailing_id)
+        return found[0] if found else None
+
+    async def unfinished_mailings(self) -> list[Progress]:
+        return await self._progress(mailings.c.finished_at.is_(None))
+
+    async def _progress(self, which: Any) -> list[Progress]:
+        async with self.engine.connect() as connection:
+            found = (
+                await connection.execute(select(mailings).where(which).order_by(mailings.c.id))
+            ).all()
+            if not found:
+                return []
+            counts = await connection.execute(
+                select(outbox.c.mailing_id, outbox.c.status, func.count())
+                .where(outbox.c.mailing_id.in_([row.id for row in found]))
+                .group_by(outbox.c.mailing_id, outbox.c.status)
+            )
+            tally: dict[int, dict[str, int]] = {row.id: {} for row in found}
+            for mailing_id, status, count in counts:
+                tally[mailing_id][status] = int(count)
+        progress = []
+        for row in found:
+            by_status = tally[row.id]
+            progress.append(
+                Progress(
+                    mailing_id=row.id,
+                    kind=MailKind(row.kind),
+                    survey_id=row.survey_id,
+                    sent=by_status.get(Delivery.SENT.value, 0),
+                    failed=by_status.get(Delivery.FAILED.value, 0)
+                    + by_status.get(Delivery.BLOCKED.value, 0),
+                    left=by_status.get(Delivery.PENDING.value, 0)
+                    + by_status.get(Delivery.SENDING.value, 0),
+                    started_at=row.created_at,
+                    finished_at=row.finished_at,
+                    messages=tuple((int(chat), int(message)) for chat, message in row.progress),
+                )
+            )
+        return progress
+
+    async def finish_mailing(self, mailing_id: int, now: datetime) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(mailings).where(mailings.c.id == mailing_id).values(finished_at=now)
+            )
+
+    async def acquire_lease(self, name: str, holder: str, now: datetime, seconds: float) -> bool:
+        until = now + timedelta(seconds=seconds)
+        statement = self._insert(leases).values(name=name, holder=holder, until=until)
+        statement = statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"holder": holder, "until": until},
+            where=or_(leases.c.until < now, leases.c.holder == holder),
+        )
+        async with self.engine.begin() as connection:
+            return bool((await connection.execute(statement)).rowcount == 1)
 
     async def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
         last = 0

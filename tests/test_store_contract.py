@@ -358,3 +358,124 @@ async def test_a_reason_is_kept_only_while_hidden_and_unknown_ids_change_nothing
     stored = await store.get_contribution(new_id)
     assert stored is not None and (stored.status, stored.hidden_reason) == (seen, None)
     assert await store.count_contributions(hidden) == 0
+
+
+# ---- campaigns, news, reminders and the outbox ----
+CAROL = "c" * 32
+
+
+async def subscribed(store: Store, *pseudonyms: str) -> None:
+    for number, pseudonym in enumerate(pseudonyms):
+        await agreed(store, pseudonym, update_id=100 + number)
+        assert await store.set_subscription(200 + number, pseudonym, news=True)
+
+
+async def test_an_announcement_reaches_each_subscriber_once(store: Store) -> None:
+    await subscribed(store, ALICE, BOB)
+    await agreed(store, CAROL, update_id=150)  # not subscribed
+    queued = await store.announce("auto:soder", "soder", NOW)
+    assert queued is not None and queued[1] == 2
+    # The same key again (another replica, a restart) makes nothing.
+    assert await store.announce("auto:soder", "soder", NOW) is None
+    # A second announcement of the same campaign (the button) only reaches newcomers.
+    assert await store.set_subscription(300, CAROL, news=True)
+    again = await store.announce("button:1", "soder", NOW)
+    assert again is not None and again[1] == 1
+    claimed = await store.claim_outbox(NOW, 10, 60)
+    assert sorted(item.pseudonym for item in claimed) == [ALICE, BOB, CAROL]
+    assert {item.chat_id for item in claimed} == {4242}
+    # Claimed messages are not handed out again while the claim holds...
+    assert await store.claim_outbox(NOW, 10, 60) == []
+    for item in claimed[:2]:
+        await store.outbox_sent(item.id, NOW)
+    # ...but the one whose sender died is, once the claim has lapsed.
+    later = await store.claim_outbox(NOW + timedelta(seconds=61), 10, 60)
+    assert [item.id for item in later] == [claimed[2].id]
+
+
+async def test_residents_who_answered_are_not_told_about_the_campaign(store: Store) -> None:
+    await subscribed(store, ALICE, BOB)
+    assert await store.start_response(5, BOB, session()) is not None
+    queued = await store.announce("auto:soder", "soder", NOW)
+    assert queued is not None and queued[1] == 1
+    assert [item.pseudonym for item in await store.claim_outbox(NOW, 10, 60)] == [ALICE]
+
+
+async def test_a_blocked_resident_is_unsubscribed_and_progress_counts_it(store: Store) -> None:
+    await subscribed(store, ALICE, BOB)
+    queued = await store.announce("auto:soder", "soder", NOW)
+    assert queued is not None
+    mailing_id = queued[0]
+    first, second = await store.claim_outbox(NOW, 10, 60)
+    await store.outbox_sent(first.id, NOW)
+    await store.outbox_failed(second.id, blocked=True)
+    progress = await store.mailing_progress(mailing_id)
+    assert progress is not None
+    assert (progress.sent, progress.failed, progress.left) == (1, 1, 0)
+    blocked = await store.get_resident(second.pseudonym)
+    assert blocked is not None and not blocked.news and not blocked.reminders
+    assert await store.subscriber_count() == 1
+    await store.set_mailing_messages(mailing_id, [(9001, 77)])
+    await store.finish_mailing(mailing_id, NOW)
+    assert await store.unfinished_mailings() == []
+    done = await store.mailing_progress(mailing_id)
+    assert done is not None and done.messages == ((9001, 77),) and done.finished_at == NOW
+
+
+async def test_a_retried_message_waits_and_counts_its_attempts(store: Store) -> None:
+    await subscribed(store, ALICE)
+    await store.announce("auto:soder", "soder", NOW)
+    (item,) = await store.claim_outbox(NOW, 10, 60)
+    await store.outbox_retry(item.id, NOW + timedelta(seconds=30))
+    assert await store.claim_outbox(NOW + timedelta(seconds=29), 10, 60) == []
+    (again,) = await store.claim_outbox(NOW + timedelta(seconds=30), 10, 60)
+    assert again.id == item.id and again.attempts == 1
+
+
+async def test_one_reminder_per_unfinished_response_unless_opted_out(store: Store) -> None:
+    await agreed(store, ALICE, update_id=1)
+    await agreed(store, BOB, update_id=2)
+    alice = await store.start_response(3, ALICE, session())
+    await store.start_response(4, BOB, session())
+    assert await store.set_subscription(5, BOB, reminders=False)
+    later = NOW + timedelta(hours=25)
+    # Not idle long enough yet: nothing.
+    assert await store.queue_reminders("soder", NOW - timedelta(hours=1), later) == 0
+    assert await store.queue_reminders("soder", NOW + timedelta(minutes=1), later) == 1
+    assert await store.queue_reminders("soder", NOW + timedelta(minutes=1), later) == 0
+    (item,) = await store.claim_outbox(later, 10, 60)
+    assert (item.pseudonym, item.response_id, item.kind.value) == (ALICE, alice, "remind")
+
+
+async def test_schedules_and_counts_survive_for_every_replica(store: Store) -> None:
+    from core.campaigns import Schedule
+
+    assert await store.schedules() == {}
+    assert await store.set_schedule(1, "soder", Schedule(NOW, None), NOW)
+    assert not await store.set_schedule(1, "soder", Schedule(None, NOW), NOW)
+    assert await store.set_schedule(2, "soder", Schedule(NOW, NOW + timedelta(days=1)), NOW)
+    assert await store.schedules() == {"soder": Schedule(NOW, NOW + timedelta(days=1))}
+    await agreed(store, ALICE, update_id=10)
+    first = await store.start_response(3, ALICE, session())
+    await store.start_response(4, ALICE, session("centrum"))
+    assert first is not None
+    assert await store.save_step(5, first, replace(session(current=DONE), version=1), {}, [])
+    assert await store.response_counts() == {"soder": (1, 1), "centrum": (1, 0)}
+
+
+async def test_only_one_holder_of_a_lease_at_a_time(store: Store) -> None:
+    assert await store.acquire_lease("outbox", "replica-a", NOW, 30)
+    assert not await store.acquire_lease("outbox", "replica-b", NOW + timedelta(seconds=10), 30)
+    assert await store.acquire_lease("outbox", "replica-a", NOW + timedelta(seconds=10), 30)
+    # When the holder stops renewing, another takes over.
+    assert await store.acquire_lease("outbox", "replica-b", NOW + timedelta(seconds=41), 30)
+
+
+async def test_forgetting_a_resident_drops_their_queued_messages(store: Store) -> None:
+    await subscribed(store, ALICE)
+    queued = await store.announce("auto:soder", "soder", NOW)
+    assert queued is not None
+    assert await store.forget_resident(900, ALICE)
+    assert await store.claim_outbox(NOW, 10, 60) == []
+    progress = await store.mailing_progress(queued[0])
+    assert progress is not None and progress.total == 0
