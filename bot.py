@@ -34,6 +34,7 @@ from core.loader import (
 from core.privacy import Pseudonymizer, load_or_create_secret
 from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
+from handlers.mailing import Scheduler, Sender
 from storage import create_store
 
 log = logging.getLogger("torget")
@@ -81,6 +82,7 @@ def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now)
         catalogs=catalogs,
         pseudonymize=Pseudonymizer(secret),
         clock=clock,
+        load_campaigns=lambda: load_campaigns(settings, catalogs),
     )
 
 
@@ -129,8 +131,17 @@ async def _post_init(app: TorgetApp) -> None:
     services = app.bot_data.services
     assert services is not None
     await services.store.open()
+    # Dates admins set from Telegram outlive a restart: they are in the store.
+    services.campaigns.apply(await services.store.schedules())
     await set_commands(app, services.catalogs, services.settings.admin_ids)
-    services.background.append(asyncio.create_task(housekeeping(services)))
+    sender = Sender(services, app.bot)
+    services.background.extend(
+        [
+            asyncio.create_task(housekeeping(services)),
+            asyncio.create_task(Scheduler(services, app.bot).run()),
+            asyncio.create_task(sender.run()),
+        ]
+    )
     log.info(
         "Torget is running with %d survey(s), %d open now",
         len(services.campaigns.all()),
@@ -157,6 +168,7 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
             BotCommand("idea", _("Share an idea for the area")),
             BotCommand("tip", _("Report a place that feels unsafe")),
             BotCommand("mine", _("Your ideas and tips, and what happened to them")),
+            BotCommand("notify", _("News of new surveys, and reminders: on or off")),
             BotCommand("language", _("Svenska or English")),
             BotCommand("cancel", _("Leave the survey you are answering")),
             BotCommand("mydata", _("See what you have given")),
@@ -167,7 +179,10 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
         if lang == "sv":
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
         admin_commands = [
+            BotCommand("campaigns", _("Campaigns: open, close, announce")),
+            BotCommand("stats", _("Results so far, with a chart")),
             BotCommand("moderate", _("Go through new ideas and tips")),
+            BotCommand("reload", _("Read the survey files again")),
             *commands,
         ]
         for admin in admin_ids:

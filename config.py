@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     area_bbox: Annotated[Area | None, NoDecode] = None
     # The bot's @username, for deep links and QR codes (python bot.py qr).
     bot_username: str | None = None
+    # Messages a second to many residents (announcements, reminders); Telegram allows about
+    # 30 a second to different chats before it answers "retry after".
+    outbox_rate: float = Field(default=25.0, gt=0, le=30)
+    # One reminder to finish a survey, this long after the resident's last answer; 0: none.
+    reminder_after_hours: float = Field(default=24.0, ge=0)
 
     @field_validator("area_bbox", mode="before")
     @classmethod

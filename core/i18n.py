@@ -10,7 +10,7 @@ from typing import Literal
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 from core.survey import STOCKHOLM
@@ -61,6 +61,11 @@ class Catalogs:
 def number(value: float, lang: str) -> str:
     """3,5 in Swedish, 3.5 in English."""
     return format_decimal(value, locale="sv_SE" if lang == "sv" else "en_GB")
+
+
+def percent(share: float, lang: str) -> str:
+    """45 % in Swedish (with a no-break space), 45% in English."""
+    return format_percent(share, locale="sv_SE" if lang == "sv" else "en_GB")
 
 
 def day(moment: datetime, lang: str) -> str:

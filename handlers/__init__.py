@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import errors, ideas, moderation, privacy, start, survey
+from handlers import admin, errors, ideas, moderation, news, privacy, start, survey
 from handlers.context import TorgetApp
 from handlers.render import (
     ANSWER,
+    CAMPAIGN,
     CONSENT,
     CONTRIBUTE,
     LANGUAGE,
@@ -15,6 +16,7 @@ from handlers.render import (
     MODERATE,
     RESTART,
     RESUME,
+    SUBSCRIBE,
     SURVEY,
 )
 
@@ -36,8 +38,12 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("idea", ideas.share_idea, filters=new_private))
     app.add_handler(CommandHandler("tip", ideas.report_tip, filters=new_private))
     app.add_handler(CommandHandler("mine", ideas.my_contributions, filters=new_private))
+    app.add_handler(CommandHandler("notify", news.notify, filters=new_private))
     # Admin commands check the sender themselves: a command menu only hides them.
     app.add_handler(CommandHandler("moderate", moderation.moderate, filters=new_private))
+    app.add_handler(CommandHandler("campaigns", admin.campaigns, filters=new_private))
+    app.add_handler(CommandHandler("reload", admin.reload, filters=new_private))
+    app.add_handler(CommandHandler("stats", admin.stats, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, start.unknown_command))
 
     # Buttons, by the prefix of their callback data.
@@ -51,6 +57,8 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CallbackQueryHandler(privacy.confirm_delete, pattern=rf"^{privacy.DELETE}:"))
     app.add_handler(CallbackQueryHandler(ideas.menu_choice, pattern=rf"^{CONTRIBUTE}:"))
     app.add_handler(CallbackQueryHandler(moderation.press, pattern=rf"^{MODERATE}:"))
+    app.add_handler(CallbackQueryHandler(news.press, pattern=rf"^{SUBSCRIBE}:"))
+    app.add_handler(CallbackQueryHandler(admin.press, pattern=rf"^{CAMPAIGN}:"))
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 

@@ -44,6 +44,12 @@ async def visitor(update: Update, context: Ctx) -> Visitor:
     return Visitor(user.id, chat.id, pseudonym, resident, lang)
 
 
+def is_admin(update: Update, context: Ctx) -> bool:
+    """Admins are the ids in ADMIN_IDS; every admin handler asks, since menus only hide."""
+    user = update.effective_user
+    return user is not None and user.id in context.services.settings.admin_ids
+
+
 def renderer(context: Ctx, lang: Lang | None) -> Renderer:
     chosen = lang or "sv"
     return Renderer(context.services.catalogs.get(chosen), chosen)

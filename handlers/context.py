@@ -26,8 +26,12 @@ class Services:
     catalogs: Catalogs
     pseudonymize: Pseudonymizer
     clock: Callable[[], datetime]
-    # Loops started in post_init (housekeeping), cancelled in post_shutdown.
+    # Reads the surveys folder again (/reload); bot.py gives it, with the same settings.
+    load_campaigns: Callable[[], Campaigns] | None = None
+    # Loops started in post_init (housekeeping, scheduler, sender), cancelled in post_shutdown.
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    # Set when something was queued in the outbox, so the sender need not wait to look.
+    outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class BotData:

@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from core import i18n
 from core.contributions import Contribution, HideReason, Kind, Status
 from core.i18n import as_lang
-from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
+from handlers.common import answer_callback, close_keyboard, is_admin, renderer, send, visitor
 from handlers.context import Ctx
 from handlers.render import MODERATE, Out, Renderer
 from handlers.start import unknown_command
@@ -33,11 +33,6 @@ APPROVE, HANDLED, HIDE, HIDDEN, NEXT, BACK, START = (
     "go",
 )
 STATUS_OF = {APPROVE: Status.SEEN, HANDLED: Status.HANDLED, HIDDEN: Status.HIDDEN}
-
-
-def is_admin(update: Update, context: Ctx) -> bool:
-    user = update.effective_user
-    return user is not None and user.id in context.services.settings.admin_ids
 
 
 async def moderate(update: Update, context: Ctx) -> None:

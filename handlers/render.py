@@ -64,6 +64,10 @@ RESUME = "r"
 RESTART = "n"
 CONTRIBUTE = "i"  # i:idea, i:tip, i:mine
 MODERATE = "o"  # o:<queue>:<contribution>:<what>[:<reason>]
+SUBSCRIBE = "u"  # u:<news|rem>:<on|off>
+CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
+NEWS, REMINDERS = "news", "rem"
+PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
 MINE = "mine"
 CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
 
@@ -564,6 +568,90 @@ class Renderer:
                 [InlineKeyboardButton(switch, callback_data=carry(LANGUAGE, other, code))],
             ]
         )
+
+    # ---- news and reminders ----
+    def announcement(self, survey: Survey, organizer: str | None) -> Out:
+        """A campaign has opened: the message each subscriber gets."""
+        _ = self._
+        title = escape(survey.title.get(self.lang))
+        lines = [
+            _("📣 New survey from {organizer}: <b>{title}</b>").format(
+                organizer=escape(organizer or _("the place partnership")), title=title
+            )
+        ]
+        if survey.intro is not None:
+            lines += ["", escape(survey.intro.get(self.lang))]
+        if survey.closes is not None:
+            lines += [
+                "",
+                _("Open until {date}.").format(date=escape(i18n.day(survey.closes, self.lang))),
+            ]
+        buttons = [
+            [InlineKeyboardButton(_("✍️ Answer now"), callback_data=f"{SURVEY}:{survey.id}")],
+            [InlineKeyboardButton(_("🔕 No more news"), callback_data=f"{SUBSCRIBE}:{NEWS}:off")],
+        ]
+        return Out("\n".join(lines), InlineKeyboardMarkup(buttons))
+
+    def reminder(self, survey: Survey, response_id: int) -> Out:
+        """The one gentle reminder to finish a survey."""
+        _ = self._
+        text = _(
+            "You started “{title}” but have not finished it yet. Your answers so far are "
+            "saved, and the rest takes only a minute or two."
+        ).format(title=escape(survey.title.get(self.lang)))
+        buttons = [
+            [InlineKeyboardButton(_("▶ Continue"), callback_data=f"{RESUME}:{response_id}")],
+            [
+                InlineKeyboardButton(
+                    _("No more reminders"), callback_data=f"{SUBSCRIBE}:{REMINDERS}:off"
+                )
+            ],
+        ]
+        return Out(text, InlineKeyboardMarkup(buttons))
+
+    def news_offer(self) -> Out:
+        """Asked once, right after the privacy notice is accepted."""
+        _ = self._
+        text = _(
+            "Would you like a message when a new survey opens? A few times a year at most, "
+            "and you can stop with one tap or /notify."
+        )
+        buttons = [
+            [
+                InlineKeyboardButton(_("🔔 Yes, tell me"), callback_data=f"{SUBSCRIBE}:{NEWS}:on"),
+                InlineKeyboardButton(_("No, thanks"), callback_data=f"{SUBSCRIBE}:{NEWS}:no"),
+            ]
+        ]
+        return Out(text, InlineKeyboardMarkup(buttons))
+
+    def subscriptions(self, news: bool, reminders: bool) -> Out:
+        """What /notify shows: both settings, each switched with one tap."""
+        _ = self._
+        lines = [
+            _("🔔 News of new surveys: <b>on</b>")
+            if news
+            else _("🔕 News of new surveys: <b>off</b>"),
+            _("⏰ A reminder when you leave a survey unfinished: <b>on</b>")
+            if reminders
+            else _("⏰ A reminder when you leave a survey unfinished: <b>off</b>"),
+        ]
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    _("Stop news") if news else _("Get news"),
+                    callback_data=f"{SUBSCRIBE}:{NEWS}:{'off' if news else 'on'}:{PANEL}",
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("Stop reminders") if reminders else _("Allow reminders"),
+                    callback_data=(
+                        f"{SUBSCRIBE}:{REMINDERS}:{'off' if reminders else 'on'}:{PANEL}"
+                    ),
+                )
+            ],
+        ]
+        return Out("\n".join(lines), InlineKeyboardMarkup(buttons))
 
     def remove_keyboard(self, text: str) -> Out:
         return Out(text, ReplyKeyboardRemove())

@@ -69,7 +69,11 @@ async def consent(update: Update, context: Ctx) -> None:
     await answer_callback(update)
     await close_keyboard(update, render._("Agreed"))
     who = Visitor(who.user_id, who.chat_id, who.pseudonym, who.resident, lang)
-    await send(context, who.chat_id, [Out(render._("Thank you! Welcome to Torget."))])
+    await send(
+        context,
+        who.chat_id,
+        [Out(render._("Thank you! Welcome to Torget.")), render.news_offer()],
+    )
     if code:
         # The deep link they came through; this update is claimed by the consent itself.
         return await follow_link(update, context, who, code, claimed=True)
@@ -110,6 +114,7 @@ async def help_command(update: Update, context: Ctx) -> None:
         "/idea – share an idea for the area\n"
         "/tip – report a place that feels unsafe (anonymously)\n"
         "/mine – your ideas and tips, and what has happened to them\n"
+        "/notify – news of new surveys, and reminders: on or off\n"
         "/language – svenska or English\n"
         "/cancel – leave the survey you are answering (your answers so far are kept)\n"
         "/mydata – see what you have given\n"

@@ -14,9 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from core.campaigns import Schedule
 from core.contributions import Contribution, HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
-from core.campaigns import Schedule
 from core.engine import Session
 from core.outbox import MailKind, Progress
 

@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from core.campaigns import Schedule
 from core.contributions import (
     Contribution,
     HideReason,
@@ -43,7 +44,6 @@ from core.contributions import (
     TimeOfDay,
 )
 from core.contributions import Status as ContributionStatus
-from core.campaigns import Schedule
 from core.engine import Session
 from core.outbox import Delivery, MailKind, Progress, announce_topic
 from storage.base import ExportedResponse, OutboxItem, Resident, Response, Status

@@ -13,6 +13,7 @@ import pytest
 from bot import build_application, create_services
 from config import Settings
 from handlers.context import Services, TorgetApp
+from handlers.mailing import Scheduler, Sender
 from tests.fakebot import FakeTelegram, Resident
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,12 +26,18 @@ class FakeClock:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        self.slept: list[float] = []
 
     def __call__(self) -> datetime:
         return self.now
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+    async def sleep(self, seconds: float) -> None:
+        """What the outbox sender awaits instead of asyncio.sleep: time passes at once."""
+        self.slept.append(seconds)
+        self.advance(seconds=seconds)
 
 
 @dataclass
@@ -43,6 +50,18 @@ class Bot:
 
     def resident(self, user_id: int = 1001, language_code: str | None = "sv") -> Resident:
         return Resident(self.app, self.fake, user_id=user_id, language_code=language_code)
+
+    def admin(self, language_code: str | None = "sv") -> Resident:
+        return self.resident(ADMIN_ID, language_code)
+
+    async def deliver(self, stop_after: int | None = None) -> int:
+        """Run the outbox sender on the fake clock, as the background loop would."""
+        sender = Sender(self.services, self.app.bot, sleep=self.clock.sleep)
+        return await sender.drain(stop_after)
+
+    async def tick(self) -> None:
+        """One minute of the scheduler: announce what opened, queue reminders."""
+        await Scheduler(self.services, self.app.bot).tick()
 
     async def restart(self) -> None:
         """Stop this Application and start a new one on the same database, like a restart."""
@@ -75,6 +94,7 @@ async def start_bot(settings: Settings, clock: FakeClock, fake: FakeTelegram | N
     services = create_services(settings, clock=clock)
     await services.store.open()
     fake = fake or FakeTelegram()
+    fake.clock = clock
     app = build_application(services, TOKEN, request=fake)
     await app.initialize()
     return Bot(app, fake, services, clock, settings)

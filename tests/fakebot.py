@@ -37,6 +37,7 @@ class Call:
     method: str
     params: dict[str, Any]
     result: Any = None  # what Telegram answered, e.g. the sent message with its message_id
+    at: Any = None  # the bot's clock when the call was made, when the fake has one
 
     @property
     def chat_id(self) -> int | None:
@@ -58,6 +59,7 @@ class BotApi:
     first_markup: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     throttle_next: float | None = None
+    clock: Any = None  # the bot's (fake) clock, so tests can see when each call was made
     next_update_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -67,7 +69,7 @@ class BotApi:
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Record a call and return (HTTP status, Bot API JSON body)."""
         params = {key: _decoded(key, value) for key, value in params.items()}
-        call = Call(method, params)
+        call = Call(method, params, at=self.clock() if self.clock is not None else None)
         self.calls.append(call)
         if self.throttle_next is not None and method in SENDING:
             retry_after, self.throttle_next = self.throttle_next, None

@@ -1,0 +1,115 @@
+"""Live results of one campaign: counts per choice, completion, time to complete.
+
+Answers stream past a StatsBuilder, so memory grows with the number of questions and
+choices (and, for medians, with the numbers given), not with the number of texts.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.survey import Note, Number, Scale, SelectMultiple, SelectOne, Survey
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    question_id: str
+    kind: str
+    answered: int  # responses with an answer (not skipped)
+    skipped: int  # responses that skipped it (JSON null), apart from those never shown it
+    # select_one / select_multiple: (choice id, count) in the file's order, zeros included;
+    # scale: (str(value), count) for every value; other types: nothing.
+    counts: tuple[tuple[str, int], ...]
+    mean: float | None
+    median: float | None
+
+
+@dataclass(frozen=True)
+class CampaignStats:
+    survey_id: str
+    started: int
+    complete: int
+    median_seconds: float | None
+    questions: tuple[QuestionStats, ...]
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.complete / self.started if self.started else None
+
+
+class StatsBuilder:
+    """Counts answers as they stream past."""
+
+    def __init__(self, survey: Survey) -> None:
+        self.survey = survey
+        self._questions = [q for q in survey.questions if not isinstance(q, Note)]
+        self._answered: Counter[str] = Counter()
+        self._skipped: Counter[str] = Counter()
+        self._counts: dict[str, Counter[str]] = {q.id: Counter() for q in self._questions}
+        self._numbers: dict[str, list[float]] = {q.id: [] for q in self._questions}
+        self._durations: list[float] = []
+        self._started = 0
+        self._complete = 0
+
+    def add(
+        self, answers: Mapping[str, Any], started_at: datetime, completed_at: datetime | None
+    ) -> None:
+        self._started += 1
+        if completed_at is not None:
+            self._complete += 1
+            self._durations.append(max(0.0, (completed_at - started_at).total_seconds()))
+        for question in self._questions:
+            if question.id not in answers:
+                continue  # never shown, or not reached yet
+            value = answers[question.id]
+            if value is None:
+                self._skipped[question.id] += 1
+                continue
+            self._answered[question.id] += 1
+            # A value that no longer fits the file (a choice since removed) is not counted
+            # as any choice, but the resident did answer.
+            if isinstance(question, SelectOne) and isinstance(value, str):
+                self._counts[question.id][value] += 1
+            elif isinstance(question, SelectMultiple) and isinstance(value, list):
+                for choice in {v for v in value if isinstance(v, str)}:
+                    self._counts[question.id][choice] += 1
+            elif isinstance(question, Scale | Number) and _is_number(value):
+                self._numbers[question.id].append(float(value))
+                if isinstance(question, Scale):
+                    self._counts[question.id][str(int(value))] += 1
+
+    def result(self) -> CampaignStats:
+        return CampaignStats(
+            survey_id=self.survey.id,
+            started=self._started,
+            complete=self._complete,
+            median_seconds=statistics.median(self._durations) if self._durations else None,
+            questions=tuple(self._question(q) for q in self._questions),
+        )
+
+    def _question(self, question: Any) -> QuestionStats:
+        counted = self._counts[question.id]
+        keys: list[str] = []
+        if isinstance(question, SelectOne | SelectMultiple):
+            keys = [choice.id for choice in question.choices]
+        elif isinstance(question, Scale):
+            keys = [str(value) for value in range(question.min, question.max + 1)]
+        numbers = self._numbers[question.id]
+        return QuestionStats(
+            question_id=question.id,
+            kind=question.type,
+            answered=self._answered[question.id],
+            skipped=self._skipped[question.id],
+            counts=tuple((key, counted[key]) for key in keys),
+            mean=statistics.fmean(numbers) if numbers else None,
+            median=statistics.median(numbers) if numbers else None,
+        )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

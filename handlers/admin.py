@@ -1,0 +1,498 @@
+"""Organizers' commands (admins only): /campaigns, /reload and /stats, and their buttons.
+
+Every handler checks the sender's id itself: the admins' command menu only hides these.
+To anyone else they do not exist, and a hand-made button is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+from html import escape
+
+from babel.dates import format_timedelta
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from core import i18n
+from core.campaigns import Schedule, close_now, open_now
+from core.contributions import Kind
+from core.contributions import Status as ContributionStatus
+from core.loader import SurveyFileError
+from core.stats import CampaignStats, QuestionStats, StatsBuilder
+from core.survey import CampaignState, Scale, SelectMultiple, SelectOne, Survey
+from exports.chart import campaign_chart
+from handlers.common import answer_callback, is_admin, renderer, send, visitor
+from handlers.context import Ctx
+from handlers.mailing import start_progress
+from handlers.render import CAMPAIGN, Out, Renderer
+from handlers.start import unknown_command
+
+log = logging.getLogger(__name__)
+
+OPEN, CLOSE, ANNOUNCE, STATS, KEEP = "open", "close", "ann", "stats", "keep"
+CONFIRMED = "!"  # close! and ann! do it; close and ann ask first
+MESSAGE_LIMIT = 4096
+STATE_ICONS = {
+    CampaignState.OPEN: "🟢",
+    CampaignState.SCHEDULED: "🗓",
+    CampaignState.DRAFT: "📝",
+    CampaignState.CLOSED: "⚪",
+}
+
+
+async def campaigns(update: Update, context: Ctx) -> None:
+    """List the campaigns: state, dates, responses, and what can be done (/campaigns)."""
+    if not is_admin(update, context):
+        return await unknown_command(update, context)
+    who = await visitor(update, context)
+    services = context.services
+    if not await services.store.claim_update(update.update_id):
+        return
+    render = renderer(context, who.lang)
+    now = services.clock()
+    listed = services.campaigns.overview(now)
+    if not listed:
+        text = render._(
+            "There are no campaigns yet. Put a survey file in the surveys folder, "
+            "check it with python bot.py validate, then /reload."
+        )
+        return await send(context, who.chat_id, [Out(text)])
+    counts = await services.store.response_counts()
+    cards = [
+        Out(
+            _card(context, render, survey, counts.get(survey.id, (0, 0))),
+            _buttons(render, survey, now),
+        )
+        for survey in listed
+    ]
+    await send(context, who.chat_id, cards)
+
+
+def _card(context: Ctx, render: Renderer, survey: Survey, counts: tuple[int, int]) -> str:
+    _ = render._
+    now = context.services.clock()
+    state = survey.state(now)
+    label = {
+        CampaignState.OPEN: _("Open"),
+        CampaignState.SCHEDULED: _("Scheduled"),
+        CampaignState.DRAFT: _("Draft"),
+        CampaignState.CLOSED: _("Closed"),
+    }[state]
+    lines = [
+        f"{STATE_ICONS[state]} <b>{escape(survey.title.get(render.lang))}</b> · "
+        f"<code>{escape(survey.id)}</code>",
+        f"{label}: {escape(_dates(render, survey))}",
+    ]
+    if survey.id in context.services.campaigns.schedules:
+        lines.append("<i>{}</i>".format(_("Dates set in Telegram, not in the file")))
+    started, complete = counts
+    lines.append(
+        render.ngettext(
+            "{started} response, {complete} complete",
+            "{started} responses, {complete} complete",
+            started,
+        ).format(
+            started=i18n.number(started, render.lang), complete=i18n.number(complete, render.lang)
+        )
+    )
+    return "\n".join(lines)
+
+
+def _dates(render: Renderer, survey: Survey) -> str:
+    _ = render._
+    if survey.opens is None:
+        return _("no opening date")
+    opens = i18n.when(survey.opens, render.lang)
+    if survey.closes is None:
+        return _("from {opens}, no closing date").format(opens=opens)
+    return f"{opens} – {i18n.when(survey.closes, render.lang)}"
+
+
+def _buttons(render: Renderer, survey: Survey, now: datetime) -> InlineKeyboardMarkup:
+    _ = render._
+    state = survey.state(now)
+
+    def data(what: str) -> str:
+        return f"{CAMPAIGN}:{what}:{survey.id}"
+
+    if state is CampaignState.OPEN:
+        first = [
+            InlineKeyboardButton(_("⏹ Close now"), callback_data=data(CLOSE)),
+            InlineKeyboardButton(_("📣 Announce"), callback_data=data(ANNOUNCE)),
+        ]
+    else:
+        first = [InlineKeyboardButton(_("▶ Open now"), callback_data=data(OPEN))]
+    return InlineKeyboardMarkup(
+        [first, [InlineKeyboardButton(_("📊 Results"), callback_data=data(STATS))]]
+    )
+
+
+async def press(update: Update, context: Ctx) -> None:
+    """A button under a campaign: open, close or announce it (after asking), or its results."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not is_admin(update, context):
+        return await answer_callback(update)
+    parts = query.data.split(":", 2)
+    services = context.services
+    survey = services.campaigns.get(parts[2]) if len(parts) == 3 else None
+    if survey is None or services.campaigns.is_form(survey.id):
+        return await answer_callback(update)
+    what = parts[1]
+    who = await visitor(update, context)
+    render = renderer(context, who.lang)
+    _ = render._
+    now = services.clock()
+    if what in (CLOSE, ANNOUNCE, KEEP):
+        # Only the buttons change: a question before something hard to take back.
+        await answer_callback(update)
+        if what == KEEP:
+            markup = _buttons(render, survey, now)
+        else:
+            markup = await _confirm(context, render, survey, what)
+        try:
+            await query.edit_message_reply_markup(reply_markup=markup)
+        except BadRequest:
+            log.debug("could not change a campaign's buttons")
+        return
+    if what == STATS:
+        await answer_callback(update)
+        if await services.store.claim_update(update.update_id):
+            await show_stats(context, who.chat_id, render, survey)
+        return
+    if what in (OPEN, CLOSE + CONFIRMED):
+        original = services.campaigns.from_file(survey.id) or survey
+        schedule = open_now(original, now) if what == OPEN else close_now(survey, now)
+        if not await services.store.set_schedule(update.update_id, survey.id, schedule, now):
+            return await answer_callback(update)
+        services.campaigns.apply({**services.campaigns.schedules, survey.id: schedule})
+        survey = services.campaigns.get(survey.id) or survey
+        await answer_callback(update, _("Opened") if what == OPEN else _("Closed"))
+        log.info("an admin %s campaign %s", "opened" if what == OPEN else "closed", survey.id)
+        await _refresh_card(update, context, render, survey)
+        if what == OPEN:
+            await announce(context, who.chat_id, render, survey, key=_auto_key(schedule, survey))
+        return
+    if what == ANNOUNCE + CONFIRMED:
+        await answer_callback(update)
+        if not await services.store.claim_update(update.update_id):
+            return
+        await _refresh_card(update, context, render, survey)
+        if not survey.is_open(now):
+            text = _("“{title}” is not open, so it cannot be announced.").format(
+                title=escape(survey.title.get(render.lang))
+            )
+            return await send(context, who.chat_id, [Out(text)])
+        await announce(context, who.chat_id, render, survey, key=f"button:{update.update_id}")
+        return
+    await answer_callback(update)
+
+
+def _auto_key(schedule: Schedule, survey: Survey) -> str:
+    # The same key the scheduler uses for this opening, so it is announced once.
+    opens = schedule.opens or survey.opens
+    return f"auto:{survey.id}:{opens.isoformat() if opens else ''}"
+
+
+async def _confirm(
+    context: Ctx, render: Renderer, survey: Survey, what: str
+) -> InlineKeyboardMarkup:
+    _ = render._
+    if what == CLOSE:
+        yes = _("⏹ Yes, close it now")
+    else:
+        subscribers = await context.services.store.subscriber_count()
+        yes = render.ngettext(
+            "📣 Yes, tell {count} subscriber",
+            "📣 Yes, tell up to {count} subscribers",
+            subscribers,
+        ).format(count=i18n.number(subscribers, render.lang))
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(yes, callback_data=f"{CAMPAIGN}:{what}{CONFIRMED}:{survey.id}")],
+            [InlineKeyboardButton(_("Cancel"), callback_data=f"{CAMPAIGN}:{KEEP}:{survey.id}")],
+        ]
+    )
+
+
+async def _refresh_card(update: Update, context: Ctx, render: Renderer, survey: Survey) -> None:
+    """Show the campaign's new state in the card that was pressed."""
+    update_query = update.callback_query
+    if update_query is None:
+        return
+    counts = await context.services.store.response_counts()
+    text = _card(context, render, survey, counts.get(survey.id, (0, 0)))
+    try:
+        await update_query.edit_message_text(
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=_buttons(render, survey, context.services.clock()),
+        )
+    except BadRequest:
+        log.debug("could not refresh a campaign card")
+
+
+async def announce(context: Ctx, chat_id: int, render: Renderer, survey: Survey, key: str) -> None:
+    """Queue the announcement and give this admin a progress message, edited as it goes."""
+    services = context.services
+    _ = render._
+    made = await services.store.announce(key, survey.id, services.clock())
+    if made is None:
+        return  # already announced under this key (the scheduler got there first)
+    mailing_id, queued = made
+    if not queued:
+        text = _(
+            "Nobody new to tell about “{title}”: every subscriber has already heard of it "
+            "or answered it."
+        ).format(title=escape(survey.title.get(render.lang)))
+        await send(context, chat_id, [Out(text)])
+        await services.store.finish_mailing(mailing_id, services.clock())
+        return
+    await start_progress(services, context.bot, mailing_id, [chat_id])
+    services.outbox_wake.set()
+
+
+async def reload(update: Update, context: Ctx) -> None:
+    """Read the surveys folder again; a broken file changes nothing (/reload)."""
+    if not is_admin(update, context):
+        return await unknown_command(update, context)
+    who = await visitor(update, context)
+    services = context.services
+    if not await services.store.claim_update(update.update_id):
+        return
+    render = renderer(context, who.lang)
+    _ = render._
+    if services.load_campaigns is None:
+        return
+    old = services.campaigns
+    try:
+        fresh = services.load_campaigns()
+    except SurveyFileError as exc:
+        problems = "\n".join(str(problem) for problem in exc.problems)
+        if len(problems) > 3000:
+            problems = problems[:3000] + "\n…"
+        text = _(
+            "⚠️ The surveys folder has problems, so nothing was changed: the campaigns run "
+            "as before. The same list as python bot.py validate:"
+        )
+        return await send(context, who.chat_id, [Out(f"{text}\n<pre>{escape(problems)}</pre>")])
+    fresh.apply(await services.store.schedules())
+    services.campaigns = fresh
+    before = {survey.id for survey in old.all()}
+    after = {survey.id for survey in fresh.all()}
+    changed = sorted(
+        survey_id
+        for survey_id in before & after
+        if old.from_file(survey_id) != fresh.from_file(survey_id)
+    )
+    lines = [
+        render.ngettext(
+            "🔄 Reloaded: {count} campaign.", "🔄 Reloaded: {count} campaigns.", len(after)
+        ).format(count=len(after))
+    ]
+    for label, ids in (
+        (_("New"), sorted(after - before)),
+        (_("Changed"), changed),
+        (_("Removed"), sorted(before - after)),
+    ):
+        if ids:
+            lines.append(f"{label}: " + ", ".join(f"<code>{escape(i)}</code>" for i in ids))
+    log.info("surveys reloaded: %d campaign(s)", len(after))
+    await send(context, who.chat_id, [Out("\n".join(lines))])
+
+
+async def stats(update: Update, context: Ctx) -> None:
+    """Results so far: of the campaign named, of the only open one, or a choice (/stats)."""
+    if not is_admin(update, context):
+        return await unknown_command(update, context)
+    who = await visitor(update, context)
+    services = context.services
+    if not await services.store.claim_update(update.update_id):
+        return
+    render = renderer(context, who.lang)
+    _ = render._
+    now = services.clock()
+    if context.args:
+        survey = services.campaigns.get(context.args[0])
+        if survey is None or services.campaigns.is_form(survey.id):
+            known = ", ".join(s.id for s in services.campaigns.all()) or "–"
+            text = _("There is no campaign “{id}”. Known: {known}").format(
+                id=escape(context.args[0]), known=escape(known)
+            )
+            return await send(context, who.chat_id, [Out(text)])
+        return await show_stats(context, who.chat_id, render, survey)
+    open_now_ = services.campaigns.open_at(now)
+    if len(open_now_) == 1:
+        return await show_stats(context, who.chat_id, render, open_now_[0])
+    listed = [
+        s for s in services.campaigns.overview(now) if s.state(now) is not CampaignState.DRAFT
+    ]
+    buttons = [
+        [
+            InlineKeyboardButton(
+                f"{STATE_ICONS[s.state(now)]} {s.title.get(render.lang)}",
+                callback_data=f"{CAMPAIGN}:{STATS}:{s.id}",
+            )
+        ]
+        for s in listed[:20]
+    ]
+    intro = _("Which campaign's results?") if buttons else _("No campaign has opened yet.")
+    text = f"{intro}\n\n{await contributions_text(context, render)}"
+    await send(
+        context, who.chat_id, [Out(text, InlineKeyboardMarkup(buttons) if buttons else None)]
+    )
+
+
+async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Survey) -> None:
+    """The campaign's numbers as text, the ideas and tips, and one chart as a photo."""
+    builder = StatsBuilder(survey)
+    async for response in context.services.store.export_responses(survey.id):
+        builder.add(response.answers, response.started_at, response.completed_at)
+    result = builder.result()
+    text = stats_text(render, survey, result)
+    text += "\n\n" + await contributions_text(context, render)
+    for part in _split(text):
+        await send(context, chat_id, [Out(part)])
+    if result.started:
+        title = survey.title.get(render.lang)
+        # Drawing takes a while on a small server: off the event loop.
+        png = await asyncio.to_thread(campaign_chart, survey, result, render.lang, title)
+        await context.bot.send_photo(chat_id, photo=png, caption=title[:1024])
+
+
+def stats_text(render: Renderer, survey: Survey, result: CampaignStats) -> str:
+    _ = render._
+    lang = render.lang
+
+    def n(value: float) -> str:
+        return i18n.number(value, lang)
+
+    lines = [f"📊 <b>{escape(survey.title.get(lang))}</b>"]
+    if not result.started:
+        lines.append(_("No responses yet."))
+        return "\n".join(lines)
+    rate = result.completion_rate or 0.0
+    lines.append(
+        _("{started} started, {complete} complete ({rate})").format(
+            started=n(result.started), complete=n(result.complete), rate=i18n.percent(rate, lang)
+        )
+    )
+    if result.median_seconds is not None:
+        took = format_timedelta(
+            timedelta(seconds=result.median_seconds),
+            threshold=2,
+            locale="sv_SE" if lang == "sv" else "en_GB",
+        )
+        lines.append(_("Median time to complete: {time}").format(time=took))
+    for number, question_stats in enumerate(result.questions, start=1):
+        lines.append("")
+        lines.extend(_question_lines(render, survey, number, question_stats))
+    return "\n".join(lines)
+
+
+def _question_lines(
+    render: Renderer, survey: Survey, number: int, stats: QuestionStats
+) -> list[str]:
+    _ = render._
+    lang = render.lang
+    question = survey.question(stats.question_id)
+    lines = [f"<b>{number}. {escape(question.text.get(lang))}</b>"]
+    if stats.counts:
+        labels: dict[str, str] = {}
+        if isinstance(question, SelectOne | SelectMultiple):
+            labels = {choice.id: choice.label.get(lang) for choice in question.choices}
+        for key, count in stats.counts:
+            share = i18n.percent(count / stats.answered, lang) if stats.answered else "–"
+            label = labels.get(key, key)
+            lines.append(f"{escape(label)}: {i18n.number(count, lang)} ({share})")
+        if isinstance(question, SelectMultiple):
+            lines.append("<i>{}</i>".format(_("Several answers per person possible")))
+    else:
+        lines.append(
+            render.ngettext("{count} answer", "{count} answers", stats.answered).format(
+                count=i18n.number(stats.answered, lang)
+            )
+        )
+    if stats.mean is not None and (isinstance(question, Scale) or stats.median is not None):
+        lines.append(
+            _("Average {mean}, median {median}").format(
+                mean=i18n.number(round(stats.mean, 1), lang),
+                median=i18n.number(stats.median if stats.median is not None else 0, lang),
+            )
+        )
+    if stats.skipped:
+        lines.append(
+            "<i>{}</i>".format(
+                render.ngettext("{count} skipped", "{count} skipped", stats.skipped).format(
+                    count=i18n.number(stats.skipped, lang)
+                )
+            )
+        )
+    return lines
+
+
+async def contributions_text(context: Ctx, render: Renderer) -> str:
+    """Ideas and tips (not counting hidden ones) by category and by time of day."""
+    _ = render._
+    lang = render.lang
+    rows = await context.services.store.contribution_counts()
+    visible = [row for row in rows if row[3] is not ContributionStatus.HIDDEN]
+    kinds: Counter[Kind] = Counter()
+    categories: Counter[tuple[Kind, str]] = Counter()
+    times: Counter[str] = Counter()
+    for kind, category, time_of_day, _status, count in visible:
+        kinds[kind] += count
+        categories[(kind, category)] += count
+        if time_of_day is not None:
+            times[render.time_of_day(time_of_day)] += count
+    lines = [
+        "<b>{}</b>".format(
+            _("💡 {ideas} ideas · ⚠️ {tips} safety tips").format(
+                ideas=i18n.number(kinds[Kind.IDEA], lang), tips=i18n.number(kinds[Kind.TIP], lang)
+            )
+        )
+    ]
+    for kind in Kind:
+        form = context.services.campaigns.form(kind)
+        mine = sorted(
+            (
+                (render.category(form, category), count)
+                for (k, category), count in categories.items()
+                if k is kind
+            ),
+            key=lambda pair: -pair[1],
+        )
+        if mine:
+            label = _("Ideas by category") if kind is Kind.IDEA else _("Tips by category")
+            lines.append(
+                f"{label}: "
+                + ", ".join(f"{escape(name)} {i18n.number(count, lang)}" for name, count in mine)
+            )
+    if times:
+        lines.append(
+            _("Tips by time of day")
+            + ": "
+            + ", ".join(
+                f"{escape(name)} {i18n.number(count, lang)}" for name, count in times.most_common()
+            )
+        )
+    return "\n".join(lines)
+
+
+def _split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut a long text at line ends into messages Telegram accepts."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        parts.append(current)
+    return [part[:limit] for part in parts]

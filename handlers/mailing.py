@@ -1,0 +1,274 @@
+"""Messages to many residents: announcements and reminders through the outbox, and the
+scheduler that queues them.
+
+Nothing here answers an update. The scheduler ticks once a minute and the sender drains
+the outbox; in a deployment with several replicas each takes a lease in the store first,
+so only one process announces, reminds or sends at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from html import escape
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from core import i18n
+from core.i18n import as_lang
+from core.outbox import MAX_ATTEMPTS, MailKind, Pacer, Progress, backoff
+from handlers.context import Services
+from handlers.render import Out, Renderer
+from storage.base import OutboxItem
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+# A sender claims this many messages at a time, and holds them this long: if it dies, the
+# unsent ones are due again after the hold.
+CHUNK = 50
+HOLD_SECONDS = 120.0
+LEASE_SECONDS = 60.0
+# The admins' progress message is edited at most this often (Telegram limits edits too).
+PROGRESS_EVERY = timedelta(seconds=3)
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    # PTB 22 warns about the int form unless PTB_TIMEDELTA is set; both forms are handled.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Sender:
+    """Sends what the outbox holds, paced below Telegram's limit."""
+
+    def __init__(self, services: Services, bot: Bot, sleep: Sleep = asyncio.sleep) -> None:
+        self.services = services
+        self.bot = bot
+        self.sleep = sleep
+        self.pacer = Pacer(services.settings.outbox_rate, services.clock)
+        # Each process is its own holder of the outbox lease.
+        self.holder = uuid.uuid4().hex
+        self.wake = services.outbox_wake
+        self._edited: dict[int, datetime] = {}
+
+    async def drain(self, stop_after: int | None = None) -> int:
+        """Send every message that is due; return how many went out.
+
+        `stop_after` ends the run early, as a crash would (for tests of restarts).
+        """
+        store, clock = self.services.store, self.services.clock
+        sent = 0
+        while True:
+            if not await store.acquire_lease("outbox", self.holder, clock(), LEASE_SECONDS):
+                log.debug("another process is sending the outbox")
+                return sent
+            items = await store.claim_outbox(clock(), CHUNK, HOLD_SECONDS)
+            if not items:
+                break
+            for item in items:
+                if stop_after is not None and sent >= stop_after:
+                    return sent
+                if await self._deliver(item):
+                    sent += 1
+                await self._report(item.mailing_id)
+        await self._finish()
+        return sent
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        store, clock = self.services.store, self.services.clock
+        out = self._message(item)
+        if item.chat_id is None or out is None:
+            # Nowhere to write, or nothing left to say (the campaign closed, the survey
+            # was finished since the reminder was queued).
+            await store.outbox_failed(item.id)
+            return False
+        while True:
+            wait = self.pacer.delay()
+            if wait > 0:
+                await self.sleep(wait)
+            try:
+                await self.bot.send_message(
+                    item.chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.markup
+                )
+            except RetryAfter as error:
+                # Telegram says how long to wait; everything else waits with this message.
+                seconds = _retry_seconds(error)
+                log.warning("Telegram asked the outbox to wait %.0f s", seconds)
+                await self.sleep(seconds)
+                continue
+            except Forbidden:
+                # The resident blocked the bot: they hear nothing more until they come back.
+                await store.outbox_failed(item.id, blocked=True)
+                return False
+            except BadRequest:
+                log.warning("Telegram refused an outbox message; it is not retried")
+                await store.outbox_failed(item.id)
+                return False
+            except TelegramError:
+                if item.attempts + 1 >= MAX_ATTEMPTS:
+                    await store.outbox_failed(item.id)
+                else:
+                    await store.outbox_retry(item.id, clock() + backoff(item.attempts + 1))
+                return False
+            self.pacer.sent()
+            await store.outbox_sent(item.id, clock())
+            return True
+
+    def _message(self, item: OutboxItem) -> Out | None:
+        services = self.services
+        survey = services.campaigns.get(item.survey_id)
+        if survey is None or not survey.is_open(services.clock()):
+            return None
+        lang = as_lang(item.language) or "sv"
+        render = Renderer(services.catalogs.get(lang), lang)
+        if item.kind is MailKind.REMIND:
+            if item.response_id is None:
+                return None
+            return render.reminder(survey, item.response_id)
+        return render.announcement(survey, services.settings.organizer_name)
+
+    async def _report(self, mailing_id: int, final: bool = False) -> None:
+        """Edit the admins' progress message, at most every few seconds."""
+        now = self.services.clock()
+        last = self._edited.get(mailing_id)
+        if not final and last is not None and now - last < PROGRESS_EVERY:
+            return
+        progress = await self.services.store.mailing_progress(mailing_id)
+        if progress is None or not progress.messages:
+            return
+        self._edited[mailing_id] = now
+        await show_progress(self.services, self.bot, progress)
+
+    async def _finish(self) -> None:
+        store, clock = self.services.store, self.services.clock
+        for progress in await store.unfinished_mailings():
+            if progress.left == 0:
+                await store.finish_mailing(progress.mailing_id, clock())
+                await self._report(progress.mailing_id, final=True)
+                self._edited.pop(progress.mailing_id, None)
+
+    async def run(self) -> None:
+        """Drain whenever woken, and every few seconds (for other replicas' mailings)."""
+        while True:
+            try:
+                await self.drain()
+            except Exception:  # the loop must survive a database or network hiccup
+                log.exception("the outbox sender failed; trying again shortly")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=5.0)
+
+
+def progress_text(services: Services, progress: Progress, lang: str) -> str:
+    render = Renderer(services.catalogs.get(lang), lang)
+    _ = render._
+    survey = services.campaigns.get(progress.survey_id)
+    title = escape(survey.title.get(lang) if survey else progress.survey_id)
+    if progress.finished_at is not None or progress.left == 0:
+        return _("✅ “{title}” announced: {sent} sent, {failed} could not be reached.").format(
+            title=title,
+            sent=i18n.number(progress.sent, lang),
+            failed=i18n.number(progress.failed, lang),
+        )
+    seconds = progress.seconds_left(services.settings.outbox_rate)
+    return _(
+        "📣 Announcing “{title}”…\n{sent} sent · {failed} failed · {left} left\n"
+        "About {minutes} min left."
+    ).format(
+        title=title,
+        sent=i18n.number(progress.sent, lang),
+        failed=i18n.number(progress.failed, lang),
+        left=i18n.number(progress.left, lang),
+        minutes=i18n.number(max(1, round(seconds / 60)), lang),
+    )
+
+
+async def admin_lang(services: Services, admin_id: int) -> str:
+    """An admin reads in the language they chose as a resident, else Swedish."""
+    resident = await services.store.get_resident(services.pseudonymize(admin_id))
+    return (as_lang(resident.language) if resident else None) or "sv"
+
+
+async def show_progress(services: Services, bot: Bot, progress: Progress) -> None:
+    for chat_id, message_id in progress.messages:
+        text = progress_text(services, progress, await admin_lang(services, chat_id))
+        try:
+            await bot.edit_message_text(text, chat_id, message_id, parse_mode=ParseMode.HTML)
+        except BadRequest:
+            log.debug("the progress message did not change or is gone")
+        except TelegramError:
+            log.warning("could not update an announcement's progress message")
+
+
+async def start_progress(services: Services, bot: Bot, mailing_id: int, admins: list[int]) -> None:
+    """Send the admins their progress message for a new announcement, to be edited."""
+    progress = await services.store.mailing_progress(mailing_id)
+    if progress is None:
+        return
+    messages: list[tuple[int, int]] = []
+    for admin in admins:
+        text = progress_text(services, progress, await admin_lang(services, admin))
+        try:
+            sent = await bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+        except TelegramError:
+            # An admin who never wrote to the bot cannot be written to; the rest still can.
+            log.warning("an admin could not be told about an announcement")
+            continue
+        messages.append((admin, sent.message_id))
+    await services.store.set_mailing_messages(mailing_id, messages)
+
+
+class Scheduler:
+    """Once a minute: pick up admins' dates, announce what opened, queue reminders."""
+
+    def __init__(self, services: Services, bot: Bot) -> None:
+        self.services = services
+        self.bot = bot
+        self.holder = uuid.uuid4().hex
+
+    async def tick(self) -> None:
+        services = self.services
+        store, now = services.store, services.clock()
+        # Every replica refreshes the dates admins set; only the lease holder queues.
+        services.campaigns.apply(await store.schedules())
+        if not await store.acquire_lease("scheduler", self.holder, now, 90):
+            return
+        for survey in services.campaigns.to_announce(now):
+            assert survey.opens is not None
+            key = f"auto:{survey.id}:{survey.opens.isoformat()}"
+            made = await store.announce(key, survey.id, now)
+            if made is not None:
+                mailing_id, queued = made
+                log.info("campaign %s opened; announcing to %d subscriber(s)", survey.id, queued)
+                await start_progress(
+                    services, self.bot, mailing_id, list(services.settings.admin_ids)
+                )
+        hours = services.settings.reminder_after_hours
+        if hours > 0:
+            idle_since = now - timedelta(hours=hours)
+            for survey in services.campaigns.open_at(now):
+                queued = await store.queue_reminders(survey.id, idle_since, now)
+                if queued:
+                    log.info("queued %d reminder(s) for %s", queued, survey.id)
+        services.outbox_wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # a database hiccup must not end the loop for good
+                log.exception("the scheduler failed; trying again next minute")
+            # Wake just after the minute turns, so "opens: 08:00" is announced at 08:00.
+            now = datetime.now()
+            await asyncio.sleep(60 - now.second - now.microsecond / 1e6 + 0.5)

@@ -1,0 +1,76 @@
+"""News of new campaigns and reminders: a resident's own choice, switched with one tap."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
+from handlers.context import Ctx
+from handlers.home import welcome
+from handlers.render import NEWS, PANEL, REMINDERS, Out
+
+
+async def notify(update: Update, context: Ctx) -> None:
+    """Show whether the resident gets news and reminders, with a button for each (/notify)."""
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    if who.resident is None:
+        return await welcome(update, context, who)
+    render = renderer(context, who.lang)
+    panel = render.subscriptions(who.resident.news, who.resident.reminders)
+    await send(context, who.chat_id, [panel])
+
+
+async def press(update: Update, context: Ctx) -> None:
+    """Subscribe or unsubscribe: from the /notify panel, the first-day offer, or a message."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    who = await visitor(update, context)
+    store = context.services.store
+    parts = query.data.split(":")
+    if who.resident is None or len(parts) < 3 or parts[1] not in (NEWS, REMINDERS):
+        await answer_callback(update)
+        if who.resident is None and await store.claim_update(update.update_id):
+            await welcome(update, context, who)
+        return
+    what, choice = parts[1], parts[2]
+    wanted = choice == "on"
+    changed = await store.set_subscription(
+        update.update_id,
+        who.pseudonym,
+        **({"news": wanted} if what == NEWS else {"reminders": wanted}),
+    )
+    await answer_callback(update)
+    if not changed:
+        return
+    render = renderer(context, who.lang)
+    _ = render._
+    news = wanted if what == NEWS else who.resident.news
+    reminders = wanted if what == REMINDERS else who.resident.reminders
+    if len(parts) > 3 and parts[3] == PANEL:
+        panel = render.subscriptions(news, reminders)
+        markup = panel.markup if isinstance(panel.markup, InlineKeyboardMarkup) else None
+        try:
+            await query.edit_message_text(
+                panel.text, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except BadRequest:
+            # Too old to edit: show the panel afresh instead.
+            await send(context, who.chat_id, [panel])
+        return
+    if choice == "no":
+        # The first-day offer, declined: nothing changes but the buttons go.
+        await close_keyboard(update, _("No, thanks"))
+        await send(context, who.chat_id, [Out(_("Okay. /notify if you change your mind."))])
+        return
+    if what == NEWS and wanted:
+        await close_keyboard(update, _("🔔 Yes, tell me"))
+        text = _("Good: you will get a message when a new survey opens. /notify to stop.")
+    elif what == NEWS:
+        text = _("Okay, no more news of new surveys. /notify turns it back on.")
+    else:
+        text = _("Okay, no more reminders. /notify turns them back on.")
+    await send(context, who.chat_id, [Out(text)])
