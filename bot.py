@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,10 @@ from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
 from storage import create_store
+
+# Durations from Telegram (retry_after) as timedelta, PTB's coming default; without this
+# opt-in PTB 22 warns every time Telegram says "retry after".
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 log = logging.getLogger("torget")
 
@@ -86,6 +91,12 @@ def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now)
     )
 
 
+async def open_services(services: Services) -> None:
+    """Open the store, and let the dates admins set from Telegram outlive a restart."""
+    await services.store.open()
+    services.campaigns.apply(await services.store.schedules())
+
+
 def build_application(
     services: Services, token: str, request: BaseRequest | None = None
 ) -> TorgetApp:
@@ -130,9 +141,7 @@ async def housekeeping(services: Services) -> None:
 async def _post_init(app: TorgetApp) -> None:
     services = app.bot_data.services
     assert services is not None
-    await services.store.open()
-    # Dates admins set from Telegram outlive a restart: they are in the store.
-    services.campaigns.apply(await services.store.schedules())
+    await open_services(services)
     await set_commands(app, services.catalogs, services.settings.admin_ids)
     sender = Sender(services, app.bot)
     services.background.extend(

@@ -36,7 +36,7 @@ def open_now(survey: Survey, now: datetime) -> Schedule:
 
 
 def close_now(survey: Survey, now: datetime) -> Schedule:
-    opens = survey.opens if survey.opens is not None and survey.opens < now else None
+    opens = survey.opens if survey.opens is not None and survey.opens <= now else None
     return Schedule(opens=opens, closes=now)
 
 
@@ -106,14 +106,13 @@ class Campaigns:
 
         def order(survey: Survey) -> tuple[int, float, str]:
             state = survey.state(now)
-            moment = survey.closes if state is CampaignState.CLOSED else survey.opens
-            # Within "closed", the most recently closed first.
-            stamp = moment.timestamp() if moment else 0.0
-            return (
-                STATE_ORDER[state],
-                -stamp if state is CampaignState.CLOSED else stamp,
-                survey.id,
-            )
+            if state is CampaignState.CLOSED:  # the most recently closed first
+                stamp = -survey.closes.timestamp() if survey.closes else 0.0
+            elif state is CampaignState.OPEN:  # the soonest closing first, as in the menu
+                stamp = survey.closes.timestamp() if survey.closes else float("inf")
+            else:  # the soonest opening first
+                stamp = survey.opens.timestamp() if survey.opens else 0.0
+            return STATE_ORDER[state], stamp, survey.id
 
         return sorted(self._by_id.values(), key=order)
 

@@ -175,7 +175,9 @@ async def press(update: Update, context: Ctx) -> None:
         log.info("an admin %s campaign %s", "opened" if what == OPEN else "closed", survey.id)
         await _refresh_card(update, context, render, survey)
         if what == OPEN:
-            await announce(context, who.chat_id, render, survey, key=_auto_key(schedule, survey))
+            await announce(
+                context, who.chat_id, render, survey, key=_auto_key(schedule, survey), quiet=True
+            )
         return
     if what == ANNOUNCE + CONFIRMED:
         await answer_callback(update)
@@ -236,8 +238,13 @@ async def _refresh_card(update: Update, context: Ctx, render: Renderer, survey: 
         log.debug("could not refresh a campaign card")
 
 
-async def announce(context: Ctx, chat_id: int, render: Renderer, survey: Survey, key: str) -> None:
-    """Queue the announcement and give this admin a progress message, edited as it goes."""
+async def announce(
+    context: Ctx, chat_id: int, render: Renderer, survey: Survey, key: str, quiet: bool = False
+) -> None:
+    """Queue the announcement and give this admin a progress message, edited as it goes.
+
+    `quiet`: say nothing when there is nobody to tell (opening a campaign, not announcing).
+    """
     services = context.services
     _ = render._
     made = await services.store.announce(key, survey.id, services.clock())
@@ -245,12 +252,14 @@ async def announce(context: Ctx, chat_id: int, render: Renderer, survey: Survey,
         return  # already announced under this key (the scheduler got there first)
     mailing_id, queued = made
     if not queued:
+        await services.store.finish_mailing(mailing_id, services.clock())
+        if quiet:
+            return
         text = _(
             "Nobody new to tell about “{title}”: every subscriber has already heard of it "
             "or answered it."
         ).format(title=escape(survey.title.get(render.lang)))
         await send(context, chat_id, [Out(text)])
-        await services.store.finish_mailing(mailing_id, services.clock())
         return
     await start_progress(services, context.bot, mailing_id, [chat_id])
     services.outbox_wake.set()

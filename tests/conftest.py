@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot import build_application, create_services
+from bot import build_application, create_services, open_services
 from config import Settings
 from handlers.context import Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
@@ -92,7 +92,7 @@ def settings_for(tmp_path: Path, surveys: Path = TEST_SURVEYS, **overrides: Any)
 
 async def start_bot(settings: Settings, clock: FakeClock, fake: FakeTelegram | None = None) -> Bot:
     services = create_services(settings, clock=clock)
-    await services.store.open()
+    await open_services(services)
     fake = fake or FakeTelegram()
     fake.clock = clock
     app = build_application(services, TOKEN, request=fake)

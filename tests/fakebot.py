@@ -145,6 +145,8 @@ JSON_FIELDS = {
 
 
 def _decoded(key: str, value: Any) -> Any:
+    if key == "_files":
+        return value
     # Over HTTP, nested objects (reply_markup) arrive as JSON text inside the form.
     if key in JSON_FIELDS and isinstance(value, str):
         try:
@@ -182,6 +184,11 @@ class FakeTelegram(BaseRequest, BotApi):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.multipart_data:
+            # Uploaded files (a chart sent as a photo): keep their bytes for the test to open.
+            params["_files"] = {
+                name: part[1] for name, part in request_data.multipart_data.items()
+            }
         status, body = self.handle(api_method, params)
         return status, json.dumps(body).encode()
 
@@ -295,6 +302,26 @@ class Resident:
         """Press a button of the most recent message that has inline buttons."""
         message_id, keyboard = self._latest_keyboard()
         await self._press(message_id, keyboard, label)
+
+    async def click_where(self, label: str) -> None:
+        """Press the button with this label on the newest message that has one."""
+        mine = sorted(
+            (mid, message)
+            for (chat, mid), message in self.fake.messages.items()
+            if chat == self.chat["id"]
+        )
+        for message_id, message in reversed(mine):
+            markup = message.get("reply_markup") or {}
+            labels = [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+            if any(label in text for text in labels):
+                await self._press(message_id, markup, label)
+                return
+        raise AssertionError(f"no message has a button {label!r}")
+
+    async def click_in(self, message_id: int, label: str) -> None:
+        """Press a button a message shows now (after any edits of its keyboard)."""
+        markup = self.fake.messages[(self.chat_id, message_id)].get("reply_markup") or {}
+        await self._press(message_id, markup, label)
 
     async def click_on(self, message_id: int, label: str) -> None:
         """Press a button on an older message, as a resident scrolling back would."""

@@ -1,0 +1,395 @@
+"""Organizers run campaigns from Telegram; subscribed residents hear about them."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PIL import Image
+
+from core.contributions import Kind, NewContribution, TimeOfDay
+from core.engine import Session
+from tests.conftest import ADMIN_ID, TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
+from tests.fakebot import Call, Resident
+
+# tests/surveys/later.yaml opens on 2 December 2026 at 08:00 and closes on 20 December at
+# 18:00, Stockholm time (07:00 and 17:00 UTC).
+LATER_OPENS = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
+LATER_CLOSES = datetime(2026, 12, 20, 17, 0, tzinfo=UTC)
+
+
+async def onboard(resident: Resident, news: bool = False) -> None:
+    await resident.send("/start")
+    await resident.click("Jag godkänner")
+    await resident.click_where("Ja, gärna" if news else "Nej tack")
+
+
+async def subscribers(bot: Bot, count: int, first_id: int = 5000) -> list[int]:
+    """Residents who said yes to news, stored as onboarding stores them."""
+    store = bot.services.store
+    ids = list(range(first_id, first_id + count))
+    for number, user_id in enumerate(ids):
+        pseudonym = bot.services.pseudonymize(user_id)
+        assert await store.consent(10_000_000 + number, pseudonym, user_id, "sv", bot.clock())
+        assert await store.set_subscription(20_000_000 + number, pseudonym, news=True)
+    return ids
+
+
+def announcements(bot: Bot, title: str = "Kvällen på Söder") -> list[Call]:
+    return [
+        call
+        for call in bot.fake.calls
+        if call.method == "sendMessage"
+        and call.text.startswith("📣 Ny enkät")
+        and title in call.text
+    ]
+
+
+async def announce_from_telegram(bot: Bot, title: str = "Kvällen på Söder") -> Resident:
+    admin = bot.admin()
+    if await bot.services.store.get_resident(bot.services.pseudonymize(ADMIN_ID)) is None:
+        await onboard(admin)
+    await admin.send("/campaigns")
+    card = max(
+        mid
+        for (chat, mid), message in bot.fake.messages.items()
+        if chat == ADMIN_ID and message.get("text", "").startswith(f"🟢 <b>{title}")
+    )
+    await admin.click_on(card, "Meddela prenumeranter")
+    await admin.click_where("Ja, meddela")
+    return admin
+
+
+# ---- subscribing -------------------------------------------------------------------------
+async def test_a_newcomer_subscribes_during_onboarding_and_can_stop_with_one_tap(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.send("/start")
+    await resident.click("Jag godkänner")
+    assert any("Vill du få ett meddelande när en ny enkät öppnar" in t for t in resident.texts())
+    await resident.click_where("Ja, gärna")
+    assert "Du får ett meddelande när en ny enkät öppnar" in resident.last_text()
+    stored = await bot.services.store.get_resident(bot.services.pseudonymize(resident.chat_id))
+    assert stored is not None and stored.news
+
+    await resident.send("/notify")
+    assert "Nyheter om nya enkäter: <b>på</b>" in resident.last_text()
+    await resident.click("Stäng av nyheter")
+    # The panel is edited in place to show the new state.
+    assert "Nyheter om nya enkäter: <b>av</b>" in resident.last_text()
+    await resident.click("Stäng av påminnelser")
+    assert "halvfärdig: <b>av</b>" in resident.last_text()
+    stored = await bot.services.store.get_resident(bot.services.pseudonymize(resident.chat_id))
+    assert stored is not None and not stored.news and not stored.reminders
+
+
+# ---- announcing --------------------------------------------------------------------------
+async def test_a_scheduled_campaign_opens_and_is_announced_once_across_a_restart(
+    bot: Bot, clock: FakeClock
+) -> None:
+    anna = bot.resident(1001)
+    await onboard(anna, news=True)
+    english = bot.resident(1002, language_code="en")
+    await english.send("/start")
+    await english.click("I agree")
+    await english.click_where("Yes, tell me")
+    await onboard(bot.resident(1003), news=False)
+
+    await bot.tick()  # before the opening: nothing to announce
+    await bot.deliver()
+    assert "Julhandeln på Söder" not in str(anna.buttons())
+    await bot.restart()
+
+    clock.now = LATER_OPENS + timedelta(seconds=1)
+    await bot.tick()
+    await bot.tick()  # a second tick (or a second replica) announces nothing more
+    await bot.deliver()
+    await bot.restart()
+    await bot.tick()
+    await bot.deliver()
+    anna, english = bot.resident(1001), bot.resident(1002, language_code="en")
+
+    assert len(announcements(bot, "Julhandeln på Söder")) == 1
+    assert "✍️ Svara nu" in anna.buttons()
+    assert english.last_text().startswith("📣 New survey")
+    assert "Christmas shopping in Söder" in english.last_text()
+    assert "✍️ Answer now" in english.buttons()
+    assert all("Julhandeln" not in text for text in bot.resident(1003).texts())
+    # Campaigns that opened weeks ago are not announced by a restart.
+    assert announcements(bot, "Kvällen på Söder") == []
+
+    await anna.click("Svara nu")
+    assert "Handlar du dina julklappar på Söder?" in anna.last_text()
+
+
+async def test_a_resident_mid_survey_when_it_closes_is_told_kindly_and_keeps_answers(
+    bot: Bot, clock: FakeClock
+) -> None:
+    clock.now = LATER_OPENS + timedelta(hours=2)
+    resident = bot.resident()
+    await onboard(resident)
+    await resident.click("Julhandeln på Söder")
+    await resident.click("En del")
+    assert "Vad saknar du?" in resident.last_text()
+    await bot.restart()
+
+    clock.now = LATER_CLOSES  # 18:00 sharp, Stockholm time
+    resident = bot.resident()
+    await resident.send("Fler julbelysningar längs Södergatan")
+    assert "Enkäten har stängt" in resident.texts()[-2]
+    exported = [r async for r in bot.services.store.export_responses("test-senare")]
+    assert [dict(r.answers) for r in exported] == [{"shop_here": "delvis"}]
+
+    clock.now = LATER_CLOSES - timedelta(minutes=1)  # a minute before, it was still open
+    assert bot.services.campaigns.get("test-senare").is_open(clock.now)  # type: ignore[union-attr]
+
+
+async def test_the_outbox_sends_at_most_25_a_second_and_reports_progress(bot: Bot) -> None:
+    ids = await subscribers(bot, 60)
+    admin = await announce_from_telegram(bot)
+    progress = admin.last_text()
+    assert progress.startswith("📣 Meddelar ”Kvällen på Söder”")
+    assert "60 kvar" in progress
+
+    assert await bot.deliver() == 60
+    sent = announcements(bot)
+    assert Counter(call.chat_id for call in sent) == Counter(ids)
+    times = sorted(call.at for call in sent)
+    for index in range(len(times) - 25):
+        # Any 26 messages in a row span at least one second.
+        assert times[index + 25] - times[index] >= timedelta(seconds=1)
+    assert times[-1] - times[0] >= timedelta(seconds=2)  # 60 messages take over two seconds
+    # The admin's one progress message was edited to the end result.
+    assert "60 skickade, 0 gick inte att nå" in admin.last_text()
+    edits = [
+        c
+        for c in bot.fake.calls
+        if c.method == "editMessageText" and c.chat_id == ADMIN_ID and "skickade" in c.text
+    ]
+    assert edits and {c.params["message_id"] for c in edits} == {edits[0].params["message_id"]}
+
+
+async def test_a_crash_mid_announcement_sends_the_rest_once_after_restart(
+    bot: Bot, clock: FakeClock
+) -> None:
+    ids = await subscribers(bot, 60)
+    await announce_from_telegram(bot)
+    assert await bot.deliver(stop_after=30) == 30  # the process dies here
+    await bot.restart()
+    # The messages the dead process had claimed come due once its claim lapses.
+    await bot.deliver()
+    clock.advance(minutes=3)
+    await bot.deliver()
+    assert Counter(call.chat_id for call in announcements(bot)) == Counter(ids)
+
+
+async def test_telegrams_retry_after_is_honoured(bot: Bot, clock: FakeClock) -> None:
+    await subscribers(bot, 3)
+    await announce_from_telegram(bot)
+    bot.fake.throttle_once(7)
+    assert await bot.deliver() == 3
+    assert 7 in clock.slept
+    refused = next(c for c in bot.fake.calls if c.method == "sendMessage" and c.result is None)
+    delivered = [call for call in announcements(bot) if call.result is not None]
+    assert len(delivered) == 3
+    assert all(call.at - refused.at >= timedelta(seconds=7) for call in delivered)
+
+
+async def test_a_resident_who_blocked_the_bot_is_unsubscribed(bot: Bot) -> None:
+    ids = await subscribers(bot, 3)
+    bot.fake.block(ids[1])
+    admin = await announce_from_telegram(bot)
+    assert await bot.deliver() == 2
+    assert "2 skickade, 1 gick inte att nå" in admin.last_text()
+    blocked = await bot.services.store.get_resident(bot.services.pseudonymize(ids[1]))
+    assert blocked is not None and not blocked.news
+    # The next announcement does not try them again.
+    await announce_from_telegram(bot, "Snabbfråga")
+    await bot.deliver()
+    assert ids[1] not in {call.chat_id for call in announcements(bot, "Snabbfråga")}
+
+
+async def test_announcing_twice_tells_nobody_twice(bot: Bot) -> None:
+    await subscribers(bot, 2)
+    await announce_from_telegram(bot)
+    await bot.deliver()
+    admin = await announce_from_telegram(bot)
+    assert "Ingen ny att meddela" in admin.last_text()
+    await bot.deliver()
+    assert len(announcements(bot)) == 2
+
+
+# ---- reminders ---------------------------------------------------------------------------
+async def test_one_gentle_reminder_to_finish_unless_opted_out(bot: Bot, clock: FakeClock) -> None:
+    anna = bot.resident(1001)
+    await onboard(anna)
+    await anna.click("Kvällen på Söder")
+    await anna.click("4")
+    bo = bot.resident(1002)
+    await onboard(bo)
+    await bo.click("Kvällen på Söder")
+    await bo.send("/notify")
+    await bo.click("Stäng av påminnelser")
+
+    clock.advance(hours=23)
+    await bot.tick()
+    await bot.deliver()
+    assert not any("inte svarat klart" in text for text in anna.texts())
+
+    clock.advance(hours=2)
+    await bot.tick()
+    await bot.deliver()
+    await bot.tick()
+    await bot.deliver()
+    reminders = [t for t in anna.texts() if "Du har börjat på ”Kvällen på Söder”" in t]
+    assert len(reminders) == 1
+    assert not any("inte svarat klart" in text for text in bo.texts())
+    await anna.click("Fortsätt")
+    assert "Vad skulle göra mest skillnad?" in anna.last_text()
+
+
+# ---- admins ------------------------------------------------------------------------------
+async def test_residents_cannot_use_admin_commands_or_buttons(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    for command in ("/stats", "/campaigns", "/reload", "/stats test-kvall"):
+        await resident.send(command)
+        assert "Det kommandot känner jag inte till" in resident.last_text()
+    assert not [c for c in bot.fake.calls if c.method == "sendPhoto"]
+    # A hand-made campaign button does nothing.
+    message = {"message_id": 1, "date": 0, "chat": resident.chat, "text": "x"}
+    await resident._feed(
+        {
+            "callback_query": {
+                "id": "1",
+                "from": resident.user,
+                "chat_instance": "1",
+                "message": message,
+                "data": "k:close!:test-kvall",
+            }
+        }
+    )
+    assert await bot.services.store.schedules() == {}
+    assert bot.services.campaigns.get("test-kvall").is_open(bot.clock())  # type: ignore[union-attr]
+
+
+async def test_admin_sees_campaigns_and_opens_a_draft_that_stays_open_after_restart(
+    bot: Bot,
+) -> None:
+    admin = bot.admin()
+    await onboard(admin)
+    await admin.send("/campaigns")
+    cards = [c.text for c in admin.sent if c.method == "sendMessage"][-5:]
+    assert cards[0].startswith("🟢 <b>Kvällen på Söder</b>")
+    assert "Öppen: 1 nov. 2026 08:00 – 31 mars 2027 23:59" in cards[0]
+    assert any("Schemalagd: 2 dec. 2026 08:00 – 20 dec. 2026 18:00" in c for c in cards)
+    assert any(c.startswith("📝 <b>Torgets framtid</b>") and "Utkast" in c for c in cards)
+    assert any(c.startswith("⚪") and "Stängd" in c for c in cards)
+
+    resident = bot.resident()
+    await onboard(resident, news=True)
+    assert "Torgets framtid" not in resident.buttons()
+    draft = next(
+        mid
+        for (chat, mid), message in sorted(bot.fake.messages.items())
+        if chat == ADMIN_ID and "Torgets framtid" in message.get("text", "")
+    )
+
+    def card() -> str:
+        return str(bot.fake.messages[(ADMIN_ID, draft)]["text"])
+
+    await admin.click_on(draft, "Öppna nu")
+    assert card().startswith("🟢 <b>Torgets framtid</b>")
+    assert "Datumen är ändrade i Telegram" in card()
+    # Opening it announces it to the subscribers.
+    await bot.deliver()
+    assert len(announcements(bot, "Torgets framtid")) == 1
+    await bot.restart()
+    resident = bot.resident()
+    await resident.send("/menu")
+    assert "Torgets framtid" in resident.buttons()
+
+    admin = bot.admin()
+    await admin.click_in(draft, "Stäng nu")
+    await admin.click_in(draft, "Ja, stäng den nu")
+    assert card().startswith("⚪ <b>Torgets framtid</b>")
+    await resident.send("/menu")
+    assert "Torgets framtid" not in resident.buttons()
+
+
+async def test_reload_keeps_the_campaigns_when_a_file_is_broken(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    surveys = tmp_path / "surveys"
+    shutil.copytree(TEST_SURVEYS, surveys)
+    running = await start_bot(settings_for(tmp_path, surveys=surveys), clock)
+    try:
+        admin = running.admin()
+        await onboard(admin)
+        broken = (surveys / "draft.yaml").read_text().replace("  - id: benches", "  - id: Benches")
+        (surveys / "draft.yaml").write_text(broken)
+        await admin.send("/reload")
+        said = admin.last_text()
+        assert "Det finns fel i enkätmappen, så ingenting har ändrats" in said
+        assert "draft.yaml line" in said and "Benches" in said
+        assert running.services.campaigns.get("test-utkast") is not None
+
+        (surveys / "draft.yaml").unlink()
+        extra = (surveys / "again.yaml").read_text().replace("test-igen", "test-ny")
+        (surveys / "new.yaml").write_text(extra)
+        await admin.send("/reload")
+        said = admin.last_text()
+        assert "Inläst igen" in said
+        assert (
+            "Nya: <code>test-ny</code>" in said and "Borttagna: <code>test-utkast</code>" in said
+        )
+        assert running.services.campaigns.get("test-ny") is not None
+    finally:
+        await running.stop()
+
+
+# ---- results -----------------------------------------------------------------------------
+async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
+    for user_id, safe in ((1001, "4"), (1002, "2"), (1003, "4")):
+        resident = bot.resident(user_id)
+        await onboard(resident)
+        await resident.click("Kvällen på Söder")
+        await resident.click(safe)
+        if safe == "2":
+            await resident.tap_reply_button("Hoppa över")  # where: skipped
+    store = bot.services.store
+    for number, (kind, category, when) in enumerate(
+        [
+            (Kind.TIP, "lighting", TimeOfDay.EVENING),
+            (Kind.TIP, "lighting", TimeOfDay.NIGHT),
+            (Kind.IDEA, "greenery", None),
+        ]
+    ):
+        tipster = bot.services.pseudonymize(1001)
+        draft = await store.start_response(
+            None, tipster, Session(kind.value, "text", {}, bot.clock(), bot.clock())
+        )
+        assert draft is not None
+        new = NewContribution(kind=kind, category=category, text="Mörkt", time_of_day=when)
+        await store.submit_contribution(30_000 + number, draft, tipster, new, bot.clock())
+
+    admin = bot.admin()
+    await onboard(admin)
+    await admin.send("/stats test-kvall")
+    said = "\n".join(admin.texts()[-3:])
+    assert "3 påbörjade, 0 kompletta (0\xa0%)" in said
+    assert "4: 2 (67\xa0%)" in said and "2: 1 (33\xa0%)" in said
+    assert "Medelvärde 3,3" in said
+    assert "1 hoppade över" in said  # the location question, skipped by one
+    assert "💡 1 idéer · ⚠️ 2 trygghetstips" in said
+    assert "Tips per kategori: Belysning 2" in said
+    assert "Tips per tid på dygnet: " in said
+    photo = next(c for c in bot.fake.calls if c.method == "sendPhoto")
+    assert photo.chat_id == ADMIN_ID
+    image = Image.open(io.BytesIO(photo.params["_files"]["photo"]))
+    assert image.format == "PNG" and image.width == 800
+    assert len(image.getcolors(maxcolors=100_000) or []) > 2  # more than a blank canvas
