@@ -33,6 +33,7 @@ from core.loader import (
     survey_files,
 )
 from core.privacy import Pseudonymizer, load_or_create_secret
+from core.survey import STOCKHOLM, CampaignState, Survey
 from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
@@ -260,14 +261,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
         return 1
+    now = utc_now()
     for survey in folder.surveys:
-        print(f"ok  {survey.id}: {len(survey.questions)} questions ({survey.title.en})")
+        print(
+            f"ok  {survey.id}: {len(survey.questions)} questions ({survey.title.en}); "
+            f"{describe_dates(survey, now)}"
+        )
     names = {path.name for path in paths}
     if CATEGORIES_FILE in names:
         print(f"ok  {CATEGORIES_FILE}: {len(folder.categories)} categories")
     if PLACES_FILE in names:
         print(f"ok  {PLACES_FILE}: {len(folder.places)} places")
     return 0
+
+
+def describe_dates(survey: Survey, now: datetime) -> str:
+    """Where a campaign stands, for organizers at the terminal (Stockholm time)."""
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+    state = survey.state(now)
+    if state is CampaignState.DRAFT:
+        return "draft: no 'opens' date, so residents cannot see it until an admin opens it"
+    closes = f" until {local(survey.closes)}" if survey.closes else ", no closing date"
+    if state is CampaignState.SCHEDULED and survey.opens:
+        return f"scheduled: opens {local(survey.opens)}{closes}"
+    if state is CampaignState.OPEN:
+        return f"open now{closes}"
+    return f"closed since {local(survey.closes)}" if survey.closes else "closed"
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -39,10 +39,14 @@ async def my_data(update: Update, context: Ctx) -> None:
             date=i18n.when(who.resident.consented_at, render.lang),
         ),
     ]
+    # What the resident chose in /notify is stored too, so it is shown too.
+    lines.append(render.subscriptions(who.resident.news, who.resident.reminders).text)
     given: list[dict[str, object]] = []
     export: dict[str, object] = {
         "language": who.resident.language,
         "consented_at": who.resident.consented_at.isoformat(),
+        "news_of_new_surveys": who.resident.news,
+        "reminders": who.resident.reminders,
         "responses": given,
     }
     for response in responses:

@@ -317,6 +317,7 @@ async def test_resident_sees_and_deletes_what_they_gave(bot: Bot, resident: Resi
     await resident.send("/mydata")
     assert resident.sent[-1].method == "sendDocument"
     assert "Hur var kvällen?: Bra" in resident.texts()[-2]
+    assert "Nyheter om nya enkäter: <b>av</b>" in resident.texts()[-2]
     await resident.send("/delete")
     await resident.click("Ja, radera allt")
     assert "Allt du har lämnat är raderat" in resident.last_text()
