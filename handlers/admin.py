@@ -25,7 +25,7 @@ from core.loader import SurveyFileError
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from exports.chart import campaign_chart
-from handlers.common import answer_callback, is_admin, renderer, send, visitor
+from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
 from handlers.context import Ctx
 from handlers.mailing import start_progress
 from handlers.render import CAMPAIGN, Out, Renderer
@@ -44,15 +44,27 @@ STATE_ICONS = {
 }
 
 
+async def admin_command(update: Update, context: Ctx) -> tuple[Visitor, Renderer] | None:
+    """The admin behind a command, with the update claimed; None when there is nothing to do.
+
+    To anyone but an admin the command does not exist: they hear so, as for any unknown one.
+    """
+    if not is_admin(update, context):
+        await unknown_command(update, context)
+        return None
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return None
+    return who, renderer(context, who.lang)
+
+
 async def campaigns(update: Update, context: Ctx) -> None:
     """List the campaigns: state, dates, responses, and what can be done (/campaigns)."""
-    if not is_admin(update, context):
-        return await unknown_command(update, context)
-    who = await visitor(update, context)
-    services = context.services
-    if not await services.store.claim_update(update.update_id):
+    found = await admin_command(update, context)
+    if found is None:
         return
-    render = renderer(context, who.lang)
+    who, render = found
+    services = context.services
     now = services.clock()
     listed = services.campaigns.overview(now)
     if not listed:
@@ -267,13 +279,11 @@ async def announce(
 
 async def reload(update: Update, context: Ctx) -> None:
     """Read the surveys folder again; a broken file changes nothing (/reload)."""
-    if not is_admin(update, context):
-        return await unknown_command(update, context)
-    who = await visitor(update, context)
-    services = context.services
-    if not await services.store.claim_update(update.update_id):
+    found = await admin_command(update, context)
+    if found is None:
         return
-    render = renderer(context, who.lang)
+    who, render = found
+    services = context.services
     _ = render._
     if services.load_campaigns is None:
         return
@@ -316,13 +326,11 @@ async def reload(update: Update, context: Ctx) -> None:
 
 async def stats(update: Update, context: Ctx) -> None:
     """Results so far: of the campaign named, of the only open one, or a choice (/stats)."""
-    if not is_admin(update, context):
-        return await unknown_command(update, context)
-    who = await visitor(update, context)
-    services = context.services
-    if not await services.store.claim_update(update.update_id):
+    found = await admin_command(update, context)
+    if found is None:
         return
-    render = renderer(context, who.lang)
+    who, render = found
+    services = context.services
     _ = render._
     now = services.clock()
     if context.args:

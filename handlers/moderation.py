@@ -12,10 +12,10 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from core import i18n
 from core.contributions import Contribution, HideReason, Kind, Status
 from core.i18n import as_lang
+from handlers.admin import admin_command
 from handlers.common import answer_callback, close_keyboard, is_admin, renderer, send, visitor
 from handlers.context import Ctx
 from handlers.render import MODERATE, Out, Renderer
-from handlers.start import unknown_command
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,10 @@ STATUS_OF = {APPROVE: Status.SEEN, HANDLED: Status.HANDLED, HIDDEN: Status.HIDDE
 
 async def moderate(update: Update, context: Ctx) -> None:
     """Show the oldest new idea or tip with the moderation buttons (/moderate)."""
-    if not is_admin(update, context):
-        # The command menu only hides /moderate; to anyone else it does not exist.
-        return await unknown_command(update, context)
-    who = await visitor(update, context)
-    if not await context.services.store.claim_update(update.update_id):
-        return
-    await show_next(context, who.chat_id, renderer(context, who.lang), Status.RECEIVED, 0)
+    found = await admin_command(update, context)
+    if found is not None:
+        who, render = found
+        await show_next(context, who.chat_id, render, Status.RECEIVED, 0)
 
 
 async def press(update: Update, context: Ctx) -> None:
