@@ -121,6 +121,11 @@ async def test_a_scheduled_campaign_opens_and_is_announced_once_across_a_restart
     # Campaigns that opened weeks ago are not announced by a restart.
     assert announcements(bot, "Kvällen på Söder") == []
 
+    # The admins were told, in one message edited to the end result.
+    told = [c for c in bot.fake.calls if c.chat_id == ADMIN_ID and "Julhandeln" in c.text]
+    assert told[0].method == "sendMessage" and told[0].text.startswith("📣 Meddelar")
+    assert "2 skickade, 0 gick inte att nå" in told[-1].text
+
     await anna.click("Svara nu")
     assert "Handlar du dina julklappar på Söder?" in anna.last_text()
 
