@@ -34,6 +34,7 @@ from core.loader import (
 )
 from core.privacy import Pseudonymizer, load_or_create_secret
 from core.survey import STOCKHOLM, CampaignState, Survey
+from exports.run import FORMATS
 from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
@@ -293,22 +294,11 @@ def describe_dates(survey: Survey, now: datetime) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from exports.csv import write_contributions_csv, write_csv
+    from core.export import ANONYMOUS, PSEUDONYMOUS
+    from exports.progress import TerminalProgress
+    from exports.run import Request, export, total
 
     settings = read_settings()
-    if args.contributions:
-
-        async def export_contributions() -> int:
-            store = create_store(settings.database_url)
-            await store.open()
-            try:
-                return await write_contributions_csv(store, Path(args.out))
-            finally:
-                await store.close()
-
-        written = asyncio.run(export_contributions())
-        print(f"Wrote {written} idea(s) and tip(s) to {args.out}")
-        return 0
     try:
         campaigns = load_campaigns(settings, Catalogs())
     except SurveyFileError as exc:
@@ -316,24 +306,39 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     if args.campaign:
         survey = campaigns.get(args.campaign)
-        if survey is None:
+        if survey is None or campaigns.is_form(survey.id):
             known = ", ".join(s.id for s in campaigns.all()) or "none"
             print(f"No campaign '{args.campaign}' (known: {known}).", file=sys.stderr)
             return 1
         surveys = [survey]
     else:
         surveys = campaigns.all()
+    request = Request(
+        format=args.format,
+        surveys=surveys,
+        out=Path(args.out),
+        privacy=ANONYMOUS if args.anonymous else PSEUDONYMOUS,
+        grid=args.grid,
+        long=args.long,
+        contributions=args.contributions,
+    )
+    problem = request.problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
 
-    async def export() -> int:
+    async def run() -> str:
         store = create_store(settings.database_url)
         await store.open()
         try:
-            return await write_csv(store, surveys, Path(args.out))
+            progress = TerminalProgress(request.format, await total(store, request))
+            said = await export(store, request, progress)
+            progress.close()
+            return said
         finally:
             await store.close()
 
-    rows = asyncio.run(export())
-    print(f"Wrote {rows} response(s) to {args.out}")
+    print(asyncio.run(run()))
     return 0
 
 
@@ -378,11 +383,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate.add_argument("paths", nargs="*", help="files or folders (default: SURVEYS_DIR)")
     validate.set_defaults(func=cmd_validate)
     export = commands.add_parser("export", help="export answers")
-    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--format", choices=FORMATS, default="csv")
     export.add_argument("--out", required=True, help="the file to write")
     export.add_argument("--campaign", help="one campaign's id (default: all)")
     export.add_argument(
-        "--contributions", action="store_true", help="export ideas and tips instead of answers"
+        "--anonymous",
+        action="store_true",
+        help="no pseudonyms at all, and times rounded to the day",
+    )
+    export.add_argument(
+        "--grid",
+        type=float,
+        metavar="METRES",
+        help="geojson/gpkg: counts per grid cell, cells under 5 left out (for published maps)",
+    )
+    export.add_argument("--long", action="store_true", help="csv: one row per answer")
+    export.add_argument(
+        "--contributions", action="store_true", help="csv: ideas and tips instead of answers"
     )
     export.set_defaults(func=cmd_export)
     qr = commands.add_parser("qr", help="a printable QR code that opens the bot")

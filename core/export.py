@@ -6,12 +6,24 @@ analyst sees the same columns whatever the format.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
-from core.contributions import Contribution
-from core.survey import Location, Note, Photo, SelectMultiple, Survey
+from core.contributions import Contribution, Kind
+from core.privacy import snap
+from core.survey import (
+    STOCKHOLM,
+    Location,
+    Note,
+    Photo,
+    Scale,
+    SelectMultiple,
+    SelectOne,
+    Survey,
+)
 
 # In a cell: a question that was not shown (or not reached yet) stays empty; a question the
 # resident chose to skip says so, so an analyst can tell the two apart.
@@ -104,3 +116,207 @@ def contribution_cells(item: Contribution) -> dict[str, Cell]:
         "hidden_reason": item.hidden_reason.value if item.hidden_reason else None,
         "source": item.source,
     }
+
+
+# ---- every format: privacy, the long shape, points for maps, the codebook ---------------
+@dataclass(frozen=True)
+class Privacy:
+    """What an export may show about people.
+
+    Pseudonymous by default: the keyed pseudonym links a resident's answers and tips across
+    exports of one deployment without revealing who they are. `anonymous` drops even that
+    and rounds every time to its day, for files that leave the partnership.
+    """
+
+    anonymous: bool = False
+
+    def respondent(self, pseudonym: str) -> str | None:
+        return None if self.anonymous else pseudonym
+
+    def moment(self, moment: datetime | None) -> datetime | date | None:
+        """Stockholm local time, or only the day when anonymous."""
+        if moment is None:
+            return None
+        local = moment.astimezone(STOCKHOLM)
+        return local.date() if self.anonymous else local
+
+    def text(self, moment: datetime | None) -> str:
+        shown = self.moment(moment)
+        if shown is None:
+            return ""
+        if isinstance(shown, datetime):
+            return shown.strftime("%Y-%m-%d %H:%M:%S")
+        return shown.isoformat()
+
+
+PSEUDONYMOUS = Privacy()
+ANONYMOUS = Privacy(anonymous=True)
+
+
+class ResponseLike(Protocol):
+    @property
+    def pseudonym(self) -> str: ...
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    @property
+    def completed_at(self) -> datetime | None: ...
+
+    @property
+    def answers(self) -> Mapping[str, Any]: ...
+
+    @property
+    def status(self) -> Any: ...
+
+
+ANSWERED, SKIPPED = "answered", "skipped"
+
+
+def long_rows(survey: Survey, answers: Mapping[str, Any]) -> Iterator[tuple[str, str, Cell]]:
+    """One (question id, answered/skipped, value) per answer; a question not shown has none.
+
+    A multiple choice is one row with the chosen ids separated by spaces, as in the wide
+    shape; a location is "lat lon".
+    """
+    for question in survey.questions:
+        if isinstance(question, Note) or question.id not in answers:
+            continue
+        value = answers[question.id]
+        if value is None:
+            yield question.id, SKIPPED, None
+        elif isinstance(question, Location):
+            yield question.id, ANSWERED, f"{value['lat']} {value['lon']}"
+        else:
+            yield question.id, ANSWERED, cell(survey, Column(question.id, question.id), answers)
+
+
+LAYERS = ("answers", "ideas", "tips")
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A point on the map with what is known about it, for GeoJSON and GeoPackage."""
+
+    layer: str
+    lat: float
+    lon: float
+    properties: dict[str, Cell]
+
+
+ANSWER_PROPERTIES = ["respondent", "campaign", "question", "place", "status", "date"]
+CONTRIBUTION_PROPERTIES = [
+    "respondent",
+    "contribution",
+    "category",
+    "time_of_day",
+    "text",
+    "place",
+    "status",
+    "date",
+]
+GRID_PROPERTIES = ["group", "count"]
+
+
+def answer_features(survey: Survey, response: ResponseLike, privacy: Privacy) -> Iterator[Feature]:
+    """Every location a response gave, as points (already coarsened when stored)."""
+    for question in survey.questions:
+        if not isinstance(question, Location):
+            continue
+        value = response.answers.get(question.id)
+        if not isinstance(value, Mapping) or "lat" not in value or "lon" not in value:
+            continue
+        yield Feature(
+            "answers",
+            float(value["lat"]),
+            float(value["lon"]),
+            {
+                "respondent": privacy.respondent(response.pseudonym),
+                "campaign": survey.id,
+                "question": question.id,
+                "place": value.get("name"),
+                "status": str(getattr(response.status, "value", response.status)),
+                "date": privacy.text(response.completed_at or response.started_at),
+            },
+        )
+
+
+def contribution_feature(item: Contribution, privacy: Privacy) -> Feature | None:
+    if item.lat is None or item.lon is None:
+        return None
+    return Feature(
+        "ideas" if item.kind is Kind.IDEA else "tips",
+        item.lat,
+        item.lon,
+        {
+            "respondent": privacy.respondent(item.pseudonym),
+            "contribution": item.id,
+            "category": item.category,
+            "time_of_day": item.time_of_day.value if item.time_of_day else None,
+            "text": item.text,
+            "place": item.place_name,
+            "status": item.status.value,
+            "date": privacy.text(item.created_at),
+        },
+    )
+
+
+# A published grid cell holds at least this many items, so no cell points at one person.
+MIN_CELL_COUNT = 5
+
+
+class Grid:
+    """Points counted into square cells of `metres`, for maps that are published.
+
+    Cells are kept per layer and group (campaign and question, or category): memory grows
+    with the number of cells, not of points. Cells with fewer than MIN_CELL_COUNT points are
+    left out entirely.
+    """
+
+    def __init__(self, metres: float) -> None:
+        if metres <= 0:
+            raise ValueError("a grid cell must be wider than 0 m")
+        self.metres = metres
+        self._cells: Counter[tuple[str, str, float, float]] = Counter()
+
+    def add(self, feature: Feature) -> None:
+        group = str(
+            feature.properties.get("category")
+            or f"{feature.properties.get('campaign')}/{feature.properties.get('question')}"
+        )
+        lat, lon = snap(feature.lat, feature.lon, self.metres)
+        self._cells[(feature.layer, group, lat, lon)] += 1
+
+    def features(self) -> Iterator[Feature]:
+        for (layer, group, lat, lon), count in sorted(self._cells.items()):
+            if count >= MIN_CELL_COUNT:
+                yield Feature(layer, lat, lon, {"group": group, "count": count})
+
+    @property
+    def suppressed(self) -> int:
+        return sum(1 for count in self._cells.values() if count < MIN_CELL_COUNT)
+
+
+def codebook(surveys: Iterable[Survey]) -> Iterator[dict[str, Cell]]:
+    """One row per question: what the columns mean, in both languages."""
+    for survey in surveys:
+        for question in survey.questions:
+            choices = ""
+            if isinstance(question, SelectOne | SelectMultiple):
+                choices = "; ".join(
+                    f"{c.id} = {c.label.sv} / {c.label.en}" for c in question.choices
+                )
+            elif isinstance(question, Scale):
+                choices = f"{question.min}–{question.max}"
+            yield {
+                "campaign": survey.id,
+                "question": question.id,
+                "type": question.type,
+                "required": "yes" if question.required else "no",
+                "text_sv": question.text.sv,
+                "text_en": question.text.en,
+                "choices": choices,
+            }
+
+
+CODEBOOK_COLUMNS = ["campaign", "question", "type", "required", "text_sv", "text_en", "choices"]

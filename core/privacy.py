@@ -54,7 +54,11 @@ def coarsen(lat: float, lon: float, precision: str) -> tuple[float, float]:
     so repeated tips from one home cannot be averaged back to it. The cell's width in
     longitude follows the snapped latitude, so cells stay roughly square in Sweden too.
     """
-    metres = GRID_METRES[precision]
+    return snap(lat, lon, GRID_METRES[precision])
+
+
+def snap(lat: float, lon: float, metres: float) -> tuple[float, float]:
+    """The centre of the square grid cell of `metres` that holds the point (0: the point)."""
     if not metres:
         return round(lat, 6), round(lon, 6)
     lat_step = metres / METRES_PER_DEGREE

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 from core.export import (
     CONTRIBUTION_COLUMNS,
+    PSEUDONYMOUS,
     Cell,
     Column,
+    Privacy,
     cell,
     contribution_cells,
+    long_rows,
     question_columns,
 )
-from core.survey import STOCKHOLM, Survey
+from core.survey import Survey
+from exports.progress import Progress, quiet
 from storage.base import Store
 
 META = ["respondent", "response", "campaign", "status", "started", "completed"]
@@ -45,11 +48,13 @@ def format_cell(value: Cell) -> str:
     return safe_text(value)
 
 
-def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
-
-
-async def write_csv(store: Store, surveys: Sequence[Survey], out: Path) -> int:
+async def write_csv(
+    store: Store,
+    surveys: Sequence[Survey],
+    out: Path,
+    privacy: Privacy = PSEUDONYMOUS,
+    progress: Progress = quiet,
+) -> int:
     """Write one row per response and one column per question; return the number of rows."""
     by_id = {survey.id: survey for survey in surveys}
     several = len(surveys) > 1
@@ -69,12 +74,12 @@ async def write_csv(store: Store, surveys: Sequence[Survey], out: Path) -> int:
             if survey is None:
                 continue
             meta = [
-                response.pseudonym,
+                privacy.respondent(response.pseudonym) or "",
                 str(response.id),
                 response.survey_id,
                 response.status.value,
-                local_time(response.started_at),
-                local_time(response.completed_at),
+                privacy.text(response.started_at),
+                privacy.text(response.completed_at),
             ]
             values = [
                 format_cell(cell(survey, column, response.answers))
@@ -84,10 +89,52 @@ async def write_csv(store: Store, surveys: Sequence[Survey], out: Path) -> int:
             ]
             writer.writerow(meta + values)
             rows += 1
+            progress(1)
     return rows
 
 
-async def write_contributions_csv(store: Store, out: Path) -> int:
+LONG = ["respondent", "response", "campaign", "status", "completed", "question", "state", "value"]
+
+
+async def write_long_csv(
+    store: Store,
+    surveys: Sequence[Survey],
+    out: Path,
+    privacy: Privacy = PSEUDONYMOUS,
+    progress: Progress = quiet,
+) -> int:
+    """One row per answer: (response, question, answered or skipped, value); return the rows.
+
+    A question that was not shown has no row, so the three cases stay apart.
+    """
+    by_id = {survey.id: survey for survey in surveys}
+    rows = 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, dialect=SwedishExcel)
+        writer.writerow(LONG)
+        only = surveys[0].id if len(surveys) == 1 else None
+        async for response in store.export_responses(only):
+            survey = by_id.get(response.survey_id)
+            progress(1)
+            if survey is None:
+                continue
+            head = [
+                privacy.respondent(response.pseudonym) or "",
+                str(response.id),
+                response.survey_id,
+                response.status.value,
+                privacy.text(response.completed_at),
+            ]
+            for question_id, state, value in long_rows(survey, response.answers):
+                writer.writerow([*head, question_id, state, format_cell(value)])
+                rows += 1
+    return rows
+
+
+async def write_contributions_csv(
+    store: Store, out: Path, privacy: Privacy = PSEUDONYMOUS, progress: Progress = quiet
+) -> int:
     """Write one row per idea or tip, with coordinates as stored (coarsened); return the rows."""
     rows = 0
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -96,8 +143,10 @@ async def write_contributions_csv(store: Store, out: Path) -> int:
         writer.writerow(CONTRIBUTION_COLUMNS)
         async for item in store.export_contributions():
             cells = contribution_cells(item)
-            cells["sent"] = local_time(item.created_at)
-            cells["status_changed"] = local_time(item.status_changed_at)
+            cells["respondent"] = privacy.respondent(item.pseudonym)
+            cells["sent"] = privacy.text(item.created_at)
+            cells["status_changed"] = privacy.text(item.status_changed_at)
             writer.writerow([format_cell(cells.get(name)) for name in CONTRIBUTION_COLUMNS])
             rows += 1
+            progress(1)
     return rows

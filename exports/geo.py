@@ -1,0 +1,171 @@
+"""Maps: GeoJSON (RFC 7946) and GeoPackage (the default format of QGIS), both streamed.
+
+Every located answer, idea and tip is a point in WGS 84, longitude before latitude, at the
+coarsened position it was stored with. Hidden ideas and tips are left out: maps are made to
+be shown. With a grid, points become counts per cell and cells with fewer than five are
+left out, for maps that are published.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.contributions import Status
+from core.export import (
+    ANSWER_PROPERTIES,
+    CONTRIBUTION_PROPERTIES,
+    GRID_PROPERTIES,
+    LAYERS,
+    PSEUDONYMOUS,
+    Feature,
+    Grid,
+    Privacy,
+    answer_features,
+    contribution_feature,
+)
+from core.survey import Survey
+from exports.progress import Progress, quiet
+from storage.base import Store
+
+# Six decimals are about 10 cm: more would pretend a precision the points do not have.
+DECIMALS = 6
+WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+    'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]'
+)
+
+
+async def features(
+    store: Store, surveys: Sequence[Survey], privacy: Privacy, progress: Progress = quiet
+) -> AsyncIterator[Feature]:
+    """Every point, campaign by campaign, then the ideas and tips."""
+    for survey in surveys:
+        async for response in store.export_responses(survey.id):
+            progress(1)
+            for feature in answer_features(survey, response, privacy):
+                yield feature
+    async for item in store.export_contributions():
+        progress(1)
+        if item.status is Status.HIDDEN:
+            continue
+        located = contribution_feature(item, privacy)
+        if located is not None:
+            yield located
+
+
+async def _points_or_cells(
+    store: Store,
+    surveys: Sequence[Survey],
+    privacy: Privacy,
+    grid: float | None,
+    progress: Progress,
+) -> AsyncIterator[Feature]:
+    if grid is None:
+        async for feature in features(store, surveys, privacy, progress):
+            yield feature
+        return
+    cells = Grid(grid)
+    async for feature in features(store, surveys, privacy, progress):
+        cells.add(feature)
+    for cell in cells.features():
+        yield cell
+
+
+def _geojson(feature: Feature) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {
+            "type": "Point",
+            "coordinates": [round(feature.lon, DECIMALS), round(feature.lat, DECIMALS)],
+        },
+        "properties": {"layer": feature.layer, **feature.properties},
+    }
+
+
+async def write_geojson(
+    store: Store,
+    surveys: Sequence[Survey],
+    out: Path,
+    privacy: Privacy = PSEUDONYMOUS,
+    grid: float | None = None,
+    progress: Progress = quiet,
+) -> int:
+    """One FeatureCollection, written feature by feature; return how many features."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with out.open("w", encoding="utf-8") as handle:
+        handle.write('{"type": "FeatureCollection", "features": [\n')
+        async for feature in _points_or_cells(store, surveys, privacy, grid, progress):
+            if written:
+                handle.write(",\n")
+            handle.write(json.dumps(_geojson(feature), ensure_ascii=False))
+            written += 1
+        handle.write("\n]}\n")
+    return written
+
+
+async def write_gpkg(
+    store: Store,
+    surveys: Sequence[Survey],
+    out: Path,
+    privacy: Privacy = PSEUDONYMOUS,
+    grid: float | None = None,
+    progress: Progress = quiet,
+) -> int:
+    """A GeoPackage with one point layer per kind (answers, ideas, tips); return the points."""
+    from fudgeo.enumeration import FieldType, GeometryType
+    from fudgeo.geometry import Point
+    from fudgeo.geopkg import Field, GeoPackage, SpatialReferenceSystem
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = out.with_suffix(".gpkg")
+    path.unlink(missing_ok=True)
+    package = GeoPackage.create(path)
+    srs = SpatialReferenceSystem("WGS 84", "EPSG", 4326, WGS84_WKT)
+    names = GRID_PROPERTIES if grid is not None else None
+    layers: dict[str, tuple[str, list[str]]] = {}
+    for layer in LAYERS:
+        properties = names or (
+            ANSWER_PROPERTIES if layer == "answers" else CONTRIBUTION_PROPERTIES
+        )
+        fields = [
+            Field(name, FieldType.integer if name in ("count", "contribution") else FieldType.text)
+            for name in properties
+        ]
+        table = package.create_feature_class(
+            layer, srs=srs, shape_type=GeometryType.point, fields=fields
+        )
+        columns = ", ".join(["SHAPE", *properties])
+        marks = ", ".join("?" * (len(properties) + 1))
+        layers[layer] = (
+            f"INSERT INTO {table.escaped_name} ({columns}) VALUES ({marks})",
+            properties,
+        )
+    written = 0
+    batch: dict[str, list[tuple[Any, ...]]] = {layer: [] for layer in LAYERS}
+    connection = package.connection
+
+    def flush(layer: str) -> None:
+        if batch[layer]:
+            connection.executemany(layers[layer][0], batch[layer])
+            batch[layer].clear()
+
+    try:
+        async for feature in _points_or_cells(store, surveys, privacy, grid, progress):
+            properties = layers[feature.layer][1]
+            point = Point(
+                x=round(feature.lon, DECIMALS), y=round(feature.lat, DECIMALS), srs_id=4326
+            )
+            batch[feature.layer].append((point, *(feature.properties.get(p) for p in properties)))
+            written += 1
+            if len(batch[feature.layer]) >= 1000:
+                flush(feature.layer)
+        for layer in LAYERS:
+            flush(layer)
+        connection.commit()
+    finally:
+        connection.close()
+    return written

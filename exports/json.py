@@ -1,0 +1,95 @@
+"""JSON for other systems: the campaigns with their codebook, every response, every idea
+and tip, written object by object.
+
+Answers keep their own shape: a multiple choice is a list, a location an object, a skipped
+question null, and a question that was not shown is absent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from core.export import PSEUDONYMOUS, Privacy, codebook, contribution_cells
+from core.survey import Survey
+from exports.progress import Progress, quiet
+from storage.base import Store
+
+
+def _plain(value: object) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_plain)
+
+
+async def write_json(
+    store: Store,
+    surveys: Sequence[Survey],
+    out: Path,
+    privacy: Privacy = PSEUDONYMOUS,
+    progress: Progress = quiet,
+) -> tuple[int, int]:
+    """Write everything; return (responses, ideas and tips) written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        handle.write('{\n"anonymous": ' + _dump(privacy.anonymous) + ',\n"campaigns": [\n')
+        questions = list(codebook(surveys))
+        for index, survey in enumerate(surveys):
+            handle.write(",\n" if index else "")
+            handle.write(
+                _dump(
+                    {
+                        "id": survey.id,
+                        "title": {"sv": survey.title.sv, "en": survey.title.en},
+                        "opens": survey.opens,
+                        "closes": survey.closes,
+                        "questions": [q for q in questions if q["campaign"] == survey.id],
+                    }
+                )
+            )
+        handle.write('\n],\n"responses": [\n')
+        responses = 0
+        for survey in surveys:
+            async for response in store.export_responses(survey.id):
+                _separate(handle, responses)
+                handle.write(
+                    _dump(
+                        {
+                            "respondent": privacy.respondent(response.pseudonym),
+                            "response": response.id,
+                            "campaign": response.survey_id,
+                            "status": response.status.value,
+                            "started": privacy.moment(response.started_at),
+                            "completed": privacy.moment(response.completed_at),
+                            "answers": dict(response.answers),
+                        }
+                    )
+                )
+                responses += 1
+                progress(1)
+        handle.write('\n],\n"contributions": [\n')
+        contributions = 0
+        async for item in store.export_contributions():
+            _separate(handle, contributions)
+            cells: dict[str, Any] = dict(contribution_cells(item))
+            cells["respondent"] = privacy.respondent(item.pseudonym)
+            cells["contactable"] = item.contactable
+            cells["sent"] = privacy.moment(item.created_at)
+            cells["status_changed"] = privacy.moment(item.status_changed_at)
+            handle.write(_dump(cells))
+            contributions += 1
+            progress(1)
+        handle.write("\n]\n}\n")
+    return responses, contributions
+
+
+def _separate(handle: TextIO, written: int) -> None:
+    if written:
+        handle.write(",\n")
