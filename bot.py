@@ -192,6 +192,7 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
         admin_commands = [
             BotCommand("campaigns", _("Campaigns: open, close, announce")),
             BotCommand("stats", _("Results so far, with a chart")),
+            BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
             BotCommand("moderate", _("Go through new ideas and tips")),
             BotCommand("reload", _("Read the survey files again")),
             *commands,

@@ -138,7 +138,7 @@ async def write_gpkg(
         table = package.create_feature_class(
             layer, srs=srs, shape_type=GeometryType.point, fields=fields
         )
-        columns = ", ".join(["SHAPE", *properties])
+        columns = ", ".join(f'"{name}"' for name in ["SHAPE", *properties])
         marks = ", ".join("?" * (len(properties) + 1))
         layers[layer] = (
             f"INSERT INTO {table.escaped_name} ({columns}) VALUES ({marks})",

@@ -44,6 +44,7 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("campaigns", admin.campaigns, filters=new_private))
     app.add_handler(CommandHandler("reload", admin.reload, filters=new_private))
     app.add_handler(CommandHandler("stats", admin.stats, filters=new_private))
+    app.add_handler(CommandHandler("export", admin.export_file, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, start.unknown_command))
 
     # Buttons, by the prefix of their callback data.

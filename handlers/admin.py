@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from collections import Counter
 from datetime import datetime, timedelta
 from html import escape
+from pathlib import Path
 
 from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -21,10 +23,12 @@ from core import i18n
 from core.campaigns import Schedule, close_now, open_now
 from core.contributions import Kind
 from core.contributions import Status as ContributionStatus
+from core.export import ANONYMOUS, PSEUDONYMOUS
 from core.loader import SurveyFileError
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
-from core.survey import CampaignState, Scale, SelectMultiple, SelectOne, Survey
+from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from exports.chart import campaign_chart
+from exports.run import FORMATS, SUFFIXES, Request, export
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
 from handlers.context import Ctx
 from handlers.mailing import start_progress
@@ -498,6 +502,55 @@ async def contributions_text(context: Ctx, render: Renderer) -> str:
             )
         )
     return "\n".join(lines)
+
+
+# The Bot API takes documents up to 50 MB from a bot.
+UPLOAD_LIMIT = 50 * 1024 * 1024
+
+
+async def export_file(update: Update, context: Ctx) -> None:
+    """Send an export as a file: /export [xlsx|csv|geojson|gpkg|json] [campaign] [anonymous]."""
+    found = await admin_command(update, context)
+    if found is None:
+        return
+    who, render = found
+    _ = render._
+    services = context.services
+    words = [word.lower() for word in context.args or []]
+    fmt = next((word for word in words if word in FORMATS), "xlsx")
+    privacy = ANONYMOUS if "anonymous" in words or "anonym" in words else PSEUDONYMOUS
+    named = [w for w in words if w not in FORMATS and w not in ("anonymous", "anonym")]
+    surveys = services.campaigns.all()
+    if named:
+        survey = services.campaigns.get(named[0])
+        if survey is None or services.campaigns.is_form(survey.id):
+            known = ", ".join(s.id for s in surveys) or "–"
+            text = _("There is no campaign “{id}”. Known: {known}").format(
+                id=escape(named[0]), known=escape(known)
+            )
+            return await send(context, who.chat_id, [Out(text)])
+        surveys = [survey]
+    stamp = services.clock().astimezone(STOCKHOLM).strftime("%Y-%m-%d")
+    name = f"torget-{named[0] if named else 'all'}-{stamp}{SUFFIXES[fmt]}"
+    with tempfile.TemporaryDirectory() as folder:
+        request = Request(fmt, surveys, Path(folder) / name, privacy)
+        await export(services.store, request)
+        path = request.out.with_suffix(SUFFIXES[fmt])
+        if path.stat().st_size > UPLOAD_LIMIT:
+            text = _(
+                "The file is larger than Telegram lets a bot send (50 MB). Export it on the "
+                "server with python bot.py export, or ask for one campaign at a time."
+            )
+            return await send(context, who.chat_id, [Out(text)])
+        caption = _("Pseudonymous export: no names or Telegram ids.")
+        if privacy.anonymous:
+            caption = _("Anonymous export: no pseudonyms, times rounded to the day.")
+        log.info(
+            "an admin exported %s (%s)", fmt, "anonymous" if privacy.anonymous else "pseudonymous"
+        )
+        await context.bot.send_document(
+            who.chat_id, document=path.read_bytes(), filename=name, caption=caption
+        )
 
 
 def _split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
