@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -223,11 +224,13 @@ class Survey(Strict):
     def is_open(self, now: datetime) -> bool:
         return self.state(now) is CampaignState.OPEN
 
+    @cached_property
+    def questions_by_id(self) -> dict[str, Question]:
+        return {question.id: question for question in self.questions}
+
     def question(self, question_id: str) -> Question:
-        for question in self.questions:
-            if question.id == question_id:
-                return question
-        raise KeyError(question_id)
+        # A dict, not a scan: exports look a question up for every cell of every row.
+        return self.questions_by_id[question_id]
 
 
 def _fail(at: str | tuple[str | int, ...], message: str) -> None:

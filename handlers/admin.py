@@ -27,7 +27,6 @@ from core.export import ANONYMOUS, PSEUDONYMOUS
 from core.loader import SurveyFileError
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
-from exports.chart import campaign_chart
 from exports.run import FORMATS, SUFFIXES, Request, export
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
 from handlers.context import Ctx
@@ -379,6 +378,9 @@ async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Surve
     for part in _split(text):
         await send(context, chat_id, [Out(part)])
     if result.started:
+        # matplotlib is imported on the first chart only: it is big, and most runs never draw.
+        from exports.chart import campaign_chart
+
         title = survey.title.get(render.lang)
         # Drawing takes a while on a small server: off the event loop.
         png = await asyncio.to_thread(campaign_chart, survey, result, render.lang, title)
