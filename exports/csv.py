@@ -21,7 +21,7 @@ from core.survey import Survey
 from exports.progress import Progress, quiet
 from storage.base import Store
 
-META = ["respondent", "response", "campaign", "status", "started", "completed"]
+META = ["respondent", "response", "campaign", "status", "started", "completed", "source"]
 # A cell starting with one of these would run as a formula when Excel opens the file.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -80,6 +80,7 @@ async def write_csv(
                 response.status.value,
                 privacy.text(response.started_at),
                 privacy.text(response.completed_at),
+                response.source or "",
             ]
             values = [
                 format_cell(cell(survey, column, response.answers))

@@ -68,6 +68,7 @@ async def write_json(
                             "status": response.status.value,
                             "started": privacy.moment(response.started_at),
                             "completed": privacy.moment(response.completed_at),
+                            "source": response.source,
                             "answers": dict(response.answers),
                         }
                     )

@@ -31,7 +31,7 @@ from core.survey import Survey
 from exports.progress import Progress, quiet
 from storage.base import Store
 
-META = ["respondent", "response", "campaign", "status", "started", "completed"]
+META = ["respondent", "response", "campaign", "status", "started", "completed", "source"]
 SHEET_NAME_LIMIT = 31
 FORBIDDEN_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 
@@ -131,6 +131,7 @@ async def write_xlsx(
                         response.status.value,
                         privacy.moment(response.started_at),
                         privacy.moment(response.completed_at),
+                        response.source,
                         *(cell(survey, column, response.answers) for column in columns),
                     ]
                 )

@@ -73,6 +73,7 @@ class ExportedResponse:
     started_at: datetime
     completed_at: datetime | None
     answers: Mapping[str, Any]
+    source: str | None = None  # the deep-link code (a QR poster) it came through
 
 
 class Store(Protocol):

@@ -778,6 +778,8 @@ class SqlStore:
                 responses.c.status,
                 responses.c.started_at,
                 responses.c.completed_at,
+                # The QR poster or link the response came through, from the session state.
+                responses.c.state["source"].as_string().label("source"),
             ).where(responses.c.id > last)
             if survey_id is not None:
                 query = query.where(responses.c.survey_id == survey_id)
@@ -806,6 +808,7 @@ class SqlStore:
                     started_at=row.started_at,
                     completed_at=row.completed_at,
                     answers=given[row.id],
+                    source=row.source,
                 )
             last = ids[-1]
 

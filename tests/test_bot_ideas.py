@@ -134,6 +134,9 @@ async def test_a_deep_link_to_a_campaign_opens_it(bot: Bot, resident: Resident) 
     await onboard(resident)
     await resident.send("/start test-kvall_furutorp")
     assert resident.last_text().startswith("Fråga 1 av 6")
+    # The export says which poster or link the answers came through.
+    (response,) = [r async for r in bot.services.store.export_responses("test-kvall")]
+    assert response.source == "test-kvall_furutorp"
 
 
 async def send_idea(resident: Resident, text: str) -> None:
