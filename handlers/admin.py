@@ -337,14 +337,10 @@ async def stats(update: Update, context: Ctx) -> None:
     _ = render._
     now = services.clock()
     if context.args:
-        survey = services.campaigns.get(context.args[0])
-        if survey is None or services.campaigns.is_form(survey.id):
-            known = ", ".join(s.id for s in services.campaigns.all()) or "–"
-            text = _("There is no campaign “{id}”. Known: {known}").format(
-                id=escape(context.args[0]), known=escape(known)
-            )
-            return await send(context, who.chat_id, [Out(text)])
-        return await show_stats(context, who.chat_id, render, survey)
+        survey = await _named(context, who, render, context.args[0])
+        if survey is not None:
+            await show_stats(context, who.chat_id, render, survey)
+        return
     open_now_ = services.campaigns.open_at(now)
     if len(open_now_) == 1:
         return await show_stats(context, who.chat_id, render, open_now_[0])
@@ -365,6 +361,20 @@ async def stats(update: Update, context: Ctx) -> None:
     await send(
         context, who.chat_id, [Out(text, InlineKeyboardMarkup(buttons) if buttons else None)]
     )
+
+
+async def _named(context: Ctx, who: Visitor, render: Renderer, name: str) -> Survey | None:
+    """The campaign an admin named, or None after telling them which ones there are."""
+    campaigns = context.services.campaigns
+    survey = campaigns.get(name)
+    if survey is not None and not campaigns.is_form(survey.id):
+        return survey
+    known = ", ".join(s.id for s in campaigns.all()) or "–"
+    text = render._("There is no campaign “{id}”. Known: {known}").format(
+        id=escape(name), known=escape(known)
+    )
+    await send(context, who.chat_id, [Out(text)])
+    return None
 
 
 async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Survey) -> None:
@@ -524,13 +534,9 @@ async def export_file(update: Update, context: Ctx) -> None:
     named = [w for w in words if w not in FORMATS and w not in ("anonymous", "anonym")]
     surveys = services.campaigns.all()
     if named:
-        survey = services.campaigns.get(named[0])
-        if survey is None or services.campaigns.is_form(survey.id):
-            known = ", ".join(s.id for s in surveys) or "–"
-            text = _("There is no campaign “{id}”. Known: {known}").format(
-                id=escape(named[0]), known=escape(known)
-            )
-            return await send(context, who.chat_id, [Out(text)])
+        survey = await _named(context, who, render, named[0])
+        if survey is None:
+            return
         surveys = [survey]
     stamp = services.clock().astimezone(STOCKHOLM).strftime("%Y-%m-%d")
     name = f"torget-{named[0] if named else 'all'}-{stamp}{SUFFIXES[fmt]}"

@@ -398,3 +398,6 @@ async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
     image = Image.open(io.BytesIO(photo.params["_files"]["photo"]))
     assert image.format == "PNG" and image.width == 800
     assert len(image.getcolors(maxcolors=100_000) or []) > 2  # more than a blank canvas
+
+    await admin.send("/stats soder")
+    assert admin.last_text().startswith("Det finns ingen kampanj ”soder”. Kända: ")
