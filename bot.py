@@ -23,6 +23,7 @@ from telegram.request import BaseRequest
 from config import Settings
 from core.campaigns import Campaigns
 from core.contributions import Kind, build_form, parse_start_code
+from core.flood import FloodGuard
 from core.i18n import LANGS, Catalogs
 from core.loader import (
     CATEGORIES_FILE,
@@ -90,6 +91,7 @@ def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now)
         pseudonymize=Pseudonymizer(secret),
         clock=clock,
         load_campaigns=lambda: load_campaigns(settings, catalogs),
+        flood=FloodGuard(settings.flood_rate, settings.flood_burst, clock),
     )
 
 
@@ -240,7 +242,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     app = build_application(services, settings.telegram_bot_token.get_secret_value())
-    app.run_polling(allowed_updates=["message", "edited_message", "callback_query"])
+    app.run_polling(
+        allowed_updates=["message", "edited_message", "callback_query", "channel_post"]
+    )
     return 0
 
 

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Messages a second to many residents (announcements, reminders); Telegram allows about
     # 30 a second to different chats before it answers "retry after".
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
+    # Per resident: messages a second, sustained, and how many at once (a burst) before
+    # the excess is dropped with one polite notice. Tapping through a survey stays far below.
+    flood_rate: float = Field(default=1.0, gt=0)
+    flood_burst: int = Field(default=20, ge=1)
     # One reminder to finish a survey, this long after the resident's last answer; 0: none.
     reminder_after_hours: float = Field(default=24.0, ge=0)
 

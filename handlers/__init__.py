@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
-from handlers import admin, errors, ideas, moderation, news, privacy, start, survey
+from handlers import admin, errors, guard, ideas, moderation, news, privacy, start, survey
 from handlers.context import TorgetApp
 from handlers.render import (
     ANSWER,
@@ -26,6 +33,12 @@ def register(app: TorgetApp) -> None:
     private = filters.ChatType.PRIVATE
     # Only new messages: an edited message must not count as a second answer.
     new_private = private & filters.UpdateType.MESSAGE
+
+    # Group -1 runs before all others: a flood from one sender stops here.
+    app.add_handler(TypeHandler(Update, guard.limit_flood), group=-1)
+    # Torget talks one to one: in a group, a command gets a pointer to a private chat and
+    # nothing is stored; anything else there, and channel posts, are ignored.
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, guard.group_hint))
 
     # Commands first, so "/help" typed during a text question is not taken as the answer.
     app.add_handler(CommandHandler("start", start.start, filters=new_private))

@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from config import Settings
 from core.campaigns import Campaigns
+from core.flood import FloodGuard
 from core.i18n import Catalogs
 from core.privacy import Pseudonymizer
 from storage.base import Store
@@ -26,6 +27,8 @@ class Services:
     catalogs: Catalogs
     pseudonymize: Pseudonymizer
     clock: Callable[[], datetime]
+    # Drops a flood from one sender before any handler runs (None: no limit).
+    flood: FloodGuard | None = None
     # Reads the surveys folder again (/reload); bot.py gives it, with the same settings.
     load_campaigns: Callable[[], Campaigns] | None = None
     # Loops started in post_init (housekeeping, scheduler, sender), cancelled in post_shutdown.

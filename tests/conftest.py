@@ -84,6 +84,9 @@ def settings_for(tmp_path: Path, surveys: Path = TEST_SURVEYS, **overrides: Any)
         "data_dir": tmp_path,
         "pseudonym_secret": "test-secret-that-is-long-enough",
         "admin_ids": (ADMIN_ID,),
+        # The fake clock stands still while a test taps through surveys: no flood limit
+        # unless a test asks for one.
+        "flood_burst": 100_000,
         **overrides,
     }
     # _env_file=None: a developer's .env must not change what the tests see.

@@ -1,0 +1,65 @@
+"""Before any handler: drop a flood from one sender, and send group chats to a private one."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from core.flood import Verdict
+from core.i18n import as_lang
+from handlers.context import Ctx
+from handlers.render import Renderer
+
+log = logging.getLogger(__name__)
+
+
+async def limit_flood(update: Update, context: Ctx) -> None:
+    """Let a sender's update through, or drop it (with one notice per flood)."""
+    user = update.effective_user
+    guard = context.services.flood
+    if user is None or guard is None:
+        return
+    verdict = guard.check(user.id)
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.DROP_AND_NOTIFY:
+        log.info("a sender is over the message limit; their excess is dropped")
+        chat = update.effective_chat
+        if chat is not None and chat.type == "private":
+            lang = as_lang(user.language_code) or "sv"
+            render = Renderer(context.services.catalogs.get(lang), lang)
+            text = render._(
+                "That was a lot of messages at once, so I skipped some of them. "
+                "Wait a few seconds, then carry on where you were."
+            )
+            try:
+                await context.bot.send_message(chat.id, text)
+            except TelegramError:
+                log.debug("could not send the flood notice")
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError:
+            log.debug("could not stop a dropped button's spinner")
+    raise ApplicationHandlerStop
+
+
+async def group_hint(update: Update, context: Ctx) -> None:
+    """In a group, point to a private chat; store nothing about anyone there."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    user = update.effective_user
+    lang = as_lang(user.language_code if user else None) or "sv"
+    render = Renderer(context.services.catalogs.get(lang), lang)
+    text = render._(
+        "Hi! I only talk one to one, so that what you tell me stays between us. "
+        "Write to me privately: https://t.me/{bot}"
+    ).format(bot=context.bot.username)
+    try:
+        await context.bot.send_message(chat.id, text, disable_web_page_preview=True)
+    except TelegramError:
+        log.debug("could not answer in a group")

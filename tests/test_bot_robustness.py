@@ -1,0 +1,73 @@
+"""The bot keeps working when people misbehave: floods, group chats, and what reaches logs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TOKEN, Bot, FakeClock, settings_for, start_bot
+from tests.fakebot import Resident
+
+
+async def onboard(resident: Resident) -> None:
+    await resident.send("/start")
+    await resident.click("Jag godkänner")
+
+
+async def test_a_flood_is_dropped_with_one_notice_and_others_are_unaffected(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    running = await start_bot(settings_for(tmp_path, flood_rate=1.0, flood_burst=5), clock)
+    try:
+        flooder, neighbour = running.resident(1001), running.resident(1002)
+        await onboard(flooder)  # two updates
+        await flooder.click("Kvällen på Söder")  # three
+        for number in range(30):
+            await flooder.send(f"spam {number}")
+        notices = [t for t in flooder.texts() if "väldigt många meddelanden" in t]
+        assert len(notices) == 1
+        # Only what fitted in the burst was answered: the rest left no trace.
+        assert sum("spam" in t for t in flooder.texts()) == 0
+        assert len([t for t in flooder.texts() if "Svara med en siffra" in t]) <= 2
+
+        await onboard(neighbour)
+        assert "Vad vill du svara på?" in neighbour.last_text()
+
+        clock.advance(seconds=10)  # calm again: the resident carries on where they were
+        await flooder.click("4")
+        assert "Vad skulle göra mest skillnad?" in flooder.last_text()
+    finally:
+        await running.stop()
+
+
+async def test_in_a_group_the_bot_points_to_a_private_chat_and_stores_nothing(
+    bot: Bot,
+) -> None:
+    member = bot.resident(1003)
+    member.chat = {"id": -100123, "type": "supergroup", "title": "Söders grannar"}
+    await member.send("/start")
+    (said,) = [c for c in bot.fake.calls if c.chat_id == -100123]
+    assert "Skriv till mig privat: https://t.me/torget_test_bot" in said.text
+    await member.send("Hej alla, vad tycker ni om torget?")
+    assert len([c for c in bot.fake.calls if c.chat_id == -100123]) == 1
+    assert await bot.services.store.get_resident(bot.services.pseudonymize(1003)) is None
+
+
+async def test_logs_hold_no_token_no_telegram_id_and_no_message_text(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    resident = bot.resident(4242424)
+    await onboard(resident)
+    await resident.click("Kvällen på Söder")
+    await resident.send("Mitt hemliga svar om Södergatan")
+    admin = bot.admin()
+    await onboard(admin)
+    await admin.send("/campaigns")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
+    info = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert "4242424" not in info and "9001" not in info
+    assert "hemliga" not in info
