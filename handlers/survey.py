@@ -100,8 +100,12 @@ async def begin(
     if response_id is None:
         return
     await close_keyboard(update)
-    await send(
-        context, who.chat_id, [render.intro(survey), *render.step(survey, step, response_id)]
+    await show(
+        context,
+        who.chat_id,
+        [render.intro(survey), *render.step(survey, step, response_id)],
+        response_id,
+        step.session.version,
     )
 
 
@@ -120,7 +124,13 @@ async def resume_survey(update: Update, context: Ctx) -> None:
         return
     await close_keyboard(update)
     render = renderer(context, who.lang)
-    await send(context, who.chat_id, render.step(survey, step, response.id))
+    await show(
+        context,
+        who.chat_id,
+        render.step(survey, step, response.id),
+        response.id,
+        step.session.version,
+    )
 
 
 async def restart_survey(update: Update, context: Ctx) -> None:
@@ -138,7 +148,13 @@ async def restart_survey(update: Update, context: Ctx) -> None:
         return
     await close_keyboard(update)
     render = renderer(context, who.lang)
-    await send(context, who.chat_id, render.step(survey, step, response_id))
+    await show(
+        context,
+        who.chat_id,
+        render.step(survey, step, response_id),
+        response_id,
+        step.session.version,
+    )
 
 
 async def _own_response(update: Update, context: Ctx) -> tuple[Visitor, Response, Survey] | None:
@@ -204,13 +220,20 @@ async def press_answer(update: Update, context: Ctx) -> None:
     if action is Action.TOGGLE:
         (question_message,) = render.step(survey, step, active.id)
         await query.edit_message_reply_markup(reply_markup=question_message.markup)  # type: ignore[arg-type]
+        await services.store.mark_shown(active.id, step.session.version)
         return
     note = None
     if action in _NOTED and before.current in step.session.answers:
         question = survey.question(before.current)
         note = render.answer(question, step.session.answers[before.current])
     await close_keyboard(update, note)
-    await send(context, who.chat_id, render.step(survey, step, active.id))
+    await show(
+        context,
+        who.chat_id,
+        render.step(survey, step, active.id),
+        active.id,
+        step.session.version,
+    )
 
 
 async def stale_button(update: Update, context: Ctx) -> None:
@@ -227,8 +250,12 @@ async def stale_button(update: Update, context: Ctx) -> None:
     survey = services.campaigns.get(active.survey_id) if active else None
     if active is None or survey is None or not survey.is_open(services.clock()):
         return await home(context, who)
-    await send(
-        context, who.chat_id, render.step(survey, engine.show(survey, active.session), active.id)
+    await show(
+        context,
+        who.chat_id,
+        render.step(survey, engine.show(survey, active.session), active.id),
+        active.id,
+        active.session.version,
     )
 
 
@@ -264,6 +291,19 @@ async def message(update: Update, context: Ctx) -> None:
         if await store.claim_update(update.update_id):
             await home(context, who)
         return
+    if active.shown_version is not None and active.shown_version < session.version:
+        # The bot saved the last answer and died before showing the next question: this
+        # message was written without seeing it, so it answers nothing. Show where we are.
+        if await store.claim_update(update.update_id):
+            step = engine.show(survey, session)
+            await show(
+                context,
+                who.chat_id,
+                render.step(survey, step, active.id),
+                active.id,
+                session.version,
+            )
+        return
     given = _input(incoming, render, session)
     if given == engine.OtherInput("album") and not _first_of_album(incoming, context):
         # An album arrives as one message per photo: one hint is enough.
@@ -277,7 +317,7 @@ async def message(update: Update, context: Ctx) -> None:
         # The location question's reply keyboard stays on screen until it is removed.
         messages.append(render.remove_keyboard(render._("Thanks, noted.")))
     messages.extend(render.step(survey, step, active.id))
-    await send(context, who.chat_id, messages)
+    await show(context, who.chat_id, messages, active.id, step.session.version)
 
 
 def _input(incoming: Message, render: Renderer, session: engine.Session) -> Input:
@@ -358,6 +398,14 @@ async def _save(update: Update, context: Ctx, response: Response, step: Step) ->
     return await store.save_step(
         update.update_id, response.id, step.session, changed, list(step.removed)
     )
+
+
+async def show(
+    context: Ctx, chat_id: int, messages: list[Out], response_id: int, version: int
+) -> None:
+    """Send a step and record that the resident has now seen this version's question."""
+    await send(context, chat_id, messages)
+    await context.services.store.mark_shown(response_id, version)
 
 
 async def _closed(context: Ctx, who: Visitor, render: Renderer) -> None:

@@ -60,6 +60,7 @@ class Response:
     started_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    shown_version: int | None = None  # see storage.schema.responses
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,9 @@ class Store(Protocol):
         When the session is finished the response becomes complete. `update_id` None means
         the step has no update of its own (it is never the case for a resident's message).
         """
+
+    async def mark_shown(self, response_id: int, version: int) -> None:
+        """The question of this session version has reached the resident."""
 
     async def responses_of(self, pseudonym: str) -> list[Response]:
         """All of a resident's responses, oldest first (for /mydata)."""

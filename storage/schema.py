@@ -101,6 +101,10 @@ responses = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
+    # The session version whose question the resident was last shown (the reply was sent).
+    # A message that arrives while it lags behind the session's version answers a question
+    # the resident never saw (the bot died after saving, before replying): it is not taken.
+    Column("shown_version", Integer, nullable=True),
     Index("ix_responses_resident", "pseudonym", "status", "updated_at"),
     Index("ix_responses_survey", "survey_id", "id"),
     # Never reuse the id of a deleted response: buttons on old messages carry it.

@@ -214,6 +214,14 @@ class SqlStore:
         )
         return await self._one(query)
 
+    async def mark_shown(self, response_id: int, version: int) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(responses)
+                .where(responses.c.id == response_id)
+                .values(shown_version=version)
+            )
+
     async def responses_of(self, pseudonym: str) -> list[Response]:
         query = (
             select(responses).where(responses.c.pseudonym == pseudonym).order_by(responses.c.id)
@@ -823,6 +831,7 @@ def _response(row: Row[Any]) -> Response:
         started_at=row.started_at,
         updated_at=row.updated_at,
         completed_at=row.completed_at,
+        shown_version=row.shown_version,
     )
 
 

@@ -71,3 +71,30 @@ async def test_logs_hold_no_token_no_telegram_id_and_no_message_text(
     info = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
     assert "4242424" not in info and "9001" not in info
     assert "hemliga" not in info
+
+
+async def test_a_message_sent_before_the_next_question_arrived_answers_nothing(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    await resident.click("Kvällen på Söder")
+    await resident.click("4")
+    await resident.click("Bättre belysning")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")  # the note
+    assert "Hur många kvällar i månaden" in resident.last_text()
+    # The answer is saved, but the next question never reaches the resident (Telegram
+    # refuses the send; a crash at that moment looks the same).
+    bot.fake.throttle_once(1)
+    await resident.send("6")
+    assert "Har du en bild på platsen?" not in resident.last_text()
+    # The resident, seeing nothing, sends the number again: it must not become the answer
+    # to the question they never saw. They are shown where they are instead.
+    before = len(resident.texts())
+    await resident.send("6")
+    # Only the question, and no complaint that "6" is not a photo: it was not taken as one.
+    (shown,) = resident.texts()[before:]
+    assert "Har du en bild på platsen?" in shown
+    active = await bot.services.store.active_response(bot.services.pseudonymize(1001))
+    assert active is not None
+    assert active.session.answers["visits"] == 6 and "photo" not in active.session.answers
