@@ -1,4 +1,4 @@
-"""Before any handler: drop a flood from one sender, and send group chats to a private one."""
+"""Before any handler: drop a flood, ignore buttons outside private chats, answer groups."""
 
 from __future__ import annotations
 
@@ -18,6 +18,15 @@ log = logging.getLogger(__name__)
 
 async def limit_flood(update: Update, context: Ctx) -> None:
     """Let a sender's update through, or drop it (with one notice per flood)."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is not None and (chat is None or chat.type != "private"):
+        # A button outside a private chat (an inline message, a group): not Torget's.
+        try:
+            await query.answer()
+        except TelegramError:
+            log.debug("could not answer a button from outside a private chat")
+        raise ApplicationHandlerStop
     user = update.effective_user
     guard = context.services.flood
     if user is None or guard is None:
