@@ -249,10 +249,10 @@ def test_generated_updates_never_break_the_bot(tmp_path: Path) -> None:
 
         feed()
         # Nothing was stored about anyone who only wrote in a group or a channel.
-        resident = loop.run_until_complete(
+        stored = loop.run_until_complete(
             bot.services.store.get_resident(bot.services.pseudonymize(-100999))
         )
-        assert resident is None
+        assert stored is None
         # And the bot still answers a resident normally.
         calm = bot.resident(3009)
         loop.run_until_complete(calm.send("/start"))
