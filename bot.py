@@ -40,6 +40,7 @@ from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
 from storage import create_store
+from storage.retention import purge
 
 # Durations from Telegram (retry_after) as timedelta, PTB's coming default; without this
 # opt-in PTB 22 warns every time Telegram says "retry after".
@@ -72,7 +73,12 @@ def load_campaigns(settings: Settings, catalogs: Catalogs) -> Campaigns:
         for kind in Kind
     ]
     return Campaigns(
-        folder.surveys, forms, folder.places, settings.location_precision, settings.area_bbox
+        folder.surveys,
+        forms,
+        folder.places,
+        settings.location_precision,
+        settings.area_bbox,
+        retention_days=settings.retention_days,
     )
 
 
@@ -132,11 +138,19 @@ HOUSEKEEPING_EVERY = 3600.0
 
 
 async def housekeeping(services: Services) -> None:
-    """Forget old update claims once an hour, so the table stays small on a busy bot."""
+    """Once an hour: forget old update claims, and apply the campaigns' retention."""
     while True:
         try:
             dropped = await services.store.forget_updates_before(services.clock() - KEEP_CLAIMS)
             log.debug("forgot %d old update claims", dropped)
+            purged = await purge(
+                services.store,
+                services.campaigns,
+                services.clock(),
+                contributions_days=services.settings.retention_days,
+            )
+            if sum(purged.responses.values()):
+                log.info("retention: deleted %s", purged)
         except Exception:  # a database hiccup must not end the loop for good
             log.exception("housekeeping failed; trying again later")
         await asyncio.sleep(HOUSEKEEPING_EVERY)
@@ -380,6 +394,35 @@ def cmd_qr(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Delete old personal data: the campaigns' retention, and --older-than for everything."""
+    settings = read_settings()
+    try:
+        campaigns = load_campaigns(settings, Catalogs())
+    except SurveyFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        store = create_store(settings.database_url)
+        await store.open()
+        try:
+            return str(
+                await purge(
+                    store,
+                    campaigns,
+                    utc_now(),
+                    args.older_than,
+                    contributions_days=settings.retention_days,
+                )
+            )
+        finally:
+            await store.close()
+
+    print(f"Deleted {asyncio.run(run())}.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="Torget: surveys in Telegram.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -407,6 +450,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--contributions", action="store_true", help="csv: ideas and tips instead of answers"
     )
     export.set_defaults(func=cmd_export)
+    purge_ = commands.add_parser(
+        "purge", help="delete old personal data (campaign retention, or --older-than)"
+    )
+    purge_.add_argument(
+        "--older-than",
+        type=int,
+        metavar="DAYS",
+        help="also delete every response, idea and tip older than this",
+    )
+    purge_.set_defaults(func=cmd_purge)
     qr = commands.add_parser("qr", help="a printable QR code that opens the bot")
     qr.add_argument(
         "--start",

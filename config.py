@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Messages a second to many residents (announcements, reminders); Telegram allows about
     # 30 a second to different chats before it answers "retry after".
     outbox_rate: float = Field(default=25.0, gt=0, le=30)
+    # Personal data is kept at most this many days (a survey's own `retention` can be
+    # shorter); then answers become counts and ideas and tips are deleted.
+    retention_days: int = Field(default=365, ge=1, le=3650)
     # Per resident: messages a second, sustained, and how many at once (a burst) before
     # the excess is dropped with one polite notice. Tapping through a survey stays far below.
     flood_rate: float = Field(default=1.0, gt=0)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.contributions import FORM_IDS, Kind, Place
-from core.survey import Area, CampaignState, Precision, Survey
+from core.survey import Area, CampaignState, Precision, Retention, Survey
 
 # An opening this recent is announced by itself; an older one only when an admin asks, so
 # a restart (or the first start of a new version) does not announce last month's campaign.
@@ -49,9 +49,13 @@ class Campaigns:
         precision: Precision | None = None,
         area: Area | None = None,
         schedules: Mapping[str, Schedule] | None = None,
+        retention_days: int | None = None,
     ) -> None:
-        # A survey that says nothing about places follows the deployment's settings.
-        self._files = {survey.id: _with_defaults(survey, precision, area) for survey in surveys}
+        # A survey that says nothing about places or retention follows the deployment's.
+        self._files = {
+            survey.id: _with_defaults(survey, precision, area, retention_days)
+            for survey in surveys
+        }
         self._forms = {form.id: form for form in forms}
         self._places = {place.id: place for place in places}
         self._schedules: dict[str, Schedule] = {}
@@ -131,8 +135,19 @@ def _scheduled(survey: Survey, schedule: Schedule | None) -> Survey:
     return survey.model_copy(update={"opens": schedule.opens, "closes": schedule.closes})
 
 
-def _with_defaults(survey: Survey, precision: Precision | None, area: Area | None) -> Survey:
+def _with_defaults(
+    survey: Survey, precision: Precision | None, area: Area | None, retention_days: int | None
+) -> Survey:
     changes: dict[str, object] = {}
+    if survey.retention is None and retention_days is not None:
+        changes["retention"] = Retention(days=retention_days)
+    elif (
+        survey.retention is not None
+        and retention_days is not None
+        and survey.retention.days > retention_days
+    ):
+        # A survey may keep answers for less time than the deployment allows, never more.
+        changes["retention"] = survey.retention.model_copy(update={"days": retention_days})
     if survey.location_precision is None and precision is not None:
         changes["location_precision"] = precision
     if survey.area is None and area is not None:

@@ -62,6 +62,7 @@ FIELD_NAMES = {
         "allow_multiple",
         "location_precision",
         "area",
+        "retention",
         "questions",
     ],
     "question": [

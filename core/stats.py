@@ -42,6 +42,10 @@ class CampaignStats:
         return self.complete / self.started if self.started else None
 
 
+# Keys of kept counts that are not answers: how many answered, how many skipped.
+ANSWERED_KEY, SKIPPED_KEY = "(answered)", "(skipped)"
+
+
 class StatsBuilder:
     """Counts answers as they stream past."""
 
@@ -82,6 +86,38 @@ class StatsBuilder:
                 self._numbers[question.id].append(float(value))
                 if isinstance(question, Scale):
                     self._counts[question.id][str(int(value))] += 1
+
+    def add_counts(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """Add what was kept of purged responses: (question, answer) -> how many.
+
+        ("", "started") and ("", "complete") count the responses themselves.
+        """
+        for (question_id, key), number in counts.items():
+            if question_id == "":
+                if key == "started":
+                    self._started += number
+                elif key == "complete":
+                    self._complete += number
+                continue
+            if question_id not in self._counts:
+                continue
+            if key == SKIPPED_KEY:
+                self._skipped[question_id] += number
+            elif key == ANSWERED_KEY:
+                self._answered[question_id] += number
+            else:
+                self._counts[question_id][key] += number
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """What may be kept of these responses when they are purged: counts, nothing else."""
+        kept: dict[tuple[str, str], int] = {("", "started"): self._started}
+        kept[("", "complete")] = self._complete
+        for question in self._questions:
+            kept[(question.id, ANSWERED_KEY)] = self._answered[question.id]
+            kept[(question.id, SKIPPED_KEY)] = self._skipped[question.id]
+            for key, number in self._counts[question.id].items():
+                kept[(question.id, key)] = number
+        return {key: number for key, number in kept.items() if number}
 
     def result(self) -> CampaignStats:
         return CampaignStats(

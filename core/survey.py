@@ -161,6 +161,16 @@ class Area(Strict):
         return self.south <= lat <= self.north and self.west <= lon <= self.east
 
 
+class Retention(Strict):
+    """How long a campaign's answers are kept, and what may stay after."""
+
+    # Answers are deleted this many days after the response was last changed.
+    days: int = Field(ge=1, le=3650)
+    # What stays: "counts" (how many gave each answer, per question: /stats still works)
+    # or "nothing".
+    keep: Literal["counts", "nothing"] = "counts"
+
+
 class Survey(Strict):
     id: str = Field(pattern=SURVEY_ID, max_length=40)
     title: Text
@@ -172,6 +182,7 @@ class Survey(Strict):
     # None: the deployment's setting (LOCATION_PRECISION, AREA_BBOX) decides.
     location_precision: Precision | None = None
     area: Area | None = None
+    retention: Retention | None = None
     questions: list[Question] = Field(min_length=1, max_length=100)
 
     @field_validator("opens", "closes")

@@ -380,6 +380,8 @@ async def _named(context: Ctx, who: Visitor, render: Renderer, name: str) -> Sur
 async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Survey) -> None:
     """The campaign's numbers as text, the ideas and tips, and one chart as a photo."""
     builder = StatsBuilder(survey)
+    # What retention kept of purged responses still counts in the results.
+    builder.add_counts(await context.services.store.retained_counts(survey.id))
     async for response in context.services.store.export_responses(survey.id):
         builder.add(response.answers, response.started_at, response.completed_at)
     result = builder.result()

@@ -65,13 +65,16 @@ def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
         "<b>Before we start</b>\n"
         "Torget asks people who live, work or spend time in the area what they think, "
         "on behalf of {organizer}.\n\n"
-        "• Your answers, ideas and tips are stored under a pseudonym: not your name, "
-        "username or phone number.\n"
-        "• They are used to improve the area, and shared with the partnership "
+        "• What is stored: your answers, ideas and tips (with a place or photo if you "
+        "give one), your language, and whether you want news of new surveys. It is stored "
+        "under a pseudonym: not your name, username or phone number.\n"
+        "• Why: to improve the area. It is shared with the partnership "
         "(the municipality, the town-centre association, property owners and the police) "
         "without anything that identifies you.\n"
-        "• You can see what you have given with /mydata and delete it with /delete, "
-        "at any time.\n\n"
+        "• For how long: at most {days} days, or less if a survey says so. After that only "
+        "counts remain (how many answered what), never what one person said.\n"
+        "• Your rights: /mydata shows everything stored about you, also as a file; "
+        "/delete erases it. /notify turns news on or off.\n\n"
         "Nothing about you is saved until you agree."
-    ).format(organizer=organizer)
+    ).format(organizer=organizer, days=context.services.settings.retention_days)
     return Out(text, render.consent_keyboard(code))

@@ -255,7 +255,31 @@ class Store(Protocol):
         ...
 
     def export_responses(
-        self, survey_id: str | None = None, batch: int = 1000
+        self,
+        survey_id: str | None = None,
+        batch: int = 1000,
+        updated_before: datetime | None = None,
     ) -> AsyncIterator[ExportedResponse]:
-        """Every response (complete and in progress), oldest first, read in batches."""
+        """Every response (complete and in progress), oldest first, read in batches;
+        `updated_before`: only those last changed before then (retention)."""
         ...
+
+    # -- retention --
+    async def purge_responses(
+        self,
+        survey_id: str,
+        before: datetime,
+        up_to_id: int,
+        counts: Mapping[tuple[str, str], int] | None = None,
+    ) -> int:
+        """Delete the campaign's responses last changed before `before` (ids up to
+        `up_to_id`, those counted), adding `counts` to what it keeps, in one transaction."""
+
+    async def purge_contributions(self, before: datetime) -> int:
+        """Delete ideas and tips sent before `before`."""
+
+    async def purge_outbox(self, before: datetime) -> int:
+        """Forget messages sent or given up on before `before`, and finished mailings."""
+
+    async def retained_counts(self, survey_id: str) -> dict[tuple[str, str], int]:
+        """What the campaign kept of purged responses (see core.stats.StatsBuilder)."""

@@ -228,3 +228,15 @@ leases = Table(
     Column("holder", String(64), nullable=False),
     Column("until", UTCDateTime, nullable=False),
 )
+
+# What a campaign's retention keeps of purged responses: counts per question and answer
+# ("" and "started"/"complete" count the responses). No pseudonym, nothing per person.
+retained_counts = Table(
+    "retained_counts",
+    metadata,
+    Column("survey_id", String(40), nullable=False),
+    Column("question_id", String(32), nullable=False),
+    Column("answer", String(64), nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("survey_id", "question_id", "answer"),
+)

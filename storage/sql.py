@@ -60,6 +60,7 @@ from storage.schema import (
     processed_updates,
     residents,
     responses,
+    retained_counts,
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -739,6 +740,71 @@ class SqlStore:
                 update(mailings).where(mailings.c.id == mailing_id).values(finished_at=now)
             )
 
+    # ---- retention ----
+    async def purge_responses(
+        self,
+        survey_id: str,
+        before: datetime,
+        up_to_id: int,
+        counts: Mapping[tuple[str, str], int] | None = None,
+    ) -> int:
+        old = and_(
+            responses.c.survey_id == survey_id,
+            responses.c.updated_at < before,
+            responses.c.id <= up_to_id,
+        )
+        async with self.engine.begin() as connection:
+            for (question_id, answer), number in (counts or {}).items():
+                row = {
+                    "survey_id": survey_id,
+                    "question_id": question_id,
+                    "answer": answer[:64],
+                    "count": number,
+                }
+                statement = self._insert(retained_counts).values(**row)
+                await connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["survey_id", "question_id", "answer"],
+                        set_={"count": retained_counts.c.count + number},
+                    )
+                )
+            await connection.execute(
+                delete(answers).where(answers.c.response_id.in_(select(responses.c.id).where(old)))
+            )
+            result = await connection.execute(delete(responses).where(old))
+            return int(result.rowcount)
+
+    async def purge_contributions(self, before: datetime) -> int:
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                delete(contributions).where(contributions.c.created_at < before)
+            )
+            return int(result.rowcount)
+
+    async def purge_outbox(self, before: datetime) -> int:
+        done = (Delivery.SENT.value, Delivery.FAILED.value, Delivery.BLOCKED.value)
+        async with self.engine.begin() as connection:
+            result = await connection.execute(
+                delete(outbox).where(and_(outbox.c.status.in_(done), outbox.c.due_at < before))
+            )
+            await connection.execute(
+                delete(mailings).where(
+                    and_(
+                        mailings.c.finished_at < before,
+                        ~exists().where(outbox.c.mailing_id == mailings.c.id),
+                    )
+                )
+            )
+            return int(result.rowcount)
+
+    async def retained_counts(self, survey_id: str) -> dict[tuple[str, str], int]:
+        query = select(
+            retained_counts.c.question_id, retained_counts.c.answer, retained_counts.c.count
+        ).where(retained_counts.c.survey_id == survey_id)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {(question_id, answer): int(number) for question_id, answer, number in rows}
+
     async def acquire_lease(self, name: str, holder: str, now: datetime, seconds: float) -> bool:
         until = now + timedelta(seconds=seconds)
         statement = self._insert(leases).values(name=name, holder=holder, until=until)
@@ -775,7 +841,10 @@ class SqlStore:
         )
 
     async def export_responses(
-        self, survey_id: str | None = None, batch: int = 1000
+        self,
+        survey_id: str | None = None,
+        batch: int = 1000,
+        updated_before: datetime | None = None,
     ) -> AsyncIterator[ExportedResponse]:
         last = 0
         while True:
@@ -791,6 +860,8 @@ class SqlStore:
             ).where(responses.c.id > last)
             if survey_id is not None:
                 query = query.where(responses.c.survey_id == survey_id)
+            if updated_before is not None:
+                query = query.where(responses.c.updated_at < updated_before)
             query = query.order_by(responses.c.id).limit(batch)
             async with self.engine.connect() as connection:
                 page = (await connection.execute(query)).all()

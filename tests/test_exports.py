@@ -30,23 +30,31 @@ USER_IDS = list(range(7001, 7008))
 updates = count(50_000)
 
 
-async def answered(bot: Bot, user_id: int, answers: dict[str, Any], finished: bool = True) -> None:
-    """A resident who answered test-kvall, stored as the bot stores it."""
+async def answered(
+    bot: Bot, user_id: int, answers: dict[str, Any], finished: bool = True, at: datetime = T0
+) -> None:
+    """A resident who answered test-kvall at `at`, stored as the bot stores it."""
     store = bot.services.store
     pseudonym = bot.services.pseudonymize(user_id)
     if await store.get_resident(pseudonym) is None:
         assert await store.consent(next(updates), pseudonym, user_id, "sv", T0)
-    session = Session("test-kvall", "safe", {}, T0, T0)
+    session = Session("test-kvall", "safe", {}, at, at)
     response_id = await store.start_response(next(updates), pseudonym, session)
     assert response_id is not None
     done = Session(
-        "test-kvall", DONE if finished else "visits", answers, T0, T0 + timedelta(minutes=3), 5
+        "test-kvall", DONE if finished else "visits", answers, at, at + timedelta(minutes=3), 5
     )
     assert await store.save_step(next(updates), response_id, done, answers, [])
 
 
 async def contributed(
-    bot: Bot, user_id: int, kind: Kind, text: str, at: tuple[float, float] | None, **extra: Any
+    bot: Bot,
+    user_id: int,
+    kind: Kind,
+    text: str,
+    at: tuple[float, float] | None,
+    when: datetime = T0,
+    **extra: Any,
 ) -> int:
     store = bot.services.store
     pseudonym = bot.services.pseudonymize(user_id)
@@ -58,7 +66,7 @@ async def contributed(
     assert draft is not None
     lat, lon = at if at else (None, None)
     item = NewContribution(kind=kind, category="lighting", text=text, lat=lat, lon=lon, **extra)
-    new_id = await store.submit_contribution(next(updates), draft, pseudonym, item, T0)
+    new_id = await store.submit_contribution(next(updates), draft, pseudonym, item, when)
     assert new_id is not None
     return new_id
 

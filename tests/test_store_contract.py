@@ -479,3 +479,17 @@ async def test_forgetting_a_resident_drops_their_queued_messages(store: Store) -
     assert await store.claim_outbox(NOW, 10, 60) == []
     progress = await store.mailing_progress(queued[0])
     assert progress is not None and progress.total == 0
+
+
+async def test_purging_keeps_counts_and_deletes_only_what_is_old(store: Store) -> None:
+    await agreed(store, ALICE, update_id=10)
+    old = await store.start_response(11, ALICE, session(q1=1))
+    assert old is not None
+    later = replace(session(q1=2), updated_at=NOW + timedelta(days=5))
+    recent = await store.start_response(12, ALICE, later)
+    assert recent is not None
+    before = NOW + timedelta(days=1)
+    assert await store.purge_responses("soder", before, old, {("q1", "1"): 1}) == 1
+    assert await store.purge_responses("soder", before, recent, {("q1", "1"): 2}) == 0
+    assert await store.retained_counts("soder") == {("q1", "1"): 3}
+    assert [r.id async for r in store.export_responses("soder")] == [recent]
