@@ -220,6 +220,7 @@ class Resident:
         self.chat_id = user_id
         self.chat: dict[str, Any] = {"id": user_id, "type": "private", "first_name": first_name}
         self._last_update: dict[str, Any] | None = None
+        self.history: list[dict[str, Any]] = []  # every update this resident sent
 
     # ---- doing things ----
     async def send(self, text: str) -> None:
@@ -339,6 +340,12 @@ class Resident:
                     return
         raise AssertionError(f"no reply button {label!r} in {self.reply_buttons()}")
 
+    async def replay_all(self) -> int:
+        """Deliver every update again, in order, as Telegram may after a crash; return how many."""
+        for data in list(self.history):
+            await self.app.process_update(Update.de_json(data, self.app.bot))
+        return len(self.history)
+
     async def replay_last(self) -> None:
         """Deliver the last update again with the same update_id, as Telegram may."""
         assert self._last_update is not None
@@ -386,6 +393,7 @@ class Resident:
     async def _feed(self, payload: dict[str, Any]) -> None:
         data = {"update_id": next(self.fake.next_update_id), **payload}
         self._last_update = data
+        self.history.append(data)
         await self.app.process_update(Update.de_json(data, self.app.bot))
 
     def _latest_keyboard(self) -> tuple[int, dict[str, Any]]:

@@ -98,3 +98,36 @@ async def test_a_message_sent_before_the_next_question_arrived_answers_nothing(
     active = await bot.services.store.active_response(bot.services.pseudonymize(1001))
     assert active is not None
     assert active.session.answers["visits"] == 6 and "photo" not in active.session.answers
+
+
+async def test_replaying_every_update_stores_and_answers_nothing_twice(
+    bot: Bot, resident: Resident
+) -> None:
+    await onboard(resident)
+    await resident.click_where("Ja, gärna")
+    await resident.click("Kvällen på Söder")
+    await resident.click("2")
+    await resident.share_location(56.0437, 12.6946)
+    await resident.click("Bättre belysning")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")
+    await resident.send("4")
+    await resident.click("Hoppa över")
+    await resident.send("Mörkt vid stationen")
+    await resident.click("Boende")
+    await resident.click("Skicka in")
+    await resident.send("/tip")
+    await resident.click("Belysning")
+    await resident.send("Lampan vid trappan är trasig")
+    store = bot.services.store
+    before = [dict(r.answers) async for r in store.export_responses()]
+    calls = len(bot.fake.calls)
+
+    replayed = await resident.replay_all()
+    assert replayed >= 15
+    # Not one message more (a replayed button only gets its spinner stopped).
+    extra = [c.method for c in bot.fake.calls[calls:] if c.method != "answerCallbackQuery"]
+    assert extra == []
+    assert [dict(r.answers) async for r in store.export_responses()] == before
+    pseudonym = bot.services.pseudonymize(resident.chat_id)
+    assert len(await store.responses_of(pseudonym)) == 2  # the survey and the tip's draft
