@@ -102,6 +102,10 @@ class Resident:
         self.api, self.user_id = api, user_id
         self.answers = expected(user_id)
         self.done = False
+        # Questions already answered by writing. If such a question is still the newest
+        # message, the reply is late or was lost: write nothing twice (the bot could not
+        # tell a repeat from an answer to the next question); ask where we are instead.
+        self.written_to: set[int] = set()
 
     def shown(self) -> tuple[int, Call] | None:
         """The newest message the bot sent this resident, and how many calls there were."""
@@ -163,9 +167,12 @@ class Resident:
             return press("Varje dag" if answers["often"] == "daily" else "Varje vecka")
         if "Hur trygg" in text:
             return press(str(answers["safe"]))
-        if "Hur många minuter" in text:
+        written = call.result["message_id"] in self.written_to
+        if "Hur många minuter" in text and not written:
+            self.written_to.add(call.result["message_id"])
             return {"text": str(answers["minutes"])}
-        if "Vad skulle göra den bättre" in text:
+        if "Vad skulle göra den bättre" in text and not written:
+            self.written_to.add(call.result["message_id"])
             return {"text": answers["wish"]}
         return {"text": "/start"}  # anything else (a hint, the news offer): ask where we are
 
