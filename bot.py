@@ -10,9 +10,10 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
@@ -40,13 +41,15 @@ from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
 from storage import create_store
-from storage.retention import purge
+from storage.base import Store
+from storage.retention import Purged, purge
 
 # Durations from Telegram (retry_after) as timedelta, PTB's coming default; without this
 # opt-in PTB 22 warns every time Telegram says "retry after".
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 log = logging.getLogger("torget")
+T = TypeVar("T")
 
 NO_TOKEN = (
     "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram "
@@ -226,6 +229,25 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
 
 
 # ---- command line ----------------------------------------------------------------------
+def campaigns_or_none(settings: Settings) -> Campaigns | None:
+    """The campaigns, or None after printing what is wrong with the survey files."""
+    try:
+        return load_campaigns(settings, Catalogs())
+    except SurveyFileError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+async def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the store, do the work, close it again (for the command line)."""
+    store = create_store(settings.database_url)
+    await store.open()
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
 def read_settings() -> Settings:
     try:
         return Settings()
@@ -318,10 +340,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from exports.run import Request, export, total
 
     settings = read_settings()
-    try:
-        campaigns = load_campaigns(settings, Catalogs())
-    except SurveyFileError as exc:
-        print(exc, file=sys.stderr)
+    campaigns = campaigns_or_none(settings)
+    if campaigns is None:
         return 2
     if args.campaign:
         survey = campaigns.get(args.campaign)
@@ -346,18 +366,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return 2
 
-    async def run() -> str:
-        store = create_store(settings.database_url)
-        await store.open()
-        try:
-            progress = TerminalProgress(request.format, await total(store, request))
-            said = await export(store, request, progress)
-            progress.close()
-            return said
-        finally:
-            await store.close()
+    async def run(store: Store) -> str:
+        progress = TerminalProgress(request.format, await total(store, request))
+        said = await export(store, request, progress)
+        progress.close()
+        return said
 
-    print(asyncio.run(run()))
+    print(asyncio.run(with_store(settings, run)))
     return 0
 
 
@@ -370,10 +385,8 @@ def cmd_qr(args: argparse.Namespace) -> int:
     if not username:
         print("Give the bot's username with --bot, or set BOT_USERNAME.", file=sys.stderr)
         return 2
-    try:
-        campaigns = load_campaigns(settings, Catalogs())
-    except SurveyFileError as exc:
-        print(exc, file=sys.stderr)
+    campaigns = campaigns_or_none(settings)
+    if campaigns is None:
         return 2
     parsed = parse_start_code(args.start)
     if parsed is None or campaigns.get(parsed.target) is None:
@@ -397,29 +410,20 @@ def cmd_qr(args: argparse.Namespace) -> int:
 def cmd_purge(args: argparse.Namespace) -> int:
     """Delete old personal data: the campaigns' retention, and --older-than for everything."""
     settings = read_settings()
-    try:
-        campaigns = load_campaigns(settings, Catalogs())
-    except SurveyFileError as exc:
-        print(exc, file=sys.stderr)
+    campaigns = campaigns_or_none(settings)
+    if campaigns is None:
         return 2
 
-    async def run() -> str:
-        store = create_store(settings.database_url)
-        await store.open()
-        try:
-            return str(
-                await purge(
-                    store,
-                    campaigns,
-                    utc_now(),
-                    args.older_than,
-                    contributions_days=settings.retention_days,
-                )
-            )
-        finally:
-            await store.close()
+    async def run(store: Store) -> Purged:
+        return await purge(
+            store,
+            campaigns,
+            utc_now(),
+            args.older_than,
+            contributions_days=settings.retention_days,
+        )
 
-    print(f"Deleted {asyncio.run(run())}.")
+    print(f"Deleted {asyncio.run(with_store(settings, run))}.")
     return 0
 
 
