@@ -278,10 +278,35 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     app = build_application(services, settings.telegram_bot_token.get_secret_value())
-    app.run_polling(
-        allowed_updates=["message", "edited_message", "callback_query", "channel_post"]
-    )
+    if settings.webhook_url:
+        if settings.webhook_secret is None:
+            print(
+                "WEBHOOK_URL needs WEBHOOK_SECRET too (letters, digits, _ and -).", file=sys.stderr
+            )
+            return 2
+        from webhook import serve
+
+        asyncio.run(
+            serve(
+                app,
+                settings.webhook_url,
+                settings.webhook_secret.get_secret_value(),
+                settings.webhook_listen,
+                settings.webhook_port,
+                ALLOWED_UPDATES,
+                _post_init,
+                _post_shutdown,
+            )
+        )
+        return 0
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
+
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,14 @@ class Settings(BaseSettings):
     # Personal data is kept at most this many days (a survey's own `retention` can be
     # shorter); then answers become counts and ideas and tips are deleted.
     retention_days: int = Field(default=365, ge=1, le=3650)
+    # Webhook mode (several replicas behind a load balancer): the public https URL that
+    # reaches this bot's /telegram route, and the secret Telegram repeats in every request.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # Seconds between the scheduler's rounds (announce, remind, pick up admins' dates).
+    scheduler_seconds: float = Field(default=60.0, gt=0)
     # Per resident: messages a second, sustained, and how many at once (a burst) before
     # the excess is dropped with one polite notice. Tapping through a survey stays far below.
     flood_rate: float = Field(default=1.0, gt=0)
@@ -69,6 +78,16 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in parts if part)
         if isinstance(value, int):
             return (value,)
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram takes 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("WEBHOOK_SECRET takes 1-256 letters, digits, _ or -")
         return value
 
     @field_validator("telegram_api_url")

@@ -269,6 +269,10 @@ class Scheduler:
                 await self.tick()
             except Exception:  # a database hiccup must not end the loop for good
                 log.exception("the scheduler failed; trying again next minute")
-            # Wake just after the minute turns, so "opens: 08:00" is announced at 08:00.
-            now = datetime.now()
-            await asyncio.sleep(60 - now.second - now.microsecond / 1e6 + 0.5)
+            every = self.services.settings.scheduler_seconds
+            if every >= 60:
+                # Wake just after the minute turns, so "opens: 08:00" is announced at 08:00.
+                now = datetime.now()
+                await asyncio.sleep(60 - now.second - now.microsecond / 1e6 + 0.5)
+            else:
+                await asyncio.sleep(every)

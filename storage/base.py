@@ -83,6 +83,9 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    async def ping(self) -> bool:
+        """True when the database answers (for /healthz)."""
+
     async def claim_update(self, update_id: int) -> bool:
         """Claim an update that changes nothing else; False when it was already claimed."""
 

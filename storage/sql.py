@@ -7,6 +7,7 @@ redelivered update is stored once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +65,7 @@ from storage.schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 class SqlStore:
@@ -91,6 +93,15 @@ class SqlStore:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(select(1))
+            return True
+        except Exception:  # any failure means "not healthy"; the reason is not for callers
+            log.warning("the database did not answer a health check")
+            return False
 
     @property
     def engine(self) -> AsyncEngine:

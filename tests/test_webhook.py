@@ -1,0 +1,226 @@
+"""Webhook mode over real HTTP: the secret is checked, /healthz answers, and two replicas
+sharing PostgreSQL behave as one bot."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, TEST_SURVEYS
+from tests.fake_bot_api import FakeBotApi, _user
+from tests.fakebot import Call
+from tests.test_store_contract import POSTGRES_URL, empty_postgres
+
+SECRET = "a-secret_0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Replica:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bot.py"), "run"],
+            env={**env, "WEBHOOK_PORT": str(self.port)},
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_healthy(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url("/healthz"), timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        raise AssertionError(f"the replica never became healthy: {self.stop()}")
+
+    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> int:
+        request = urllib.request.Request(
+            self.url("/telegram"),
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json"}
+            | ({"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}),
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        output, _ = self.process.communicate(timeout=30)
+        return output
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotApi]:
+    server = FakeBotApi().start()
+    yield server
+    server.stop()
+
+
+def environment(api: FakeBotApi, tmp_path: Path, database_url: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TELEGRAM_BOT_TOKEN": "123:TEST",
+        "TELEGRAM_API_URL": api.url,
+        "DATABASE_URL": database_url,
+        "SURVEYS_DIR": str(TEST_SURVEYS),
+        "DATA_DIR": str(tmp_path),
+        "PSEUDONYM_SECRET": "webhook-secret-long-enough",
+        "WEBHOOK_URL": "https://torget.example.org/bot",
+        "WEBHOOK_SECRET": SECRET,
+        "SCHEDULER_SECONDS": "1",
+    }
+
+
+updates = iter(range(1, 10**6))
+
+
+def message(user_id: int, text: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message_id": next(updates),
+        "date": int(time.time()),
+        "chat": {"id": user_id, "type": "private"},
+        "from": _user(user_id, "sv"),
+        "text": text,
+    }
+    if text.startswith("/"):
+        body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+    return {"update_id": next(updates), "message": body}
+
+
+def press(api: FakeBotApi, user_id: int, call: Call, label: str) -> dict[str, Any]:
+    with api._changed:
+        shown = dict(api.api.messages[(user_id, call.result["message_id"])])
+    return {
+        "update_id": next(updates),
+        "callback_query": {
+            "id": str(next(updates)),
+            "from": _user(user_id, "sv"),
+            "chat_instance": str(user_id),
+            "message": shown,
+            "data": api.button(call, label),
+        },
+    }
+
+
+def sent_to(user_id: int, text: str) -> Any:
+    def matches(call: Call) -> bool:
+        return call.method == "sendMessage" and call.chat_id == user_id and text in call.text
+
+    return matches
+
+
+def count(api: FakeBotApi, predicate: Any) -> int:
+    with api._changed:
+        return sum(1 for call in api.api.calls if predicate(call))
+
+
+def test_webhook_checks_the_secret_and_answers_health_checks(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    env = environment(api, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}")
+    replica = Replica(env, tmp_path)
+    try:
+        replica.wait_healthy()
+        hook = api.wait_for(lambda call: call.method == "setWebhook")
+        assert hook.params["url"] == "https://torget.example.org/bot/telegram"
+        assert hook.params["secret_token"] == SECRET
+        assert replica.post(message(5001, "/start"), secret=None) == 403
+        assert replica.post(message(5001, "/start"), secret="wrong") == 403
+        assert replica.post({"not": "an update"}) == 400
+        time.sleep(0.3)
+        assert count(api, sent_to(5001, "Innan vi börjar")) == 0  # nothing got through
+        assert replica.post(message(5001, "/start")) == 200
+        api.wait_for(sent_to(5001, "Innan vi börjar"))
+    finally:
+        output = replica.stop()
+    assert "123:TEST" not in output and "5001" not in output
+
+
+def test_two_replicas_on_postgresql_act_as_one_bot(api: FakeBotApi, tmp_path: Path) -> None:
+    import asyncio
+
+    asyncio.run(empty_postgres())
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    opens = datetime.now(UTC) + timedelta(seconds=12)
+    (surveys / "snart.yaml").write_text(
+        (TEST_SURVEYS / "again.yaml")
+        .read_text(encoding="utf-8")
+        .replace("test-igen", "test-snart")
+        .replace("opens: 2026-11-01T08:00:00+01:00", f"opens: {opens.isoformat()}"),
+        encoding="utf-8",
+    )
+    env = environment(api, tmp_path, POSTGRES_URL) | {"SURVEYS_DIR": str(surveys)}
+    first = Replica(env, tmp_path)
+    first.wait_healthy()  # the first one migrates the database
+    second = Replica(env, tmp_path)
+    second.wait_healthy()
+    replicas = [first, second]
+    resident = 5101
+    try:
+        # The resident's updates go to one replica, then the other, in turn.
+        turn = iter(range(100))
+
+        def deliver(update: dict[str, Any]) -> None:
+            assert replicas[next(turn) % 2].post(update) == 200
+
+        deliver(message(resident, "/start"))
+        deliver(
+            press(
+                api, resident, api.wait_for(sent_to(resident, "Innan vi börjar")), "Jag godkänner"
+            )
+        )
+        deliver(press(api, resident, api.wait_for(sent_to(resident, "Vill du få")), "Ja, gärna"))
+        # The same update delivered to both replicas is handled once.
+        twice = message(resident, "/help")
+        assert first.post(twice) == 200 and second.post(twice) == 200
+        api.wait_for(sent_to(resident, "/notify"))
+        time.sleep(1.0)
+        assert (
+            count(api, sent_to(resident, "lets you answer"))
+            + count(api, sent_to(resident, "/cancel"))
+            == 1
+        )
+
+        # At the opening both schedulers tick every second: it is announced once.
+        announced = api.wait_for(sent_to(resident, "📣 Ny enkät"), timeout=40)
+        deliver(press(api, resident, announced, "Svara nu"))
+        deliver(press(api, resident, api.wait_for(sent_to(resident, "Hur var kvällen?")), "Bra"))
+        deliver(press(api, resident, api.wait_for(sent_to(resident, "Dina svar")), "Skicka in"))
+        api.wait_for(sent_to(resident, "Tack"))
+        time.sleep(3.0)  # time for a second announcement, were there one
+        assert count(api, sent_to(resident, "📣 Ny enkät")) == 1
+    finally:
+        outputs = [replica.stop() for replica in replicas]
+    assert all("123:TEST" not in output for output in outputs)
