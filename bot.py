@@ -452,6 +452,34 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_data(args: argparse.Namespace) -> int:
+    """Copy everything from DATABASE_URL to --to (SQLite to PostgreSQL), and say what moved."""
+    from storage.copy import TargetNotEmpty, copy_all
+    from storage.sql import SqlStore
+
+    settings = read_settings()
+
+    async def run() -> dict[str, int]:
+        source, target = SqlStore(settings.database_url), SqlStore(args.to)
+        await source.open()
+        await target.open()
+        try:
+            return await copy_all(source, target)
+        finally:
+            await source.close()
+            await target.close()
+
+    try:
+        copied = asyncio.run(run())
+    except TargetNotEmpty as exc:
+        print(f"Nothing copied: {exc}. Give an empty database.", file=sys.stderr)
+        return 1
+    for table, rows in copied.items():
+        print(f"{table:<20} {rows:>10} row(s)")
+    print(f"Copied {sum(copied.values())} row(s). Now set DATABASE_URL to the new database.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description="Torget: surveys in Telegram.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -489,6 +517,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also delete every response, idea and tip older than this",
     )
     purge_.set_defaults(func=cmd_purge)
+    migrate = commands.add_parser(
+        "migrate-data", help="copy everything to another database (e.g. SQLite to PostgreSQL)"
+    )
+    migrate.add_argument("--to", required=True, help="postgresql+asyncpg://user@host/db")
+    migrate.set_defaults(func=cmd_migrate_data)
     qr = commands.add_parser("qr", help="a printable QR code that opens the bot")
     qr.add_argument(
         "--start",
