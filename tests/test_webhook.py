@@ -181,7 +181,11 @@ def test_two_replicas_on_postgresql_act_as_one_bot(api: FakeBotApi, tmp_path: Pa
         .replace("opens: 2026-11-01T08:00:00+01:00", f"opens: {opens.isoformat()}"),
         encoding="utf-8",
     )
-    env = environment(api, tmp_path, POSTGRES_URL) | {"SURVEYS_DIR": str(surveys)}
+    env = environment(api, tmp_path, POSTGRES_URL) | {
+        "SURVEYS_DIR": str(surveys),
+        # A reminder two seconds after the last answer, so the test sees one (or two).
+        "REMINDER_AFTER_HOURS": str(2 / 3600),
+    }
     first = Replica(env, tmp_path)
     first.wait_healthy()  # the first one migrates the database
     second = Replica(env, tmp_path)
@@ -219,8 +223,22 @@ def test_two_replicas_on_postgresql_act_as_one_bot(api: FakeBotApi, tmp_path: Pa
         deliver(press(api, resident, api.wait_for(sent_to(resident, "Hur var kvällen?")), "Bra"))
         deliver(press(api, resident, api.wait_for(sent_to(resident, "Dina svar")), "Skicka in"))
         api.wait_for(sent_to(resident, "Tack"))
-        time.sleep(3.0)  # time for a second announcement, were there one
+
+        # Another resident starts the survey and leaves it: one reminder, from one replica.
+        other = 5102
+        deliver(message(other, "/start"))
+        deliver(
+            press(api, other, api.wait_for(sent_to(other, "Innan vi börjar")), "Jag godkänner")
+        )
+        deliver(
+            press(api, other, api.wait_for(sent_to(other, "Vad vill du svara på?")), "Snabbfråga")
+        )
+        api.wait_for(sent_to(other, "Hur var kvällen?"))
+        api.wait_for(sent_to(other, "inte svarat klart"), timeout=20)
+        time.sleep(3.0)  # time for a second announcement or reminder, were there one
         assert count(api, sent_to(resident, "📣 Ny enkät")) == 1
+        assert count(api, sent_to(other, "inte svarat klart")) == 1
+        assert count(api, sent_to(resident, "inte svarat klart")) == 0
     finally:
         outputs = [replica.stop() for replica in replicas]
     assert all("123:TEST" not in output for output in outputs)
