@@ -97,10 +97,17 @@ CONTRIBUTION_COLUMNS = [
 ]
 
 
-def contribution_cells(item: Contribution) -> dict[str, Cell]:
-    """One idea or tip by column name; times are left to the writer to format."""
+def contribution_cells(
+    item: Contribution, privacy: Privacy | None = None, as_text: bool = True
+) -> dict[str, Any]:
+    """One idea or tip by column name, as `privacy` allows (pseudonymous by default).
+
+    Times are Stockholm local: text (for CSV) or datetime/date values (for xlsx, JSON).
+    """
+    privacy = privacy or PSEUDONYMOUS
+    when = privacy.text if as_text else privacy.moment
     return {
-        "respondent": item.pseudonym,
+        "respondent": privacy.respondent(item.pseudonym),
         "contribution": item.id,
         "kind": item.kind.value,
         "category": item.category,
@@ -115,6 +122,8 @@ def contribution_cells(item: Contribution) -> dict[str, Cell]:
         "status": item.status.value,
         "hidden_reason": item.hidden_reason.value if item.hidden_reason else None,
         "source": item.source,
+        "sent": when(item.created_at),
+        "status_changed": when(item.status_changed_at),
     }
 
 

@@ -143,10 +143,7 @@ async def write_contributions_csv(
         writer = csv.writer(handle, dialect=SwedishExcel)
         writer.writerow(CONTRIBUTION_COLUMNS)
         async for item in store.export_contributions():
-            cells = contribution_cells(item)
-            cells["respondent"] = privacy.respondent(item.pseudonym)
-            cells["sent"] = privacy.text(item.created_at)
-            cells["status_changed"] = privacy.text(item.status_changed_at)
+            cells = contribution_cells(item, privacy)
             writer.writerow([format_cell(cells.get(name)) for name in CONTRIBUTION_COLUMNS])
             rows += 1
             progress(1)

@@ -79,11 +79,8 @@ async def write_json(
         contributions = 0
         async for item in store.export_contributions():
             _separate(handle, contributions)
-            cells: dict[str, Any] = dict(contribution_cells(item))
-            cells["respondent"] = privacy.respondent(item.pseudonym)
+            cells = contribution_cells(item, privacy, as_text=False)
             cells["contactable"] = item.contactable
-            cells["sent"] = privacy.moment(item.created_at)
-            cells["status_changed"] = privacy.moment(item.status_changed_at)
             handle.write(_dump(cells))
             contributions += 1
             progress(1)

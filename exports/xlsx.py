@@ -140,10 +140,7 @@ async def write_xlsx(
             sheet.finish()
         ideas = _Sheet(book, sheet_name("Ideas and tips", taken), CONTRIBUTION_COLUMNS, formats)
         async for item in store.export_contributions():
-            cells: dict[str, Any] = dict(contribution_cells(item))
-            cells["respondent"] = privacy.respondent(item.pseudonym)
-            cells["sent"] = privacy.moment(item.created_at)
-            cells["status_changed"] = privacy.moment(item.status_changed_at)
+            cells = contribution_cells(item, privacy, as_text=False)
             ideas.add([cells.get(name) for name in CONTRIBUTION_COLUMNS])
             progress(1)
         ideas.finish()
