@@ -24,6 +24,7 @@ from telegram.request import BaseRequest
 from config import Settings
 from core.campaigns import Campaigns
 from core.contributions import Kind, build_form, parse_start_code
+from core.export import FORMATS
 from core.flood import FloodGuard
 from core.i18n import LANGS, Catalogs
 from core.loader import (
@@ -36,7 +37,6 @@ from core.loader import (
 )
 from core.privacy import Pseudonymizer, load_or_create_secret
 from core.survey import STOCKHOLM, CampaignState, Survey
-from exports.run import FORMATS
 from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.mailing import Scheduler, Sender

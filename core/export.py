@@ -25,6 +25,10 @@ from core.survey import (
     Survey,
 )
 
+# The export formats, and the file suffix of each.
+FORMATS = ("csv", "xlsx", "geojson", "gpkg", "json")
+SUFFIXES = {fmt: f".{fmt}" for fmt in FORMATS}
+
 # In a cell: a question that was not shown (or not reached yet) stays empty; a question the
 # resident chose to skip says so, so an analyst can tell the two apart.
 SKIPPED_CELL = "(skipped)"

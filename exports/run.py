@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.export import Privacy
+from core.export import FORMATS, Privacy
 from core.survey import Survey
 from exports.csv import write_contributions_csv, write_csv, write_long_csv
 from exports.geo import write_geojson, write_gpkg
@@ -14,15 +14,6 @@ from exports.json import write_json
 from exports.progress import Progress, quiet
 from exports.xlsx import write_xlsx
 from storage.base import Store
-
-FORMATS = ("csv", "xlsx", "geojson", "gpkg", "json")
-SUFFIXES = {
-    "csv": ".csv",
-    "xlsx": ".xlsx",
-    "geojson": ".geojson",
-    "gpkg": ".gpkg",
-    "json": ".json",
-}
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,10 @@ from core import i18n
 from core.campaigns import Schedule, close_now, open_now
 from core.contributions import Kind
 from core.contributions import Status as ContributionStatus
-from core.export import ANONYMOUS, PSEUDONYMOUS
+from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
 from core.loader import SurveyFileError
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
-from exports.run import FORMATS, SUFFIXES, Request, export
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
 from handlers.context import Ctx
 from handlers.mailing import start_progress
@@ -540,6 +539,9 @@ async def export_file(update: Update, context: Ctx) -> None:
         if survey is None:
             return
         surveys = [survey]
+    # The writers (XlsxWriter, fudgeo) load on the first export, not at every start.
+    from exports.run import Request, export
+
     stamp = services.clock().astimezone(STOCKHOLM).strftime("%Y-%m-%d")
     name = f"torget-{named[0] if named else 'all'}-{stamp}{SUFFIXES[fmt]}"
     with tempfile.TemporaryDirectory() as folder:
