@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     JSON,
     Connection,
@@ -28,9 +26,11 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    inspect,
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -951,7 +951,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _head() -> str:
+    """The newest migration's revision: files are named <revision>_<what>.py, in order."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("*_*.py"))
+
+
+HEAD = _head()
+
+
 def _upgrade(connection: Connection) -> None:
+    # A database already at the newest revision needs no Alembic at all, which spares every
+    # restart (and every replica's start) the import of Alembic: about 0.4 s here.
+    inspector = inspect(connection)
+    if inspector.has_table("alembic_version"):
+        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        if current == HEAD:
+            return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
