@@ -6,6 +6,7 @@ choices (and, for medians, with the numbers given), not with the number of texts
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Mapping
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.survey import Note, Number, Scale, SelectMultiple, SelectOne, Survey
+from core.survey import Note, Number, Question, Scale, SelectMultiple, SelectOne, Survey
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class CampaignStats:
 
     @property
     def completion_rate(self) -> float | None:
+        """Complete out of started, or None before anyone started."""
         return self.complete / self.started if self.started else None
 
 
@@ -47,7 +49,10 @@ ANSWERED_KEY, SKIPPED_KEY = "(answered)", "(skipped)"
 
 
 class StatsBuilder:
-    """Counts answers as they stream past."""
+    """Counts answers as they stream past.
+
+    Memory grows with the number of questions and (for medians) numbers, not with text.
+    """
 
     def __init__(self, survey: Survey) -> None:
         self.survey = survey
@@ -55,6 +60,13 @@ class StatsBuilder:
         self._answered: Counter[str] = Counter()
         self._skipped: Counter[str] = Counter()
         self._counts: dict[str, Counter[str]] = {q.id: Counter() for q in self._questions}
+        # Only the choices the file knows are counted: a stale or made-up id must neither
+        # show up as a bar nor let memory grow with whatever strings were stored.
+        self._choices: dict[str, frozenset[str]] = {
+            q.id: frozenset(choice.id for choice in q.choices)
+            for q in self._questions
+            if isinstance(q, SelectOne | SelectMultiple)
+        }
         self._numbers: dict[str, list[float]] = {q.id: [] for q in self._questions}
         self._durations: list[float] = []
         self._started = 0
@@ -63,6 +75,7 @@ class StatsBuilder:
     def add(
         self, answers: Mapping[str, Any], started_at: datetime, completed_at: datetime | None
     ) -> None:
+        """Count one response: its answers by question id, as the engine stores them."""
         self._started += 1
         if completed_at is not None:
             self._complete += 1
@@ -75,17 +88,25 @@ class StatsBuilder:
                 self._skipped[question.id] += 1
                 continue
             self._answered[question.id] += 1
-            # A value that no longer fits the file (a choice since removed) is not counted
-            # as any choice, but the resident did answer.
-            if isinstance(question, SelectOne) and isinstance(value, str):
-                self._counts[question.id][value] += 1
-            elif isinstance(question, SelectMultiple) and isinstance(value, list):
-                for choice in {v for v in value if isinstance(v, str)}:
-                    self._counts[question.id][choice] += 1
-            elif isinstance(question, Scale | Number) and _is_number(value):
+            # A value that no longer fits the file (a choice since removed, a scale since
+            # shortened, a wrong type) is not counted as any choice, but the resident did answer.
+            if isinstance(question, SelectOne):
+                if isinstance(value, str) and value in self._choices[question.id]:
+                    self._counts[question.id][value] += 1
+            elif isinstance(question, SelectMultiple):
+                if isinstance(value, list):
+                    known = self._choices[question.id]
+                    # A set: a choice listed twice by mistake is still one resident's choice.
+                    for choice in {v for v in value if isinstance(v, str) and v in known}:
+                        self._counts[question.id][choice] += 1
+            elif isinstance(question, Scale):
+                if _is_number(value) and value == int(value):
+                    step = int(value)
+                    if question.min <= step <= question.max:
+                        self._numbers[question.id].append(float(step))
+                        self._counts[question.id][str(step)] += 1
+            elif isinstance(question, Number) and _is_number(value):
                 self._numbers[question.id].append(float(value))
-                if isinstance(question, Scale):
-                    self._counts[question.id][str(int(value))] += 1
 
     def add_counts(self, counts: Mapping[tuple[str, str], int]) -> None:
         """Add what was kept of purged responses: (question, answer) -> how many.
@@ -120,6 +141,7 @@ class StatsBuilder:
         return {key: number for key, number in kept.items() if number}
 
     def result(self) -> CampaignStats:
+        """The results so far; the builder can go on counting after."""
         return CampaignStats(
             survey_id=self.survey.id,
             started=self._started,
@@ -128,7 +150,7 @@ class StatsBuilder:
             questions=tuple(self._question(q) for q in self._questions),
         )
 
-    def _question(self, question: Any) -> QuestionStats:
+    def _question(self, question: Question) -> QuestionStats:
         counted = self._counts[question.id]
         keys: list[str] = []
         if isinstance(question, SelectOne | SelectMultiple):
@@ -148,4 +170,5 @@ class StatsBuilder:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite int or float: JSON true is not 1, and NaN would poison a mean."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

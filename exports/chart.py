@@ -9,13 +9,14 @@ from __future__ import annotations
 import io
 import textwrap
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from core import i18n
 from core.stats import CampaignStats, QuestionStats
-from core.survey import Scale, SelectMultiple, SelectOne, Survey
+from core.survey import Question, Scale, SelectMultiple, SelectOne, Survey
 
 MAX_PANELS = 8
 BAR_COLOUR = "#6a4c93"  # Purple Flag purple
@@ -41,10 +42,8 @@ def campaign_chart(survey: Survey, stats: CampaignStats, lang: str, title: str) 
     return _png(figure)
 
 
-def _panel(axis: object, survey: Survey, stats: QuestionStats, lang: str) -> None:
-    from matplotlib.axes import Axes
-
-    assert isinstance(axis, Axes)
+def _panel(axis: Axes, survey: Survey, stats: QuestionStats, lang: str) -> None:
+    """One question's bars, each with its share of those who answered."""
     question = survey.question(stats.question_id)
     labels = _labels(question, stats, lang)
     values = [count for _key, count in stats.counts]
@@ -53,6 +52,8 @@ def _panel(axis: object, survey: Survey, stats: QuestionStats, lang: str) -> Non
     axis.set_yticks(positions, labels=labels, fontsize=8)
     axis.invert_yaxis()  # the first choice on top, as in the survey
     axis.set_title("\n".join(textwrap.wrap(question.text.get(lang), 60)), fontsize=9, loc="left")
+    # Counts of people: no tick at 0,5 of a resident.
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: i18n.number(x, lang)))
     axis.spines[["top", "right"]].set_visible(False)
     top = max(values) if values else 0
@@ -62,7 +63,8 @@ def _panel(axis: object, survey: Survey, stats: QuestionStats, lang: str) -> Non
         axis.text(count, position, f" {share}", va="center", fontsize=8)
 
 
-def _labels(question: object, stats: QuestionStats, lang: str) -> list[str]:
+def _labels(question: Question, stats: QuestionStats, lang: str) -> list[str]:
+    """Choice labels in `lang`; a scale's numbers, its end labels on the end values."""
     if isinstance(question, SelectOne | SelectMultiple):
         names = {choice.id: choice.label.get(lang) for choice in question.choices}
         return [textwrap.shorten(names.get(key, key), 40) for key, _count in stats.counts]
@@ -76,6 +78,7 @@ def _labels(question: object, stats: QuestionStats, lang: str) -> list[str]:
 
 
 def _png(figure: Figure) -> bytes:
+    """The figure as PNG bytes; cleared after, so nothing big lingers until collection."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     figure.clear()

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from core.stats import StatsBuilder
+from core.stats import QuestionStats, StatsBuilder
 from core.survey import Survey
 from exports.chart import campaign_chart
 
@@ -45,6 +45,10 @@ questions:
     choices:
       - {id: resident, label: {sv: "Boende", en: "Resident"}}
       - {id: visitor, label: {sv: "Besökare", en: "Visitor"}}
+  - id: visits
+    type: number
+    required: false
+    text: {sv: "Hur många kvällar i månaden?", en: "How many evenings a month?"}
   - id: words
     type: text
     required: false
@@ -63,6 +67,15 @@ def build(*responses: tuple[dict[str, object], float | None]) -> StatsBuilder:
     return builder
 
 
+def with_questions(*questions: dict[str, object]) -> Survey:
+    """The test survey with other questions, validated as a file would be."""
+    return Survey.model_validate({**SURVEY.model_dump(), "questions": list(questions)})
+
+
+def by_id(builder: StatsBuilder) -> dict[str, QuestionStats]:
+    return {q.question_id: q for q in builder.result().questions}
+
+
 def test_completion_rate_and_median_time_count_only_finished_responses() -> None:
     result = build(
         ({"safe": 4, "fixes": ["light"], "kind": "resident"}, 2),
@@ -75,14 +88,15 @@ def test_completion_rate_and_median_time_count_only_finished_responses() -> None
 
 
 def test_every_choice_is_listed_in_file_order_with_zeros() -> None:
-    result = build(
-        ({"fixes": ["trees", "light"], "kind": "visitor"}, 1),
-        ({"fixes": ["light"], "kind": "visitor"}, 1),
-    ).result()
-    by_id = {q.question_id: q for q in result.questions}
-    assert by_id["fixes"].counts == (("light", 2), ("benches", 0), ("trees", 1))
-    assert by_id["kind"].counts == (("resident", 0), ("visitor", 2))
-    assert "info" not in by_id  # a note asks nothing
+    questions = by_id(
+        build(
+            ({"fixes": ["trees", "light"], "kind": "visitor"}, 1),
+            ({"fixes": ["light"], "kind": "visitor"}, 1),
+        )
+    )
+    assert questions["fixes"].counts == (("light", 2), ("benches", 0), ("trees", 1))
+    assert questions["kind"].counts == (("resident", 0), ("visitor", 2))
+    assert list(questions) == ["safe", "fixes", "kind", "visits", "words"]  # a note asks nothing
 
 
 def test_skipped_is_kept_apart_from_never_shown() -> None:
@@ -101,12 +115,40 @@ def test_a_scale_has_its_mean_median_and_every_value() -> None:
     assert (safe.mean, safe.median) == (2.5, 2.0)
 
 
+def test_a_number_question_has_mean_and_median_but_no_bars() -> None:
+    visits = by_id(build(({"visits": 2}, 1), ({"visits": 3.5}, 1), ({"visits": 10}, 1)))["visits"]
+    assert (visits.answered, visits.counts) == (3, ())
+    assert visits.mean == pytest.approx(5.1666, abs=1e-3)
+    assert visits.median == 3.5
+
+
+def test_a_text_question_is_counted_as_answered_without_keeping_the_text() -> None:
+    words = by_id(build(({"words": "Mer ljus vid busshållplatsen"}, 1), ({"words": None}, 1)))
+    assert (words["words"].answered, words["words"].skipped) == (1, 1)
+    assert (words["words"].counts, words["words"].mean) == ((), None)
+
+
 def test_an_answer_the_file_no_longer_knows_is_answered_but_counted_as_no_choice() -> None:
-    result = build(({"kind": "tourist", "fixes": [3], "safe": "high"}, 1)).result()
-    by_id = {q.question_id: q for q in result.questions}
-    assert by_id["kind"].answered == 1
-    assert sum(count for _id, count in by_id["kind"].counts) == 0
-    assert by_id["safe"].mean is None
+    questions = by_id(
+        build(
+            ({"kind": "tourist", "fixes": [3, "light", "light"], "safe": "high"}, 1),
+            ({"safe": 7, "visits": True, "removed_question": "x"}, 1),  # scale was 1-7
+        )
+    )
+    assert questions["kind"].answered == 1
+    assert sum(count for _id, count in questions["kind"].counts) == 0
+    assert questions["fixes"].counts == (("light", 1), ("benches", 0), ("trees", 0))
+    assert questions["safe"].answered == 2
+    assert sum(count for _key, count in questions["safe"].counts) == 0
+    assert questions["safe"].mean is None
+    assert (questions["visits"].answered, questions["visits"].mean) == (1, None)
+    assert "removed_question" not in questions
+
+
+def test_no_responses_give_no_rate_and_no_median() -> None:
+    result = StatsBuilder(SURVEY).result()
+    assert (result.started, result.completion_rate, result.median_seconds) == (0, None, None)
+    assert all(q.answered == 0 and q.mean is None for q in result.questions)
 
 
 def _open_png(png: bytes) -> Image.Image:
@@ -126,8 +168,18 @@ def test_the_chart_is_a_png_with_a_panel_per_question_with_choices() -> None:
     assert len(image.convert("RGB").getcolors(maxcolors=1_000_000) or []) > 10
 
 
+def test_a_chart_shows_at_most_eight_questions_and_survives_no_answers() -> None:
+    kind = SURVEY.question("kind").model_dump()
+    many = with_questions(*({**kind, "id": f"kind{n}"} for n in range(12)))
+    image = _open_png(campaign_chart(many, StatsBuilder(many).result(), "en", "Many"))
+    # Eight panels of two bars: 1.2 + 0.35 * 16 + 0.6 * 8 inches at 100 dpi.
+    assert image.size == (800, 1160)
+    extrema = image.convert("L").getextrema()
+    assert isinstance(extrema, tuple) and extrema[0] != extrema[1]  # not a blank picture
+
+
 def test_a_chart_without_countable_questions_is_still_a_picture() -> None:
-    only_text = SURVEY.model_copy(update={"questions": [SURVEY.questions[4]]})
+    only_text = with_questions(SURVEY.question("words").model_dump())
     result = StatsBuilder(only_text).result()
     image = _open_png(campaign_chart(only_text, result, "en", "The square"))
     assert image.size == (800, 200)
