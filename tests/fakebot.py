@@ -223,6 +223,13 @@ class Resident:
         self.history: list[dict[str, Any]] = []  # every update this resident sent
 
     # ---- doing things ----
+    async def onboard(self, agree: str = "Jag godkänner", news: str | None = None) -> None:
+        """Start the bot and accept the privacy notice; `news`: answer the news offer too."""
+        await self.send("/start")
+        await self.click(agree)
+        if news is not None:
+            await self.click_where(news)
+
     async def send(self, text: str) -> None:
         message = self._message(text=text)
         if text.startswith("/"):

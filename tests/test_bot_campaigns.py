@@ -21,12 +21,6 @@ LATER_OPENS = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
 LATER_CLOSES = datetime(2026, 12, 20, 17, 0, tzinfo=UTC)
 
 
-async def onboard(resident: Resident, news: bool = False) -> None:
-    await resident.send("/start")
-    await resident.click("Jag godkänner")
-    await resident.click_where("Ja, gärna" if news else "Nej tack")
-
-
 async def subscribers(bot: Bot, count: int, first_id: int = 5000) -> list[int]:
     """Residents who said yes to news, stored as onboarding stores them."""
     store = bot.services.store
@@ -51,7 +45,7 @@ def announcements(bot: Bot, title: str = "Kvällen på Söder") -> list[Call]:
 async def announce_from_telegram(bot: Bot, title: str = "Kvällen på Söder") -> Resident:
     admin = bot.admin()
     if await bot.services.store.get_resident(bot.services.pseudonymize(ADMIN_ID)) is None:
-        await onboard(admin)
+        await admin.onboard(news="Nej tack")
     await admin.send("/campaigns")
     card = max(
         mid
@@ -67,8 +61,7 @@ async def announce_from_telegram(bot: Bot, title: str = "Kvällen på Söder") -
 async def test_a_newcomer_subscribes_during_onboarding_and_can_stop_with_one_tap(
     bot: Bot, resident: Resident
 ) -> None:
-    await resident.send("/start")
-    await resident.click("Jag godkänner")
+    await resident.onboard()
     assert any("Vill du få ett meddelande när en ny enkät öppnar" in t for t in resident.texts())
     await resident.click_where("Ja, gärna")
     assert "Du får ett meddelande när en ny enkät öppnar" in resident.last_text()
@@ -91,12 +84,12 @@ async def test_a_scheduled_campaign_opens_and_is_announced_once_across_a_restart
     bot: Bot, clock: FakeClock
 ) -> None:
     anna = bot.resident(1001)
-    await onboard(anna, news=True)
+    await anna.onboard(news="Ja, gärna")
     english = bot.resident(1002, language_code="en")
     await english.send("/start")
     await english.click("I agree")
     await english.click_where("Yes, tell me")
-    await onboard(bot.resident(1003), news=False)
+    await bot.resident(1003).onboard(news="Nej tack")
 
     await bot.tick()  # before the opening: nothing to announce
     await bot.deliver()
@@ -135,7 +128,7 @@ async def test_a_resident_mid_survey_when_it_closes_is_told_kindly_and_keeps_ans
 ) -> None:
     clock.now = LATER_OPENS + timedelta(hours=2)
     resident = bot.resident()
-    await onboard(resident)
+    await resident.onboard(news="Nej tack")
     await resident.click("Julhandeln på Söder")
     await resident.click("En del")
     assert "Vad saknar du?" in resident.last_text()
@@ -230,11 +223,11 @@ async def test_announcing_twice_tells_nobody_twice(bot: Bot) -> None:
 # ---- reminders ---------------------------------------------------------------------------
 async def test_one_gentle_reminder_to_finish_unless_opted_out(bot: Bot, clock: FakeClock) -> None:
     anna = bot.resident(1001)
-    await onboard(anna)
+    await anna.onboard(news="Nej tack")
     await anna.click("Kvällen på Söder")
     await anna.click("4")
     bo = bot.resident(1002)
-    await onboard(bo)
+    await bo.onboard(news="Nej tack")
     await bo.click("Kvällen på Söder")
     await bo.send("/notify")
     await bo.click("Stäng av påminnelser")
@@ -260,7 +253,7 @@ async def test_one_gentle_reminder_to_finish_unless_opted_out(bot: Bot, clock: F
 async def test_residents_cannot_use_admin_commands_or_buttons(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard(news="Nej tack")
     for command in ("/stats", "/campaigns", "/reload", "/stats test-kvall"):
         await resident.send(command)
         assert "Det kommandot känner jag inte till" in resident.last_text()
@@ -286,7 +279,7 @@ async def test_admin_sees_campaigns_and_opens_a_draft_that_stays_open_after_rest
     bot: Bot,
 ) -> None:
     admin = bot.admin()
-    await onboard(admin)
+    await admin.onboard(news="Nej tack")
     await admin.send("/campaigns")
     cards = [c.text for c in admin.sent if c.method == "sendMessage"][-5:]
     assert cards[0].startswith("🟢 <b>Kvällen på Söder</b>")
@@ -296,7 +289,7 @@ async def test_admin_sees_campaigns_and_opens_a_draft_that_stays_open_after_rest
     assert any(c.startswith("⚪") and "Stängd" in c for c in cards)
 
     resident = bot.resident()
-    await onboard(resident, news=True)
+    await resident.onboard(news="Ja, gärna")
     assert "Torgets framtid" not in resident.buttons()
     draft = next(
         mid
@@ -334,7 +327,7 @@ async def test_reload_keeps_the_campaigns_when_a_file_is_broken(
     running = await start_bot(settings_for(tmp_path, surveys=surveys), clock)
     try:
         admin = running.admin()
-        await onboard(admin)
+        await admin.onboard(news="Nej tack")
         broken = (surveys / "draft.yaml").read_text().replace("  - id: benches", "  - id: Benches")
         (surveys / "draft.yaml").write_text(broken)
         await admin.send("/reload")
@@ -361,7 +354,7 @@ async def test_reload_keeps_the_campaigns_when_a_file_is_broken(
 async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
     for user_id, safe in ((1001, "4"), (1002, "2"), (1003, "4")):
         resident = bot.resident(user_id)
-        await onboard(resident)
+        await resident.onboard(news="Nej tack")
         await resident.click("Kvällen på Söder")
         await resident.click(safe)
         if safe == "2":
@@ -383,7 +376,7 @@ async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
         await store.submit_contribution(30_000 + number, draft, tipster, new, bot.clock())
 
     admin = bot.admin()
-    await onboard(admin)
+    await admin.onboard(news="Nej tack")
     await admin.send("/stats test-kvall")
     said = "\n".join(admin.texts()[-3:])
     assert "3 påbörjade, 0 kompletta (0\xa0%)" in said

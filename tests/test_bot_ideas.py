@@ -14,11 +14,6 @@ from tests.fakebot import Resident
 HOME = (56.04412, 12.69733)  # where a resident shares their position from
 
 
-async def onboard(resident: Resident, agree: str = "Jag godkänner") -> None:
-    await resident.send("/start")
-    await resident.click(agree)
-
-
 async def contributions(bot: Bot, user_id: int = 1001) -> list:
     return await bot.services.store.contributions_of(bot.services.pseudonymize(user_id))
 
@@ -26,7 +21,7 @@ async def contributions(bot: Bot, user_id: int = 1001) -> list:
 async def test_resident_shares_an_idea_with_a_place_in_swedish(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Dela en idé")
     assert resident.last_text().startswith("Fråga 1 av 4")
     assert "Vad handlar din idé om?" in resident.last_text()
@@ -52,7 +47,7 @@ async def test_resident_shares_an_idea_with_a_place_in_swedish(
 
 async def test_resident_reports_a_tip_without_a_place_in_english(bot: Bot) -> None:
     resident = bot.resident(user_id=2002, language_code="en")
-    await onboard(resident, agree="I agree")
+    await resident.onboard(agree="I agree")
     await resident.send("/tip")
     assert "What is it about?" in resident.last_text()
     await resident.click("Litter and cleanliness")
@@ -76,7 +71,7 @@ async def test_resident_reports_a_tip_without_a_place_in_english(bot: Bot) -> No
 async def test_a_tip_with_a_photo_shared_from_home_is_stored_coarsened(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Tipsa om en otrygg plats")
     await resident.click("En plats som känns otrygg")
     await resident.send("Passagen bakom stationen är mörk efter tio.")
@@ -121,7 +116,7 @@ async def test_a_deep_link_from_a_qr_code_tags_the_tip_with_its_place(bot: Bot) 
 async def test_an_unknown_deep_link_falls_back_to_the_menu_kindly(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.send("/start tip_nowhere")
     assert "Länken leder inte till något jag känner till" in resident.texts()[-2]
     assert "💡 Dela en idé" in resident.buttons()
@@ -131,7 +126,7 @@ async def test_an_unknown_deep_link_falls_back_to_the_menu_kindly(
 
 
 async def test_a_deep_link_to_a_campaign_opens_it(bot: Bot, resident: Resident) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.send("/start test-kvall_furutorp")
     assert resident.last_text().startswith("Fråga 1 av 6")
     # The export says which poster or link the answers came through.
@@ -149,14 +144,14 @@ async def send_idea(resident: Resident, text: str) -> None:
 
 
 async def test_moderation_changes_what_the_resident_sees(bot: Bot, resident: Resident) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await send_idea(resident, "Fler träd längs Södra Storgatan.")
     await send_idea(resident, "Ring mig på 070-123 45 67 så berättar jag.")
     await resident.send("/mine")
     assert resident.last_text().count("Status: mottaget") == 2
 
     admin = bot.resident(user_id=ADMIN_ID, language_code="sv")
-    await onboard(admin)
+    await admin.onboard()
     await admin.send("/moderate")
     card = admin.last_text()
     assert "Fler träd längs Södra Storgatan." in card and "Grönska" in card
@@ -180,7 +175,7 @@ async def test_moderation_changes_what_the_resident_sees(bot: Bot, resident: Res
 
 async def test_a_contactable_resident_hears_when_their_tip_is_handled(bot: Bot) -> None:
     resident = bot.resident(user_id=2002, language_code="en")
-    await onboard(resident, agree="I agree")
+    await resident.onboard(agree="I agree")
     await resident.send("/tip")
     await resident.click("Lighting")
     await resident.send("The lamp at the bike stand is broken.")
@@ -190,7 +185,7 @@ async def test_a_contactable_resident_hears_when_their_tip_is_handled(bot: Bot) 
     await resident.click("Yes, you may write to me")
     await resident.click("Send answers")
     admin = bot.resident(user_id=ADMIN_ID, language_code="sv")
-    await onboard(admin)
+    await admin.onboard()
     await admin.send("/moderate")
     assert "Får kontaktas via boten" in admin.last_text()
     await admin.click("Åtgärdad")
@@ -199,7 +194,7 @@ async def test_a_contactable_resident_hears_when_their_tip_is_handled(bot: Bot) 
 
 
 async def test_a_resident_cannot_moderate(bot: Bot, resident: Resident) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await send_idea(resident, "Fler träd.")
     await resident.send("/moderate")
     assert "Det kommandot känner jag inte till" in resident.last_text()
@@ -227,7 +222,7 @@ async def test_a_resident_cannot_moderate(bot: Bot, resident: Resident) -> None:
 async def test_bad_input_in_a_tip_gets_a_hint_and_stores_nothing_half(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.send("/tip")
     await resident.click("Trafik")
     await resident.send("   ")
@@ -257,7 +252,7 @@ async def test_a_place_outside_the_area_is_refused(tmp_path: Path, clock: FakeCl
     running = await start_bot(settings_for(tmp_path, area_bbox=area), clock)
     try:
         resident = running.resident()
-        await onboard(resident)
+        await resident.onboard()
         await resident.send("/idea")
         await resident.click("Grönska")
         await resident.send("Mer grönt")
@@ -273,7 +268,7 @@ async def test_a_place_outside_the_area_is_refused(tmp_path: Path, clock: FakeCl
 @pytest.mark.parametrize("lang", ["sv", "en"])
 async def test_a_redelivered_send_stores_the_tip_once(bot: Bot, lang: str) -> None:
     resident = bot.resident(user_id=5005, language_code=lang)
-    await onboard(resident, agree="Jag godkänner" if lang == "sv" else "I agree")
+    await resident.onboard(agree="Jag godkänner" if lang == "sv" else "I agree")
     await send_idea_in(resident, lang)
     await resident.replay_last()
     assert len(await contributions(bot, 5005)) == 1

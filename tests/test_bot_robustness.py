@@ -11,18 +11,13 @@ from tests.conftest import TOKEN, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
 
 
-async def onboard(resident: Resident) -> None:
-    await resident.send("/start")
-    await resident.click("Jag godkänner")
-
-
 async def test_a_flood_is_dropped_with_one_notice_and_others_are_unaffected(
     tmp_path: Path, clock: FakeClock
 ) -> None:
     running = await start_bot(settings_for(tmp_path, flood_rate=1.0, flood_burst=5), clock)
     try:
         flooder, neighbour = running.resident(1001), running.resident(1002)
-        await onboard(flooder)  # two updates
+        await flooder.onboard()  # two updates
         await flooder.click("Kvällen på Söder")  # three
         for number in range(30):
             await flooder.send(f"spam {number}")
@@ -32,7 +27,7 @@ async def test_a_flood_is_dropped_with_one_notice_and_others_are_unaffected(
         assert sum("spam" in t for t in flooder.texts()) == 0
         assert len([t for t in flooder.texts() if "Svara med en siffra" in t]) <= 2
 
-        await onboard(neighbour)
+        await neighbour.onboard()
         assert "Vad vill du svara på?" in neighbour.last_text()
 
         clock.advance(seconds=10)  # calm again: the resident carries on where they were
@@ -60,11 +55,11 @@ async def test_logs_hold_no_token_no_telegram_id_and_no_message_text(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     resident = bot.resident(4242424)
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Kvällen på Söder")
     await resident.send("Mitt hemliga svar om Södergatan")
     admin = bot.admin()
-    await onboard(admin)
+    await admin.onboard()
     await admin.send("/campaigns")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
@@ -76,7 +71,7 @@ async def test_logs_hold_no_token_no_telegram_id_and_no_message_text(
 async def test_a_message_sent_before_the_next_question_arrived_answers_nothing(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Kvällen på Söder")
     await resident.click("4")
     await resident.click("Bättre belysning")
@@ -103,7 +98,7 @@ async def test_a_message_sent_before_the_next_question_arrived_answers_nothing(
 async def test_replaying_every_update_stores_and_answers_nothing_twice(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click_where("Ja, gärna")
     await resident.click("Kvällen på Söder")
     await resident.click("2")

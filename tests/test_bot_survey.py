@@ -10,11 +10,6 @@ from tests.fakebot import Resident
 SURVEY = "test-kvall"
 
 
-async def onboard(resident: Resident, agree: str = "Jag godkänner") -> None:
-    await resident.send("/start")
-    await resident.click(agree)
-
-
 async def stored(bot: Bot, survey_id: str = SURVEY) -> list[dict[str, object]]:
     rows = []
     async for response in bot.services.store.export_responses(survey_id):
@@ -133,7 +128,7 @@ async def test_nothing_is_stored_before_the_resident_agrees(bot: Bot) -> None:
 async def test_sticker_and_essay_get_a_hint_and_the_question_again(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Kvällen på Söder")
     await resident.send_sticker()
     assert resident.texts()[-2] == "Svara gärna med någon av knapparna."
@@ -157,7 +152,7 @@ async def test_sticker_and_essay_get_a_hint_and_the_question_again(
 async def test_a_button_on_an_old_message_shows_the_current_question(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Kvällen på Söder")
     first_question = resident.last_message_id()
     await resident.click("4")
@@ -169,7 +164,7 @@ async def test_a_button_on_an_old_message_shows_the_current_question(
 
 
 async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resident) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Kvällen på Söder")
     await resident.click("4")
     await resident.click("Tillbaka")
@@ -185,7 +180,7 @@ async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resid
 async def test_change_from_the_summary_returns_to_the_summary(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Snabbfråga")
     await resident.click("Bra")
     await resident.click("Ändra ett svar")
@@ -198,7 +193,7 @@ async def test_change_from_the_summary_returns_to_the_summary(
 
 
 async def test_resident_resumes_after_a_restart(bot: Bot, resident: Resident) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Kvällen på Söder")
     await resident.click("5")
     await resident.click("Mindre skräp")
@@ -215,7 +210,7 @@ async def test_resident_resumes_after_a_restart(bot: Bot, resident: Resident) ->
 
 
 async def test_start_over_forgets_the_unfinished_answers(bot: Bot, resident: Resident) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Kvällen på Söder")
     await resident.click("5")
     await resident.send("/start")
@@ -228,7 +223,7 @@ async def test_start_over_forgets_the_unfinished_answers(bot: Bot, resident: Res
 async def test_cancel_pauses_so_the_next_message_is_not_an_answer(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Kvällen på Söder")
     await resident.click("5")
     await resident.click("Mindre skräp")
@@ -245,7 +240,7 @@ async def test_cancel_pauses_so_the_next_message_is_not_an_answer(
 async def test_one_response_per_resident_unless_the_survey_allows_more(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     for _ in range(2):
         await resident.click("Snabbfråga")
         await resident.click("Bra")
@@ -270,7 +265,7 @@ async def test_one_response_per_resident_unless_the_survey_allows_more(
 async def test_a_redelivered_update_is_stored_and_answered_once(
     bot: Bot, resident: Resident
 ) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Snabbfråga")
     await resident.click("Bra")
 
@@ -291,7 +286,7 @@ async def test_a_redelivered_update_is_stored_and_answered_once(
 
 
 async def test_language_can_be_switched_at_any_time(bot: Bot, resident: Resident) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.send("/language")
     await resident.click("English")
     assert "Okay, I will write in English." in resident.texts()
@@ -310,7 +305,7 @@ async def test_help_in_swedish_and_unknown_commands(resident: Resident) -> None:
 
 
 async def test_resident_sees_and_deletes_what_they_gave(bot: Bot, resident: Resident) -> None:
-    await onboard(resident)
+    await resident.onboard()
     await resident.click("Snabbfråga")
     await resident.click("Bra")
     await resident.click("Skicka in")
@@ -331,7 +326,7 @@ async def test_shipped_soder_campaign_can_be_answered_to_the_end(
     running = await start_bot(settings_for(tmp_path, surveys=ROOT / "surveys"), clock)
     try:
         resident = running.resident(user_id=4004, language_code="sv-SE")
-        await onboard(resident)
+        await resident.onboard()
         assert "Söder efter kl. 17" in resident.buttons()
         await resident.click("Söder efter kl. 17")
         await resident.click("Någon gång i veckan")

@@ -278,8 +278,7 @@ def test_the_command_line_refuses_what_does_not_fit(
 
 async def test_admins_get_the_export_as_a_file_in_telegram(filled: Bot, tmp_path: Path) -> None:
     admin = filled.admin()
-    await admin.send("/start")
-    await admin.click("Jag godkänner")
+    await admin.onboard()
     await admin.send("/export")
     sent = admin.sent[-1]
     assert sent.method == "sendDocument"

@@ -57,8 +57,7 @@ async def test_a_campaigns_retention_deletes_old_answers_and_keeps_only_counts(
     assert kept[("safe", "1")] == 1 and kept[("safe", "2")] == 1
     # The admin's results still count them.
     admin = bot.admin()
-    await admin.send("/start")
-    await admin.click("Jag godkänner")
+    await admin.onboard()
     await admin.send("/stats test-kvall")
     said = "\n".join(admin.texts()[-3:])
     assert "3 påbörjade, 2 kompletta" in said
