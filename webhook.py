@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import tornado.web
@@ -83,8 +84,8 @@ async def serve(
     listen: str,
     port: int,
     allowed_updates: list[str],
-    post_init: Any,
-    post_shutdown: Any,
+    post_init: Callable[[TorgetApp], Awaitable[None]],
+    post_shutdown: Callable[[TorgetApp], Awaitable[None]],
 ) -> None:
     """Run the Application fed by the webhook until SIGINT or SIGTERM."""
     stop = asyncio.Event()
