@@ -14,7 +14,7 @@ from telegram.error import BadRequest
 from core.i18n import Lang, as_lang
 from handlers.context import Ctx
 from handlers.render import Out, Renderer
-from storage.base import Resident
+from storage.base import Resident, Response
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ class Visitor:
     pseudonym: str
     resident: Resident | None
     lang: Lang | None
+    # Their response in progress, read with the resident: most updates need both.
+    active: Response | None = None
 
 
 async def visitor(update: Update, context: Ctx) -> Visitor:
@@ -36,12 +38,12 @@ async def visitor(update: Update, context: Ctx) -> Visitor:
     if user is None or chat is None:  # registered handlers only see private chats with a user
         raise ValueError("an update without a user or chat reached a resident handler")
     pseudonym = context.services.pseudonymize(user.id)
-    resident = await context.services.store.get_resident(pseudonym)
+    resident, active = await context.services.store.visit(pseudonym)
     lang: Lang | None = None
     if resident is not None:
         lang = as_lang(resident.language)
     lang = lang or as_lang(user.language_code)
-    return Visitor(user.id, chat.id, pseudonym, resident, lang)
+    return Visitor(user.id, chat.id, pseudonym, resident, lang, active)
 
 
 def is_admin(update: Update, context: Ctx) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 
 from core import engine
 from core.i18n import as_lang
-from handlers.common import Visitor, answer_callback, close_keyboard, renderer, send, visitor
+from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
 from handlers.context import Ctx
 from handlers.home import ASK_LANGUAGE, home, privacy_notice, welcome
 from handlers.ideas import follow_link
@@ -43,7 +45,7 @@ async def choose_language(update: Update, context: Ctx) -> None:
         return await answer_callback(update)
     await answer_callback(update)
     await close_keyboard(update)
-    who = Visitor(who.user_id, who.chat_id, who.pseudonym, who.resident, lang)
+    who = replace(who, lang=lang)
     render = renderer(context, lang)
     await send(context, who.chat_id, [Out(render._("Okay, I will write in English."))])
     await home(context, who)
@@ -68,7 +70,7 @@ async def consent(update: Update, context: Ctx) -> None:
     render = renderer(context, lang)
     await answer_callback(update)
     await close_keyboard(update, render._("Agreed"))
-    who = Visitor(who.user_id, who.chat_id, who.pseudonym, who.resident, lang)
+    who = replace(who, lang=lang)
     await send(
         context,
         who.chat_id,
@@ -130,7 +132,7 @@ async def cancel(update: Update, context: Ctx) -> None:
     who = await visitor(update, context)
     services = context.services
     render = renderer(context, who.lang)
-    active = await services.store.active_response(who.pseudonym) if who.resident else None
+    active = who.active
     if active is None or active.session.paused:
         if not await services.store.claim_update(update.update_id):
             return

@@ -190,7 +190,7 @@ async def press_answer(update: Update, context: Ctx) -> None:
     who = await visitor(update, context)
     services = context.services
     parsed = parse_answer_data(query.data)
-    active = await services.store.active_response(who.pseudonym) if who.resident else None
+    active = who.active
     render = renderer(context, who.lang)
     if parsed is None or active is None or active.id != parsed[0]:
         await stale_button(update, context)
@@ -246,7 +246,7 @@ async def stale_button(update: Update, context: Ctx) -> None:
         return
     if who.resident is None:
         return await welcome(update, context, who)
-    active = await services.store.active_response(who.pseudonym)
+    active = who.active
     survey = services.campaigns.get(active.survey_id) if active else None
     if active is None or survey is None or not survey.is_open(services.clock()):
         return await home(context, who)
@@ -272,7 +272,7 @@ async def message(update: Update, context: Ctx) -> None:
         return
     render = renderer(context, who.lang)
     now = services.clock()
-    active = await store.active_response(who.pseudonym)
+    active = who.active
     if active is None:
         if await store.claim_update(update.update_id):
             text = render._("Choose a survey in the menu to answer it.")

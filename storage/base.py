@@ -95,6 +95,9 @@ class Store(Protocol):
     # -- residents --
     async def get_resident(self, pseudonym: str) -> Resident | None: ...
 
+    async def visit(self, pseudonym: str) -> tuple[Resident | None, Response | None]:
+        """The resident and their active response (see active_response), in one query."""
+
     async def consent(
         self, update_id: int, pseudonym: str, chat_id: int, language: str, now: datetime
     ) -> bool:

@@ -154,6 +154,25 @@ async def test_active_response_is_the_most_recently_touched(store: Store) -> Non
     assert latest is not None and latest.id == second
 
 
+async def test_a_visit_reads_the_resident_with_the_response_in_progress(store: Store) -> None:
+    assert await store.visit(ALICE) == (None, None)
+    await agreed(store)
+    resident, active = await store.visit(ALICE)
+    assert resident == await store.get_resident(ALICE) and active is None
+    first = await store.start_response(2, ALICE, session("soder"))
+    second = await store.start_response(3, ALICE, session("centrum", q1=4))
+    assert first is not None and second is not None
+    assert await store.save_step(4, second, session("centrum", q1=4), {"q1": 4}, [])
+    resident, active = await store.visit(ALICE)
+    assert resident is not None and resident.language == "sv"
+    assert active == await store.active_response(ALICE)
+    assert active is not None and active.id == second and active.session.answers == {"q1": 4}
+    finished = replace(session("centrum", current=DONE, q1=4), updated_at=NOW + timedelta(hours=1))
+    assert await store.save_step(5, second, finished, {}, [])
+    _, active = await store.visit(ALICE)
+    assert active is not None and active.id == first
+
+
 async def test_start_over_deletes_the_unfinished_response(store: Store) -> None:
     await agreed(store)
     old = await store.start_response(2, ALICE, session())
