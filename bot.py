@@ -38,8 +38,10 @@ from core.loader import (
 from core.privacy import Pseudonymizer, load_or_create_secret
 from core.survey import STOCKHOLM, CampaignState, Survey
 from handlers import register
+from handlers.concurrency import PerResidentUpdateProcessor
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
+from handlers.transport import AiohttpRequest
 from storage import create_store
 from storage.base import Store
 from storage.retention import Purged, purge
@@ -121,13 +123,20 @@ def build_application(
         .context_types(ContextTypes(context=Ctx, bot_data=BotData))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        # Residents are served side by side; each one's own updates still in order.
+        .concurrent_updates(PerResidentUpdateProcessor())
     )
     if settings.telegram_api_url:
         # A self-hosted Bot API server: the bot appends /bot<token> and /file/bot<token>.
         builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
             f"{settings.telegram_api_url}/file/bot"
         )
-    if request is not None:
+    if request is None:
+        # aiohttp instead of PTB's default httpx: a sixth of the CPU per Bot API call.
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connections=1)
+        )
+    else:
         builder = builder.request(request).get_updates_request(request)
     app: TorgetApp = builder.build()  # type: ignore[assignment]
     app.bot_data.services = services
@@ -301,9 +310,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
-
-
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
 
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
