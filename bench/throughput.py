@@ -1,0 +1,626 @@
+"""Throughput, latency and memory: residents answering the Söder survey over real HTTP.
+
+    .venv/bin/python -m bench.throughput [--residents 1000] [--rate 200]
+        [--database sqlite|postgresql|both] [--memory-residents 10000] [--no-echo]
+
+A fake Bot API on 127.0.0.1 plays the residents. Each one starts the bot, agrees to the
+privacy notice, picks "Söder efter kl. 17" and answers every question it is shown (a scale,
+a place, a photo, ticks, free text) by reading the bot's messages, as a person would; the
+bot runs as `python bot.py run` in a process of its own, long polling, as in production.
+
+Per database it measures, on one running bot:
+1. closed loop: every resident answers the moment the bot's reply arrives: the most the bot
+   sustains (updates a second), with every answer committed; checked in the database after.
+2. open loop: updates offered at --rate a second: the latency a resident feels at that load.
+3. memory: --memory-residents more residents stop in the middle of the survey; the bot's
+   resident memory (RSS) before and after says what each one costs.
+The same harness then drives bench/echo_bot.py, a PTB bot that only sends texts back: the
+floor no PTB bot can beat on this machine. Latency is from the moment an update is offered
+to getUpdates until the bot's reply that the resident acts on (the next question).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import html
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.fake_api import FakeTelegram  # noqa: E402
+from core.loader import load_survey  # noqa: E402
+from core.survey import FreeText, Photo, Survey  # noqa: E402
+
+SURVEY_FILE = ROOT / "surveys" / "soder-kvall.yaml"
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_DB = "torget_bench"
+TOKEN = "123456:BENCH"
+WORDS = [
+    "bättre",
+    "belysning",
+    "vid",
+    "stationen",
+    "mer",
+    "folk",
+    "på",
+    "kvällen",
+    "färre",
+    "bilar",
+    "på",
+    "Södergatan",
+    "fler",
+    "bänkar",
+    "städa",
+    "oftare",
+    "i",
+    "parken",
+    "trasig",
+    "lampa",
+    "vid",
+    "busshållplatsen",
+]
+
+
+# ---- residents -------------------------------------------------------------------------
+@dataclass
+class Resident:
+    """Answers whatever the bot last asked, reading its messages and buttons."""
+
+    user_id: int
+    survey: Survey
+    rng: random.Random
+    stop_before: str | None = None  # a question to stop at: "in the middle of the survey"
+    done: bool = False
+    parked: bool = False
+    sent_at: float | None = None  # when the update now waiting for its reply was offered
+    next_update: dict[str, Any] | None = None
+    ticks: int = 0  # boxes still to tick on a select_multiple
+    ticked: set[str] = field(default_factory=set)
+    message_ids: int = 0
+
+    def first(self) -> dict[str, Any]:
+        return self._text("/start")
+
+    def read(self, params: dict[str, Any], message: dict[str, Any] | None) -> bool:
+        """Take in a message from the bot; True when it asks something (what to do is set)."""
+        markup = params.get("reply_markup")
+        text = html.unescape(message.get("text", "") if message else "")
+        buttons = [
+            button["callback_data"]
+            for row in (markup or {}).get("inline_keyboard", [])
+            for button in row
+            if "callback_data" in button
+        ]
+        if self.survey.thanks and self.survey.thanks.sv[:40] in text:
+            self.done = True
+            return True
+        if isinstance(markup, dict) and "keyboard" in markup:  # the location question
+            if self._stopping_at("where_unsafe"):
+                return True
+            lat, lon = 56.0405 + self.rng.uniform(-0.004, 0.004), 12.6990
+            self.next_update = {
+                "message": self._message(location={"latitude": lat, "longitude": lon})
+            }
+            return True
+        if not buttons or message is None:
+            return False  # "Tack, noterat.", the intro, the welcome: the question follows
+        press = self._pressing(message)
+        if buttons[0].startswith("c:"):
+            self.next_update = press(buttons[0])
+            return True
+        menu = f"s:{self.survey.id}"
+        if menu in buttons:
+            self.next_update = press(menu)
+            return True
+        resume = next((data for data in buttons if data.startswith("r:")), None)
+        if resume is not None:  # "continue where you were?"
+            self.next_update = press(resume)
+            return True
+        answers = [data for data in buttons if data.startswith("a:")]
+        if not answers:
+            return False  # the news offer: residents let it be and answer the survey
+        actions = {data.split(":")[3]: data for data in answers}
+        question = next((q for q in self.survey.questions if q.text.sv in text), None)
+        if question is not None and self._stopping_at(question.id):
+            return True
+        if "y" in actions:  # the summary: send the answers
+            self.next_update = press(actions["y"])
+        elif "t" in actions:  # tick one to three boxes, then Done
+            if not self.ticked and self.ticks == 0:
+                self.ticks = self.rng.randint(1, 3)
+            if len(self.ticked) < self.ticks:
+                # By choice id: the data also holds the version, which every tick changes.
+                boxes = {d.split(":")[4]: d for d in answers if d.split(":")[3] == "t"}
+                choice = self.rng.choice(sorted(set(boxes) - self.ticked))
+                self.ticked.add(choice)
+                self.next_update = press(boxes[choice])
+            else:
+                self.next_update = press(actions["d"])
+                self.ticked, self.ticks = set(), 0
+        elif "c" in actions:  # a choice or a scale
+            self.next_update = press(
+                self.rng.choice([d for d in answers if d.split(":")[3] == "c"])
+            )
+        elif isinstance(question, Photo):
+            self.next_update = {"message": self._message(photo=_photo(self.user_id))}
+        elif isinstance(question, FreeText):
+            words = self.rng.sample(WORDS, self.rng.randint(3, 12))
+            self.next_update = self._text(" ".join(words).capitalize() + ".")
+        elif "n" in actions:  # a note: continue
+            self.next_update = press(actions["n"])
+        else:
+            return False
+        return True
+
+    def _stopping_at(self, question_id: str) -> bool:
+        if self.stop_before == question_id:
+            self.parked = True
+            self.next_update = None
+        return self.parked
+
+    def _pressing(self, message: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
+        def press(data: str) -> dict[str, Any]:
+            query = {
+                "id": f"{self.user_id}-{message['message_id']}-{data}",
+                "from": self._user(),
+                "chat_instance": str(self.user_id),
+                "message": message,
+                "data": data,
+            }
+            return {"callback_query": query}
+
+        return press
+
+    def _text(self, text: str) -> dict[str, Any]:
+        message = self._message(text=text)
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+        return {"message": message}
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        self.message_ids += 1
+        return {
+            "message_id": self.message_ids,
+            "date": int(time.time()),
+            "chat": {"id": self.user_id, "type": "private"},
+            "from": self._user(),
+            **content,
+        }
+
+    def _user(self) -> dict[str, Any]:
+        return {"id": self.user_id, "is_bot": False, "first_name": "Bo", "language_code": "sv"}
+
+
+@dataclass
+class EchoResident(Resident):
+    """For the echo bot: writes a line, waits for it to come back, as often as told."""
+
+    lines_left: int = 0
+
+    def first(self) -> dict[str, Any]:
+        return self._text("Hej!")
+
+    def read(self, params: dict[str, Any], message: dict[str, Any] | None) -> bool:
+        self.lines_left -= 1
+        if self.lines_left <= 0:
+            self.done = True
+            return True
+        self.next_update = self._text(" ".join(self.rng.sample(WORDS, 4)))
+        return True
+
+
+def _photo(user_id: int) -> list[dict[str, Any]]:
+    return [
+        {"file_id": f"p{user_id}-s", "file_unique_id": f"u{user_id}s", "width": 90, "height": 90},
+        {
+            "file_id": f"p{user_id}",
+            "file_unique_id": f"u{user_id}",
+            "width": 1280,
+            "height": 960,
+            "file_size": 180_000,
+        },
+    ]
+
+
+# ---- the load ----------------------------------------------------------------------------
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    updates: int = 0
+    began: float = 0.0
+    ended: float = 0.0
+
+
+class Harness:
+    """The fake Telegram and the residents behind it, in this process's event loop."""
+
+    def __init__(self) -> None:
+        self.api = FakeTelegram(self._heard)
+        self.residents: dict[int, Resident] = {}
+        self.tally = Tally()
+        self.ready: deque[Resident] = deque()
+        self.closed_loop = True
+        self.changed = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.api.start()
+
+    def _heard(
+        self, method: str, chat_id: int, params: dict[str, Any], message: dict[str, Any] | None
+    ) -> None:
+        resident = self.residents.get(chat_id)
+        if resident is None or resident.sent_at is None or resident.done:
+            return
+        if not resident.read(params, message):
+            return
+        now = time.perf_counter()
+        self.tally.latencies.append(now - resident.sent_at)
+        self.tally.ended = now
+        resident.sent_at = None
+        self.changed.set()
+        if resident.done or resident.parked or resident.next_update is None:
+            return
+        if self.closed_loop:
+            self._send(resident, resident.next_update)
+        else:
+            self.ready.append(resident)
+
+    def _send(self, resident: Resident, update: dict[str, Any]) -> None:
+        resident.next_update = None
+        resident.sent_at = time.perf_counter()
+        self.tally.updates += 1
+        self.api.push(update)
+
+    async def run(
+        self, residents: list[Resident], rate: float | None, limit: float = 900.0
+    ) -> Tally:
+        """Until every resident is done or parked: as fast as replies come, or at `rate`."""
+        self.tally = Tally(began=time.perf_counter())
+        self.closed_loop = rate is None
+        self.ready.clear()
+        for resident in residents:
+            self.residents[resident.user_id] = resident
+        waiting = deque(residents)
+        deadline = time.perf_counter() + limit
+        if rate is None:
+            for resident in waiting:
+                self._send(resident, resident.first())
+        else:
+            interval, due = 1.0 / rate, time.perf_counter()
+            while waiting or self.ready or any(r.sent_at for r in residents):
+                now = time.perf_counter()
+                while due <= now:
+                    due += interval
+                    # Newcomers and residents whose reply has come take turns.
+                    if self.ready and (not waiting or self.tally.updates % 2):
+                        resident = self.ready.popleft()
+                        assert resident.next_update is not None
+                        self._send(resident, resident.next_update)
+                    elif waiting:
+                        resident = waiting.popleft()
+                        self._send(resident, resident.first())
+                if now > deadline:
+                    break
+                await asyncio.sleep(max(due - time.perf_counter(), 0))
+        while not all(r.done or r.parked for r in residents):
+            if time.perf_counter() > deadline:
+                stuck = sum(1 for r in residents if not (r.done or r.parked))
+                raise SystemExit(f"{stuck} residents got no reply in time: see the bot's log")
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), 5)
+        return self.tally
+
+
+# ---- the bot process ---------------------------------------------------------------------
+class BotProcess:
+    def __init__(
+        self, command: list[str], env: dict[str, str], log: Path, cpus: set[int] | None
+    ) -> None:
+        self.log = log.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=self.log,
+            stderr=self.log,
+            # The bot on a core of its own, the residents on the other: neither slows the
+            # other down, and the figures repeat from run to run.
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
+
+    def memory(self) -> tuple[float, float]:
+        """(resident set now, its peak) in MB."""
+        fields = {}
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        for line in status.splitlines():
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+    def cpu_seconds(self) -> float:
+        parts = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+async def wait_until_polling(api: FakeTelegram, bot: BotProcess) -> None:
+    deadline = time.perf_counter() + 60
+    while api.calls < 3:  # getMe, deleteWebhook, getUpdates at the least
+        if bot.process.poll() is not None or time.perf_counter() > deadline:
+            raise SystemExit(f"the bot did not start: see {bot.log.name}")
+        await asyncio.sleep(0.05)
+
+
+# ---- reporting ---------------------------------------------------------------------------
+@dataclass
+class Result:
+    name: str
+    updates_per_second: float
+    p50: float
+    p95: float
+    p99: float
+    updates: int
+    cpu_ms_per_update: float | None = None
+
+
+def summarize(name: str, tally: Tally, cpu: float | None = None) -> Result:
+    ordered = sorted(tally.latencies)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    seconds = max(tally.ended - tally.began, 1e-9)
+    return Result(
+        name,
+        len(ordered) / seconds,
+        pct(0.50),
+        pct(0.95),
+        pct(0.99),
+        len(ordered),
+        cpu * 1000 / len(ordered) if cpu is not None and ordered else None,
+    )
+
+
+def line(result: Result) -> str:
+    cpu = f"{result.cpu_ms_per_update:6.2f}" if result.cpu_ms_per_update is not None else "     –"
+    return (
+        f"{result.name:<34} {result.updates_per_second:8.0f} /s   p50 {result.p50:7.1f} ms  "
+        f"p95 {result.p95:7.1f} ms  p99 {result.p99:7.1f} ms   cpu {cpu} ms/update  "
+        f"({result.updates} updates)"
+    )
+
+
+# ---- the runs ----------------------------------------------------------------------------
+def bot_env(folder: Path, api_url: str, database_url: str) -> dict[str, str]:
+    surveys = folder / "surveys"
+    surveys.mkdir(exist_ok=True)
+    (surveys / SURVEY_FILE.name).write_bytes(SURVEY_FILE.read_bytes())
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "DATABASE_URL": database_url,
+        "SURVEYS_DIR": str(surveys),
+        "DATA_DIR": str(folder),
+        "PSEUDONYM_SECRET": "throughput-bench-secret-long-enough",
+        "LOG_LEVEL": "WARNING",
+        **{k: v for k, v in os.environ.items() if k.startswith("TORGET_BENCH_")},
+    }
+
+
+async def fresh_postgres() -> str:
+    import asyncpg  # type: ignore[import-untyped]
+
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {POSTGRES_DB}")
+    finally:
+        await admin.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{POSTGRES_DB}"
+
+
+async def complete_responses(database_url: str) -> int:
+    from storage import create_store
+    from storage.base import Status
+
+    store = create_store(database_url)
+    await store.open()
+    try:
+        complete = 0
+        async for response in store.export_responses("soder-kvall"):
+            complete += response.status is Status.COMPLETE
+        return complete
+    finally:
+        await store.close()
+
+
+def people(first_id: int, count: int, survey: Survey, **kwargs: Any) -> list[Resident]:
+    return [
+        Resident(first_id + n, survey, random.Random(first_id + n), **kwargs) for n in range(count)
+    ]
+
+
+async def measure_torget(args: argparse.Namespace, database: str, folder: Path) -> list[str]:
+    survey = load_survey(SURVEY_FILE)
+    harness = Harness()
+    await harness.start()
+    url = (
+        await fresh_postgres()
+        if database == "postgresql"
+        else f"sqlite+aiosqlite:///{folder / 'torget.db'}"
+    )
+    bot = BotProcess(
+        [sys.executable, str(ROOT / "bot.py"), "run"],
+        bot_env(folder, harness.api.url, url),
+        folder / f"bot-{database}.log",
+        args.bot_cpus,
+    )
+    lines = []
+    try:
+        await wait_until_polling(harness.api, bot)
+        await harness.run(people(10_000, 50, survey), None)  # warm up: imports, caches
+        next_id = 100_000
+        cpu = bot.cpu_seconds()
+        closed = await harness.run(people(next_id, args.residents, survey), None)
+        closed_result = summarize(
+            f"torget {database}, closed loop", closed, bot.cpu_seconds() - cpu
+        )
+        next_id += args.residents
+        completed = await complete_responses(url)
+        lines.append(line(closed_result))
+        lines.append(
+            f"  {completed - 50} of {args.residents} responses complete in the database "
+            f"(every answer committed before its reply)"
+        )
+        cpu = bot.cpu_seconds()
+        opened = await harness.run(people(next_id, args.residents, survey), args.rate)
+        next_id += args.residents
+        lines.append(
+            line(
+                summarize(
+                    f"torget {database}, {args.rate:g}/s offered", opened, bot.cpu_seconds() - cpu
+                )
+            )
+        )
+        if args.memory_residents:
+            # "In the middle of a survey": started, halfway, and not finished.
+            middle = survey.questions[len(survey.questions) // 2].id
+            warm = people(next_id, 1000, survey, stop_before=middle)
+            await harness.run(warm, None)
+            next_id += 1000
+            before, _ = bot.memory()
+            await harness.run(
+                people(next_id, args.memory_residents, survey, stop_before=middle), None
+            )
+            after, _ = bot.memory()
+            growth = (after - before) * 10_000 / args.memory_residents
+            lines.append(
+                f"  memory: {before:.0f} MB with 1,000 residents mid-survey, {after:.0f} MB "
+                f"after {args.memory_residents:,} more: {growth:.1f} MB per 10,000"
+            )
+        rss, peak = bot.memory()
+        lines.append(f"  bot process: {rss:.0f} MB now, peak {peak:.0f} MB")
+        return lines
+    finally:
+        bot.stop()
+        await harness.api.stop()
+
+
+async def measure_echo(
+    args: argparse.Namespace, folder: Path, per_resident: int, transport: str
+) -> list[str]:
+    survey = load_survey(SURVEY_FILE)
+    harness = Harness()
+    await harness.start()
+    env = {
+        **bot_env(folder, harness.api.url, "unused"),
+        "PYTHONPATH": str(ROOT),
+        "ECHO_TRANSPORT": transport,
+    }
+    name = "echo floor" if transport == "aiohttp" else "echo, PTB's httpx"
+    bot = BotProcess(
+        [sys.executable, "-m", "bench.echo_bot"],
+        env,
+        folder / f"echo-{transport}.log",
+        args.bot_cpus,
+    )
+
+    def echoing(first: int) -> list[Resident]:
+        crowd: list[Resident] = []
+        for n in range(args.residents):
+            resident = EchoResident(first + n, survey, random.Random(n))
+            resident.lines_left = per_resident
+            crowd.append(resident)
+        return crowd
+
+    try:
+        await wait_until_polling(harness.api, bot)
+        await harness.run(echoing(10_000)[:50], None)
+        cpu = bot.cpu_seconds()
+        closed = summarize(f"{name}, closed loop", await harness.run(echoing(100_000), None))
+        closed.cpu_ms_per_update = (bot.cpu_seconds() - cpu) * 1000 / max(closed.updates, 1)
+        cpu = bot.cpu_seconds()
+        opened = summarize(
+            f"{name}, {args.rate:g}/s offered", await harness.run(echoing(200_000), args.rate)
+        )
+        opened.cpu_ms_per_update = (bot.cpu_seconds() - cpu) * 1000 / max(opened.updates, 1)
+        rss, peak = bot.memory()
+        return [
+            line(closed),
+            line(opened),
+            f"  echo process: {rss:.0f} MB now, peak {peak:.0f} MB",
+        ]
+    finally:
+        bot.stop()
+        await harness.api.stop()
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="torget-throughput-"))
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    print(
+        f"{args.residents} residents answer {SURVEY_FILE.name}; {os.cpu_count()} cores; "
+        f"logs in {folder}",
+        flush=True,
+    )
+    cores = sorted(os.sched_getaffinity(0))
+    args.bot_cpus = None
+    if args.pin and len(cores) >= 2:
+        args.bot_cpus = {cores[-1]}
+        os.sched_setaffinity(0, set(cores[:-1]))
+        print(f"the bot runs on core {cores[-1]}, the residents on {cores[:-1]}")
+    began = time.process_time()
+    for database in databases:
+        for text in await measure_torget(args, database, folder):
+            print(text, flush=True)
+    if not args.no_echo:
+        for transport in ("aiohttp", "httpx"):
+            for text in await measure_echo(args, folder, 14, transport):
+                print(text, flush=True)
+    harness_cpu = time.process_time() - began
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  (the harness itself: {harness_cpu:.0f} s of CPU, {peak:.0f} MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--residents", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=200.0, help="updates a second offered")
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--memory-residents", type=int, default=10_000, help="0 skips the memory run"
+    )
+    parser.add_argument("--no-echo", action="store_true", help="skip the echo floor")
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="let the bot and the residents share every core instead of one each",
+    )
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
