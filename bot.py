@@ -21,6 +21,7 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
+from authoring import preview, schema, xlsform
 from config import Settings
 from core.campaigns import Campaigns
 from core.contributions import Kind, build_form, parse_start_code
@@ -538,6 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     qr.add_argument("--out", required=True, help="the PNG file to write")
     qr.add_argument("--bot", help="the bot's @username (default: BOT_USERNAME)")
     qr.set_defaults(func=cmd_qr)
+    # The organizers' tools: each module adds its own command and imports what it needs
+    # only when run, so the bot's start-up does not pay for them.
+    for tool in (preview, schema, xlsform):
+        tool.add_command(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-CORE = Path(__file__).resolve().parent.parent / "core"
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "core"
 FORBIDDEN = {"telegram", "sqlalchemy", "aiosqlite", "asyncpg", "alembic", "storage", "handlers"}
 
 
@@ -25,3 +26,13 @@ def test_core_imports_neither_telegram_nor_a_database_driver() -> None:
     }
     assert {name: found for name, found in leaks.items() if found} == {}
     assert len(leaks) >= 5  # the walk really saw the core modules
+
+
+def test_the_organizers_tools_need_neither_telegram_nor_a_database() -> None:
+    """An organizer tries and converts surveys on a laptop with only the survey files."""
+    leaks = {
+        path.name: sorted(imported_roots(path) & FORBIDDEN)
+        for path in sorted((ROOT / "authoring").glob("*.py"))
+    }
+    assert {name: found for name, found in leaks.items() if found} == {}
+    assert len(leaks) >= 4
