@@ -46,26 +46,53 @@ class Strict(BaseModel):
 
 
 class Text(Strict):
-    """A text shown to residents, in both languages."""
+    """A text shown to residents, in both languages: {sv: "...", en: "..."}."""
 
-    sv: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    model_config = ConfigDict(title="Text in Swedish and English")
+
+    sv: str = Field(min_length=1, title="Swedish", description="The Swedish text.")
+    en: str = Field(min_length=1, title="English", description="The English text.")
 
     def get(self, lang: str) -> str:
         return self.sv if lang == "sv" else self.en
 
 
 class Choice(Strict):
-    id: str = Field(pattern=IDENTIFIER, max_length=32)
-    label: Text
+    """One answer a resident can press: an id for the exports and a label they read."""
+
+    model_config = ConfigDict(title="Choice")
+
+    id: str = Field(
+        pattern=IDENTIFIER,
+        max_length=32,
+        description="Stays the same in every export and in show_if: lower-case letters, "
+        "digits and _, starting with a letter. Changing it later splits the answers in two.",
+        examples=["daily", "weekly", "rarely"],
+    )
+    label: Text = Field(description="What the button says, in both languages.")
 
 
 class Condition(Strict):
     """Show a question only when an earlier answer is (or is not) one of some values."""
 
-    question: str
-    in_: list[str | int] | None = Field(default=None, alias="in")
-    not_in: list[str | int] | None = None
+    model_config = ConfigDict(title="Show this question only if")
+
+    question: str = Field(
+        description="The id of an earlier select_one, select_multiple, scale or number question.",
+        examples=["feel_safe_evening"],
+    )
+    in_: list[str | int] | None = Field(
+        default=None,
+        alias="in",
+        description="Show the question when the answer is one of these: choice ids, or "
+        "numbers for a scale or number question. Use either in or not_in.",
+        examples=[[1, 2], ["traffic"]],
+    )
+    not_in: list[str | int] | None = Field(
+        default=None,
+        description="Show the question when the answer is none of these. Use either in or not_in.",
+        examples=[[0]],
+    )
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
@@ -79,42 +106,96 @@ class Condition(Strict):
 
 
 class BaseQuestion(Strict):
-    id: str = Field(pattern=IDENTIFIER, max_length=32)
-    text: Text
-    hint: Text | None = None
-    required: bool = True
-    show_if: Condition | None = None
+    id: str = Field(
+        pattern=IDENTIFIER,
+        max_length=32,
+        description="The question's name in exports and in show_if: lower-case letters, "
+        "digits and _, starting with a letter, unique in the survey.",
+        examples=["feel_safe_evening", "where_unsafe"],
+    )
+    text: Text = Field(description="The question as residents read it, in both languages.")
+    hint: Text | None = Field(
+        default=None, description="A short help line shown under the question."
+    )
+    required: bool = Field(default=True, description="false gives the question a Skip button.")
+    show_if: Condition | None = Field(
+        default=None,
+        description="Ask this question only when an earlier answer is (in) or is not "
+        "(not_in) one of some values.",
+        examples=[{"question": "feel_safe_evening", "in": [1, 2]}],
+    )
 
 
 class SelectOne(BaseQuestion):
+    """Single choice: the resident presses one button."""
+
+    model_config = ConfigDict(title="select_one: one choice")
+
     type: Literal["select_one"]
-    choices: list[Choice] = Field(min_length=2, max_length=20)
+    choices: list[Choice] = Field(
+        min_length=2, max_length=20, description="2 to 20 choices, each with an id and a label."
+    )
 
 
 class SelectMultiple(BaseQuestion):
+    """Multiple choice: the resident ticks buttons, then presses Done."""
+
+    model_config = ConfigDict(title="select_multiple: several choices")
+
     type: Literal["select_multiple"]
-    choices: list[Choice] = Field(min_length=2, max_length=20)
-    max_choices: int | None = Field(default=None, ge=1)
+    choices: list[Choice] = Field(
+        min_length=2, max_length=20, description="2 to 20 choices, each with an id and a label."
+    )
+    max_choices: int | None = Field(
+        default=None, ge=1, description="The most choices a resident may tick (default: all)."
+    )
 
 
 class Scale(BaseQuestion):
+    """A scale: the resident presses a number, e.g. 1 to 5."""
+
+    model_config = ConfigDict(title="scale: a number on a scale")
+
     type: Literal["scale"]
-    min: int = Field(default=1, ge=0, le=1)
-    max: int = Field(default=5, ge=2, le=10)
-    min_label: Text | None = None
-    max_label: Text | None = None
+    min: int = Field(default=1, ge=0, le=1, description="The lowest number: 0 or 1.")
+    max: int = Field(default=5, ge=2, le=10, description="The highest number: 2 to 10.")
+    min_label: Text | None = Field(
+        default=None,
+        description="What the lowest number means.",
+        examples=[{"sv": "Mycket otrygg", "en": "Very unsafe"}],
+    )
+    max_label: Text | None = Field(
+        default=None,
+        description="What the highest number means.",
+        examples=[{"sv": "Mycket trygg", "en": "Very safe"}],
+    )
 
 
 class FreeText(BaseQuestion):
+    """Free text: the resident writes an answer."""
+
+    model_config = ConfigDict(title="text: a written answer")
+
     type: Literal["text"]
-    max_length: int = Field(default=DEFAULT_TEXT_LIMIT, ge=1, le=MAX_TEXT_LIMIT)
+    max_length: int = Field(
+        default=DEFAULT_TEXT_LIMIT,
+        ge=1,
+        le=MAX_TEXT_LIMIT,
+        description=f"The most characters an answer may have (at most {MAX_TEXT_LIMIT}).",
+    )
 
 
 class Number(BaseQuestion):
+    """A number the resident writes (3,5 or 3.5)."""
+
+    model_config = ConfigDict(title="number: a written number")
+
     type: Literal["number"]
-    min: float | None = None
-    max: float | None = None
-    integer: bool = True
+    min: float | None = Field(default=None, description="The smallest number accepted.")
+    max: float | None = Field(default=None, description="The largest number accepted.")
+    integer: bool = Field(
+        default=True, description="true: whole numbers only; false: decimals too."
+    )
 
     @model_validator(mode="after")
     def _range(self) -> Number:
@@ -124,16 +205,28 @@ class Number(BaseQuestion):
 
 
 class Location(BaseQuestion):
+    """A place: the resident shares a position, picks one on the map, or sends a venue."""
+
+    model_config = ConfigDict(title="location: a place")
+
     type: Literal["location"]
 
 
 class Photo(BaseQuestion):
+    """A photo the resident sends."""
+
+    model_config = ConfigDict(title="photo: a picture")
+
     type: Literal["photo"]
 
 
 class Note(BaseQuestion):
+    """A text to read, with a Continue button; it asks nothing."""
+
+    model_config = ConfigDict(title="note: a text to read")
+
     type: Literal["note"]
-    required: bool = False
+    required: bool = Field(default=False, description="A note asks nothing; leave it out.")
 
 
 Question = Annotated[
@@ -146,10 +239,12 @@ ChoiceQuestion = SelectOne | SelectMultiple
 class Area(Strict):
     """The area a campaign is about, as a box; a place far outside it is refused."""
 
-    west: float = Field(ge=-180, le=180)
-    south: float = Field(ge=-90, le=90)
-    east: float = Field(ge=-180, le=180)
-    north: float = Field(ge=-90, le=90)
+    model_config = ConfigDict(title="Area (degrees, WGS 84)")
+
+    west: float = Field(ge=-180, le=180, description="Longitude of the west edge.")
+    south: float = Field(ge=-90, le=90, description="Latitude of the south edge.")
+    east: float = Field(ge=-180, le=180, description="Longitude of the east edge.")
+    north: float = Field(ge=-90, le=90, description="Latitude of the north edge.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Area:
@@ -164,26 +259,76 @@ class Area(Strict):
 class Retention(Strict):
     """How long a campaign's answers are kept, and what may stay after."""
 
+    model_config = ConfigDict(title="Retention")
+
     # Answers are deleted this many days after the response was last changed.
-    days: int = Field(ge=1, le=3650)
+    days: int = Field(
+        ge=1,
+        le=3650,
+        description="Answers are deleted this many days after the response last changed.",
+        examples=[180],
+    )
     # What stays: "counts" (how many gave each answer, per question: /stats still works)
     # or "nothing".
-    keep: Literal["counts", "nothing"] = "counts"
+    keep: Literal["counts", "nothing"] = Field(
+        default="counts",
+        description="What stays after: counts (how many gave each answer) or nothing.",
+    )
 
 
 class Survey(Strict):
-    id: str = Field(pattern=SURVEY_ID, max_length=40)
-    title: Text
-    intro: Text | None = None
-    thanks: Text | None = None
-    opens: datetime | None = None
-    closes: datetime | None = None
-    allow_multiple: bool = False
+    """One campaign: a survey residents answer in Telegram."""
+
+    model_config = ConfigDict(title="Torget survey")
+
+    id: str = Field(
+        pattern=SURVEY_ID,
+        max_length=40,
+        description="The campaign's name in links, QR codes and exports: lower-case letters, "
+        "digits and -. Keep it once answers come in.",
+        examples=["soder-trygghet-2026"],
+    )
+    title: Text = Field(
+        description="The name residents see in the list of surveys.",
+        examples=[{"sv": "Trygghet på Söder", "en": "Safety in Söder"}],
+    )
+    intro: Text | None = Field(default=None, description="Shown before the first question.")
+    thanks: Text | None = Field(default=None, description="Shown after the last answer.")
+    opens: datetime | None = Field(
+        default=None,
+        description="When residents can start answering. Without an offset, Stockholm time. "
+        "Without opens, the survey is a draft that only an admin can open.",
+        examples=["2026-12-01T08:00:00+01:00"],
+    )
+    closes: datetime | None = Field(
+        default=None,
+        description="When the survey closes; after opens. Without an offset, Stockholm time.",
+        examples=["2027-01-31T23:59:00+01:00"],
+    )
+    allow_multiple: bool = Field(
+        default=False, description="true: a resident may answer more than once."
+    )
     # None: the deployment's setting (LOCATION_PRECISION, AREA_BBOX) decides.
-    location_precision: Precision | None = None
-    area: Area | None = None
-    retention: Retention | None = None
-    questions: list[Question] = Field(min_length=1, max_length=100)
+    location_precision: Precision | None = Field(
+        default=None,
+        description="How precisely a shared place is stored: exact, 100m or 500m "
+        "(default: the bot's LOCATION_PRECISION).",
+    )
+    area: Area | None = Field(
+        default=None,
+        description="A place outside this box is refused (default: the bot's AREA_BBOX).",
+        examples=[{"west": 12.60, "south": 55.95, "east": 12.85, "north": 56.15}],
+    )
+    retention: Retention | None = Field(
+        default=None,
+        description="Keep answers a shorter time than the bot's RETENTION_DAYS.",
+        examples=[{"days": 180, "keep": "counts"}],
+    )
+    questions: list[Question] = Field(
+        min_length=1,
+        max_length=100,
+        description="The questions, in the order residents get them (1 to 100).",
+    )
 
     @field_validator("opens", "closes")
     @classmethod
