@@ -42,17 +42,13 @@ from core.engine import (
     Step,
 )
 from core.survey import (
-    FreeText,
     Location,
-    Note,
-    Number,
-    Photo,
     Question,
     Scale,
-    SelectMultiple,
     SelectOne,
     Survey,
 )
+from core.texts import Button, QuestionText, SurveyTexts
 
 # Callback-data prefixes, one per kind of button; handlers build their patterns from these.
 ANSWER = "a"
@@ -124,6 +120,8 @@ class Renderer:
         self.lang = lang
         self._ = translations.gettext
         self.ngettext = translations.ngettext
+        # The survey's words are shared with the terminal preview; this adds HTML and buttons.
+        self.texts = SurveyTexts(translations, lang)
 
     # ---- the survey ----
     def step(self, survey: Survey, step: Step, response_id: int) -> list[Out]:
@@ -144,209 +142,85 @@ class Renderer:
         return [self.finished(prompt)]
 
     def intro(self, survey: Survey) -> Out:
-        _ = self._
-        lines = [f"<b>{escape(survey.title.get(self.lang))}</b>"]
-        if survey.intro:
-            lines.append(escape(survey.intro.get(self.lang)))
-        count = sum(1 for q in survey.questions if not isinstance(q, Note))
-        lines.append(
-            self.ngettext(
-                "{count} question. You can pause at any time and continue later.",
-                "{count} questions. You can pause at any time and continue later.",
-                count,
-            ).format(count=count)
-        )
-        return Out("\n\n".join(lines))
+        title, *rest = self.texts.intro(survey)
+        return Out("\n\n".join([f"<b>{escape(title)}</b>", *(escape(p) for p in rest)]))
 
     def question(self, prompt: QuestionPrompt, response_id: int, version: int) -> Out:
-        _ = self._
-        question = prompt.question
-        lines = (
-            []
-            if isinstance(question, Note)
-            else [
-                _("Question {number} of {total}").format(number=prompt.number, total=prompt.total)
-            ]
-        )
-        lines.append(f"<b>{escape(question.text.get(self.lang))}</b>")
-        if question.hint:
-            lines.append(f"<i>{escape(question.hint.get(self.lang))}</i>")
-        guidance = self._guidance(question)
-        if guidance:
-            lines.append(f"<i>{guidance}</i>")
-        if prompt.answered and not isinstance(question, Note | SelectMultiple):
-            lines.append(
-                _("Your answer so far: {answer}").format(
-                    answer=escape(self.answer(question, prompt.answer))
-                )
-            )
+        shown = self.texts.question(prompt)
+        lines = [shown.progress] if shown.progress else []
+        lines.append(f"<b>{escape(shown.text)}</b>")
+        if shown.hint:
+            lines.append(f"<i>{escape(shown.hint)}</i>")
+        if shown.guidance:
+            lines.append(f"<i>{escape(shown.guidance)}</i>")
+        if shown.so_far:
+            lines.append(escape(shown.so_far))
         text = "\n".join(lines)
 
-        def data(action: Action, value: str = "") -> str:
-            return answer_data(response_id, version, action, value)
+        def button(pressed: Button) -> InlineKeyboardButton:
+            data = answer_data(response_id, version, pressed.action, pressed.value)
+            return InlineKeyboardButton(pressed.label, callback_data=data)
 
-        if isinstance(question, Location):
-            return Out(text, self._location_keyboard(prompt))
+        if isinstance(prompt.question, Location):
+            return Out(text, self._location_keyboard(shown))
         rows: list[list[InlineKeyboardButton]] = []
-        if isinstance(question, SelectOne):
-            for choice in question.choices:
-                label = choice.label.get(self.lang)
-                if prompt.answer == choice.id:
-                    label = f"✓ {label}"
-                rows.append(
-                    [InlineKeyboardButton(label, callback_data=data(Action.CHOOSE, choice.id))]
-                )
-        elif isinstance(question, Scale):
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        f"✓ {value}" if prompt.answer == value else str(value),
-                        callback_data=data(Action.CHOOSE, str(value)),
-                    )
-                    for value in range(question.min, question.max + 1)
-                ]
-            )
-        elif isinstance(question, SelectMultiple):
-            for choice in question.choices:
-                mark = "✅" if choice.id in prompt.draft else "▫️"
-                rows.append(
-                    [
-                        InlineKeyboardButton(
-                            f"{mark} {choice.label.get(self.lang)}",
-                            callback_data=data(Action.TOGGLE, choice.id),
-                        )
-                    ]
-                )
-            rows.append([InlineKeyboardButton(_("Done ✔"), callback_data=data(Action.DONE))])
-        elif isinstance(question, Note):
-            rows.append([InlineKeyboardButton(_("Continue ➜"), callback_data=data(Action.NEXT))])
-        navigation: list[InlineKeyboardButton] = []
-        if prompt.can_go_back:
-            navigation.append(InlineKeyboardButton(_("⬅ Back"), callback_data=data(Action.BACK)))
-        if prompt.answered and isinstance(question, FreeText | Number | Photo):
-            navigation.append(
-                InlineKeyboardButton(_("Keep answer"), callback_data=data(Action.NEXT))
-            )
-        if not question.required and not isinstance(question, Note | SelectMultiple):
-            navigation.append(InlineKeyboardButton(_("Skip"), callback_data=data(Action.SKIP)))
-        if navigation:
-            rows.append(navigation)
+        if isinstance(prompt.question, Scale):
+            rows.append([button(choice) for choice in shown.choices])
+        else:
+            rows.extend([button(choice)] for choice in shown.choices)
+        if shown.finish:
+            rows.append([button(shown.finish)])
+        if shown.navigation:
+            rows.append([button(pressed) for pressed in shown.navigation])
         return Out(text, InlineKeyboardMarkup(rows) if rows else None)
 
-    def _location_keyboard(self, prompt: QuestionPrompt) -> ReplyKeyboardMarkup:
+    def _location_keyboard(self, shown: QuestionText) -> ReplyKeyboardMarkup:
         # Sharing a position only works from a reply keyboard, so Back and Skip live there
         # too (as text the handler recognises) instead of in an inline keyboard.
         rows = [[KeyboardButton(self.share_location_label(), request_location=True)]]
-        extra = []
-        if prompt.can_go_back:
-            extra.append(KeyboardButton(self.back_label()))
-        if not prompt.question.required:
-            extra.append(KeyboardButton(self.skip_label()))
-        if prompt.answered:
-            extra.append(KeyboardButton(self.keep_label()))
-        if extra:
-            rows.append(extra)
+        if shown.navigation:
+            rows.append([KeyboardButton(pressed.label) for pressed in shown.navigation])
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=False)
 
     def share_location_label(self) -> str:
-        return self._("📍 Share my location")
+        return self.texts.share_location_label()
 
     def back_label(self) -> str:
-        return self._("⬅ Back")
+        return self.texts.back_label()
 
     def skip_label(self) -> str:
-        return self._("Skip")
+        return self.texts.skip_label()
 
     def keep_label(self) -> str:
-        return self._("Keep answer")
-
-    def _guidance(self, question: Question) -> str:
-        _ = self._
-        if isinstance(question, Scale):
-            low = question.min_label.get(self.lang) if question.min_label else ""
-            high = question.max_label.get(self.lang) if question.max_label else ""
-            if low and high:
-                return escape(f"{question.min} = {low} · {question.max} = {high}")
-            return ""
-        if isinstance(question, SelectMultiple):
-            if question.max_choices:
-                return _("Choose up to {count}, then press Done.").format(
-                    count=question.max_choices
-                )
-            return _("Choose all that apply, then press Done.")
-        if isinstance(question, FreeText):
-            return _("Write your answer (at most {limit} characters).").format(
-                limit=i18n.number(question.max_length, self.lang)
-            )
-        if isinstance(question, Number):
-            if question.min is not None and question.max is not None:
-                return _("Write a number from {low} to {high}.").format(
-                    low=i18n.number(question.min, self.lang),
-                    high=i18n.number(question.max, self.lang),
-                )
-            return _("Write a number.")
-        if isinstance(question, Location):
-            return _("Press “📍 Share my location”, or choose a place on the map: 📎 → Location.")
-        if isinstance(question, Photo):
-            return _("Send a photo with 📎.")
-        return ""
+        return self.texts.keep_label()
 
     def answer(self, question: Question, value: Answer) -> str:
         """An answer as the resident recognises it, for the summary."""
-        _ = self._
-        if value is None:
-            return _("(skipped)")
-        if isinstance(question, SelectOne):
-            return next(
-                (c.label.get(self.lang) for c in question.choices if c.id == value), str(value)
-            )
-        if isinstance(question, SelectMultiple):
-            labels = {c.id: c.label.get(self.lang) for c in question.choices}
-            return ", ".join(labels.get(v, str(v)) for v in value)
-        if isinstance(question, Number):
-            return i18n.number(value, self.lang)
-        if isinstance(question, Location):
-            place = value.get("name") or "{lat}, {lon}".format(
-                lat=i18n.number(value["lat"], self.lang), lon=i18n.number(value["lon"], self.lang)
-            )
-            return f"📍 {place}"
-        if isinstance(question, Photo):
-            return _("📷 a photo")
-        text = str(value)
-        return text if len(text) <= 120 else text[:119] + "…"
+        return self.texts.answer(question, value)
 
     def review(self, prompt: ReviewPrompt, response_id: int, version: int) -> Out:
-        _ = self._
-        lines = ["<b>{}</b>".format(_("Your answers"))]
-        for number, (question, value) in enumerate(prompt.items, start=1):
-            lines.append(
-                f"{number}. {escape(question.text.get(self.lang))}\n"
-                f"   → {escape(self.answer(question, value))}"
-            )
-        lines.append(_("Is this right? Send your answers, or change one."))
+        shown = self.texts.review(prompt)
+        lines = [f"<b>{escape(shown.title)}</b>"]
+        for number, question, answer in shown.items:
+            lines.append(f"{number}. {escape(question)}\n   → {escape(answer)}")
+        lines.append(escape(shown.question))
         keyboard = InlineKeyboardMarkup(
             [
                 [
                     InlineKeyboardButton(
-                        _("✅ Send answers"),
-                        callback_data=answer_data(response_id, version, Action.CONFIRM),
+                        pressed.label,
+                        callback_data=answer_data(response_id, version, pressed.action),
                     )
-                ],
-                [
-                    InlineKeyboardButton(
-                        _("✏️ Change an answer"),
-                        callback_data=answer_data(response_id, version, Action.CHANGE),
-                    )
-                ],
+                ]
+                for pressed in shown.buttons
             ]
         )
         return Out("\n".join(lines), keyboard)
 
     def change(self, prompt: ChangePrompt, response_id: int, version: int) -> Out:
+        shown = self.texts.change(prompt)
         rows = []
-        for number, question in enumerate(prompt.questions, start=1):
-            if isinstance(question, Note):
-                continue
+        for number, question in shown.items:
             label = question.text.get(self.lang)
             label = label if len(label) <= 40 else label[:39] + "…"
             rows.append(
@@ -357,67 +231,13 @@ class Renderer:
                     )
                 ]
             )
-        return Out(self._("Which answer do you want to change?"), InlineKeyboardMarkup(rows))
+        return Out(shown.title, InlineKeyboardMarkup(rows))
 
     def finished(self, prompt: FinishedPrompt) -> Out:
-        survey = prompt.survey
-        if survey.thanks:
-            text = escape(survey.thanks.get(self.lang))
-        else:
-            text = self._("Thank you! Your answers have been saved.")
-        return Out(text, self.menu_button())
+        return Out(escape(self.texts.thanks(prompt.survey)), self.menu_button())
 
     def problem(self, problem: Problem, values: Mapping[str, Any]) -> str:
-        _ = self._
-        limit = values.get("limit")
-        shown_limit = (
-            i18n.number(float(limit), self.lang) if isinstance(limit, int | float) else ""
-        )
-        messages = {
-            Problem.STALE: _("That button belongs to an earlier question. Here is where you are:"),
-            Problem.UNKNOWN_CHOICE: _(
-                "That button belongs to an earlier question. Here is where you are:"
-            ),
-            Problem.EXPECTED_BUTTON: _("Please answer with one of the buttons."),
-            Problem.EXPECTED_TEXT: _("Please answer this one with a text message."),
-            Problem.EXPECTED_NUMBER: _("Please write a number, for example 12."),
-            Problem.EXPECTED_LOCATION: _(
-                "Please share a place: press “📍 Share my location” or choose one with 📎 → "
-                "Location."
-            ),
-            Problem.EXPECTED_PHOTO: _("Please send a photo (📎 → Photo)."),
-            Problem.EMPTY_TEXT: _("Your answer was empty. Please write a few words."),
-            Problem.TOO_LONG: _(
-                "Your answer is {length} characters long, but this question takes at most "
-                "{limit}. Please shorten it and send it again."
-            ).format(
-                length=i18n.number(values.get("length", 0), self.lang),
-                limit=shown_limit,
-            ),
-            Problem.NOT_INTEGER: _("Please write a whole number, without decimals."),
-            Problem.TOO_SMALL: _("The number must be at least {limit}.").format(limit=shown_limit),
-            Problem.TOO_LARGE: _("The number can be at most {limit}.").format(limit=shown_limit),
-            Problem.BAD_LOCATION: _("That place could not be read. Please try again."),
-            Problem.REQUIRED: _("This question needs an answer."),
-            Problem.NO_CHOICE: _("Choose at least one option, then press Done."),
-            Problem.TOO_MANY_CHOICES: _(
-                "You can choose at most {limit}. Untick one first."
-            ).format(limit=shown_limit),
-            Problem.OUTSIDE_AREA: _(
-                "That place is far outside the area this is about. Please choose a place in "
-                "the area, or skip the question."
-            ),
-            Problem.PHOTO_TOO_LARGE: _(
-                "That file is too large (at most {limit} MB). Please send it as a photo, "
-                "which Telegram makes smaller."
-            ).format(limit=shown_limit),
-            Problem.FORWARDED: _(
-                "Please write your answer yourself: forwarded messages are not taken, since "
-                "they can hold other people's words."
-            ),
-            Problem.ALBUM: _("Please send one photo at a time: I only keep one here."),
-        }
-        return messages[problem]
+        return self.texts.problem(problem, values)
 
     # ---- around the survey ----
     def menu_button(self) -> InlineKeyboardMarkup:
