@@ -540,7 +540,10 @@ def _typed_choice(question: SelectOne | Scale, text: str) -> str | int | None:
 
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
-_COORDINATES = re.compile(r"^\s*([+-]?\d{1,3}(?:\.\d+)?)\s*[,; ]\s*([+-]?\d{1,3}(?:\.\d+)?)\s*$")
+# Two decimal numbers, with a point or a Swedish comma, apart by a comma, a semicolon or
+# a space: "56.0437, 12.6946", "56,0437, 12,6946", "56,0437 12,6946".
+_DEGREES = r"([+-]?\d{1,3}(?:[.,]\d+)?)"
+_COORDINATES = re.compile(rf"^\s*{_DEGREES}(?:\s*[,;]\s*|\s+){_DEGREES}\s*$")
 
 
 def parse_number(text: str) -> float | None:
@@ -553,11 +556,11 @@ def parse_number(text: str) -> float | None:
 
 
 def parse_coordinates(text: str) -> tuple[float, float] | None:
-    """Read 'latitude, longitude' typed as two decimal numbers (56.0437, 12.6946)."""
+    """Read 'latitude, longitude' typed as two numbers: 56.0437, 12.6946 or 56,0437 12,6946."""
     match = _COORDINATES.match(text)
     if not match:
         return None
-    return float(match.group(1)), float(match.group(2))
+    return float(match.group(1).replace(",", ".")), float(match.group(2).replace(",", "."))
 
 
 def pause(session: Session, now: datetime) -> Session:
