@@ -7,6 +7,7 @@ photo for image, scale for range). Branching is data (`show_if`), never an expre
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
@@ -97,7 +98,11 @@ class Condition(Strict):
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
         if (self.in_ is None) == (self.not_in is None):
-            raise ValueError("show_if needs exactly one of 'in' or 'not_in'")
+            raise ValueError(
+                "show_if needs either 'in' (show it when the answer is one of these) or "
+                "'not_in' (when it is none of these), like "
+                f"show_if: {{question: {self.question}, in: [1, 2]}}"
+            )
         return self
 
     @property
@@ -200,7 +205,11 @@ class Number(BaseQuestion):
     @model_validator(mode="after")
     def _range(self) -> Number:
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("'min' is larger than 'max'")
+            _fail(
+                "min",
+                f"'min' ({self.min:g}) is larger than 'max' ({self.max:g}); are the two swapped?",
+                relative=True,
+            )
         return self
 
 
@@ -248,8 +257,16 @@ class Area(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Area:
-        if self.west >= self.east or self.south >= self.north:
-            raise ValueError("the area needs west < east and south < north")
+        if self.west >= self.east:
+            raise ValueError(
+                f"the area's west ({self.west:g}) is not west of its east ({self.east:g}): "
+                "west is the smaller longitude; are the two swapped?"
+            )
+        if self.south >= self.north:
+            raise ValueError(
+                f"the area's south ({self.south:g}) is not south of its north "
+                f"({self.north:g}): south is the smaller latitude; are the two swapped?"
+            )
         return self
 
     def contains(self, lat: float, lon: float) -> bool:
@@ -344,22 +361,33 @@ class Survey(Strict):
             _fail(
                 "closes",
                 f"'closes' ({self.closes.isoformat()}) must come after "
-                f"'opens' ({self.opens.isoformat()})",
+                f"'opens' ({self.opens.isoformat()}); are the dates the wrong way round, or "
+                "is a year wrong?",
             )
         earlier: dict[str, Any] = {}
+        everywhere = [question.id for question in self.questions]
         for index, question in enumerate(self.questions):
             if question.id in earlier:
-                _fail(("questions", index, "id"), f"the id '{question.id}' is used twice")
+                first = everywhere.index(question.id) + 1
+                _fail(
+                    ("questions", index, "id"),
+                    f"the id '{question.id}' is used twice (question {first} has it too); "
+                    "give each question its own id",
+                )
             if isinstance(question, SelectOne | SelectMultiple):
                 ids = [choice.id for choice in question.choices]
                 for position, choice_id in enumerate(ids):
                     if choice_id in ids[:position]:
                         _fail(
                             ("questions", index, "choices", position, "id"),
-                            f"the choice id '{choice_id}' is used twice",
+                            f"the choice id '{choice_id}' is used twice in this question "
+                            f"(choice {ids.index(choice_id) + 1} has it too); give each "
+                            "choice its own id",
                         )
             if question.show_if is not None:
-                _check_condition(question.show_if, earlier, ("questions", index, "show_if"))
+                _check_condition(
+                    question.show_if, earlier, everywhere, ("questions", index, "show_if")
+                )
             earlier[question.id] = question
         return self
 
@@ -389,46 +417,62 @@ class Survey(Strict):
         return self.questions_by_id[question_id]
 
 
-def _fail(at: str | tuple[str | int, ...], message: str) -> None:
-    """Raise a validation error that points at a place in the file, not just the survey."""
+def _fail(at: str | tuple[str | int, ...], message: str, relative: bool = False) -> None:
+    """Raise a validation error that points at a place in the file, not just the survey.
+
+    `at` is a path from the survey's top, or with `relative` from the model that fails.
+    """
     where = (at,) if isinstance(at, str) else at
     # The message is passed as context, not as the template, so braces in it stay literal.
-    raise PydanticCustomError("survey_rule", "{message}", {"message": message, "at": where})
+    key = "below" if relative else "at"
+    raise PydanticCustomError("survey_rule", "{message}", {"message": message, key: where})
 
 
-def _check_condition(condition: Condition, earlier: dict[str, Any], at: tuple[Any, ...]) -> None:
+def _check_condition(
+    condition: Condition, earlier: dict[str, Any], everywhere: list[str], at: tuple[Any, ...]
+) -> None:
     target = earlier.get(condition.question)
-    if target is None:
+    test = "in" if condition.in_ is not None else "not_in"
+    if target is None and condition.question in everywhere:
         _fail(
             (*at, "question"),
-            f"show_if refers to '{condition.question}', which is not an earlier question "
-            "(a question can only depend on questions before it)",
+            f"show_if refers to '{condition.question}', which is not an earlier question: it "
+            "comes later, and a question can only depend on questions before it (move this "
+            "question below it)",
+        )
+    elif target is None:
+        close = difflib.get_close_matches(condition.question, list(earlier), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        _fail(
+            (*at, "question"),
+            f"show_if refers to '{condition.question}', which is not an earlier question: "
+            f"there is no question with that id{hint}",
         )
     elif isinstance(target, SelectOne | SelectMultiple):
         known = [choice.id for choice in target.choices]
         for value in condition.values:
             if str(value) not in known:
                 _fail(
-                    (*at, "in" if condition.in_ is not None else "not_in"),
-                    f"'{value}' is not a choice of '{target.id}' (its choices: "
-                    f"{', '.join(known)})",
+                    (*at, test),
+                    f"'{value}' is not a choice of '{target.id}': show_if lists choice ids, "
+                    f"and its choices are {', '.join(known)}",
                 )
     elif isinstance(target, Scale):
         for value in condition.values:
             if not _int_in(value, target.min, target.max):
                 _fail(
-                    (*at, "in" if condition.in_ is not None else "not_in"),
+                    (*at, test),
                     f"'{value}' is outside the scale {target.min}-{target.max} of '{target.id}'",
                 )
     elif isinstance(target, Number):
         for value in condition.values:
             if not isinstance(value, int):
-                _fail((*at, "in"), f"'{value}' is not a number, and '{target.id}' asks for one")
+                _fail((*at, test), f"'{value}' is not a number, and '{target.id}' asks for one")
     else:
         _fail(
             (*at, "question"),
             f"show_if can only depend on a choice, scale or number question, and "
-            f"'{target.id}' is a {target.type} question",
+            f"'{target.id}' is a {target.type} question, whose answers cannot be compared",
         )
 
 
