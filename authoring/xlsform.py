@@ -241,7 +241,7 @@ class _Atom:
     question: str
     op: str  # =, !=, <, <=, >, >=
     value: str
-    quoted: bool
+    selected: bool  # written as selected(...), which on a select_multiple means "among"
 
 
 @dataclass
@@ -461,8 +461,8 @@ class _Converter:
             raw_type = self._value(cells, "type")
             name = self._value(cells, "name")
             if not raw_type:
-                if name or self._texts(cells, "label"):
-                    self.note("survey", row.number, f"'{name or '?'}' has no type: left out")
+                what = f"'{name}'" if name else "a row"
+                self.note("survey", row.number, f"{what} without a type: left out")
                 continue
             kind, rest = _split_type(raw_type)
             if kind in ("begin_group", "begin_repeat"):
@@ -488,6 +488,10 @@ class _Converter:
         word = "group" if kind == "begin_group" else "repeat"
         label = self._texts(row.cells, "label")
         shown = f" ({label[next(iter(label))]!r})" if label else ""
+        condition: dict[str, Any] | None = None
+        relevant = self._value(row.cells, "relevant")
+        if relevant:
+            condition = self._condition(relevant, row.number, f"{word} '{name}'")
         if word == "group":
             text = (
                 f"group '{name}'{shown}: its questions are kept, one after another "
@@ -498,18 +502,11 @@ class _Converter:
                 f"repeat '{name}'{shown}: its questions are kept and asked once, "
                 "not repeated (Torget has no repeats)"
             )
+        if condition is not None:
+            text += "; its relevant became the show_if of each question in it"
+        elif relevant:
+            text += "; they are always shown, as its relevant could not be carried over"
         self.note("survey", row.number, text, lost=word == "repeat")
-        condition: dict[str, Any] | None = None
-        relevant = self._value(row.cells, "relevant")
-        if relevant:
-            condition = self._condition(relevant, row.number, f"{word} '{name}'")
-            if condition is None:
-                self.note(
-                    "survey",
-                    row.number,
-                    f"the questions of {word} '{name}' are always shown (its relevant "
-                    "could not be carried over)",
-                )
         handled = {"type", "name", "label", "relevant"}
         self._leftover_columns(row, handled, f"{word} '{name}'")
         return _Group(word, name, row.number, condition)
@@ -753,14 +750,6 @@ class _Converter:
                 f"'{question['id']}': a question has one show_if in Torget; the condition "
                 "of the group around it is not carried over, only the innermost one",
             )
-        elif own is None:
-            self.note(
-                "survey",
-                row.number,
-                f"'{question['id']}': has the show_if of {inherited[-1].kind} "
-                f"'{inherited[-1].name}'",
-                lost=False,
-            )
 
     def _condition(self, relevant: str, row: int, subject: str) -> dict[str, Any] | None:
         """A relevant expression as a show_if, or None with a note saying why not."""
@@ -863,7 +852,7 @@ def _atom(text: str) -> _Atom | None:
         inner = _atom(_strip_parens(negated.group(1).strip()))
         if inner is None:
             return None
-        return _Atom(inner.question, _NEGATE[inner.op], inner.value, inner.quoted)
+        return _Atom(inner.question, _NEGATE[inner.op], inner.value, inner.selected)
     for pattern, fixed in ((_SELECTED, "="), (_COMPARE, None)):
         match = pattern.match(text)
         if match:
@@ -871,7 +860,7 @@ def _atom(text: str) -> _Atom | None:
             op = fixed or groups[1]
             single, double, number = groups[-3:]
             value = next(v for v in (single, double, number) if v is not None)
-            return _Atom(groups[0], op, value, number is None)
+            return _Atom(groups[0], op, value, fixed is not None)
     return None
 
 
@@ -1016,7 +1005,13 @@ def _resolve_listed(
                 return f"names '{atom.value}', which is not a choice of '{target.id}'"
             values.append(_value_id(atom.value, target))
     key = "in" if ops == {"="} else "not_in"
-    return {"question": target.id, key: values}, None
+    change = None
+    if target.kind == "select_multiple" and not all(atom.selected for atom in atoms):
+        change = (
+            f"'{atoms[0].op}' on the select_multiple '{target.id}' compares the whole answer "
+            f"in XLSForm; show_if {key} looks at each picked choice (as selected() does)"
+        )
+    return {"question": target.id, key: values}, change
 
 
 def _value_id(item: Any, target: _Target) -> Any:

@@ -309,6 +309,20 @@ def test_simple_relevant_conditions_become_show_if(
     assert conversion.lost == []
 
 
+def test_equals_on_a_multiple_choice_is_carried_over_with_a_note(tmp_path: Path) -> None:
+    conversion = imported(
+        tmp_path,
+        question("select_multiple places", "reasons"),
+        question("text", "why", relevant="${reasons} = 'park'"),
+        choices=PLACES,
+    )
+    condition = as_survey(conversion).question("why").show_if
+
+    assert condition is not None and condition.in_ == ["park"]
+    [note] = conversion.changed
+    assert "compares the whole answer in XLSForm" in str(note)
+
+
 @pytest.mark.parametrize(
     "relevant",
     [
@@ -383,6 +397,13 @@ def test_a_group_is_flattened_and_its_relevant_shown_on_each_question(tmp_path: 
         n.startswith("survey row 3: group 'visit' ('Besöket'): its questions are kept")
         for n in notes(conversion)
     )
+
+
+def test_a_row_without_a_type_is_named(tmp_path: Path) -> None:
+    conversion = imported(tmp_path, question("text", "words"), [None, "forgotten", "Glömd"])
+    assert [str(n) for n in conversion.lost] == [
+        "survey row 3: 'forgotten' without a type: left out"
+    ]
 
 
 def test_a_repeat_is_asked_once_and_that_is_reported(tmp_path: Path) -> None:
@@ -582,6 +603,19 @@ def test_the_command_writes_the_survey_and_prints_the_report(tmp_path: Path) -> 
     assert "\nopens:" not in written  # a draft
     checked = run_bot("validate", str(out), cwd=tmp_path)
     assert checked.returncode == 0 and "ok  trygghetsvandring-2026: 10 questions" in checked.stdout
+
+
+def test_the_written_file_reads_like_a_hand_written_survey() -> None:
+    written = to_yaml(convert(read_workbook(EXAMPLE)), "trygghetsvandring.xlsx", "t.yaml")
+    lines = written.splitlines()
+
+    top = [line.split(":")[0] for line in lines if line and line[0] not in " #"]
+    assert top == ["id", "title", "questions"]
+    assert lines.index("# opens: 2027-03-01T08:00:00+01:00") < lines.index("questions:")
+    assert "  - id: time_of_day\n    type: select_one\n    text: {sv: " in written
+    assert '      - {id: kvall, label: {sv: "Kväll", en: "Evening"}}' in lines
+    assert "    show_if: {question: feel_safe, in: [1, 2]}" in lines
+    assert max(len(line) for line in lines) <= 99
 
 
 def test_the_command_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
