@@ -265,6 +265,7 @@ class _Converter:
         self.question_ids: set[str] = set()
         self.missing: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
         self.languages_seen: set[str] = set()
+        self.bookkeeping: dict[str, list[int]] = {}
 
     def note(self, sheet: str, row: int | None, text: str, lost: bool = True) -> None:
         self.notes.append(Note(sheet, row, text, lost))
@@ -289,8 +290,11 @@ class _Converter:
         for name, choices in self.lists.items():
             if name not in self.used_lists:
                 rows = _rows([choice.row for choice in choices])
-                self.note("choices", None, f"{rows}: list '{name}' is used by no question")
+                self.note("choices", None, f"list '{name}' ({rows}) is used by no question")
         self._summarise_languages()
+        for header, rows_of in self.bookkeeping.items():
+            rows = _rows(rows_of)
+            self.note("survey", None, f"column '{header}' ({rows}) is not carried over")
         # In the order an organizer reads the form: the survey sheet first, row by row.
         order = {"survey": 0, "choices": 1, "settings": 2}
         notes = sorted(self.notes, key=lambda n: (order.get(n.sheet, 3), n.row or 0))
@@ -317,8 +321,11 @@ class _Converter:
         from_settings = _language(default) if default else None
         chosen = self.form.plain_language or from_settings
         self.plain = chosen if chosen in LANGUAGES else "sv"
-        headers = {h for row in (*self.form.survey, *self.form.choices) for h in row.cells}
-        plain = sorted(h for h in headers if self.column(h).base in ("label", "hint"))
+        sheets = (*self.form.survey, *self.form.choices, *self.form.settings)
+        headers = {h for row in sheets for h in row.cells}
+        plain = sorted(
+            h for h in headers if self.column(h).base in ("label", "hint", "form_title")
+        )
         plain = [h for h in plain if self.column(h).language is None]
         if plain:
             if self.form.plain_language:
@@ -414,11 +421,8 @@ class _Converter:
     def _choices(self) -> None:
         extra: dict[str, list[int]] = {}
         for row in self.form.choices:
-            cells = {h: v for h, v in row.cells.items()}
-            list_name = next(
-                (v for h, v in cells.items() if self.column(h).base == "list_name"), ""
-            )
-            name = next((v for h, v in cells.items() if self.column(h).base == "name"), "")
+            cells = row.cells
+            list_name, name = self._value(cells, "list_name"), self._value(cells, "name")
             if not list_name and not name:
                 continue
             if not list_name or not name:
@@ -449,7 +453,7 @@ class _Converter:
             self._check_languages(label, "choices", row.number, f"choice '{made}'")
             choices.append(_Choice(name, made, label, row.number))
         for header, rows in extra.items():
-            self.note("choices", None, f"{_rows(rows)}: column '{header}' is not carried over")
+            self.note("choices", None, f"column '{header}' ({_rows(rows)}) is not carried over")
 
     # questions
 
@@ -466,7 +470,7 @@ class _Converter:
                 continue
             kind, rest = _split_type(raw_type)
             if kind in ("begin_group", "begin_repeat"):
-                groups.append(self._begin(row, kind, name, groups))
+                groups.append(self._begin(row, kind, name))
                 continue
             if kind in ("end_group", "end_repeat"):
                 if groups:
@@ -484,7 +488,7 @@ class _Converter:
     def _value(self, cells: dict[str, str], base: str) -> str:
         return next((v for h, v in cells.items() if self.column(h).base == base), "")
 
-    def _begin(self, row: Row, kind: str, name: str, groups: list[_Group]) -> _Group:
+    def _begin(self, row: Row, kind: str, name: str) -> _Group:
         word = "group" if kind == "begin_group" else "repeat"
         label = self._texts(row.cells, "label")
         shown = f" ({label[next(iter(label))]!r})" if label else ""
@@ -797,6 +801,10 @@ class _Converter:
             column = self.column(header)
             if column.base in handled:
                 continue
+            if header.startswith("$"):
+                # KoboToolbox's own bookkeeping ($kuid, $autoname): one note for the column.
+                self.bookkeeping.setdefault(header, []).append(row.number)
+                continue
             if column.language is not None and column.language not in LANGUAGES:
                 continue  # noted once for the whole column
             reason = COLUMN_REASONS.get(column.base.removeprefix("media::"))
@@ -1067,7 +1075,11 @@ def _number(value: float) -> int | float:
 
 
 def _rows(numbers: Sequence[int]) -> str:
-    return f"row {numbers[0]}" if len(numbers) == 1 else f"rows {numbers[0]}-{numbers[-1]}"
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    if list(numbers) == list(range(numbers[0], numbers[-1] + 1)):
+        return f"rows {numbers[0]}-{numbers[-1]}"
+    return f"rows {', '.join(str(n) for n in numbers)}"
 
 
 def _ascii(text: str) -> str:

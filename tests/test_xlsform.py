@@ -535,7 +535,7 @@ def test_a_single_language_form_says_what_lacks_a_translation(tmp_path: Path) ->
     assert conversion.survey["title"] == {"sv": "En enkel enkät"}
     assert any("the form has no English texts" in n for n in notes(conversion))
     assert any(
-        "columns without a language ('hint', 'label') were read as Swedish" in n
+        "columns without a language ('form_title', 'hint', 'label') were read as Swedish" in n
         for n in notes(conversion)
     )
     with pytest.raises(SurveyFileError) as problems:
@@ -580,6 +580,30 @@ def test_columns_and_settings_without_a_counterpart_are_each_named(tmp_path: Pat
     assert "survey row 2: 'pick': media::image 'map.png' is not carried over" in lost[1]
     assert "survey row 2: 'pick': choice_filter '${x} = 1' is not carried over" in lost[2]
     assert lost[3] == "settings row 2: version ('7') is not carried over"
+
+
+def test_a_kobotoolbox_export_has_its_metadata_and_bookkeeping_named_once(tmp_path: Path) -> None:
+    path = xlsform(
+        tmp_path / "form.xlsx",
+        [
+            [*HEAD[:4], "$kuid", "$autoname"],
+            ["start", "start", None, None, "k1", "start"],
+            ["end", "end", None, None, "k2", "end"],
+            [*question("text", "why")[:4], "k3", "why"],
+            [*question("text", "how")[:4], "k4", "how"],
+        ],
+        YES_NO,
+    )
+    conversion = convert(read_workbook(path))
+
+    assert [q["id"] for q in conversion.survey["questions"]] == ["why", "how"]
+    assert notes(conversion) == [
+        "survey: column '$kuid' (rows 4-5) is not carried over",
+        "survey: column '$autoname' (rows 4-5) is not carried over",
+        "survey row 2: 'start': metadata (start) is not collected",
+        "survey row 3: 'end': metadata (end) is not collected",
+        "choices: list 'yes_no' (rows 2-3) is used by no question",
+    ]
 
 
 # --- the command -------------------------------------------------------------------------
