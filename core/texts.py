@@ -155,9 +155,9 @@ class SurveyTexts:
 
     def _finish(self, question: Question) -> Button | None:
         if isinstance(question, SelectMultiple):
-            return Button(self._("Done ✔"), Action.DONE)
+            return Button(self.done_label(), Action.DONE)
         if isinstance(question, Note):
-            return Button(self._("Continue ➜"), Action.NEXT)
+            return Button(self.continue_label(), Action.NEXT)
         return None
 
     def _navigation(self, prompt: QuestionPrompt) -> tuple[Button, ...]:
@@ -195,6 +195,18 @@ class SurveyTexts:
 
     def keep_label(self) -> str:
         return self._("Keep answer")
+
+    def done_label(self) -> str:
+        return self._("Done ✔")
+
+    def continue_label(self) -> str:
+        return self._("Continue ➜")
+
+    def send_label(self) -> str:
+        return self._("✅ Send answers")
+
+    def change_label(self) -> str:
+        return self._("✏️ Change an answer")
 
     def guidance(self, question: Question) -> str:
         """How to answer this kind of question; empty when the question says it all."""
@@ -262,8 +274,8 @@ class SurveyTexts:
             ),
             question=_("Is this right? Send your answers, or change one."),
             buttons=(
-                Button(_("✅ Send answers"), Action.CONFIRM),
-                Button(_("✏️ Change an answer"), Action.CHANGE),
+                Button(self.send_label(), Action.CONFIRM),
+                Button(self.change_label(), Action.CHANGE),
             ),
         )
 
