@@ -419,7 +419,7 @@ def _explain(exc: ValidationError, data: dict[Any, Any], shown: str) -> list[Pro
             guess = _guess_field(str(loc[-1]), loc)
             if guess:
                 guessed.add((*loc[:-1], guess))
-    for error in errors:
+    for error in _each_rule(errors):
         ctx = error.get("ctx", {})
         loc = tuple(ctx.get("at", ())) or (*error["loc"], *ctx.get("below", ()))
         loc = _without_tags(loc, data)
@@ -434,6 +434,16 @@ def _explain(exc: ValidationError, data: dict[Any, Any], shown: str) -> list[Pro
             seen.add(key)
             problems.append(Problem(shown, line, where, message, field))
     return problems
+
+
+def _each_rule(errors: list[Any]) -> list[Any]:
+    """The errors with every broken rule of a survey as one error of its own."""
+    spread: list[Any] = []
+    for error in errors:
+        spread.append(error)
+        for at, message in error.get("ctx", {}).get("more", ()):
+            spread.append({**error, "ctx": {"message": message, "at": at}})
+    return spread
 
 
 def _without_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:

@@ -357,8 +357,11 @@ class Survey(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Survey:
+        # Every broken rule at once, so an organizer fixes the file in one round.
+        found: list[Rule] = []
         if self.opens and self.closes and self.closes <= self.opens:
-            _fail(
+            _broken(
+                found,
                 "closes",
                 f"'closes' ({self.closes.isoformat()}) must come after "
                 f"'opens' ({self.opens.isoformat()}); are the dates the wrong way round, or "
@@ -369,7 +372,8 @@ class Survey(Strict):
         for index, question in enumerate(self.questions):
             if question.id in earlier:
                 first = everywhere.index(question.id) + 1
-                _fail(
+                _broken(
+                    found,
                     ("questions", index, "id"),
                     f"the id '{question.id}' is used twice (question {first} has it too); "
                     "give each question its own id",
@@ -378,17 +382,20 @@ class Survey(Strict):
                 ids = [choice.id for choice in question.choices]
                 for position, choice_id in enumerate(ids):
                     if choice_id in ids[:position]:
-                        _fail(
+                        _broken(
+                            found,
                             ("questions", index, "choices", position, "id"),
                             f"the choice id '{choice_id}' is used twice in this question "
                             f"(choice {ids.index(choice_id) + 1} has it too); give each "
                             "choice its own id",
                         )
             if question.show_if is not None:
-                _check_condition(
+                found += _check_condition(
                     question.show_if, earlier, everywhere, ("questions", index, "show_if")
                 )
             earlier[question.id] = question
+        if found:
+            _fail_all(found)
         return self
 
     def state(self, now: datetime) -> CampaignState:
@@ -428,13 +435,32 @@ def _fail(at: str | tuple[str | int, ...], message: str, relative: bool = False)
     raise PydanticCustomError("survey_rule", "{message}", {"message": message, key: where})
 
 
+# A broken rule of a survey: where in the file (a path from the top) and what is wrong.
+Rule = tuple[tuple[str | int, ...], str]
+
+
+def _broken(found: list[Rule], at: str | tuple[str | int, ...], message: str) -> None:
+    found.append(((at,) if isinstance(at, str) else at, message))
+
+
+def _fail_all(found: list[Rule]) -> None:
+    """Raise one validation error carrying every broken rule; the loader lists each."""
+    (at, message), *more = found
+    raise PydanticCustomError(
+        "survey_rule", "{message}", {"message": message, "at": at, "more": more}
+    )
+
+
 def _check_condition(
     condition: Condition, earlier: dict[str, Any], everywhere: list[str], at: tuple[Any, ...]
-) -> None:
+) -> list[Rule]:
+    """What is wrong with a show_if, given the questions before it and all the ids."""
+    found: list[Rule] = []
     target = earlier.get(condition.question)
     test = "in" if condition.in_ is not None else "not_in"
     if target is None and condition.question in everywhere:
-        _fail(
+        _broken(
+            found,
             (*at, "question"),
             f"show_if refers to '{condition.question}', which is not an earlier question: it "
             "comes later, and a question can only depend on questions before it (move this "
@@ -443,7 +469,8 @@ def _check_condition(
     elif target is None:
         close = difflib.get_close_matches(condition.question, list(earlier), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        _fail(
+        _broken(
+            found,
             (*at, "question"),
             f"show_if refers to '{condition.question}', which is not an earlier question: "
             f"there is no question with that id{hint}",
@@ -452,7 +479,8 @@ def _check_condition(
         known = [choice.id for choice in target.choices]
         for value in condition.values:
             if str(value) not in known:
-                _fail(
+                _broken(
+                    found,
                     (*at, test),
                     f"'{value}' is not a choice of '{target.id}': show_if lists choice ids, "
                     f"and its choices are {', '.join(known)}",
@@ -460,20 +488,27 @@ def _check_condition(
     elif isinstance(target, Scale):
         for value in condition.values:
             if not _int_in(value, target.min, target.max):
-                _fail(
+                _broken(
+                    found,
                     (*at, test),
                     f"'{value}' is outside the scale {target.min}-{target.max} of '{target.id}'",
                 )
     elif isinstance(target, Number):
         for value in condition.values:
             if not isinstance(value, int):
-                _fail((*at, test), f"'{value}' is not a number, and '{target.id}' asks for one")
+                _broken(
+                    found,
+                    (*at, test),
+                    f"'{value}' is not a number, and '{target.id}' asks for one",
+                )
     else:
-        _fail(
+        _broken(
+            found,
             (*at, "question"),
             f"show_if can only depend on a choice, scale or number question, and "
             f"'{target.id}' is a {target.type} question, whose answers cannot be compared",
         )
+    return found
 
 
 def _int_in(value: str | int, low: int, high: int) -> bool:

@@ -83,6 +83,7 @@ CASES = [
     ("retention_keep_unknown", 6, None, "retention.keep", "should be 'counts' or 'nothing'"),
     ("scale_too_long", 16, "question 'feel_safe'", "max", "should be at most 10"),
     ("se_for_swedish", 18, "question 'feel_safe'", "text.se", "did you mean 'sv'?"),
+    ("several_rules_at_once", 5, None, "closes", "must come after 'opens'"),
     ("show_if_forward", 23, "question 'where_unsafe'", "show_if.question", "it comes later"),
     ("show_if_in_not_a_list", 23, "question 'where_unsafe'", "show_if.in", "should be a list"),
     (
@@ -178,3 +179,13 @@ def test_validate_prints_the_problem_with_file_line_and_field(
     err = capsys.readouterr().err
     assert f"{BROKEN / 'show_if_forward.yaml'} line 23, question 'where_unsafe': show_if" in err
     assert "1 problem(s) found." in err
+
+
+def test_every_broken_rule_of_a_file_is_listed_at_once() -> None:
+    with pytest.raises(SurveyFileError) as caught:
+        load_survey(BROKEN / "several_rules_at_once.yaml", "surveys/soder-kvall.yaml")
+    assert [(p.line, p.where, p.field) for p in caught.value.problems] == [
+        (5, None, "closes"),
+        (12, "question 'how_often', choice 'weekly'", "id"),
+        (23, "question 'where_unsafe'", "show_if.question"),
+    ]
