@@ -239,7 +239,8 @@ def parse_file(text: str, shown: str, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = _explain(exc, data, shown)
+        top = [info.alias or name for name, info in model.model_fields.items()]
+        problems = _explain(exc, data, shown, top)
         raise SurveyFileError(problems) from exc
 
 
@@ -407,7 +408,9 @@ def _key_on_line(text: str, line: int | None) -> str | None:
     return found.group(1) if found else None
 
 
-def _explain(exc: ValidationError, data: dict[Any, Any], shown: str) -> list[Problem]:
+def _explain(
+    exc: ValidationError, data: dict[Any, Any], shown: str, top: list[str]
+) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[int | None, str | None, str]] = set()
     errors = exc.errors()
@@ -416,7 +419,7 @@ def _explain(exc: ValidationError, data: dict[Any, Any], shown: str) -> list[Pro
     for error in errors:
         if error["type"] == "extra_forbidden":
             loc = _without_tags(tuple(error["loc"]), data)
-            guess = _guess_field(str(loc[-1]), loc)
+            guess = _guess_field(str(loc[-1]), loc, top)
             if guess:
                 guessed.add((*loc[:-1], guess))
     for error in _each_rule(errors):
@@ -428,7 +431,7 @@ def _explain(exc: ValidationError, data: dict[Any, Any], shown: str) -> list[Pro
         if error["type"].startswith("union_tag"):
             loc = (*loc, "type")  # point at the 'type:' line, not the question's first line
         line, where, field = _locate(loc, data)
-        message = _message(error, loc, field, data)
+        message = _message(error, loc, field, data, top)
         key = (line, where, message)
         if key not in seen:
             seen.add(key)
@@ -511,7 +514,7 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "survey"
 
 
-def _message(error: Any, loc: tuple[Any, ...], at: str | None, data: Any) -> str:
+def _message(error: Any, loc: tuple[Any, ...], at: str | None, data: Any, top: list[str]) -> str:
     kind = error["type"]
     # What the organizer wrote, by the name they see: a field, else the item it is about.
     field = at or (NESTED.get(str(loc[-3])) if len(loc) >= 3 else None) or _field_name(loc)
@@ -528,7 +531,7 @@ def _message(error: Any, loc: tuple[Any, ...], at: str | None, data: Any) -> str
     if kind == "missing":
         return _missing(loc, field, data)
     if kind == "extra_forbidden":
-        return f"'{last}' is not a field here{_suggest_field(last, loc, data)}"
+        return f"'{last}' is not a field here{_suggest_field(last, loc, data, top)}"
     if kind == "string_pattern_mismatch":
         return _bad_id(str(value), str(ctx.get("pattern", "")), survey=loc == ("id",))
     if kind == "string_type":
@@ -655,11 +658,11 @@ def _suggest_type(tag: str) -> str:
     return f"use one of {', '.join(QUESTION_TYPES)}"
 
 
-def _known_fields(loc: tuple[Any, ...]) -> list[str]:
+def _known_fields(loc: tuple[Any, ...], top: list[str]) -> list[str]:
     """The fields of the mapping `loc` ends in, named by the key that mapping sits under."""
     parents = [p for p in loc[:-1] if not isinstance(p, int)]
     if not parents:
-        return FIELD_NAMES["survey"]
+        return top
     parent = str(parents[-1])
     if parent in TEXT_FIELDS:
         return FIELD_NAMES["text"]
@@ -668,10 +671,10 @@ def _known_fields(loc: tuple[Any, ...]) -> list[str]:
     return FIELD_NAMES["question"] if parents[0] == "questions" else []
 
 
-def _guess_field(name: str, loc: tuple[Any, ...]) -> str | None:
+def _guess_field(name: str, loc: tuple[Any, ...], top: list[str]) -> str | None:
     if len(loc) == 3 and loc[0] == "questions" and name in TYPES_WITH_FIELD:
         return None  # a real field, of another type of question
-    known = _known_fields(loc)
+    known = _known_fields(loc, top)
     if name.lower() in LANGUAGE_ALIASES and "sv" in known:
         return LANGUAGE_ALIASES[name.lower()]
     # Short names are close to little by difflib's measure: 'is' for 'in' is half the letters.
@@ -680,14 +683,14 @@ def _guess_field(name: str, loc: tuple[Any, ...]) -> str | None:
     return close[0] if close else None
 
 
-def _suggest_field(name: str, loc: tuple[Any, ...], data: Any) -> str:
+def _suggest_field(name: str, loc: tuple[Any, ...], data: Any, top: list[str]) -> str:
     if len(loc) == 3 and loc[0] == "questions" and name in TYPES_WITH_FIELD:
         question = _child(_child(data, "questions"), loc[1])
         kind = question.get("type") if isinstance(question, dict) else None
         owners = " and ".join(TYPES_WITH_FIELD[name])
         return f": '{name}' belongs to {owners} questions, and this is a {kind} question"
-    guess = _guess_field(name, loc)
-    known = _known_fields(loc)
+    guess = _guess_field(name, loc, top)
+    known = _known_fields(loc, top)
     if guess and known == FIELD_NAMES["text"]:
         return f"; did you mean '{guess}'? (Swedish is sv, English is en)"
     if guess:

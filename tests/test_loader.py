@@ -132,3 +132,32 @@ def test_a_campaign_cannot_take_the_id_of_the_tip_form(tmp_path: Path) -> None:
     assert "the id 'tip' is reserved for the form residents send safety tips with" in str(
         caught.value
     )
+
+
+def test_misspellings_in_categories_and_places_are_named_with_the_right_field() -> None:
+    from core.contributions import CategoriesFile, PlacesFile
+    from core.loader import parse_file
+
+    def said(text: str, model: type[CategoriesFile] | type[PlacesFile]) -> list[str]:
+        with pytest.raises(SurveyFileError) as caught:
+            parse_file(text, f"surveys/{model.__name__}.yaml", model)
+        return [str(p) for p in caught.value.problems]
+
+    assert said("categoris:\n  - id: lighting\n", CategoriesFile) == [
+        "surveys/CategoriesFile.yaml line 1: 'categoris' is not a field here; "
+        "did you mean 'categories'?"
+    ]
+    place = "places:\n  - {id: torget, name: {sv: Torget, en: The square}, lat: 56.1, lng: 13.7}\n"
+    assert said(place, PlacesFile) == [
+        "surveys/PlacesFile.yaml line 2, place 'torget': 'lng' is not a field here; "
+        "did you mean 'lon'?"
+    ]
+    kinds = (
+        "categories:\n  - {id: lighting, label: {sv: Belysning, en: Lighting}}\n"
+        "  - {id: dark, label: {sv: Mörkt, en: Dark}, kinds: [tips]}\n"
+    )
+    assert said(kinds, CategoriesFile) == [
+        "surveys/CategoriesFile.yaml line 3, category 'dark': 'kinds' should be 'idea' or "
+        "'tip', "
+        "not 'tips'"
+    ]
