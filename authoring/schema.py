@@ -107,6 +107,10 @@ def _generate(model: Any) -> dict[str, Any]:
                 "offset it is Stockholm time.",
             }
 
+        def sort(self, value: Any, parent_key: str | None = None) -> Any:
+            # Examples as organizers write them ({sv, en}; west, south, east, north).
+            return value
+
         def nullable_schema(self, schema: core_schema.NullableSchema) -> dict[str, Any]:
             # An optional field is left out, never written as null: offering null in the
             # editor only invites `hint: null`.
