@@ -16,6 +16,7 @@ import re
 import sys
 import textwrap
 import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 import yaml
 
 from core.contributions import FORM_IDS
+from core.loader import SurveyFileError, load_survey
 from core.survey import LANGUAGES, MAX_TEXT_LIMIT
 
 LANGUAGE_NAMES = {"sv": "Swedish", "en": "English"}
@@ -526,11 +528,8 @@ class _Converter:
         if kind in ("calculate", "hidden"):
             calculation = self._value(row.cells, "calculation")
             what = f" ({calculation})" if calculation else ""
-            self.note(
-                "survey",
-                row.number,
-                f"{subject}: a {kind} row{what}; Torget does not calculate, left out",
-            )
+            why = "Torget does not calculate" if kind == "calculate" else "nothing is asked"
+            self.note("survey", row.number, f"{subject}: a {kind} row{what}; {why}, left out")
             self.left_out.add(name)
             return None
         torget = {
@@ -572,19 +571,16 @@ class _Converter:
         target = _Target(qid, torget)
         if kind in ("select_one", "select_multiple"):
             self._select(row, question, target, rest)
-            handled |= {"constraint"} if kind == "select_multiple" else set()
         elif rest:
             self.note("survey", row.number, f"'{' '.join(rest)}' after the type is ignored")
         if kind in ("integer", "decimal"):
             question["integer"] = kind == "integer"
-            handled.add("constraint")
         if kind == "range":
             self._range(row, question, target)
             handled.add("parameters")
-        if kind == "text":
-            handled.add("constraint")
-        if "constraint" in handled:
+        if kind in ("integer", "decimal", "text", "select_multiple"):
             self._constraint(row, question)
+            handled.add("constraint")
         self._label(row, question, qid)
         self._required(row, question, kind)
         self._show_if(row, question, name, groups)
@@ -1270,7 +1266,10 @@ def read_workbook(path: Path, plain_language: str | None = None) -> Form:
             ".xlsx (Excel Workbook), then import that"
         )
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it skips; only the cells matter here.
+            warnings.simplefilter("ignore")
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise NotAnXLSForm(f"{path} is not an Excel workbook (.xlsx): {exc}") from exc
     try:
@@ -1356,8 +1355,6 @@ def add_command(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the form, write the survey, report what did not fit, and check the result."""
-    from core.loader import SurveyFileError, load_survey
-
     source = Path(args.form)
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -1369,8 +1366,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"Cannot import: {exc}.", file=sys.stderr)
         return 2
     conversion = convert(form)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_yaml(conversion, source.name, str(out)), encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(to_yaml(conversion, source.name, str(out)), encoding="utf-8")
+    except OSError as exc:
+        print(f"Cannot write {out}: {exc.strerror or exc}.", file=sys.stderr)
+        return 2
     questions = len(conversion.survey["questions"])
     print(f"Wrote {out}: {questions} questions from {source.name}.")
     for heading, notes in (
@@ -1391,4 +1392,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
         return 1
     print(f"\nok  {out} is a valid survey (a draft: set opens: to open it).")
+    if out.suffix not in (".yaml", ".yml"):
+        print("Note: the bot reads surveys from .yaml files only; rename it to use it.")
     return 0

@@ -461,6 +461,34 @@ def test_a_simple_constraint_becomes_min_and_max(
     assert conversion.lost == []
 
 
+def test_length_and_count_constraints_become_limits(tmp_path: Path) -> None:
+    conversion = imported(
+        tmp_path,
+        question("text", "words", constraint="string-length(.) <= 200"),
+        question("select_multiple places", "favourites", constraint="count-selected(.) <= 2"),
+        choices=PLACES,
+    )
+    survey = as_survey(conversion)
+
+    words, favourites = survey.question("words"), survey.question("favourites")
+    assert words.type == "text" and words.max_length == 200
+    assert favourites.type == "select_multiple" and favourites.max_choices == 2
+    assert conversion.lost == []
+
+
+def test_or_other_is_named(tmp_path: Path) -> None:
+    conversion = imported(
+        tmp_path, question("select_one places or_other", "place"), choices=PLACES
+    )
+    assert [c["id"] for c in conversion.survey["questions"][0]["choices"]] == [
+        "park",
+        "square",
+        "station",
+    ]
+    [note] = conversion.lost
+    assert "survey row 2: 'place': or_other is not carried over" in str(note)
+
+
 def test_a_constraint_beyond_min_and_max_is_named(tmp_path: Path) -> None:
     conversion = imported(
         tmp_path, question("integer", "year", constraint=". >= 1900 and . <= ${now}")
