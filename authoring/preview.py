@@ -248,7 +248,7 @@ class Preview:
                 break
             if typed in by_id:
                 return by_id[typed]
-            if typed.isdigit() and 1 <= int(typed) <= len(surveys):
+            if typed.isdecimal() and 1 <= int(typed) <= len(surveys):
                 return surveys[int(typed) - 1]
             self.aside(_("Type a number from {low} to {high}.").format(low=1, high=len(surveys)))
         self.ended()
@@ -375,7 +375,7 @@ class Preview:
         if typed in words.keep and Action.NEXT in offered:
             return press(Action.NEXT)
         if isinstance(question, SelectOne):
-            if typed.isdigit() and 1 <= int(typed) <= len(question.choices):
+            if typed.isdecimal() and 1 <= int(typed) <= len(question.choices):
                 return press(Action.CHOOSE, question.choices[int(typed) - 1].id)
             return text  # a choice's label typed out counts, as in Telegram
         if isinstance(question, SelectMultiple):
@@ -383,7 +383,7 @@ class Preview:
                 return press(Action.DONE)
             numbers = typed.split()
             if numbers and all(
-                n.isdigit() and 1 <= int(n) <= len(question.choices) for n in numbers
+                n.isdecimal() and 1 <= int(n) <= len(question.choices) for n in numbers
             ):
                 return [
                     Press(Action.TOGGLE, session.version, question.choices[int(n) - 1].id)
