@@ -298,8 +298,8 @@ class _Converter:
             rows = _rows(rows_of)
             self.note("survey", None, f"column '{header}' ({rows}) is not carried over")
         # In the order an organizer reads the form: the survey sheet first, row by row.
-        order = {"survey": 0, "choices": 1, "settings": 2}
-        notes = sorted(self.notes, key=lambda n: (order.get(n.sheet, 3), n.row or 0))
+        order = {"form": 0, "survey": 1, "choices": 2, "settings": 3}
+        notes = sorted(self.notes, key=lambda n: (order.get(n.sheet, 4), n.row or 0))
         return Conversion(survey, notes)
 
     # settings and languages
@@ -338,7 +338,7 @@ class _Converter:
                 where = "Torget's default"
             other = "en" if self.plain == "sv" else "sv"
             self.note(
-                "survey",
+                "form",
                 None,
                 f"columns without a language ({', '.join(repr(h) for h in plain)}) were read "
                 f"as {LANGUAGE_NAMES[self.plain]} ({where}); if they are "
@@ -398,7 +398,7 @@ class _Converter:
                 )
             else:
                 text = f"no {name} text for: {'; '.join(places)}"
-            self.note("survey", None, text)
+            self.note("form", None, text)
 
     def _survey_id(self, settings: Row | None) -> str:
         given = self._value(settings.cells, "form_id") if settings else ""
@@ -991,7 +991,9 @@ def _resolve_listed(
     """Several answers, or any number: only `=`s joined by or, or `!=`s joined by and."""
     ops = {atom.op for atom in atoms}
     if ops - {"=", "!="}:
-        return f"compares '{target.id}' with {'/'.join(sorted(ops - {'=', '!='}))}"
+        what = "the number" if target.kind == "number" else "the choices of"
+        used = " ".join(sorted(ops - {"=", "!="}))
+        return f"uses {used} on {what} '{target.id}', and show_if can only list values"
     if len(ops) > 1 or (len(atoms) > 1 and (joiner == "or") != (ops == {"="})):
         return "mixes conditions that show_if cannot combine"
     values: list[Any] = []

@@ -587,7 +587,7 @@ def test_a_partly_translated_form_names_each_missing_text(tmp_path: Path) -> Non
         [[*HEAD[:4]], ["text", "why", "Varför?", "Why?"], ["text", "how", "Hur?", None]],
     )
     conversion = convert(read_workbook(path))
-    assert "survey: no English text for: survey row 3 (question 'how')" in notes(conversion)
+    assert "form: no English text for: survey row 3 (question 'how')" in notes(conversion)
 
 
 def test_plain_labels_can_be_read_as_english(tmp_path: Path) -> None:
