@@ -10,6 +10,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bot as torget
 from authoring.xlsform import Conversion, convert, read_workbook, to_yaml
@@ -642,6 +644,32 @@ def test_a_kobotoolbox_export_has_its_metadata_and_bookkeeping_named_once(tmp_pa
         "survey row 3: 'end': metadata (end) is not collected",
         "choices: list 'yes_no' (rows 2-3) is used by no question",
     ]
+
+
+# Whatever an organizer typed in a cell (quotes, colons, '#', a line break, an emoji) is
+# the text residents get after the trip to YAML and back.
+CELL_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufeff")
+    | st.sampled_from(["\n", '"', "'", ":", " ", "#", "\\", "{", "-", "å", "😀"]),
+    min_size=1,
+    max_size=240,
+).filter(lambda text: text.strip() != "")
+
+
+@settings(max_examples=150, deadline=None)
+@given(sv=CELL_TEXT, en=CELL_TEXT)
+def test_any_label_text_survives_the_written_file(sv: str, en: str) -> None:
+    conversion = Conversion(
+        {
+            "id": "fuzz",
+            "title": {"sv": sv, "en": en},
+            "questions": [{"id": "q", "type": "text", "text": {"sv": sv, "en": en}}],
+        },
+        [],
+    )
+    survey = as_survey(conversion)
+    assert (survey.title.sv, survey.title.en) == (sv, en)
+    assert (survey.question("q").text.sv, survey.question("q").text.en) == (sv, en)
 
 
 # --- the command -------------------------------------------------------------------------
