@@ -213,8 +213,7 @@ def _language(suffix: str) -> str:
     """'Svenska (sv)', 'Swedish (sv)', 'sv', 'English' -> 'sv'/'en'; others as written."""
     code = re.search(r"\(\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?\s*\)\s*$", suffix)
     if code:
-        found = code.group(1).lower()
-        return found
+        return code.group(1).lower()
     word = suffix.strip().lower()
     return LANGUAGE_WORDS.get(word, suffix.strip())
 
@@ -583,7 +582,7 @@ class _Converter:
             handled.add("constraint")
         self._label(row, question, qid)
         self._required(row, question, kind)
-        self._show_if(row, question, name, groups)
+        self._show_if(row, question, groups)
         self._leftover_columns(row, handled, f"'{name}'")
         self.targets[name] = target
         return question
@@ -732,9 +731,7 @@ class _Converter:
                 "is optional",
             )
 
-    def _show_if(
-        self, row: Row, question: dict[str, Any], name: str, groups: list[_Group]
-    ) -> None:
+    def _show_if(self, row: Row, question: dict[str, Any], groups: list[_Group]) -> None:
         relevant = self._value(row.cells, "relevant")
         own = self._condition(relevant, row.number, f"'{question['id']}'") if relevant else None
         inherited = [group for group in groups if group.condition is not None]
