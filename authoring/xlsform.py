@@ -124,6 +124,8 @@ TYPE_ALIASES = {
 }
 YES = {"yes", "true", "1", "true()", "ja"}
 NO = {"no", "false", "0", "false()", "nej", ""}
+# Columns of KoboToolbox ($kuid, $autoname) and Survey123 (bind::esri:..., body::esri:...).
+TOOL_PREFIXES = ("$", "bind::", "body::", "instance::")
 QUESTION_ID_LIMIT = 32
 SURVEY_ID_LIMIT = 40
 SCALE_STARTS = (0, 1)
@@ -703,15 +705,22 @@ class _Converter:
         if hint:
             question["hint"] = hint
             self._check_languages(hint, "survey", row.number, f"the hint of '{qid}'")
-        for text in (*label.values(), *hint.values()):
-            if re.search(r"\$\{[^}]*\}", text):
-                self.note(
-                    "survey",
-                    row.number,
-                    f"'{qid}': the text refers to an answer with ${{...}}, which Torget does "
-                    "not fill in",
-                )
-                break
+        texts = " ".join((*label.values(), *hint.values()))
+        if re.search(r"\$\{[^}]*\}", texts):
+            self.note(
+                "survey",
+                row.number,
+                f"'{qid}': the text refers to an answer with ${{...}}, which Torget does "
+                "not fill in",
+            )
+        markup = re.search(r"</?[a-zA-Z][^>]*>|\*\*", texts)
+        if markup:
+            self.note(
+                "survey",
+                row.number,
+                f"'{qid}': the text has markup ({markup.group(0)}), which residents would "
+                "see as written",
+            )
 
     def _required(self, row: Row, question: dict[str, Any], kind: str) -> None:
         raw = self._value(row.cells, "required")
@@ -794,8 +803,9 @@ class _Converter:
             column = self.column(header)
             if column.base in handled:
                 continue
-            if header.startswith("$"):
-                # KoboToolbox's own bookkeeping ($kuid, $autoname): one note for the column.
+            if header.lower().startswith(TOOL_PREFIXES):
+                # A tool's own columns ($kuid, bind::esri:fieldType) are on most rows: one
+                # note for the column says it without a line for every cell.
                 self.bookkeeping.setdefault(header, []).append(row.number)
                 continue
             if column.language is not None and column.language not in LANGUAGES:

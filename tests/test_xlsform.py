@@ -646,6 +646,23 @@ def test_a_kobotoolbox_export_has_its_metadata_and_bookkeeping_named_once(tmp_pa
     ]
 
 
+def test_a_survey123_form_has_its_esri_columns_and_markup_named(tmp_path: Path) -> None:
+    path = xlsform(
+        tmp_path / "form.xlsx",
+        [
+            ["type", "name", "label", "bind::esri:fieldType"],
+            ["text", "why", "<b>Varför</b> känns det otryggt?", "esriFieldTypeString"],
+            ["text", "how", "Hur?", "esriFieldTypeString"],
+        ],
+    )
+    lost = [str(note) for note in convert(read_workbook(path)).lost]
+
+    assert "survey: column 'bind::esri:fieldType' (rows 2-3) is not carried over" in lost
+    assert (
+        "survey row 2: 'why': the text has markup (<b>), which residents would see as written"
+    ) in lost
+
+
 # Whatever an organizer typed in a cell (quotes, colons, '#', a line break, an emoji) is
 # the text residents get after the trip to YAML and back.
 CELL_TEXT = st.text(
