@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -17,7 +19,8 @@ from babel.messages.pofile import read_po
 import bot as torget
 from authoring.preview import preview
 from core.i18n import LOCALES_DIR, Catalogs
-from tests.conftest import ROOT, TEST_SURVEYS
+from tests.conftest import ROOT, TEST_SURVEYS, Bot
+from tests.fakebot import Resident
 
 SURVEYS = ROOT / "surveys"
 SODER = SURVEYS / "soder-kvall.yaml"
@@ -259,6 +262,36 @@ def test_the_summary_lets_the_organizer_change_an_answer() -> None:
     assert "Ditt svar hittills: Någon gång i veckan" in chosen
     assert "   → Sällan eller aldrig" in seen.after("4")
     assert stored(seen)["how_often_evening"] == '"rarely"'
+
+
+def plain(telegram_html: str) -> str:
+    """A Telegram message as the resident reads it: no bold or italics, no entities."""
+    return html.unescape(re.sub(r"</?[bi]>", "", telegram_html))
+
+
+async def test_the_preview_says_what_a_resident_reads_in_telegram(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.send("/start")
+    await resident.click("Jag godkänner")
+    await resident.click("Kvällen på Söder")
+    telegram = [plain(resident.texts()[-2]), plain(resident.last_text())]  # intro, question 1
+    await resident.click("2")
+    telegram.append(plain(resident.last_text()))  # where: the branch opened
+    await resident.send("56,0437, 12,6946")  # typed as the preview's organizer types it
+    telegram.append(plain(resident.last_text()))  # what would make a difference
+    await resident.click("Bättre belysning")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")
+    await resident.send("100")
+    telegram += [plain(resident.texts()[-2]), plain(resident.last_text())]  # refused, again
+    assert telegram[-2] == "Talet får vara högst 62."
+
+    seen = organizer(
+        "2", "56,0437, 12,6946", "1", "klar", "", "100", survey=str(TEST_SURVEYS / "kvall.yaml")
+    )
+    for text in telegram:
+        assert text in seen.out
 
 
 def test_a_broken_survey_file_gives_the_same_problems_as_validate(
