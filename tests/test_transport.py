@@ -42,6 +42,8 @@ class Recorder:
                     files[str(part.name)] = (part.filename, bytes(content))
                 else:
                     fields[str(part.name)] = content.decode()
+        elif request.content_type == "application/json":
+            fields = await request.json()
         else:
             fields = dict(await request.post())
         self.calls.append((method, fields, files))
@@ -94,7 +96,8 @@ async def test_messages_keyboards_and_files_reach_telegram_intact(
     methods = [method for method, _, _ in recorder.calls]
     assert methods == ["getMe", "sendMessage", "sendDocument"]
     _, message, _ = recorder.calls[1]
-    assert json.loads(message["reply_markup"]) == {
+    assert message["chat_id"] == 42
+    assert message["reply_markup"] == {
         "inline_keyboard": [[{"text": "Svenska", "callback_data": "l:sv"}]]
     }
     _, fields, files = recorder.calls[2]
