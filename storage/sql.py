@@ -51,6 +51,7 @@ from core.contributions import (
 from core.contributions import Status as ContributionStatus
 from core.engine import Session
 from core.outbox import Delivery, MailKind, Progress, announce_topic
+from storage import sqlite_driver
 from storage.base import ExportedResponse, OutboxItem, Resident, Response, Status
 from storage.schema import (
     UTCDateTime,
@@ -91,7 +92,11 @@ class SqlStore:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             # Every transaction ends in an explicit commit or rollback, so the pool's own
             # rollback on check-in would only cost one more trip to the driver's thread.
-            engine = create_async_engine(self.url, pool_reset_on_return=None)
+            url = self.url
+            if url.drivername == "sqlite+aiosqlite":
+                # The same aiosqlite, a statement in one trip to its thread (sqlite_driver).
+                url = url.set(drivername=sqlite_driver.NAME)
+            engine = create_async_engine(url, pool_reset_on_return=None)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             self._one_writer = asyncio.Lock()
         else:
