@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.throughput [--residents 1000] [--rate 200]
         [--database sqlite|postgresql|both] [--memory-residents 10000] [--no-echo]
+        [--profile FILE]
 
 A fake Bot API on 127.0.0.1 plays the residents. Each one starts the bot, agrees to the
 privacy notice, picks "Söder efter kl. 17" and answers every question it is shown (a scale,
@@ -471,8 +472,9 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         if database == "postgresql"
         else f"sqlite+aiosqlite:///{folder / 'torget.db'}"
     )
+    profile = ["-m", "cProfile", "-o", str(args.profile)] if args.profile else []
     bot = BotProcess(
-        [sys.executable, str(ROOT / "bot.py"), "run"],
+        [sys.executable, *profile, str(ROOT / "bot.py"), "run"],
         bot_env(folder, harness.api.url, url),
         folder / f"bot-{database}.log",
         args.bot_cpus,
@@ -613,6 +615,12 @@ def main() -> None:
         "--memory-residents", type=int, default=10_000, help="0 skips the memory run"
     )
     parser.add_argument("--no-echo", action="store_true", help="skip the echo floor")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="run Torget under cProfile and write its stats here (read with pstats)",
+    )
     parser.add_argument(
         "--no-pin",
         dest="pin",
