@@ -64,7 +64,9 @@ def add_command(commands: Any) -> None:
     parser.add_argument(
         "survey", nargs="?", help="a survey file or a campaign id (default: choose one)"
     )
-    parser.add_argument("--lang", choices=["sv", "en"], default="sv")
+    parser.add_argument(
+        "--lang", choices=["sv", "en"], default="sv", help="the residents' language (default: sv)"
+    )
     parser.set_defaults(func=run)
 
 

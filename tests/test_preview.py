@@ -313,6 +313,15 @@ def test_a_broken_survey_file_gives_the_same_problems_as_validate(
     assert capsys.readouterr().err.strip() == seen.err
 
 
+def test_a_campaign_id_in_a_folder_with_a_broken_file_names_the_problems(tmp_path: Path) -> None:
+    (tmp_path / "soder-kvall.yaml").write_text(SODER.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "halvfardig.yaml").write_text("id: halvfardig\ntitle: x\n", encoding="utf-8")
+    seen = organizer(survey="soder-kvall", surveys_dir=tmp_path)
+    assert seen.code == 1
+    assert f"{tmp_path / 'halvfardig.yaml'} line 2: 'title' needs both languages" in seen.err
+    assert "Fråga 1" not in seen.out
+
+
 def test_leaving_early_says_nothing_was_stored() -> None:
     ended = organizer("2", "3")  # the input ends: Ctrl-D
     assert ended.code == 0
