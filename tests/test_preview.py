@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 import bot as torget
 from authoring.preview import preview
 from core.i18n import LOCALES_DIR, Catalogs
+from core.survey import Area
 from tests.conftest import ROOT, TEST_SURVEYS, Bot
 from tests.fakebot import Resident
 
@@ -62,6 +63,7 @@ def organizer(
     survey: str | None = str(SODER),
     lang: str = "sv",
     surveys_dir: Path = SURVEYS,
+    area: Area | None = None,
 ) -> Transcript:
     """The organizer types these lines into `bot.py preview`, then closes the terminal."""
     out: list[str] = []
@@ -79,6 +81,7 @@ def organizer(
         out.append,
         catalogs=CATALOGS,
         surveys_dir=surveys_dir,
+        area=area,
         error=err.append,
         clock=lambda: NOW,
     )
@@ -235,6 +238,16 @@ def test_a_place_typed_as_a_name_gets_the_residents_message_and_how_to_type_it()
         "› Skriv platsen som två tal, latitud först: 56.0437 12.6946.\n"
         "Fråga 3 av 8\n"
     )
+
+
+def test_a_place_outside_the_deployments_area_is_refused_as_in_telegram() -> None:
+    helsingborg = Area(west=12.6, south=55.9, east=12.9, north=56.2)  # AREA_BBOX
+    seen = organizer("1", "2", "59.3293 18.0686", "56.0437 12.6946", area=helsingborg)
+    assert seen.after("59.3293 18.0686").startswith(
+        "\nDen platsen ligger långt utanför området det gäller. Välj en plats i området, eller "
+        "hoppa över frågan.\nFråga 3 av 8\n"
+    )
+    assert seen.after("56.0437 12.6946").startswith("\nFråga 4 av 8\n")
 
 
 def test_a_photo_is_a_path_to_an_image_file(tmp_path: Path) -> None:
