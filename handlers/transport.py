@@ -81,12 +81,12 @@ class AiohttpRequest(BaseRequest):
         )
         connect = CONNECT_TIMEOUT if isinstance(connect_timeout, DefaultValue) else connect_timeout
         timeout = _timeout(read, write, connect)
-        if files:
-            body, headers = _form(request_data), None
+        body: Any = None
+        headers: dict[str, str] | None = None
+        if request_data is not None and files:
+            body = _form(request_data)
         elif request_data is not None:
             body, headers = _json(request_data), JSON_HEADERS
-        else:
-            body, headers = None, None
         try:
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy
