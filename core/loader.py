@@ -168,6 +168,14 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
     lines: dict[Any, int] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, dict | list):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a field name here is a list or a mapping ('{' or '[' where a name belongs); "
+                "a text that starts with { or [ needs quotes",
+                key_node.start_mark,
+            )
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the key '{key}' appears twice", key_node.start_mark
@@ -358,6 +366,13 @@ def _explain_yaml(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str
             "a tab is used to indent this line; YAML needs spaces (set the editor to indent "
             "with spaces)"
         )
+    if problem.startswith("a field name here is"):
+        return line, problem
+    if problem.startswith("expected '<document start>'"):
+        return line, (
+            "the indentation here does not match the lines above: the survey's own fields "
+            "(id, title, questions ...) start at the first column, with no spaces before them"
+        )
     if problem.startswith("the key "):
         # From _construct_mapping: "the key 'max' appears twice".
         return line, f"{problem.removeprefix('the key ')} in the same place; keep one of them"
@@ -381,8 +396,8 @@ def _explain_yaml(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str
                 'in quotes, like sv: "Obs: ..."'
             )
         return line, (
-            "the indentation of this line is deeper than the line above it; the fields of one "
-            "question start at the same column"
+            "the indentation of this line is deeper than the line above it; fields that belong "
+            "together (the survey's, or one question's) start at the same column"
         )
     if problem.startswith("expected <block end>"):
         item = " and the '-' of every item of a list" if "'-'" in problem else ""
@@ -394,6 +409,26 @@ def _explain_yaml(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str
         return line, (
             "a line here has no ':' after its field name, or a text runs over several lines "
             "without quotes; check the indentation and put long texts in quotes"
+        )
+    # Characters YAML keeps for itself at the start of a text: @ ` % | > * & !
+    special = re.match(r"found character '(.)' that cannot start any token", problem)
+    scanning = {
+        "while scanning an alias": "*",
+        "while scanning an anchor": "&",
+        "while scanning a tag": "!",
+    }
+    sign = special.group(1) if special else scanning.get(context)
+    if problem.startswith(("found undefined alias", "could not determine a constructor")):
+        sign = "*" if "alias" in problem else "!"
+    if sign:
+        return line, (
+            f"a text here starts with '{sign}', which YAML keeps for itself; put the text in "
+            'quotes, like "..."'
+        )
+    if problem.startswith(("expected chomping or indentation", "expected a comment or a line")):
+        return line, (
+            "a '|' or '>' here starts a block of text, whose lines begin on the next line; "
+            "put a one-line text in quotes instead"
         )
     reason = problem or "this is not valid YAML"
     return line, f"{reason} (the file is not valid YAML here: check the indentation and quotes)"

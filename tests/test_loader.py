@@ -161,3 +161,13 @@ def test_misspellings_in_categories_and_places_are_named_with_the_right_field() 
         "'tip', "
         "not 'tips'"
     ]
+
+
+def test_a_mapping_where_a_field_name_belongs_is_explained_not_a_crash() -> None:
+    broken = GOOD.replace(
+        "  - id: where\n", '  - {sv: "Var?", en: "Where?"}: where\n    id: where\n'
+    )
+    [message] = problems(broken)
+    assert message.startswith(
+        "surveys/soder.yaml line 9: a field name here is a list or a mapping"
+    )

@@ -124,6 +124,8 @@ CASES = [
     ("show_if_without_in", 23, "question 'where_unsafe'", "show_if", "needs either 'in'"),
     ("survey_id_with_capitals", 2, None, "id", "for example 'soder-kvall'"),
     ("tab_indentation", 22, None, "required", "a tab is used"),
+    ("text_starting_with_at", 19, None, "en", "starts with '@'"),
+    ("text_starting_with_star", 18, None, "sv", "starts with '*'"),
     ("text_without_languages", 24, "question 'where_unsafe'", "text", "needs both languages"),
     (
         "text_yes_unquoted",
@@ -132,6 +134,7 @@ CASES = [
         "label.en",
         "read as a yes/no value",
     ),
+    ("top_level_field_indented", 5, None, "closes", "indentation of this line is deeper"),
     ("unclosed_quote", 24, None, "text", "is not closed"),
     ("unknown_type", 21, "question 'where_unsafe'", "type", "did you mean 'location'?"),
     ("unquoted_colon_in_text", 18, None, "sv", "put the whole text in quotes"),
