@@ -48,7 +48,7 @@ class QuestionText:
     hint: str | None
     guidance: str | None  # how to answer: "Choose up to 3, then press Done."
     so_far: str | None  # the answer given before, when the resident came back
-    choices: tuple[Button, ...]  # select_one and select_multiple: one a row; scale: one row
+    choices: tuple[Button, ...]  # the choices or the scale's numbers, the chosen ones marked
     finish: Button | None  # Done on a multiple choice, Continue on a note
     navigation: tuple[Button, ...]  # Back, Keep answer, Skip: what this question offers
 
