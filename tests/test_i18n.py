@@ -17,7 +17,7 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 def source_messages() -> set[str]:
     found: set[str] = set()
-    for folder in ("core", "handlers"):
+    for folder in ("core", "handlers", "authoring"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder, keywords=KEYWORDS
         ):
