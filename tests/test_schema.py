@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from jsonschema import Draft7Validator, ValidationError
 
 from authoring import schema
 
@@ -29,82 +30,12 @@ EditorLoader.yaml_implicit_resolvers = {
 }
 
 
-def schema_errors(instance: Any, node: dict[str, Any], root: dict[str, Any]) -> list[str]:
-    """The draft-07 keywords the generated schemas use (jsonschema is not a dependency)."""
-    if "$ref" in node:
-        name = node["$ref"].removeprefix("#/definitions/")
-        return schema_errors(instance, root["definitions"][name], root)
-    errors: list[str] = []
-    kinds: dict[str, type | tuple[type, ...]] = {
-        "object": dict,
-        "array": list,
-        "string": str,
-        "boolean": bool,
-        "integer": int,
-        "number": (int, float),
-        "null": type(None),
-    }
-    kind = node.get("type")
-    if kind is not None:
-        fits = isinstance(instance, kinds[kind])
-        if kind in ("integer", "number") and isinstance(instance, bool):
-            fits = False
-        if not fits:
-            return [f"{instance!r} is not of type {kind}"]
-    if "const" in node and instance != node["const"]:
-        errors.append(f"{instance!r} is not {node['const']!r}")
-    if "enum" in node and instance not in node["enum"]:
-        errors.append(f"{instance!r} is not one of {node['enum']}")
-    if isinstance(instance, str):
-        if "pattern" in node and not re.search(node["pattern"], instance):
-            errors.append(f"{instance!r} does not match {node['pattern']}")
-        if len(instance) < node.get("minLength", 0) or len(instance) > node.get("maxLength", 1e9):
-            errors.append(f"{instance!r} has the wrong length")
-    number = isinstance(instance, int | float) and not isinstance(instance, bool)
-    if number and not node.get("minimum", -1e308) <= instance <= node.get("maximum", 1e308):
-        errors.append(f"{instance!r} is out of range")
-    if isinstance(instance, dict):
-        properties = node.get("properties", {})
-        errors += [
-            f"{name!r} is required" for name in node.get("required", ()) if name not in instance
-        ]
-        for name, value in instance.items():
-            if name in properties:
-                errors += [f"{name}: {e}" for e in schema_errors(value, properties[name], root)]
-            elif node.get("additionalProperties") is False:
-                errors.append(f"{name!r} is not allowed")
-    if isinstance(instance, list):
-        if len(instance) < node.get("minItems", 0) or len(instance) > node.get("maxItems", 1e9):
-            errors.append("the list has the wrong length")
-        if "items" in node:
-            for index, item in enumerate(instance):
-                errors += [f"{index}: {e}" for e in schema_errors(item, node["items"], root)]
-    tag = node.get("discriminator", {}).get("propertyName")
-    if (
-        tag
-        and isinstance(instance, dict)
-        and instance.get(tag) in node["discriminator"]["mapping"]
-    ):
-        # As an editor does: the alternative the `type` names explains what is wrong.
-        chosen = {"$ref": node["discriminator"]["mapping"][instance[tag]]}
-        errors += schema_errors(instance, chosen, root)
-    elif "oneOf" in node:
-        matches = [not schema_errors(instance, option, root) for option in node["oneOf"]]
-        if matches.count(True) != 1:
-            errors.append(f"matches {matches.count(True)} of the oneOf alternatives, not 1")
-    if "anyOf" in node and not any(
-        not schema_errors(instance, option, root) for option in node["anyOf"]
-    ):
-        errors.append("matches none of the anyOf alternatives")
-    return errors
-
-
 def committed(name: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads((schema.SCHEMA_DIR / name).read_text(encoding="utf-8"))
     return result
 
 
-def check(path: Path) -> list[str]:
+def check(path: Path) -> list[ValidationError]:
     """Validate a file against the schema its first line names, as the editor would."""
     first = path.read_text(encoding="utf-8").splitlines()[0]
     found = SCHEMA_LINE.match(first)
@@ -112,8 +43,33 @@ def check(path: Path) -> list[str]:
     schema_path = (path.parent / found.group(1)).resolve()
     assert schema_path.exists(), f"{path} points at {found.group(1)}, which does not exist"
     root = json.loads(schema_path.read_text(encoding="utf-8"))
+    assert root["$schema"] == schema.DRAFT
+    Draft7Validator.check_schema(root)
     data = yaml.load(path.read_text(encoding="utf-8"), Loader=EditorLoader)
-    return schema_errors(data, root, root)
+    return sorted(Draft7Validator(root).iter_errors(data), key=lambda error: error.json_path)
+
+
+def shown(errors: list[ValidationError]) -> list[ValidationError]:
+    """The errors to underline: for a question, those of the alternative its `type` names.
+
+    Each question type is one alternative of a oneOf. jsonschema reports only that a wrong
+    question fits none of them; the schema's discriminator names the one that was meant.
+    """
+    result: list[ValidationError] = []
+    for error in errors:
+        node = error.schema if isinstance(error.schema, dict) else {}
+        mapping = node.get("discriminator", {}).get("mapping", {})
+        kind = error.instance.get("type") if isinstance(error.instance, dict) else None
+        if error.validator == "oneOf" and kind in mapping:
+            meant = [option["$ref"] for option in node["oneOf"]].index(mapping[kind])
+            result += shown([e for e in error.context if e.relative_schema_path[0] == meant])
+        else:
+            result.append(error)
+    return result
+
+
+def described(errors: list[ValidationError]) -> list[str]:
+    return [f"{error.json_path}: {error.message}" for error in errors]
 
 
 def test_the_committed_schema_is_current() -> None:
@@ -139,7 +95,7 @@ def test_schema_check_fails_on_a_stale_file_and_says_what_to_run(
     ids=lambda path: f"{path.parent.name}/{path.name}",
 )
 def test_shipped_files_name_their_schema_and_pass_it(path: Path) -> None:
-    assert check(path) == []
+    assert described(check(path)) == []
 
 
 def test_the_schema_describes_the_yaml_not_python() -> None:
@@ -171,30 +127,69 @@ def test_each_type_offers_its_own_fields() -> None:
     assert "min_label" in by_type["scale"] and "max_length" in by_type["text"]
 
 
+GOOD = (
+    "id: soder\n"
+    'title: {sv: "Trygghet på Söder", en: "Safety in Söder"}\n'
+    "opens: 2026-12-01T08:00:00\n"
+    "questions:\n"
+    "  - id: where\n"
+    "    type: location\n"
+    "    required: false\n"
+    '    text: {sv: "Var känns det otryggt?", en: "Where does it feel unsafe?"}\n'
+)
+
+
+def survey_file(path: Path, text: str) -> Path:
+    line = f"# yaml-language-server: $schema={schema.SCHEMA_DIR / schema.SURVEY_SCHEMA}\n"
+    path.write_text(line + text, encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize(
-    ("change", "complaint"),
+    ("change", "path", "keyword", "words"),
     [
-        (("type: location", "type: geopoint"), "oneOf"),
-        (("required: false", "requird: false"), "'requird' is not allowed"),
-        (("opens: 2026-12-01T08:00:00", "opens: 1/12/2026"), "does not match"),
-        (('en: "Where does it feel unsafe?"', 'fi: "?"'), "'en' is required"),
+        (
+            ("required: false", "requird: false"),
+            "$.questions[0]",
+            "additionalProperties",
+            "('requird' was unexpected)",
+        ),
+        (
+            ("opens: 2026-12-01T08:00:00", "opens: 1/12/2026"),
+            "$.opens",
+            "pattern",
+            "'1/12/2026' does not match",
+        ),
+        (
+            ('en: "Where does it feel unsafe?"', 'fi: "?"'),
+            "$.questions[0].text",
+            "required",
+            "'en' is a required property",
+        ),
     ],
+    ids=["misspelled field", "date written 1/12/2026", "no English text"],
 )
 def test_the_editor_underlines_an_organizers_mistakes(
-    tmp_path: Path, change: tuple[str, str], complaint: str
+    tmp_path: Path, change: tuple[str, str], path: str, keyword: str, words: str
 ) -> None:
-    good = (
-        "# yaml-language-server: $schema=" + str(schema.SCHEMA_DIR / schema.SURVEY_SCHEMA) + "\n"
-        "id: soder\n"
-        'title: {sv: "Trygghet på Söder", en: "Safety in Söder"}\n'
-        "opens: 2026-12-01T08:00:00\n"
-        "questions:\n"
-        "  - id: where\n"
-        "    type: location\n"
-        "    required: false\n"
-        '    text: {sv: "Var känns det otryggt?", en: "Where does it feel unsafe?"}\n'
-    )
-    (tmp_path / "good.yaml").write_text(good, encoding="utf-8")
-    assert check(tmp_path / "good.yaml") == []
-    (tmp_path / "bad.yaml").write_text(good.replace(*change), encoding="utf-8")
-    assert any(complaint in error for error in check(tmp_path / "bad.yaml"))
+    assert described(check(survey_file(tmp_path / "good.yaml", GOOD))) == []
+    errors = shown(check(survey_file(tmp_path / "bad.yaml", GOOD.replace(*change))))
+
+    assert {error.json_path for error in errors} == {path}, described(errors)
+    assert any(e.validator == keyword and words in e.message for e in errors), described(errors)
+
+
+def test_the_editor_underlines_an_unknown_type(tmp_path: Path) -> None:
+    bad = GOOD.replace("type: location", "type: geopoint")
+    (error,) = check(survey_file(tmp_path / "bad.yaml", bad))
+
+    assert (error.json_path, error.validator) == ("$.questions[0]", "oneOf")
+    # It fits no question type because each type's alternative wants its own `type`.
+    refusals = {
+        e.relative_schema_path[0]: e.validator_value
+        for e in error.context
+        if e.json_path == "$.questions[0].type" and e.validator == "const"
+    }
+    types = committed(schema.SURVEY_SCHEMA)["properties"]["questions"]["items"]["oneOf"]
+    assert sorted(refusals) == list(range(len(types)))
+    assert "location" in refusals.values()
