@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 import textwrap
@@ -24,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from authoring import schema
 from core.contributions import FORM_IDS
 from core.loader import SurveyFileError, load_survey
 from core.survey import LANGUAGES, MAX_TEXT_LIMIT
@@ -1117,10 +1119,16 @@ def _survey_id(given: str) -> str:
 # --- writing ----------------------------------------------------------------------------
 
 
-def to_yaml(conversion: Conversion, source: str, out: str = "FILE") -> str:
-    """The survey as YAML in the shipped surveys' style, the notes as comments on top."""
+def to_yaml(
+    conversion: Conversion, source: str, out: str = "FILE", schema_path: str | None = None
+) -> str:
+    """The survey as YAML in the shipped surveys' style, the notes as comments on top.
+
+    With `schema_path` (see schema_reference), the first line names the schema for editors.
+    """
     survey = conversion.survey
-    lines = [
+    lines = [f"# yaml-language-server: $schema={schema_path}"] if schema_path else []
+    lines += [
         f"# Imported from the XLSForm {source} by `python bot.py import-xlsform`.",
         f"# Check it with:  python bot.py validate {out}",
         f"# Try it with:    python bot.py preview {out}",
@@ -1149,6 +1157,15 @@ def to_yaml(conversion: Conversion, source: str, out: str = "FILE") -> str:
     if not survey["questions"]:
         lines[-1] = "questions: []"
     return "\n".join(lines) + "\n"
+
+
+def schema_reference(out: Path) -> str:
+    """The survey schema as the first line of `out` names it: relative to out's folder."""
+    target = schema.SCHEMA_DIR / schema.SURVEY_SCHEMA
+    try:
+        return Path(os.path.relpath(target, out.parent.resolve())).as_posix()
+    except ValueError:  # on another drive than the project (Windows): no relative path
+        return target.as_uri()
 
 
 def _comment(text: str) -> list[str]:
@@ -1377,7 +1394,8 @@ def run(args: argparse.Namespace) -> int:
     conversion = convert(form)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(to_yaml(conversion, source.name, str(out)), encoding="utf-8")
+        written = to_yaml(conversion, source.name, str(out), schema_reference(out))
+        out.write_text(written, encoding="utf-8")
     except OSError as exc:
         print(f"Cannot write {out}: {exc.strerror or exc}.", file=sys.stderr)
         return 2

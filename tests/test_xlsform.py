@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,13 @@ from typing import Any
 
 import openpyxl
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft7Validator
 
 import bot as torget
-from authoring.xlsform import Conversion, convert, read_workbook, to_yaml
+from authoring.xlsform import Conversion, convert, read_workbook, schema_reference, to_yaml
 from core.loader import SurveyFileError, parse_survey
 from core.survey import Survey
 from tests.conftest import ROOT
@@ -710,6 +713,33 @@ def test_the_command_writes_the_survey_and_prints_the_report(tmp_path: Path) -> 
     assert "\nopens:" not in written  # a draft
     checked = run_bot("validate", str(out), cwd=tmp_path)
     assert checked.returncode == 0 and "ok  trygghetsvandring-2026: 10 questions" in checked.stdout
+
+
+def test_the_written_file_names_the_schema_for_the_editor(tmp_path: Path) -> None:
+    out = Path("surveys") / "trygghet.yaml"  # relative, as an organizer types it
+    result = run_bot("import-xlsform", str(EXAMPLE), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+    written = (tmp_path / out).read_text(encoding="utf-8")
+    first, reference = written.splitlines()[0].split("$schema=")
+    assert first == "# yaml-language-server: "
+    assert not Path(reference).is_absolute() and "\\" not in reference
+    schema_file = (tmp_path / out).parent / reference
+    assert schema_file.resolve() == ROOT / "schema" / "survey.schema.json"
+    # What VS Code then checks the file against: nothing to underline in a fresh import.
+    survey_schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    errors = Draft7Validator(survey_schema).iter_errors(yaml.safe_load(written))
+    assert [f"{error.json_path}: {error.message}" for error in errors] == []
+
+
+def test_a_survey_imported_into_surveys_names_the_schema_as_the_shipped_ones_do() -> None:
+    assert schema_reference(ROOT / "surveys" / "trygghet.yaml") == "../schema/survey.schema.json"
+    conversion = convert(read_workbook(EXAMPLE))
+    shipped = (ROOT / "surveys" / "soder-kvall.yaml", EXAMPLE.parent / "stortorget-kvall.yaml")
+    for beside in shipped:
+        reference = schema_reference(beside.parent / "trygghet.yaml")
+        written = to_yaml(conversion, "trygghetsvandring.xlsx", schema_path=reference)
+        assert written.splitlines()[0] == beside.read_text(encoding="utf-8").splitlines()[0]
 
 
 def test_the_written_file_reads_like_a_hand_written_survey() -> None:
