@@ -459,8 +459,11 @@ def _explain(
                 guessed.add((*loc[:-1], guess))
     for error in _each_rule(errors):
         ctx = error.get("ctx", {})
-        loc = tuple(ctx.get("at", ())) or (*error["loc"], *ctx.get("below", ()))
-        loc = _without_tags(loc, data)
+        # `at` is a path from the survey's top, written without pydantic's tag steps.
+        loc = tuple(ctx.get("at", ())) or (
+            *_without_tags(tuple(error["loc"]), data),
+            *ctx.get("below", ()),
+        )
         if error["type"] == "missing" and loc in guessed:
             continue
         if error["type"].startswith("union_tag"):
@@ -487,18 +490,14 @@ def _each_rule(errors: list[Any]) -> list[Any]:
 def _without_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     """Drop the discriminator step pydantic puts in a union's path (questions.3.scale.max).
 
-    It comes right after the question's index; checking the position, not only the name,
-    keeps `text` when a `type: text` question's own `text` field is meant.
+    It comes once, right after the question's index: in questions.3.text.text.en, the
+    path of a `type: text` question's English text, the second `text` is the field.
     """
-    kept: list[Any] = []
-    node = data
-    for part in loc:
-        after_question = len(kept) == 2 and kept[0] == "questions" and isinstance(kept[1], int)
-        if after_question and isinstance(node, dict) and part == node.get("type"):
-            continue
-        kept.append(part)
-        node = _child(node, part)
-    return tuple(kept)
+    if len(loc) >= 3 and loc[0] == "questions" and isinstance(loc[1], int):
+        question = _child(_child(data, "questions"), loc[1])
+        if isinstance(question, dict) and loc[2] == question.get("type"):
+            return (*loc[:2], *loc[3:])
+    return loc
 
 
 def _child(node: Any, part: Any) -> Any:

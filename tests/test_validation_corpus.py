@@ -57,6 +57,13 @@ CASES = [
     ),
     ("max_length_text", 28, "question 'one_thing'", "max_length", "should be a number"),
     ("missing_english", 17, "question 'feel_safe'", "text.en", "has no English text"),
+    (
+        "missing_english_in_a_text_question",
+        28,
+        "question 'one_thing'",
+        "text.en",
+        "'text' has no English text",
+    ),
     ("missing_text", 20, "question 'where_unsafe'", "text", "'text' is missing"),
     ("missing_type", 20, "question 'where_unsafe'", "type", "'type' is missing"),
     (
