@@ -13,8 +13,9 @@ Per database it measures, on one running bot:
 1. closed loop: every resident answers the moment the bot's reply arrives: the most the bot
    sustains (updates a second), with every answer committed; checked in the database after.
 2. open loop: updates offered at --rate a second: the latency a resident feels at that load.
-3. memory: --memory-residents more residents stop in the middle of the survey; the bot's
-   resident memory (RSS) before and after says what each one costs.
+3. memory: --memory-residents more residents stop in the middle of the survey, arriving
+   --residents at a time; the bot's resident memory (RSS) before and after says what each
+   one costs. --burst N then starts N more in the same instant, to show that peak apart.
 The same harness then drives bench/echo_bot.py, a PTB bot that only sends texts back: the
 floor no PTB bot can beat on this machine. Latency is from the moment an update is offered
 to getUpdates until the bot's reply that the resident acts on (the next question).
@@ -507,21 +508,34 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
             )
         )
         if args.memory_residents:
-            # "In the middle of a survey": started, halfway, and not finished.
+            # "In the middle of a survey": started, halfway, and not finished. They come a
+            # crowd at a time (the closed loop's size), so what grows is what the bot keeps
+            # per resident, not the queue of ten thousand updates sent in the same instant.
+            crowd = args.residents
             middle = survey.questions[len(survey.questions) // 2].id
-            warm = people(next_id, 1000, survey, stop_before=middle)
-            await harness.run(warm, None)
-            next_id += 1000
+            await harness.run(people(next_id, crowd, survey, stop_before=middle), None)
+            next_id += crowd
             before, _ = bot.memory()
-            await harness.run(
-                people(next_id, args.memory_residents, survey, stop_before=middle), None
-            )
+            for first in range(0, args.memory_residents, crowd):
+                count = min(crowd, args.memory_residents - first)
+                await harness.run(people(next_id, count, survey, stop_before=middle), None)
+                next_id += count
             after, _ = bot.memory()
             growth = (after - before) * 10_000 / args.memory_residents
             lines.append(
-                f"  memory: {before:.0f} MB with 1,000 residents mid-survey, {after:.0f} MB "
-                f"after {args.memory_residents:,} more: {growth:.1f} MB per 10,000"
+                f"  memory: {before:.0f} MB with {crowd:,} residents mid-survey, {after:.0f} MB "
+                f"after {args.memory_residents:,} more ({crowd:,} at a time): "
+                f"{growth:.1f} MB per 10,000"
             )
+            burst = people(next_id, args.burst, survey, stop_before=middle) if args.burst else []
+            if burst:
+                await harness.run(burst, None)
+                next_id += args.burst
+                peak_now, _ = bot.memory()
+                lines.append(
+                    f"  and {args.burst:,} more all at once: {peak_now:.0f} MB "
+                    "(every update waits in memory until its turn)"
+                )
         rss, peak = bot.memory()
         lines.append(f"  bot process: {rss:.0f} MB now, peak {peak:.0f} MB")
         return lines
@@ -613,6 +627,12 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument(
         "--memory-residents", type=int, default=10_000, help="0 skips the memory run"
+    )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=0,
+        help="after the memory run, this many more residents start in the same instant",
     )
     parser.add_argument("--no-echo", action="store_true", help="skip the echo floor")
     parser.add_argument(
