@@ -18,7 +18,7 @@ import sys
 import textwrap
 import unicodedata
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -883,48 +883,41 @@ def _strip_parens(text: str) -> str:
     return text
 
 
-def _closes_at_end(text: str) -> bool:
+def _outside_quotes(text: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, parenthesis depth after it) for each character outside quotes."""
     depth = 0
     quote = ""
     for index, char in enumerate(text):
         if quote:
             quote = "" if char == quote else quote
-        elif char in "'\"":
+            continue
+        if char in "'\"":
             quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0 and index < len(text) - 1:
-                return False
-    return True
+            continue
+        depth += (char == "(") - (char == ")")
+        yield index, char, depth
+
+
+def _closes_at_end(text: str) -> bool:
+    """True when the parenthesis that opens `text` is the one that closes it."""
+    return all(
+        depth > 0 or index == len(text) - 1
+        for index, char, depth in _outside_quotes(text)
+        if char == ")"
+    )
 
 
 def _split_top(text: str, word: str) -> list[str]:
     """Split at ` or ` / ` and ` outside quotes and parentheses."""
-    parts: list[str] = []
-    depth = 0
-    quote = ""
-    start = 0
-    index = 0
     pattern = re.compile(rf"\s+{word}\s+", re.IGNORECASE)
-    while index < len(text):
-        char = text[index]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif depth == 0 and char.isspace():
+    parts: list[str] = []
+    start = 0
+    for index, char, depth in _outside_quotes(text):
+        if depth == 0 and char.isspace() and index >= start:
             match = pattern.match(text, index)
             if match:
                 parts.append(text[start:index])
-                start = index = match.end()
-                continue
-        index += 1
+                start = match.end()
     parts.append(text[start:])
     return parts
 
