@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -51,7 +50,7 @@ def _run(
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor that holds a statement's results; the SQLite cursor lives only in the thread."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         # No aiosqlite cursor is opened here: that alone would be a trip.
@@ -63,6 +62,15 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self._arraysize = 1  # DB-API's default, as sqlite3's own cursor has
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
 
     @property
     def description(self) -> Any:
@@ -96,11 +104,6 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             )
         self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
         self._rows = collections.deque(rows)
-
-    def fetchall(self) -> Sequence[Any]:
-        rows = list(self._rows)
-        self._rows.clear()
-        return rows
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):

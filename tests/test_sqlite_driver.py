@@ -71,6 +71,9 @@ async def test_database_errors_and_results_read_as_with_any_driver(store: SqlSto
         assert inserted.rowcount == 2
         rows = await connection.execute(text("SELECT id, name FROM t ORDER BY id"))
         assert [tuple(row) for row in rows] == [(1, "Söder"), (2, "Norr")]
+        many = await connection.execute(text("SELECT name FROM t ORDER BY id"))
+        assert [tuple(row) for row in many.fetchmany()] == [("Söder",)]  # one, as sqlite3 does
+        assert [tuple(row) for row in many.fetchmany(5)] == [("Norr",)]
         returned = await connection.execute(
             text("UPDATE t SET name = 'Centrum' WHERE id = 2 RETURNING name")
         )
