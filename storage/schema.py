@@ -105,6 +105,10 @@ responses = Table(
     # A message that arrives while it lags behind the session's version answers a question
     # the resident never saw (the bot died after saving, before replying): it is not taken.
     Column("shown_version", Integer, nullable=True),
+    # The session's version (also inside `state`), as a column so that saving a step can
+    # check in one statement that nobody saved another step since it was read: two replicas
+    # answering the same resident at once must not both win.
+    Column("version", Integer, nullable=False, server_default="0"),
     Index("ix_responses_resident", "pseudonym", "status", "updated_at"),
     Index("ix_responses_survey", "survey_id", "id"),
     # Never reuse the id of a deleted response: buttons on old messages carry it.
@@ -213,6 +217,12 @@ outbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("due_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
+    # The sender that claimed the row: only it may mark it sent, failed or due again.
+    Column("holder", String(64), nullable=True),
+    # Set just before the message goes to Telegram and cleared when Telegram said no: a row
+    # whose claim lapsed with this set may have reached the resident, so it is never sent
+    # again (at most once: a second announcement is worse than a lost one).
+    Column("attempted_at", UTCDateTime, nullable=True),
     UniqueConstraint("pseudonym", "topic", name="uq_outbox_once"),
     Index("ix_outbox_due", "status", "due_at", "id"),
     Index("ix_outbox_mailing", "mailing_id", "status"),
@@ -239,4 +249,18 @@ retained_counts = Table(
     Column("answer", String(64), nullable=False),
     Column("count", Integer, nullable=False),
     PrimaryKeyConstraint("survey_id", "question_id", "answer"),
+)
+
+# Facts of the whole deployment that every replica must share. "pseudonym": the secret that
+# makes pseudonyms (when PSEUDONYM_SECRET is not set), or only its fingerprint (when it is,
+# so that a replica started with another secret refuses to start). The secret sits beside
+# chats.chat_id, which already links a pseudonym to a Telegram id, so keeping it here links
+# nothing that the database did not already.
+deployment = Table(
+    "deployment",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("secret", Text, nullable=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
