@@ -2,7 +2,10 @@
 
 Two routes on one small tornado server:
 - POST /telegram: an update; the secret token Telegram repeats in every request
-  (X-Telegram-Bot-Api-Secret-Token) is checked first, so nobody else can feed the bot;
+  (X-Telegram-Bot-Api-Secret-Token) is checked first, so nobody else can feed the bot. The
+  answer comes only once the update is handled and committed: 200 when it was, 500 when
+  handling failed, so that Telegram delivers it again (a kill -9 closes the connection
+  unanswered, which Telegram also delivers again);
 - GET /healthz: 200 when the bot can reach its database, 503 when not (for load balancers).
 
 Replicas share the database: an update delivered to two of them is claimed once, and the
@@ -12,6 +15,7 @@ scheduler and the outbox run on whichever holds their lease.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -23,6 +27,7 @@ import tornado.web
 from telegram import Update
 from tornado.httpserver import HTTPServer
 
+from handlers import delivery
 from handlers.context import TorgetApp
 
 log = logging.getLogger("torget.webhook")
@@ -30,12 +35,15 @@ log = logging.getLogger("torget.webhook")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram never sends more than this; a larger body is not an update.
 MAX_BODY = 1024 * 1024
+# On SIGTERM, updates being handled get this long to finish before the store closes.
+STOP_GRACE = 10.0
 
 
 class UpdateHandler(tornado.web.RequestHandler):
-    def initialize(self, app: TorgetApp, secret: str) -> None:
+    def initialize(self, app: TorgetApp, secret: str, running: Running) -> None:
         self.app = app
         self.secret = secret
+        self.running = running
 
     async def post(self) -> None:
         given = self.request.headers.get(SECRET_HEADER, "")
@@ -43,18 +51,48 @@ class UpdateHandler(tornado.web.RequestHandler):
             # Not from Telegram: say nothing more than no.
             self.set_status(403)
             return
-        try:
-            data: Any = json.loads(self.request.body)
-            update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError):
+        update = _parse(self.request.body, self.app)
+        if update is None:
+            # Telegram would send the same again: 400 tells whoever sent it that it is wrong.
             log.warning("a webhook request was not an update")
             self.set_status(400)
             return
-        if update is None:
-            self.set_status(400)
-            return
-        await self.app.update_queue.put(update)
-        self.set_status(200)
+        with self.running:
+            handled = await delivery.handle(self.app, update)
+        # 500: Telegram delivers it again later; what was stored is claimed, so not twice.
+        self.set_status(200 if handled else 500)
+
+
+def _parse(body: bytes, app: TorgetApp) -> Update | None:
+    """The update in a request body, or None when it is not one (of any shape)."""
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return None
+    try:
+        return Update.de_json(data, app.bot)
+    except Exception:  # PTB's parsing raises whatever a wrong field type makes it raise
+        return None
+
+
+class Running:
+    """The updates being handled, so that a stop lets them finish before the store closes."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def __enter__(self) -> None:
+        self.count += 1
+        self.idle.clear()
+
+    def __exit__(self, *_: object) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self.idle.set()
 
 
 class HealthHandler(tornado.web.RequestHandler):
@@ -68,10 +106,10 @@ class HealthHandler(tornado.web.RequestHandler):
         self.write("ok\n" if healthy else "database unreachable\n")
 
 
-def routes(app: TorgetApp, secret: str) -> tornado.web.Application:
+def routes(app: TorgetApp, secret: str, running: Running) -> tornado.web.Application:
     return tornado.web.Application(
         [
-            (r"/telegram", UpdateHandler, {"app": app, "secret": secret}),
+            (r"/telegram", UpdateHandler, {"app": app, "secret": secret, "running": running}),
             (r"/healthz", HealthHandler, {"app": app}),
         ]
     )
@@ -94,7 +132,10 @@ async def serve(
         loop.add_signal_handler(signum, stop.set)
     await app.initialize()
     await post_init(app)
-    server = HTTPServer(routes(app, secret), max_body_size=MAX_BODY)
+    # Every request at INFO would bury what matters; tornado logs failures as warnings.
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)
+    running = Running()
+    server = HTTPServer(routes(app, secret, running), max_body_size=MAX_BODY)
     server.listen(port, address=listen)
     try:
         await app.start()
@@ -108,6 +149,9 @@ async def serve(
         await stop.wait()
     finally:
         server.stop()
+        # What is being handled finishes and is answered; Telegram resends what is not.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(running.idle.wait(), timeout=STOP_GRACE)
         await app.stop()
         await post_shutdown(app)
         await app.shutdown()

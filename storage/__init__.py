@@ -9,3 +9,20 @@ from storage.sql import SqlStore
 def create_store(database_url: str) -> Store:
     """sqlite+aiosqlite:///data/torget.db, or postgresql+asyncpg://... for several replicas."""
     return SqlStore(database_url)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when the database failed rather than the code: worth trying the same again."""
+    from sqlalchemy import exc
+
+    # The driver's own errors of a lost or refused connection, a full pool, a lock timeout;
+    # not a statement that cannot compile or breaks a constraint, which fails every time.
+    transient = (
+        exc.OperationalError,
+        exc.InterfaceError,
+        exc.DisconnectionError,
+        exc.TimeoutError,
+    )
+    return isinstance(error, (*transient, OSError)) or (
+        isinstance(error, exc.DBAPIError) and error.connection_invalidated
+    )
