@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
@@ -14,7 +16,7 @@ from telegram.error import BadRequest
 from core.i18n import Lang, as_lang
 from handlers.context import Ctx
 from handlers.render import Out, Renderer
-from storage.base import Resident, Response
+from storage.base import Resident, Response, StaleSession
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,29 @@ async def visitor(update: Update, context: Ctx) -> Visitor:
         lang = as_lang(resident.language)
     lang = lang or as_lang(user.language_code)
     return Visitor(user.id, chat.id, pseudonym, resident, lang, active)
+
+
+Handler = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
+# Another replica winning the same response again and again this often means something
+# else is wrong: the last try's StaleSession reaches the error handler.
+STALE_TRIES = 3
+
+
+def again_when_stale(handler: Handler) -> Handler:
+    """Handle the update again, on what is stored now, when another replica saved a step of
+    the same response between this one's read and its write (nothing was stored or sent:
+    the refused write rolled back with the update's claim)."""
+
+    @functools.wraps(handler)
+    async def handle(update: Update, context: Ctx) -> None:
+        for _ in range(STALE_TRIES - 1):
+            try:
+                return await handler(update, context)
+            except StaleSession:
+                log.debug("a response changed under an update; handling it again")
+        return await handler(update, context)
+
+    return handle
 
 
 def is_admin(update: Update, context: Ctx) -> bool:

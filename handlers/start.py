@@ -8,7 +8,14 @@ from telegram import Update
 
 from core import engine
 from core.i18n import as_lang
-from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
+from handlers.common import (
+    again_when_stale,
+    answer_callback,
+    close_keyboard,
+    renderer,
+    send,
+    visitor,
+)
 from handlers.context import Ctx
 from handlers.home import ASK_LANGUAGE, home, privacy_notice, welcome
 from handlers.ideas import follow_link
@@ -127,6 +134,7 @@ async def help_command(update: Update, context: Ctx) -> None:
     await send(context, who.chat_id, [Out(text)])
 
 
+@again_when_stale
 async def cancel(update: Update, context: Ctx) -> None:
     """Leave the survey in progress; the answers so far are kept for later (/cancel)."""
     who = await visitor(update, context)
@@ -140,7 +148,10 @@ async def cancel(update: Update, context: Ctx) -> None:
         await send(context, who.chat_id, [render.remove_keyboard(text)])
         return
     paused = engine.pause(active.session, services.clock())
-    if not await services.store.save_step(update.update_id, active.id, paused, {}, []):
+    saved = await services.store.save_step(
+        update.update_id, active.id, paused, {}, [], based_on=active.session.version
+    )
+    if not saved:
         return
     text = render._(
         "Okay, you have left the survey. Your answers so far are saved: "

@@ -15,6 +15,7 @@ from core.engine import Action, Input, Press, Step
 from core.survey import Location, Survey
 from handlers.common import (
     Visitor,
+    again_when_stale,
     answer_callback,
     close_keyboard,
     renderer,
@@ -109,6 +110,7 @@ async def begin(
     )
 
 
+@again_when_stale
 async def resume_survey(update: Update, context: Ctx) -> None:
     """Continue an unfinished response where the resident left it."""
     found = await _own_response(update, context)
@@ -117,7 +119,7 @@ async def resume_survey(update: Update, context: Ctx) -> None:
     who, response, survey = found
     step = engine.resume(survey, response.session, context.services.clock())
     saved = await context.services.store.save_step(
-        update.update_id, response.id, step.session, {}, []
+        update.update_id, response.id, step.session, {}, [], based_on=response.session.version
     )
     await answer_callback(update)
     if not saved:
@@ -183,6 +185,7 @@ async def _own_response(update: Update, context: Ctx) -> tuple[Visitor, Response
     return who, response, survey
 
 
+@again_when_stale
 async def press_answer(update: Update, context: Ctx) -> None:
     """Apply a pressed answer button (choice, toggle, skip, back, confirm...)."""
     query = update.callback_query
@@ -259,6 +262,7 @@ async def stale_button(update: Update, context: Ctx) -> None:
     )
 
 
+@again_when_stale
 async def message(update: Update, context: Ctx) -> None:
     """Take a message as the answer to the current question, or explain what is expected."""
     incoming = update.message
@@ -391,12 +395,18 @@ async def _save(update: Update, context: Ctx, response: Response, step: Step) ->
             response.pseudonym,
             contribution,
             step.session.updated_at,
+            based_on=response.session.version,
         )
         return stored is not None
     answers = step.session.answers
     changed = {question_id: answers.get(question_id) for question_id in step.changed}
     return await store.save_step(
-        update.update_id, response.id, step.session, changed, list(step.removed)
+        update.update_id,
+        response.id,
+        step.session,
+        changed,
+        list(step.removed),
+        based_on=response.session.version,
     )
 
 

@@ -21,6 +21,15 @@ from core.engine import Session
 from core.outbox import MailKind, Progress
 
 
+class StaleSession(Exception):
+    """A step was computed from a version of the response that is no longer the stored one:
+    another replica saved a step of the same resident meanwhile. Nothing was stored."""
+
+    def __init__(self, response_id: int) -> None:
+        super().__init__(f"response {response_id} changed since it was read")
+        self.response_id = response_id
+
+
 class Status(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETE = "complete"
@@ -132,11 +141,15 @@ class Store(Protocol):
         session: Session,
         changed: Mapping[str, Any],
         removed: Sequence[str],
+        *,
+        based_on: int,
     ) -> bool:
         """Save the session, the answers that changed and drop the removed ones, atomically.
 
         When the session is finished the response becomes complete. `update_id` None means
         the step has no update of its own (it is never the case for a resident's message).
+        `based_on` is the session version the step was computed from: when the stored one
+        is another, nothing is saved (not even the claim) and StaleSession is raised.
         """
 
     async def mark_shown(self, response_id: int, version: int) -> None:
@@ -156,10 +169,13 @@ class Store(Protocol):
         pseudonym: str,
         contribution: NewContribution,
         now: datetime,
+        *,
+        based_on: int,
     ) -> int | None:
         """Store a finished idea or tip and delete its draft response, in one transaction.
 
         Returns the new contribution's id; None when the update was already claimed.
+        StaleSession when the draft is not at version `based_on` any more (or is gone).
         """
 
     async def contributions_of(self, pseudonym: str) -> list[Contribution]:

@@ -52,7 +52,14 @@ from core.contributions import Status as ContributionStatus
 from core.engine import Session
 from core.outbox import Delivery, MailKind, Progress, announce_topic
 from storage import sqlite_driver
-from storage.base import ExportedResponse, OutboxItem, Resident, Response, Status
+from storage.base import (
+    ExportedResponse,
+    OutboxItem,
+    Resident,
+    Response,
+    StaleSession,
+    Status,
+)
 from storage.schema import (
     UTCDateTime,
     answers,
@@ -262,7 +269,7 @@ class SqlStore:
 
     async def mark_shown(self, response_id: int, version: int) -> None:
         async with self._writing() as connection:
-            await connection.execute(_MARK_SHOWN, {"response_id": response_id, "version": version})
+            await connection.execute(_MARK_SHOWN, {"response_id": response_id, "shown": version})
 
     async def responses_of(self, pseudonym: str) -> list[Response]:
         query = (
@@ -301,6 +308,7 @@ class SqlStore:
                     survey_id=session.survey_id,
                     status=Status.IN_PROGRESS.value,
                     state=session.to_json(),
+                    version=session.version,
                     started_at=session.started_at,
                     updated_at=session.updated_at,
                 )
@@ -315,18 +323,27 @@ class SqlStore:
         session: Session,
         changed: Mapping[str, Any],
         removed: Sequence[str],
+        *,
+        based_on: int,
     ) -> bool:
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return False
-            await connection.execute(
+            saved = await connection.execute(
                 _FINISH_STEP if session.finished else _SAVE_STEP,
                 {
                     "response_id": response_id,
+                    "based_on": based_on,
+                    "new_version": session.version,
                     "state": session.to_json(),
                     "updated_at": session.updated_at,
                 },
             )
+            if saved.rowcount != 1:
+                # Another replica saved a step of this response since it was read (or it
+                # is gone): raising rolls back the claim too, so the update can be handled
+                # again on what is stored now.
+                raise StaleSession(response_id)
             if changed:
                 await connection.execute(
                     self._answer_upsert,
@@ -359,17 +376,25 @@ class SqlStore:
         pseudonym: str,
         contribution: NewContribution,
         now: datetime,
+        *,
+        based_on: int,
     ) -> int | None:
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return None
-            draft = and_(responses.c.id == response_id, responses.c.pseudonym == pseudonym)
+            draft = and_(
+                responses.c.id == response_id,
+                responses.c.pseudonym == pseudonym,
+                responses.c.version == based_on,
+            )
             await connection.execute(
                 delete(answers).where(
                     answers.c.response_id.in_(select(responses.c.id).where(draft))
                 )
             )
-            await connection.execute(delete(responses).where(draft))
+            if (await connection.execute(delete(responses).where(draft))).rowcount != 1:
+                # Sent (or changed) on another replica meanwhile: one idea, never two.
+                raise StaleSession(response_id)
             result = await connection.execute(
                 contributions.insert().values(
                     pseudonym=pseudonym,
@@ -947,15 +972,34 @@ _VISIT = (
     .select_from(residents.outerjoin(responses, responses.c.id == _ACTIVE_ID.scalar_subquery()))
     .where(residents.c.pseudonym == bindparam("pseudonym"))
 )
+# Only forward: a replica that shows an older question late must not undo a newer one.
 _MARK_SHOWN = (
     update(responses)
-    .where(responses.c.id == bindparam("response_id"))
-    .values(shown_version=bindparam("version"))
+    .where(
+        and_(
+            responses.c.id == bindparam("response_id"),
+            or_(
+                responses.c.shown_version.is_(None),
+                responses.c.shown_version < bindparam("shown"),
+            ),
+        )
+    )
+    .values(shown_version=bindparam("shown"))
 )
+# Saved only on the version it was computed from (see SqlStore.save_step).
 _SAVE_STEP = (
     update(responses)
-    .where(responses.c.id == bindparam("response_id"))
-    .values(state=bindparam("state", type_=JSON), updated_at=bindparam("updated_at"))
+    .where(
+        and_(
+            responses.c.id == bindparam("response_id"),
+            responses.c.version == bindparam("based_on"),
+        )
+    )
+    .values(
+        state=bindparam("state", type_=JSON),
+        version=bindparam("new_version"),
+        updated_at=bindparam("updated_at"),
+    )
 )
 _FINISH_STEP = _SAVE_STEP.values(
     status=Status.COMPLETE.value, completed_at=bindparam("updated_at")

@@ -373,7 +373,9 @@ async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
         )
         assert draft is not None
         new = NewContribution(kind=kind, category=category, text="Mörkt", time_of_day=when)
-        await store.submit_contribution(30_000 + number, draft, tipster, new, bot.clock())
+        await store.submit_contribution(
+            30_000 + number, draft, tipster, new, bot.clock(), based_on=0
+        )
 
     admin = bot.admin()
     await admin.onboard(news="Nej tack")

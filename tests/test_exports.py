@@ -44,7 +44,7 @@ async def answered(
     done = Session(
         "test-kvall", DONE if finished else "visits", answers, at, at + timedelta(minutes=3), 5
     )
-    assert await store.save_step(next(updates), response_id, done, answers, [])
+    assert await store.save_step(next(updates), response_id, done, answers, [], based_on=0)
 
 
 async def contributed(
@@ -66,7 +66,9 @@ async def contributed(
     assert draft is not None
     lat, lon = at if at else (None, None)
     item = NewContribution(kind=kind, category="lighting", text=text, lat=lat, lon=lon, **extra)
-    new_id = await store.submit_contribution(next(updates), draft, pseudonym, item, when)
+    new_id = await store.submit_contribution(
+        next(updates), draft, pseudonym, item, when, based_on=0
+    )
     assert new_id is not None
     return new_id
 

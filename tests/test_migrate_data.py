@@ -46,7 +46,7 @@ async def test_migrate_data_copies_everything_to_postgresql(
         lon=12.69,
         time_of_day=TimeOfDay.NIGHT,
     )
-    await old.submit_contribution(6, draft, "b" * 32, tip, NOW)
+    await old.submit_contribution(6, draft, "b" * 32, tip, NOW, based_on=0)
     await old.announce("auto:soder", "soder", NOW)
     before = await snapshot(old)
     await old.close()

@@ -55,7 +55,9 @@ async def test_an_answer_costs_a_trip_per_statement(
     step = Session("soder", "q2", {"q1": 4}, NOW, NOW)
     # SQLAlchemy's own adapter made 18 trips for these three (cursor, execute, fetch, close).
     assert await trips(monkeypatch, lambda: store.visit(ALICE)) <= 2
-    saving = await trips(monkeypatch, lambda: store.save_step(3, response_id, step, {"q1": 4}, []))
+    saving = await trips(
+        monkeypatch, lambda: store.save_step(3, response_id, step, {"q1": 4}, [], based_on=0)
+    )
     assert saving <= 4  # claim, session, answer, commit
     assert await trips(monkeypatch, lambda: store.mark_shown(response_id, 1)) <= 2
     _, active = await store.visit(ALICE)

@@ -18,7 +18,7 @@ from core.contributions import HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from core.engine import DONE, Session
 from storage import create_store
-from storage.base import Status, Store
+from storage.base import StaleSession, Status, Store
 from storage.sql import SqlStore
 
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
@@ -91,7 +91,7 @@ async def test_a_step_saves_session_and_answers_together(store: Store) -> None:
     response_id = await store.start_response(2, ALICE, session())
     assert response_id is not None
     later = replace(session(current="q2", q1=4), version=1, updated_at=NOW + timedelta(minutes=1))
-    assert await store.save_step(3, response_id, later, {"q1": 4}, [])
+    assert await store.save_step(3, response_id, later, {"q1": 4}, [], based_on=0)
     stored = await store.get_response(response_id)
     assert stored is not None
     assert stored.session == later
@@ -105,12 +105,43 @@ async def test_a_repeated_update_changes_nothing(store: Store) -> None:
     response_id = await store.start_response(2, ALICE, session())
     assert response_id is not None
     first = replace(session(current="q2", q1=4), version=1)
-    assert await store.save_step(3, response_id, first, {"q1": 4}, [])
+    assert await store.save_step(3, response_id, first, {"q1": 4}, [], based_on=0)
     other = replace(session(current="q3", q1=1), version=2)
-    assert not await store.save_step(3, response_id, other, {"q1": 1}, [])
+    assert not await store.save_step(3, response_id, other, {"q1": 1}, [], based_on=0)
     stored = await store.get_response(response_id)
     assert stored is not None and stored.session == first
     assert await store.start_response(2, ALICE, session()) is None
+
+
+async def test_a_step_computed_from_an_old_version_is_not_saved(store: Store) -> None:
+    """Two replicas read version 0 of the same response; the second to save must not win."""
+    await agreed(store)
+    response_id = await store.start_response(2, ALICE, session())
+    assert response_id is not None
+    first = replace(session(current="q2", q1=["a"]), version=1)
+    second = replace(session(current="q2", q1=["b"]), version=1)
+    assert await store.save_step(3, response_id, first, {"q1": ["a"]}, [], based_on=0)
+    with pytest.raises(StaleSession):
+        await store.save_step(4, response_id, second, {"q1": ["b"]}, [], based_on=0)
+    stored = await store.get_response(response_id)
+    assert stored is not None and stored.session == first
+    # Nothing of the refused step was kept, not even its update's claim: it can be handled
+    # again on what is stored now.
+    assert await store.claim_update(4)
+    both = replace(session(current="q2", q1=["a", "b"]), version=2)
+    assert await store.save_step(5, response_id, both, {"q1": ["a", "b"]}, [], based_on=1)
+    [exported] = [r async for r in store.export_responses()]
+    assert dict(exported.answers) == {"q1": ["a", "b"]}
+
+
+async def test_the_question_shown_never_goes_back(store: Store) -> None:
+    await agreed(store)
+    response_id = await store.start_response(2, ALICE, session())
+    assert response_id is not None
+    await store.mark_shown(response_id, 3)
+    await store.mark_shown(response_id, 2)  # a slower replica, late
+    stored = await store.get_response(response_id)
+    assert stored is not None and stored.shown_version == 3
 
 
 async def test_skipped_is_kept_apart_from_not_answered(store: Store) -> None:
@@ -118,7 +149,9 @@ async def test_skipped_is_kept_apart_from_not_answered(store: Store) -> None:
     response_id = await store.start_response(2, ALICE, session())
     assert response_id is not None
     step = replace(session(current="q3", q1=None, q2=["a", "b"]), version=1)
-    assert await store.save_step(3, response_id, step, {"q1": None, "q2": ["a", "b"]}, [])
+    assert await store.save_step(
+        3, response_id, step, {"q1": None, "q2": ["a", "b"]}, [], based_on=0
+    )
     [exported] = [r async for r in store.export_responses()]
     assert dict(exported.answers) == {"q1": None, "q2": ["a", "b"]}
 
@@ -127,9 +160,11 @@ async def test_finishing_completes_and_drops_answers_no_longer_shown(store: Stor
     await agreed(store)
     response_id = await store.start_response(2, ALICE, session())
     assert response_id is not None
-    assert await store.save_step(3, response_id, session(q1=1, q2="x"), {"q1": 1, "q2": "x"}, [])
+    assert await store.save_step(
+        3, response_id, session(q1=1, q2="x"), {"q1": 1, "q2": "x"}, [], based_on=0
+    )
     done = replace(session(current=DONE, q1=5), updated_at=NOW + timedelta(minutes=3))
-    assert await store.save_step(4, response_id, done, {"q1": 5}, ["q2"])
+    assert await store.save_step(4, response_id, done, {"q1": 5}, ["q2"], based_on=0)
     stored = await store.get_response(response_id)
     assert stored is not None
     assert stored.status is Status.COMPLETE
@@ -147,7 +182,7 @@ async def test_active_response_is_the_most_recently_touched(store: Store) -> Non
     active = await store.active_response(ALICE)
     assert active is not None and active.id == second
     touched = replace(session("soder"), updated_at=NOW + timedelta(hours=1))
-    assert await store.save_step(4, first, touched, {}, [])
+    assert await store.save_step(4, first, touched, {}, [], based_on=0)
     active = await store.active_response(ALICE)
     assert active is not None and active.id == first
     latest = await store.latest_response(ALICE, "centrum")
@@ -162,13 +197,13 @@ async def test_a_visit_reads_the_resident_with_the_response_in_progress(store: S
     first = await store.start_response(2, ALICE, session("soder"))
     second = await store.start_response(3, ALICE, session("centrum", q1=4))
     assert first is not None and second is not None
-    assert await store.save_step(4, second, session("centrum", q1=4), {"q1": 4}, [])
+    assert await store.save_step(4, second, session("centrum", q1=4), {"q1": 4}, [], based_on=0)
     resident, active = await store.visit(ALICE)
     assert resident is not None and resident.language == "sv"
     assert active == await store.active_response(ALICE)
     assert active is not None and active.id == second and active.session.answers == {"q1": 4}
     finished = replace(session("centrum", current=DONE, q1=4), updated_at=NOW + timedelta(hours=1))
-    assert await store.save_step(5, second, finished, {}, [])
+    assert await store.save_step(5, second, finished, {}, [], based_on=0)
     _, active = await store.visit(ALICE)
     assert active is not None and active.id == first
 
@@ -177,7 +212,7 @@ async def test_start_over_deletes_the_unfinished_response(store: Store) -> None:
     await agreed(store)
     old = await store.start_response(2, ALICE, session())
     assert old is not None
-    assert await store.save_step(3, old, session(q1=2), {"q1": 2}, [])
+    assert await store.save_step(3, old, session(q1=2), {"q1": 2}, [], based_on=0)
     new = await store.start_response(4, ALICE, session(), replace=old)
     assert new is not None and new != old
     assert await store.get_response(old) is None
@@ -190,7 +225,9 @@ async def test_forgetting_a_resident_erases_everything_of_theirs(store: Store) -
     for update_id, who in ((3, ALICE), (4, BOB)):
         response_id = await store.start_response(update_id, who, session())
         assert response_id is not None
-        assert await store.save_step(update_id + 10, response_id, session(q1=3), {"q1": 3}, [])
+        assert await store.save_step(
+            update_id + 10, response_id, session(q1=3), {"q1": 3}, [], based_on=0
+        )
     assert await store.forget_resident(20, ALICE)
     assert await store.get_resident(ALICE) is None
     assert await store.responses_of(ALICE) == []
@@ -203,7 +240,9 @@ async def test_export_streams_in_pages_oldest_first(store: Store) -> None:
     for n in range(7):
         response_id = await store.start_response(100 + n, ALICE, session())
         assert response_id is not None
-        assert await store.save_step(200 + n, response_id, session(q1=n), {"q1": n}, [])
+        assert await store.save_step(
+            200 + n, response_id, session(q1=n), {"q1": n}, [], based_on=0
+        )
         ids.append(response_id)
     exported = [r async for r in store.export_responses("soder", batch=3)]
     assert [r.id for r in exported] == ids
@@ -284,9 +323,11 @@ async def test_a_sent_tip_replaces_its_draft_and_is_stored_once(store: Store) ->
     draft = await store.start_response(2, ALICE, session("tip", "description", category="x"))
     assert draft is not None
     sent = tip(lat=56.0437, lon=12.6946, time_of_day=TimeOfDay.NIGHT, contactable=True)
-    new_id = await store.submit_contribution(3, draft, ALICE, sent, NOW)
+    new_id = await store.submit_contribution(3, draft, ALICE, sent, NOW, based_on=0)
     assert new_id is not None
-    assert await store.submit_contribution(3, draft, ALICE, sent, NOW) is None  # redelivered
+    assert (
+        await store.submit_contribution(3, draft, ALICE, sent, NOW, based_on=0) is None
+    )  # redelivered
     [stored] = await store.contributions_of(ALICE)
     assert (stored.id, stored.status, stored.time_of_day) == (
         new_id,
@@ -304,7 +345,9 @@ async def test_moderation_walks_the_queue_and_records_reasons(store: Store) -> N
     for n in range(3):
         draft = await store.start_response(10 + n, ALICE, session("tip"))
         assert draft is not None
-        new_id = await store.submit_contribution(20 + n, draft, ALICE, tip(f"tips {n}"), NOW)
+        new_id = await store.submit_contribution(
+            20 + n, draft, ALICE, tip(f"tips {n}"), NOW, based_on=0
+        )
         assert new_id is not None
         ids.append(new_id)
     first = await store.next_contribution(ContributionStatus.RECEIVED)
@@ -339,7 +382,7 @@ async def test_tips_are_forgotten_with_the_resident_and_exported_in_pages(store:
         owner = ALICE if n % 2 else BOB
         draft = await store.start_response(10 + n, owner, session("idea"))
         assert draft is not None
-        await store.submit_contribution(20 + n, draft, owner, tip(f"tips {n}"), NOW)
+        await store.submit_contribution(20 + n, draft, owner, tip(f"tips {n}"), NOW, based_on=0)
     assert [c.text for c in await store.contributions_of(ALICE)] == ["tips 3", "tips 1"]
     exported = [c.text async for c in store.export_contributions(batch=2)]
     assert exported == [f"tips {n}" for n in range(5)]
@@ -354,9 +397,11 @@ async def test_a_tip_never_deletes_another_residents_draft(store: Store) -> None
     await agreed(store, BOB, 2)
     bobs = await store.start_response(3, BOB, session("tip"))
     assert bobs is not None
-    assert await store.submit_contribution(4, bobs, ALICE, tip(), NOW) is not None
+    with pytest.raises(StaleSession):  # not her draft: nothing is sent, nothing deleted
+        await store.submit_contribution(4, bobs, ALICE, tip(), NOW, based_on=0)
     assert await store.get_response(bobs) is not None
-    assert [c.pseudonym for c in await store.contributions_of(ALICE)] == [ALICE]
+    assert await store.contributions_of(ALICE) == []
+    assert await store.claim_update(4)  # and the update is not taken either
 
 
 async def test_a_reason_is_kept_only_while_hidden_and_unknown_ids_change_nothing(
@@ -365,7 +410,7 @@ async def test_a_reason_is_kept_only_while_hidden_and_unknown_ids_change_nothing
     await agreed(store, ALICE, 1)
     draft = await store.start_response(2, ALICE, session("tip"))
     assert draft is not None
-    new_id = await store.submit_contribution(3, draft, ALICE, tip(), NOW)
+    new_id = await store.submit_contribution(3, draft, ALICE, tip(), NOW, based_on=0)
     assert new_id is not None
     hidden, seen = ContributionStatus.HIDDEN, ContributionStatus.SEEN
     assert not await store.set_contribution_status(
@@ -478,7 +523,9 @@ async def test_schedules_and_counts_survive_for_every_replica(store: Store) -> N
     first = await store.start_response(3, ALICE, session())
     await store.start_response(4, ALICE, session("centrum"))
     assert first is not None
-    assert await store.save_step(5, first, replace(session(current=DONE), version=1), {}, [])
+    assert await store.save_step(
+        5, first, replace(session(current=DONE), version=1), {}, [], based_on=0
+    )
     assert await store.response_counts() == {"soder": (1, 1), "centrum": (1, 0)}
 
 
