@@ -25,7 +25,7 @@ from handlers.common import (
 from handlers.context import Ctx
 from handlers.home import home, position, welcome
 from handlers.render import Out, Renderer, parse_answer_data
-from storage.base import Response, Status
+from storage.base import Response, StaleSession, Status
 
 # Presses after which the pressed message keeps a note of the answer, like a transcript.
 _NOTED = {Action.CHOOSE, Action.DONE, Action.SKIP, Action.NEXT}
@@ -242,9 +242,15 @@ async def press_answer(update: Update, context: Ctx) -> None:
 async def stale_button(update: Update, context: Ctx) -> None:
     """A button from an old message or an unknown one: show where the resident really is."""
     who = await visitor(update, context)
-    services = context.services
     render = renderer(context, who.lang)
     await answer_callback(update, render.problem(engine.Problem.STALE, {}))
+    await where_they_are(update, context)
+
+
+async def where_they_are(update: Update, context: Ctx) -> None:
+    """Show the current question (or the menu) as stored now, once per update."""
+    who = await visitor(update, context)
+    services = context.services
     if not await services.store.claim_update(update.update_id):
         return
     if who.resident is None:
@@ -253,6 +259,7 @@ async def stale_button(update: Update, context: Ctx) -> None:
     survey = services.campaigns.get(active.survey_id) if active else None
     if active is None or survey is None or not survey.is_open(services.clock()):
         return await home(context, who)
+    render = renderer(context, who.lang)
     await show(
         context,
         who.chat_id,
@@ -262,7 +269,6 @@ async def stale_button(update: Update, context: Ctx) -> None:
     )
 
 
-@again_when_stale
 async def message(update: Update, context: Ctx) -> None:
     """Take a message as the answer to the current question, or explain what is expected."""
     incoming = update.message
@@ -314,8 +320,13 @@ async def message(update: Update, context: Ctx) -> None:
         await store.claim_update(update.update_id)
         return
     step = engine.apply(survey, session, given, now)
-    if not await _save(update, context, active, step):
-        return
+    try:
+        if not await _save(update, context, active, step):
+            return
+    except StaleSession:
+        # Another replica took a message of theirs first: this one was written for the
+        # question that was on screen then, not for the one after it. Show where they are.
+        return await where_they_are(update, context)
     messages: list[Out] = []
     if _left_location(survey, session, step):
         # The location question's reply keyboard stays on screen until it is removed.

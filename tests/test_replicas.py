@@ -1,0 +1,140 @@
+"""Two replicas on one database answer the same resident at the same instant.
+
+Each replica is a whole bot (its own Application and store) on one SQLite file. The race is
+made certain rather than hoped for: replica A reads the resident, then waits while replica B
+handles its update to the end, then A goes on with what it read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Bot, FakeClock, settings_for, start_bot
+from tests.fakebot import FakeTelegram, Resident
+
+SURVEY = """
+id: trygg-soder
+title: {sv: "Trygghet på Söder", en: "Safety in Söder"}
+opens: 2026-01-01T00:00:00+01:00
+questions:
+  - id: fixes
+    type: select_multiple
+    text: {sv: "Vad skulle göra mest skillnad?", en: "What would make the most difference?"}
+    choices:
+      - {id: light, label: {sv: "Bättre belysning", en: "Better lighting"}}
+      - {id: litter, label: {sv: "Mindre skräp", en: "Less litter"}}
+      - {id: presence, label: {sv: "Fler vuxna ute", en: "More adults around"}}
+  - id: where
+    type: text
+    text: {sv: "Var på Söder tänker du på?", en: "Where in Söder are you thinking of?"}
+  - id: when
+    type: text
+    text: {sv: "När på dygnet?", en: "At what time of day?"}
+"""
+
+
+class Replicas:
+    def __init__(self, a: Bot, b: Bot) -> None:
+        self.a, self.b = a, b
+
+    async def at_once(
+        self, first: Awaitable[None], second: Awaitable[None], store_of_first: Any
+    ) -> None:
+        """`first` (on replica A) reads the resident, then `second` (on B) runs to the end,
+        then `first` goes on with what it had read."""
+        read, go_on = asyncio.Event(), asyncio.Event()
+        visit = store_of_first.visit
+
+        async def slow_visit(pseudonym: str) -> Any:
+            found = await visit(pseudonym)
+            if not read.is_set():
+                read.set()
+                await go_on.wait()
+            return found
+
+        store_of_first.visit = slow_visit
+        try:
+            running = asyncio.ensure_future(first)
+            await read.wait()
+            await second
+            go_on.set()
+            await running
+        finally:
+            store_of_first.visit = visit
+
+
+@pytest.fixture
+async def replicas(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Replicas]:
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "trygg.yaml").write_text(SURVEY, encoding="utf-8")
+    settings = settings_for(tmp_path, surveys)
+    telegram = FakeTelegram()  # one Telegram, two bots behind it
+    a = await start_bot(settings, clock, telegram)
+    b = await start_bot(settings, clock, telegram)
+    yield Replicas(a, b)
+    await a.stop()
+    await b.stop()
+
+
+async def answers_of(bot: Bot) -> dict[str, Any]:
+    [response] = [r async for r in bot.services.store.export_responses("trygg-soder")]
+    return dict(response.answers)
+
+
+async def at_the_first_question(replicas: Replicas) -> tuple[Resident, Resident]:
+    on_a = replicas.a.resident(5201)
+    on_b = Resident(replicas.b.app, replicas.b.fake, user_id=5201)
+    await on_a.onboard()
+    await on_a.click("Trygghet på Söder")
+    assert "Vad skulle göra mest skillnad?" in on_a.last_text()
+    return on_a, on_b
+
+
+async def test_two_ticks_on_two_replicas_at_once_are_both_kept_or_one_is_shown_again(
+    replicas: Replicas,
+) -> None:
+    on_a, on_b = await at_the_first_question(replicas)
+    question = on_a.last_message_id()
+    await replicas.at_once(
+        on_a.click_in(question, "Bättre belysning"),
+        on_b.click_in(question, "Mindre skräp"),
+        replicas.a.services.store,
+    )
+    # B's tick was stored and shown; A's was computed on what B replaced, so it was not
+    # taken: A's press is told the question moved on and the question is shown again.
+    assert [b for b in on_a.buttons() if b.startswith("✅")] == ["✅ Mindre skräp"]
+    assert on_a.answered_callbacks()[-1].startswith("Den knappen hör till en tidigare fråga")
+    questions = [t for t in on_a.texts() if "Vad skulle göra mest skillnad?" in t]
+    assert len(questions) == 2
+    await on_a.click("Bättre belysning")  # the resident ticks it again, on what they see
+    await on_a.click("Klar")
+    assert "Var på Söder" in on_a.last_text()
+    assert (await answers_of(replicas.a))["fixes"] == ["light", "litter"]
+
+
+async def test_two_quick_answers_to_two_replicas_do_not_overwrite_each_other(
+    replicas: Replicas,
+) -> None:
+    on_a, on_b = await at_the_first_question(replicas)
+    await on_a.click("Bättre belysning")
+    await on_a.click("Klar")
+    assert "Var på Söder" in on_a.last_text()
+    await replicas.at_once(
+        on_a.send("Vid stationen"),
+        on_b.send("Sent på kvällen"),
+        replicas.a.services.store,
+    )
+    stored = await answers_of(replicas.a)
+    # B's answer went to the question on screen; A's was written to that same question
+    # and is not taken over it: the resident is shown where they are instead.
+    assert stored["where"] == "Sent på kvällen"
+    assert "when" not in stored
+    assert "När på dygnet?" in on_a.last_text()
+    said = on_a.texts()
+    assert len([t for t in said if "När på dygnet?" in t]) == 2
