@@ -36,7 +36,13 @@ from core.loader import (
     load_paths,
     survey_files,
 )
-from core.privacy import Pseudonymizer, load_or_create_secret
+from core.privacy import (
+    SECRET_FILE,
+    Pseudonymizer,
+    SecretMismatch,
+    proposed_secret,
+    settle_secret,
+)
 from core.survey import STOCKHOLM, CampaignState, Survey
 from handlers import register
 from handlers.concurrency import PerResidentUpdateProcessor
@@ -89,17 +95,14 @@ def load_campaigns(settings: Settings, catalogs: Catalogs) -> Campaigns:
 
 def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
     """Everything handlers need; the store is opened in post_init (or by the caller)."""
-    secret = load_or_create_secret(
-        settings.pseudonym_secret.get_secret_value() if settings.pseudonym_secret else None,
-        settings.data_dir,
-    )
     catalogs = Catalogs()
     return Services(
         settings=settings,
         store=create_store(settings.database_url),
         campaigns=load_campaigns(settings, catalogs),
         catalogs=catalogs,
-        pseudonymize=Pseudonymizer(secret),
+        # The secret is the deployment's, known once the store is open (open_services).
+        pseudonymize=Pseudonymizer(),
         clock=clock,
         load_campaigns=lambda: load_campaigns(settings, catalogs),
         flood=FloodGuard(settings.flood_rate, settings.flood_burst, clock),
@@ -107,9 +110,26 @@ def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now)
 
 
 async def open_services(services: Services) -> None:
-    """Open the store, and let the dates admins set from Telegram outlive a restart."""
-    await services.store.open()
-    services.campaigns.apply(await services.store.schedules())
+    """Open the store, take the deployment's pseudonym secret, and the dates admins set
+    from Telegram (SecretMismatch: this process must not start)."""
+    store, settings = services.store, services.settings
+    await store.open()
+    configured = (
+        settings.pseudonym_secret.get_secret_value().encode()
+        if settings.pseudonym_secret
+        else None
+    )
+    legacy = settings.data_dir / SECRET_FILE
+    from_file = legacy.read_text(encoding="ascii").strip().encode() if legacy.exists() else None
+    stored = await store.keep_pseudonym_secret(
+        proposed_secret(configured, from_file), services.clock()
+    )
+    try:
+        services.pseudonymize.use(settle_secret(configured, from_file, stored))
+    except SecretMismatch:
+        await store.close()
+        raise
+    services.campaigns.apply(await store.schedules())
 
 
 def build_application(
@@ -290,28 +310,30 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     app = build_application(services, settings.telegram_bot_token.get_secret_value())
-    if settings.webhook_url:
-        if settings.webhook_secret is None:
-            print(
-                "WEBHOOK_URL needs WEBHOOK_SECRET too (letters, digits, _ and -).", file=sys.stderr
-            )
-            return 2
-        from webhook import serve
+    if settings.webhook_url and settings.webhook_secret is None:
+        print("WEBHOOK_URL needs WEBHOOK_SECRET too (letters, digits, _ and -).", file=sys.stderr)
+        return 2
+    try:
+        if settings.webhook_url and settings.webhook_secret is not None:
+            from webhook import serve
 
-        asyncio.run(
-            serve(
-                app,
-                settings.webhook_url,
-                settings.webhook_secret.get_secret_value(),
-                settings.webhook_listen,
-                settings.webhook_port,
-                ALLOWED_UPDATES,
-                _post_init,
-                _post_shutdown,
+            asyncio.run(
+                serve(
+                    app,
+                    settings.webhook_url,
+                    settings.webhook_secret.get_secret_value(),
+                    settings.webhook_listen,
+                    settings.webhook_port,
+                    ALLOWED_UPDATES,
+                    _post_init,
+                    _post_shutdown,
+                )
             )
-        )
-        return 0
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except SecretMismatch as exc:
+        print(f"Torget cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -19,6 +19,7 @@ from core.contributions import Contribution, HideReason, Kind, NewContribution, 
 from core.contributions import Status as ContributionStatus
 from core.engine import Session
 from core.outbox import MailKind, Progress
+from core.privacy import StoredSecret
 
 
 class StaleSession(Exception):
@@ -100,6 +101,10 @@ class Store(Protocol):
 
     async def forget_updates_before(self, when: datetime) -> int:
         """Drop claims made before `when`; return how many were dropped."""
+
+    async def keep_pseudonym_secret(self, proposed: StoredSecret, now: datetime) -> StoredSecret:
+        """The deployment's pseudonym secret (or its fingerprint): `proposed` when there was
+        none yet, else the one stored first, so that every replica uses the same."""
 
     # -- residents --
     async def get_resident(self, pseudonym: str) -> Resident | None: ...

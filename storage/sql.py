@@ -51,6 +51,7 @@ from core.contributions import (
 from core.contributions import Status as ContributionStatus
 from core.engine import Session
 from core.outbox import Delivery, MailKind, Progress, announce_topic
+from core.privacy import StoredSecret
 from storage import sqlite_driver
 from storage.base import (
     ExportedResponse,
@@ -66,6 +67,7 @@ from storage.schema import (
     campaign_schedules,
     chats,
     contributions,
+    deployment,
     leases,
     mailings,
     outbox,
@@ -186,6 +188,30 @@ class SqlStore:
                 delete(processed_updates).where(processed_updates.c.claimed_at < when)
             )
             return int(result.rowcount)
+
+    # ---- the deployment ----
+    async def keep_pseudonym_secret(self, proposed: StoredSecret, now: datetime) -> StoredSecret:
+        # The first replica to start stores its proposal; every later one reads that back.
+        statement = (
+            self._insert(deployment)
+            .values(
+                name="pseudonym",
+                secret=proposed.secret.decode("ascii") if proposed.secret else None,
+                fingerprint=proposed.fingerprint,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        async with self._writing() as connection:
+            await connection.execute(statement)
+            row = (
+                await connection.execute(
+                    select(deployment.c.secret, deployment.c.fingerprint).where(
+                        deployment.c.name == "pseudonym"
+                    )
+                )
+            ).one()
+        return StoredSecret(row.secret.encode("ascii") if row.secret else None, row.fingerprint)
 
     # ---- residents ----
     async def get_resident(self, pseudonym: str) -> Resident | None:

@@ -83,15 +83,3 @@ def test_settings_read_the_documented_variable_names(monkeypatch: pytest.MonkeyP
     assert settings.database_url == "sqlite+aiosqlite:///elsewhere.db"
     assert settings.admin_ids == (111, 222)
     assert settings.surveys_dir == Path("kampanjer")
-
-
-def test_pseudonym_secret_is_generated_once_and_reused(tmp_path: Path) -> None:
-    from core.privacy import Pseudonymizer, load_or_create_secret
-
-    first = load_or_create_secret(None, tmp_path)
-    again = load_or_create_secret(None, tmp_path)
-    assert first == again
-    assert (tmp_path / "pseudonym.secret").stat().st_mode & 0o077 == 0
-    pseudonym = Pseudonymizer(first)(123456789)
-    assert "123456789" not in pseudonym
-    assert pseudonym != Pseudonymizer(b"another secret of enough length")(123456789)
