@@ -330,7 +330,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+            import polling
+
+            asyncio.run(polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown))
     except SecretMismatch as exc:
         print(f"Torget cannot start: {exc}", file=sys.stderr)
         return 2

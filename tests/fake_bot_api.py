@@ -144,6 +144,7 @@ class FakeBotApi:
 
     def _poll(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -154,7 +155,7 @@ class FakeBotApi:
                 if left <= 0:
                     break
                 self._changed.wait(left)
-            return list(self._updates)
+            return self._updates[:limit]
 
 
 def _user(user_id: int, language_code: str) -> dict[str, Any]:

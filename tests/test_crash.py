@@ -275,3 +275,59 @@ def test_killed_at_random_points_the_bot_loses_and_doubles_nothing(tmp_path: Pat
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert bot.kills >= MIN_KILLS
     print(f"\ncrash test: {bot.kills} SIGKILLs survived, {updates} updates sent")
+
+
+POLLING_KILLS = int(os.environ.get("POLLING_KILLS", "3"))
+
+
+def claimed(database: Path) -> set[int]:
+    if not database.exists():
+        return set()
+    with sqlite3.connect(database) as db:
+        try:
+            return {row[0] for row in db.execute("SELECT update_id FROM processed_updates")}
+        except sqlite3.OperationalError:  # the first process is still creating the tables
+            return set()
+
+
+def test_updates_fetched_by_polling_are_not_lost_when_the_bot_is_killed(tmp_path: Path) -> None:
+    """Telegram forgets what the next getUpdates confirms: only handled updates may be."""
+    database = tmp_path / "torget.db"
+    api = FakeBotApi().start()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TELEGRAM_BOT_TOKEN": "123:TEST",
+        "TELEGRAM_API_URL": api.url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "SURVEYS_DIR": str(tmp_path),
+        "DATA_DIR": str(tmp_path),
+        "PSEUDONYM_SECRET": "crash-test-secret-long-enough",
+        "REMINDER_AFTER_HOURS": "0",
+    }
+    (tmp_path / "krasch.yaml").write_text(SURVEY, encoding="utf-8")
+    bot = Bot(env, tmp_path)
+    pushed: set[int] = set()
+    try:
+        for round_ in range(POLLING_KILLS):
+            # New residents each write /start: handling it stores the update's claim.
+            for user in range(300):
+                pushed.add(api.push_message(900_000 + round_ * 1000 + user, "/start"))
+            bot.start()
+            welcomed = len(pushed) - 300 + 40
+
+            def enough(call: Call, welcomed: int = welcomed) -> bool:
+                return call.method == "sendMessage" and len(api.api.calls) >= welcomed
+
+            api.wait_for(enough, timeout=60)  # killed while most of the batch is in hand
+            bot.kill()  # kill() starts it again at once
+            bot.stop()
+        bot.start()
+        deadline = time.monotonic() + 60
+        while not claimed(database) >= pushed and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        bot.stop()
+        api.stop()
+    lost = pushed - claimed(database)
+    assert not lost, f"{len(lost)} of {len(pushed)} updates were never handled"
+    print(f"\npolling kills: {bot.kills}, {len(pushed)} updates, none lost")
