@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 
 # A sender claims this many messages at a time, and holds them this long: if it dies, the
-# unsent ones are due again after the hold.
+# ones it never handed to Telegram are due again after the hold.
 CHUNK = 50
 HOLD_SECONDS = 120.0
 LEASE_SECONDS = 60.0
@@ -73,7 +73,7 @@ class Sender:
             if not await store.acquire_lease("outbox", self.holder, clock(), LEASE_SECONDS):
                 log.debug("another process is sending the outbox")
                 return sent
-            items = await store.claim_outbox(clock(), CHUNK, HOLD_SECONDS)
+            items = await store.claim_outbox(clock(), CHUNK, HOLD_SECONDS, self.holder)
             if not items:
                 break
             for item in items:
@@ -91,38 +91,50 @@ class Sender:
         if item.chat_id is None or out is None:
             # Nowhere to write, or nothing left to say (the campaign closed, the survey
             # was finished since the reminder was queued).
-            await store.outbox_failed(item.id)
+            await store.outbox_failed(item.id, self.holder)
             return False
         while True:
             wait = self.pacer.delay()
             if wait > 0:
                 await self.sleep(wait)
+            # The last check before Telegram, in one statement with marking the attempt: a
+            # sender that takes the row after its hold lapsed then gives up on it instead of
+            # sending it a second time.
+            if not await store.outbox_attempt(item.id, self.holder, clock(), HOLD_SECONDS):
+                log.warning("an outbox message passed to another sender; this one skips it")
+                return False
             try:
                 await self.bot.send_message(
                     item.chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.markup
                 )
             except RetryAfter as error:
-                # Telegram says how long to wait; everything else waits with this message.
+                # Not delivered: it may go again after the wait. Everything else waits with
+                # this message.
+                await store.outbox_refused(item.id, self.holder)
                 seconds = _retry_seconds(error)
                 log.warning("Telegram asked the outbox to wait %.0f s", seconds)
                 await self.sleep(seconds)
                 continue
             except Forbidden:
                 # The resident blocked the bot: they hear nothing more until they come back.
-                await store.outbox_failed(item.id, blocked=True)
+                await store.outbox_failed(item.id, self.holder, blocked=True)
                 return False
             except BadRequest:
                 log.warning("Telegram refused an outbox message; it is not retried")
-                await store.outbox_failed(item.id)
+                await store.outbox_failed(item.id, self.holder)
                 return False
             except TelegramError:
                 if item.attempts + 1 >= MAX_ATTEMPTS:
-                    await store.outbox_failed(item.id)
+                    await store.outbox_failed(item.id, self.holder)
                 else:
-                    await store.outbox_retry(item.id, clock() + backoff(item.attempts + 1))
+                    due = clock() + backoff(item.attempts + 1)
+                    await store.outbox_retry(item.id, self.holder, due)
                 return False
             self.pacer.sent()
-            await store.outbox_sent(item.id, clock())
+            if not await store.outbox_sent(item.id, self.holder, clock()):
+                # Its hold lapsed while Telegram took its time: another sender already
+                # counted it as failed (and will never send it again).
+                log.warning("an outbox message went out after its hold lapsed")
             return True
 
     def _message(self, item: OutboxItem) -> Out | None:
