@@ -37,6 +37,9 @@ Sleep = Callable[[float], Awaitable[None]]
 CHUNK = 50
 HOLD_SECONDS = 120.0
 LEASE_SECONDS = 60.0
+# While it sends or waits (a retry_after may be minutes), a sender renews its lease and its
+# batch's hold this often: well inside both, so no replica sees them lapse while it lives.
+RENEW_EVERY = timedelta(seconds=min(HOLD_SECONDS, LEASE_SECONDS) / 3)
 # The admins' progress message is edited at most this often (Telegram limits edits too).
 PROGRESS_EVERY = timedelta(seconds=3)
 
@@ -47,6 +50,10 @@ def _retry_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class _LeaseLost(Exception):
+    """Another process holds the outbox lease now: this sender stops and hands over."""
 
 
 class Sender:
@@ -61,6 +68,7 @@ class Sender:
         self.holder = uuid.uuid4().hex
         self.wake = services.outbox_wake
         self._edited: dict[int, datetime] = {}
+        self._renewed = services.clock()  # when the lease and the batch's hold were renewed
 
     async def drain(self, stop_after: int | None = None) -> int:
         """Send every message that is due; return how many went out.
@@ -73,19 +81,50 @@ class Sender:
             if not await store.acquire_lease("outbox", self.holder, clock(), LEASE_SECONDS):
                 log.debug("another process is sending the outbox")
                 return sent
+            self._renewed = clock()
             items = await store.claim_outbox(clock(), CHUNK, HOLD_SECONDS, self.holder)
             if not items:
                 break
-            for item in items:
-                if stop_after is not None and sent >= stop_after:
-                    return sent
-                if await self._deliver(item):
-                    sent += 1
-                await self._report(item.mailing_id)
+            batch = [item.id for item in items]
+            try:
+                for item in items:
+                    if stop_after is not None and sent >= stop_after:
+                        return sent
+                    await self._keep(batch)
+                    if await self._deliver(item, batch):
+                        sent += 1
+                    await self._report(item.mailing_id)
+            except _LeaseLost:
+                # Whoever holds the lease now sends what this sender never tried, at once
+                # rather than when its hold would have lapsed.
+                given = await store.outbox_release(batch, self.holder, clock())
+                log.warning(
+                    "another process took over the outbox; %d message(s) handed over", given
+                )
+                return sent
         await self._finish()
         return sent
 
-    async def _deliver(self, item: OutboxItem) -> bool:
+    async def _keep(self, batch: list[int]) -> None:
+        """Renew the lease and the batch's hold once a slice has passed (or raise _LeaseLost)."""
+        store, now = self.services.store, self.services.clock()
+        if now - self._renewed < RENEW_EVERY:
+            return
+        if not await store.acquire_lease("outbox", self.holder, now, LEASE_SECONDS):
+            raise _LeaseLost
+        await store.outbox_hold(batch, self.holder, now, HOLD_SECONDS)
+        self._renewed = now
+
+    async def _wait(self, seconds: float, batch: list[int]) -> None:
+        """Sleep in slices, keeping the lease and the batch's hold through a long wait."""
+        left = seconds
+        while left > 0:
+            step = min(left, RENEW_EVERY.total_seconds())
+            await self.sleep(step)
+            left -= step
+            await self._keep(batch)
+
+    async def _deliver(self, item: OutboxItem, batch: list[int]) -> bool:
         store, clock = self.services.store, self.services.clock
         out = self._message(item)
         if item.chat_id is None or out is None:
@@ -96,7 +135,7 @@ class Sender:
         while True:
             wait = self.pacer.delay()
             if wait > 0:
-                await self.sleep(wait)
+                await self._wait(wait, batch)
             # The last check before Telegram, in one statement with marking the attempt: a
             # sender that takes the row after its hold lapsed then gives up on it instead of
             # sending it a second time.
@@ -108,12 +147,13 @@ class Sender:
                     item.chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.markup
                 )
             except RetryAfter as error:
-                # Not delivered: it may go again after the wait. Everything else waits with
-                # this message.
+                # Not delivered: it may go again, from here after the wait, or from whoever
+                # takes over if this sender loses its lease meanwhile. Everything else waits
+                # with this message.
                 await store.outbox_refused(item.id, self.holder)
                 seconds = _retry_seconds(error)
                 log.warning("Telegram asked the outbox to wait %.0f s", seconds)
-                await self.sleep(seconds)
+                await self._wait(seconds, batch)
                 continue
             except Forbidden:
                 # The resident blocked the bot: they hear nothing more until they come back.

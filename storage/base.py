@@ -245,6 +245,14 @@ class Store(Protocol):
     async def outbox_refused(self, item_id: int, holder: str) -> bool:
         """Telegram answered with an error (429): it was not delivered, so it may go again."""
 
+    async def outbox_hold(
+        self, item_ids: Sequence[int], holder: str, now: datetime, hold: float
+    ) -> int:
+        """Hold these messages `hold` seconds from now; return how many are still held."""
+
+    async def outbox_release(self, item_ids: Sequence[int], holder: str, now: datetime) -> int:
+        """Give back the held messages never attempted: due now, for whoever sends next."""
+
     async def outbox_sent(self, item_id: int, holder: str, now: datetime) -> bool: ...
 
     async def outbox_failed(self, item_id: int, holder: str, *, blocked: bool = False) -> bool:

@@ -722,6 +722,20 @@ class SqlStore:
     async def outbox_refused(self, item_id: int, holder: str) -> bool:
         return await self._change_held(_held([item_id], holder).values(attempted_at=None)) == 1
 
+    async def outbox_hold(
+        self, item_ids: Sequence[int], holder: str, now: datetime, hold: float
+    ) -> int:
+        until = now + timedelta(seconds=hold)
+        return await self._change_held(_held(item_ids, holder).values(due_at=until))
+
+    async def outbox_release(self, item_ids: Sequence[int], holder: str, now: datetime) -> int:
+        # Only what never went to Telegram: an attempted row may have reached the resident.
+        return await self._change_held(
+            _held(item_ids, holder)
+            .where(outbox.c.attempted_at.is_(None))
+            .values(status=Delivery.PENDING.value, holder=None, due_at=now)
+        )
+
     async def outbox_sent(self, item_id: int, holder: str, now: datetime) -> bool:
         sent = _held([item_id], holder).values(status=Delivery.SENT.value, sent_at=now)
         return await self._change_held(sent) == 1

@@ -475,6 +475,8 @@ async def test_a_sender_whose_hold_lapsed_cannot_mark_what_another_sender_took(
     assert not await store.outbox_failed(mine.id, SENDER, blocked=True)
     assert not await store.outbox_retry(mine.id, SENDER, later)
     assert not await store.outbox_refused(mine.id, SENDER)
+    assert await store.outbox_hold([mine.id], SENDER, later, 60) == 0
+    assert await store.outbox_release([mine.id], SENDER, later) == 0
     resident = await store.get_resident(ALICE)
     assert resident is not None and resident.news  # not unsubscribed by the stale sender
     assert await store.outbox_attempt(taken.id, OTHER, later, 60)
@@ -514,6 +516,24 @@ async def test_a_message_telegram_refused_with_retry_after_may_be_sent_again(
     (again,) = await store.claim_outbox(NOW + timedelta(seconds=61), 10, 60, OTHER)
     assert again.id == item.id
     assert await store.outbox_attempt(again.id, OTHER, NOW + timedelta(seconds=61), 60)
+
+
+async def test_a_waiting_sender_keeps_its_messages_and_hands_back_only_the_untried(
+    store: Store,
+) -> None:
+    await announced(store, ALICE, BOB, CAROL)
+    alice, bob, carol = await store.claim_outbox(NOW, 10, 60, SENDER)
+    ids = [alice.id, bob.id, carol.id]
+    assert await store.outbox_attempt(alice.id, SENDER, NOW, 60)
+    assert await store.outbox_sent(alice.id, SENDER, NOW)
+    assert await store.outbox_attempt(bob.id, SENDER, NOW, 60)  # in flight when it stops
+    # Waiting on a long retry_after, the sender renews its hold: nobody takes the rest.
+    assert await store.outbox_hold(ids, SENDER, NOW + timedelta(seconds=40), 60) == 2
+    assert await store.claim_outbox(NOW + timedelta(seconds=61), 10, 60, OTHER) == []
+    # It lost the outbox lease: it gives back Carol's, due at once, but never Bob's.
+    assert await store.outbox_release(ids, SENDER, NOW + timedelta(seconds=70)) == 1
+    (next_up,) = await store.claim_outbox(NOW + timedelta(seconds=70), 10, 60, OTHER)
+    assert next_up.id == carol.id
 
 
 async def test_one_reminder_per_unfinished_response_unless_opted_out(store: Store) -> None:
