@@ -33,10 +33,13 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 
 # A sender claims this many messages at a time, and holds them this long: if it dies, the
-# unsent ones are due again after the hold.
+# ones it never handed to Telegram are due again after the hold.
 CHUNK = 50
 HOLD_SECONDS = 120.0
 LEASE_SECONDS = 60.0
+# While it sends or waits (a retry_after may be minutes), a sender renews its lease and its
+# batch's hold this often: well inside both, so no replica sees them lapse while it lives.
+RENEW_EVERY = timedelta(seconds=min(HOLD_SECONDS, LEASE_SECONDS) / 3)
 # The admins' progress message is edited at most this often (Telegram limits edits too).
 PROGRESS_EVERY = timedelta(seconds=3)
 
@@ -47,6 +50,10 @@ def _retry_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class _LeaseLost(Exception):
+    """Another process holds the outbox lease now: this sender stops and hands over."""
 
 
 class Sender:
@@ -61,6 +68,7 @@ class Sender:
         self.holder = uuid.uuid4().hex
         self.wake = services.outbox_wake
         self._edited: dict[int, datetime] = {}
+        self._renewed = services.clock()  # when the lease and the batch's hold were renewed
 
     async def drain(self, stop_after: int | None = None) -> int:
         """Send every message that is due; return how many went out.
@@ -73,56 +81,100 @@ class Sender:
             if not await store.acquire_lease("outbox", self.holder, clock(), LEASE_SECONDS):
                 log.debug("another process is sending the outbox")
                 return sent
-            items = await store.claim_outbox(clock(), CHUNK, HOLD_SECONDS)
+            self._renewed = clock()
+            items = await store.claim_outbox(clock(), CHUNK, HOLD_SECONDS, self.holder)
             if not items:
                 break
-            for item in items:
-                if stop_after is not None and sent >= stop_after:
-                    return sent
-                if await self._deliver(item):
-                    sent += 1
-                await self._report(item.mailing_id)
+            batch = [item.id for item in items]
+            try:
+                for item in items:
+                    if stop_after is not None and sent >= stop_after:
+                        return sent
+                    await self._keep(batch)
+                    if await self._deliver(item, batch):
+                        sent += 1
+                    await self._report(item.mailing_id)
+            except _LeaseLost:
+                # Whoever holds the lease now sends what this sender never tried, at once
+                # rather than when its hold would have lapsed.
+                given = await store.outbox_release(batch, self.holder, clock())
+                log.warning(
+                    "another process took over the outbox; %d message(s) handed over", given
+                )
+                return sent
         await self._finish()
         return sent
 
-    async def _deliver(self, item: OutboxItem) -> bool:
+    async def _keep(self, batch: list[int]) -> None:
+        """Renew the lease and the batch's hold once a slice has passed (or raise _LeaseLost)."""
+        store, now = self.services.store, self.services.clock()
+        if now - self._renewed < RENEW_EVERY:
+            return
+        if not await store.acquire_lease("outbox", self.holder, now, LEASE_SECONDS):
+            raise _LeaseLost
+        await store.outbox_hold(batch, self.holder, now, HOLD_SECONDS)
+        self._renewed = now
+
+    async def _wait(self, seconds: float, batch: list[int]) -> None:
+        """Sleep in slices, keeping the lease and the batch's hold through a long wait."""
+        left = seconds
+        while left > 0:
+            step = min(left, RENEW_EVERY.total_seconds())
+            await self.sleep(step)
+            left -= step
+            await self._keep(batch)
+
+    async def _deliver(self, item: OutboxItem, batch: list[int]) -> bool:
         store, clock = self.services.store, self.services.clock
         out = self._message(item)
         if item.chat_id is None or out is None:
             # Nowhere to write, or nothing left to say (the campaign closed, the survey
             # was finished since the reminder was queued).
-            await store.outbox_failed(item.id)
+            await store.outbox_failed(item.id, self.holder)
             return False
         while True:
             wait = self.pacer.delay()
             if wait > 0:
-                await self.sleep(wait)
+                await self._wait(wait, batch)
+            # The last check before Telegram, in one statement with marking the attempt: a
+            # sender that takes the row after its hold lapsed then gives up on it instead of
+            # sending it a second time.
+            if not await store.outbox_attempt(item.id, self.holder, clock(), HOLD_SECONDS):
+                log.warning("an outbox message passed to another sender; this one skips it")
+                return False
             try:
                 await self.bot.send_message(
                     item.chat_id, out.text, parse_mode=ParseMode.HTML, reply_markup=out.markup
                 )
             except RetryAfter as error:
-                # Telegram says how long to wait; everything else waits with this message.
+                # Not delivered: it may go again, from here after the wait, or from whoever
+                # takes over if this sender loses its lease meanwhile. Everything else waits
+                # with this message.
+                await store.outbox_refused(item.id, self.holder)
                 seconds = _retry_seconds(error)
                 log.warning("Telegram asked the outbox to wait %.0f s", seconds)
-                await self.sleep(seconds)
+                await self._wait(seconds, batch)
                 continue
             except Forbidden:
                 # The resident blocked the bot: they hear nothing more until they come back.
-                await store.outbox_failed(item.id, blocked=True)
+                await store.outbox_failed(item.id, self.holder, blocked=True)
                 return False
             except BadRequest:
                 log.warning("Telegram refused an outbox message; it is not retried")
-                await store.outbox_failed(item.id)
+                await store.outbox_failed(item.id, self.holder)
                 return False
             except TelegramError:
                 if item.attempts + 1 >= MAX_ATTEMPTS:
-                    await store.outbox_failed(item.id)
+                    await store.outbox_failed(item.id, self.holder)
                 else:
-                    await store.outbox_retry(item.id, clock() + backoff(item.attempts + 1))
+                    due = clock() + backoff(item.attempts + 1)
+                    await store.outbox_retry(item.id, self.holder, due)
                 return False
             self.pacer.sent()
-            await store.outbox_sent(item.id, clock())
+            if not await store.outbox_sent(item.id, self.holder, clock()):
+                # Its hold lapsed while Telegram took its time: another sender already
+                # counted it as failed (and will never send it again).
+                log.warning("an outbox message went out after its hold lapsed")
             return True
 
     def _message(self, item: OutboxItem) -> Out | None:

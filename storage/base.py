@@ -249,19 +249,38 @@ class Store(Protocol):
         """Queue one reminder for each response to the campaign left unfinished since
         `idle_since` whose resident allows reminders and has not had one for it."""
 
-    async def claim_outbox(self, now: datetime, limit: int, hold: float) -> list[OutboxItem]:
-        """Take up to `limit` due messages for `hold` seconds, oldest first.
+    async def claim_outbox(
+        self, now: datetime, limit: int, hold: float, holder: str
+    ) -> list[OutboxItem]:
+        """Take up to `limit` due messages for `hold` seconds as `holder`, oldest first.
 
-        A message claimed by a sender that died is due again when the hold lapses.
+        A message whose hold lapsed is due again if it never went to Telegram; if it did
+        (attempted_at set), it may have arrived, so it becomes failed instead: at most once.
         """
 
-    async def outbox_sent(self, item_id: int, now: datetime) -> None: ...
+    # Each of the following changes a message only while `holder` still holds it (claimed
+    # by it, still sending, not taken by another since), and says whether it did.
+    async def outbox_attempt(self, item_id: int, holder: str, now: datetime, hold: float) -> bool:
+        """About to hand the message to Telegram: mark it attempted and hold it `hold` more."""
 
-    async def outbox_failed(self, item_id: int, *, blocked: bool = False) -> None:
+    async def outbox_refused(self, item_id: int, holder: str) -> bool:
+        """Telegram answered with an error (429): it was not delivered, so it may go again."""
+
+    async def outbox_hold(
+        self, item_ids: Sequence[int], holder: str, now: datetime, hold: float
+    ) -> int:
+        """Hold these messages `hold` seconds from now; return how many are still held."""
+
+    async def outbox_release(self, item_ids: Sequence[int], holder: str, now: datetime) -> int:
+        """Give back the held messages never attempted: due now, for whoever sends next."""
+
+    async def outbox_sent(self, item_id: int, holder: str, now: datetime) -> bool: ...
+
+    async def outbox_failed(self, item_id: int, holder: str, *, blocked: bool = False) -> bool:
         """Give up on a message; `blocked` also unsubscribes its resident from everything."""
 
-    async def outbox_retry(self, item_id: int, due_at: datetime) -> None:
-        """Try a message again later (after a network error)."""
+    async def outbox_retry(self, item_id: int, holder: str, due_at: datetime) -> bool:
+        """Try a message again later (after a network error), by whoever claims it then."""
 
     async def set_mailing_messages(
         self, mailing_id: int, messages: Sequence[tuple[int, int]]

@@ -681,24 +681,47 @@ class SqlStore:
             )
             return await self._queue(connection, recipients)
 
-    async def claim_outbox(self, now: datetime, limit: int, hold: float) -> list[OutboxItem]:
-        waiting = (Delivery.PENDING.value, Delivery.SENDING.value)
+    async def claim_outbox(
+        self, now: datetime, limit: int, hold: float, holder: str
+    ) -> list[OutboxItem]:
+        lapsed = and_(outbox.c.status == Delivery.SENDING.value, outbox.c.due_at <= now)
+        # A message whose hold lapsed after its sender handed it to Telegram may have reached
+        # the resident: it counts as failed, never as due (at most once).
+        tried = (
+            select(outbox.c.id)
+            .where(and_(lapsed, outbox.c.attempted_at.is_not(None)))
+            .with_for_update(skip_locked=True)
+        )
         due = (
             select(outbox.c.id)
-            .where(and_(outbox.c.status.in_(waiting), outbox.c.due_at <= now))
+            .where(
+                or_(
+                    and_(outbox.c.status == Delivery.PENDING.value, outbox.c.due_at <= now),
+                    and_(lapsed, outbox.c.attempted_at.is_(None)),
+                )
+            )
             .order_by(outbox.c.id)
             .limit(limit)
             # Replicas sharing PostgreSQL each take different rows; SQLite has one writer.
             .with_for_update(skip_locked=True)
         )
         async with self._writing() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(tried.scalar_subquery()))
+                .values(status=Delivery.FAILED.value)
+            )
             ids = list((await connection.execute(due)).scalars())
             if not ids:
                 return []
             await connection.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(ids))
-                .values(status=Delivery.SENDING.value, due_at=now + timedelta(seconds=hold))
+                .values(
+                    status=Delivery.SENDING.value,
+                    due_at=now + timedelta(seconds=hold),
+                    holder=holder,
+                )
             )
             query = (
                 select(
@@ -736,20 +759,46 @@ class SqlStore:
             for row in rows
         ]
 
-    async def outbox_sent(self, item_id: int, now: datetime) -> None:
+    async def _change_held(self, statement: Any) -> int:
+        """Run an update of held rows (see _held); return how many it changed."""
         async with self._writing() as connection:
-            await connection.execute(
-                update(outbox)
-                .where(outbox.c.id == item_id)
-                .values(status=Delivery.SENT.value, sent_at=now)
-            )
+            return int((await connection.execute(statement)).rowcount)
 
-    async def outbox_failed(self, item_id: int, *, blocked: bool = False) -> None:
+    async def outbox_attempt(self, item_id: int, holder: str, now: datetime, hold: float) -> bool:
+        attempt = _held([item_id], holder).values(
+            attempted_at=now, due_at=now + timedelta(seconds=hold)
+        )
+        return await self._change_held(attempt) == 1
+
+    async def outbox_refused(self, item_id: int, holder: str) -> bool:
+        return await self._change_held(_held([item_id], holder).values(attempted_at=None)) == 1
+
+    async def outbox_hold(
+        self, item_ids: Sequence[int], holder: str, now: datetime, hold: float
+    ) -> int:
+        until = now + timedelta(seconds=hold)
+        return await self._change_held(_held(item_ids, holder).values(due_at=until))
+
+    async def outbox_release(self, item_ids: Sequence[int], holder: str, now: datetime) -> int:
+        # Only what never went to Telegram: an attempted row may have reached the resident.
+        return await self._change_held(
+            _held(item_ids, holder)
+            .where(outbox.c.attempted_at.is_(None))
+            .values(status=Delivery.PENDING.value, holder=None, due_at=now)
+        )
+
+    async def outbox_sent(self, item_id: int, holder: str, now: datetime) -> bool:
+        sent = _held([item_id], holder).values(status=Delivery.SENT.value, sent_at=now)
+        return await self._change_held(sent) == 1
+
+    async def outbox_failed(self, item_id: int, holder: str, *, blocked: bool = False) -> bool:
         status = Delivery.BLOCKED if blocked else Delivery.FAILED
         async with self._writing() as connection:
-            await connection.execute(
-                update(outbox).where(outbox.c.id == item_id).values(status=status.value)
+            result = await connection.execute(
+                _held([item_id], holder).values(status=status.value, attempted_at=None)
             )
+            if result.rowcount != 1:
+                return False
             if blocked:
                 whose = select(outbox.c.pseudonym).where(outbox.c.id == item_id)
                 await connection.execute(
@@ -757,16 +806,17 @@ class SqlStore:
                     .where(residents.c.pseudonym.in_(whose.scalar_subquery()))
                     .values(news=False, reminders=False)
                 )
+            return True
 
-    async def outbox_retry(self, item_id: int, due_at: datetime) -> None:
-        async with self._writing() as connection:
-            await connection.execute(
-                update(outbox)
-                .where(outbox.c.id == item_id)
-                .values(
-                    status=Delivery.PENDING.value, due_at=due_at, attempts=outbox.c.attempts + 1
-                )
-            )
+    async def outbox_retry(self, item_id: int, holder: str, due_at: datetime) -> bool:
+        again = _held([item_id], holder).values(
+            status=Delivery.PENDING.value,
+            due_at=due_at,
+            attempts=outbox.c.attempts + 1,
+            holder=None,
+            attempted_at=None,
+        )
+        return await self._change_held(again) == 1
 
     async def set_mailing_messages(
         self, mailing_id: int, messages: Sequence[tuple[int, int]]
@@ -1030,6 +1080,17 @@ _SAVE_STEP = (
 _FINISH_STEP = _SAVE_STEP.values(
     status=Status.COMPLETE.value, completed_at=bindparam("updated_at")
 )
+
+
+def _held(item_ids: Sequence[int], holder: str) -> Any:
+    """An update of the outbox rows `holder` still holds: claimed by it and not taken since."""
+    return update(outbox).where(
+        and_(
+            outbox.c.id.in_(list(item_ids)),
+            outbox.c.status == Delivery.SENDING.value,
+            outbox.c.holder == holder,
+        )
+    )
 
 
 def _resident(row: Row[Any]) -> Resident:

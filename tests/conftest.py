@@ -47,6 +47,7 @@ class Bot:
     services: Services
     clock: FakeClock
     settings: Settings
+    sender: Sender | None = None
 
     def resident(self, user_id: int = 1001, language_code: str | None = "sv") -> Resident:
         return Resident(self.app, self.fake, user_id=user_id, language_code=language_code)
@@ -55,9 +56,12 @@ class Bot:
         return self.resident(ADMIN_ID, language_code)
 
     async def deliver(self, stop_after: int | None = None) -> int:
-        """Run the outbox sender on the fake clock, as the background loop would."""
-        sender = Sender(self.services, self.app.bot, sleep=self.clock.sleep)
-        return await sender.drain(stop_after)
+        """Run this process's outbox sender on the fake clock, as the background loop would."""
+        # One sender per process, as bot.py has: a new one each time would be another holder,
+        # kept out by the lease the last one took, and would send nothing for a minute.
+        if self.sender is None:
+            self.sender = Sender(self.services, self.app.bot, sleep=self.clock.sleep)
+        return await self.sender.drain(stop_after)
 
     async def tick(self) -> None:
         """One minute of the scheduler: announce what opened, queue reminders."""
@@ -67,7 +71,7 @@ class Bot:
         """Stop this Application and start a new one on the same database, like a restart."""
         await self.stop()
         fresh = await start_bot(self.settings, self.clock, self.fake)
-        self.app, self.services = fresh.app, fresh.services
+        self.app, self.services, self.sender = fresh.app, fresh.services, None
 
     async def stop(self) -> None:
         await self.app.shutdown()

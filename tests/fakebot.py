@@ -59,6 +59,7 @@ class BotApi:
     first_markup: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     throttle_next: float | None = None
+    throttle_chat: int | None = None  # only a send to this chat is refused (None: any)
     clock: Any = None  # the bot's (fake) clock, so tests can see when each call was made
     next_update_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -71,7 +72,8 @@ class BotApi:
         params = {key: _decoded(key, value) for key, value in params.items()}
         call = Call(method, params, at=self.clock() if self.clock is not None else None)
         self.calls.append(call)
-        if self.throttle_next is not None and method in SENDING:
+        throttled = self.throttle_chat is None or call.chat_id == self.throttle_chat
+        if self.throttle_next is not None and method in SENDING and throttled:
             retry_after, self.throttle_next = self.throttle_next, None
             return 429, {
                 "ok": False,
@@ -156,11 +158,20 @@ def _decoded(key: str, value: Any) -> Any:
     return value
 
 
+class Killed(BaseException):
+    """The bot's process ends here, as with kill -9.
+
+    A BaseException, so that neither PTB nor the bot's own error handling catches it: the
+    bot runs no further code of its own, only the `finally` blocks it is unwinding.
+    """
+
+
 class FakeTelegram(BaseRequest, BotApi):
     """PTB's HTTP layer replaced by an in-memory Bot API that records every call."""
 
     def __init__(self) -> None:
         BotApi.__init__(self)
+        self.kill_at: int | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -190,15 +201,25 @@ class FakeTelegram(BaseRequest, BotApi):
                 name: part[1] for name, part in request_data.multipart_data.items()
             }
         status, body = self.handle(api_method, params)
+        killed = self.kill_at is not None and self.calls[-1].chat_id == self.kill_at
+        if api_method in SENDING and killed:
+            self.kill_at = None
+            raise Killed
         return status, json.dumps(body).encode()
 
     def block(self, chat_id: int) -> None:
         """The resident blocks the bot: sending to them fails with 403 from now on."""
         self.blocked.add(chat_id)
 
-    def throttle_once(self, retry_after: float) -> None:
-        """The next send is refused with 429 and retry_after, as Telegram does under load."""
-        self.throttle_next = retry_after
+    def throttle_once(self, retry_after: float, chat_id: int | None = None) -> None:
+        """The next send (to `chat_id`, if given) is refused with 429 and retry_after, as
+        Telegram does under load."""
+        self.throttle_next, self.throttle_chat = retry_after, chat_id
+
+    def kill_after_sending(self, chat_id: int) -> None:
+        """The bot dies (Killed) once Telegram has delivered its next message to this chat,
+        before the answer reaches it: the resident has the message, the bot never knew."""
+        self.kill_at = chat_id
 
 
 class Resident:

@@ -8,12 +8,14 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from core.contributions import Kind, NewContribution, TimeOfDay
 from core.engine import Session
+from handlers.mailing import Sender
 from tests.conftest import ADMIN_ID, TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
-from tests.fakebot import Call, Resident
+from tests.fakebot import Call, Killed, Resident
 
 # tests/surveys/later.yaml opens on 2 December 2026 at 08:00 and closes on 20 December at
 # 18:00, Stockholm time (07:00 and 17:00 UTC).
@@ -194,6 +196,98 @@ async def test_telegrams_retry_after_is_honoured(bot: Bot, clock: FakeClock) -> 
     delivered = [call for call in announcements(bot) if call.result is not None]
     assert len(delivered) == 3
     assert all(call.at - refused.at >= timedelta(seconds=7) for call in delivered)
+
+
+def delivered(bot: Bot) -> Counter[int | None]:
+    """How many times each resident got the announcement (refused sends not counted)."""
+    return Counter(call.chat_id for call in announcements(bot) if call.result is not None)
+
+
+async def test_a_long_retry_after_on_two_replicas_tells_every_subscriber_once(
+    bot: Bot, clock: FakeClock
+) -> None:
+    # The operator's report: two replicas on one database, subscribers enough for several
+    # batches (they had 500), and one send answered 429 with retry_after=130, longer than
+    # the batch's hold and the lease. 40 residents were told twice.
+    ids = await subscribers(bot, 200)
+    admin = await announce_from_telegram(bot)
+    replica = await start_bot(bot.settings, clock, bot.fake)
+    other = Sender(replica.services, replica.app.bot, sleep=clock.sleep)
+    tries: list[int] = []
+
+    async def sleep(seconds: float) -> None:
+        # Whenever the first replica waits, the other one wakes and tries to take over.
+        await clock.sleep(seconds)
+        tries.append(await other.drain())
+
+    first = Sender(bot.services, bot.app.bot, sleep=sleep)
+    bot.fake.throttle_once(130, chat_id=ids[10])
+    try:
+        sent = [await first.drain(), await other.drain()]
+    finally:
+        await replica.stop()
+    assert delivered(bot) == Counter(ids)
+    assert sent == [200, 0]
+    # The first replica kept its lease all through the wait: the other one never sent.
+    assert len(tries) >= 6 and sum(tries) == 0
+    refused = next(c for c in bot.fake.calls if c.method == "sendMessage" and c.result is None)
+    assert refused.chat_id == ids[10]
+    after = [call for call in announcements(bot) if call.result is not None][10:]
+    assert all(call.at - refused.at >= timedelta(seconds=130) for call in after)
+    assert "200 skickade, 0 gick inte att nå" in admin.last_text()
+
+
+async def test_a_replica_that_loses_the_lease_while_waiting_hands_its_batch_over(
+    bot: Bot, clock: FakeClock
+) -> None:
+    ids = await subscribers(bot, 120)
+    admin = await announce_from_telegram(bot)
+    replica = await start_bot(bot.settings, clock, bot.fake)
+    taken: list[int] = []
+
+    async def stalled(seconds: float) -> None:
+        # Waiting on the retry_after, the first replica stalls (a paused VM) past its lease:
+        # the other takes the lease and sends what nobody holds.
+        await clock.sleep(seconds)
+        if not taken:
+            clock.advance(seconds=70)
+            taken.append(await replica.deliver())
+
+    first = Sender(bot.services, bot.app.bot, sleep=stalled)
+    bot.fake.throttle_once(130, chat_id=ids[10])
+    try:
+        # Back from the stall, the first replica finds the lease gone: it stops, and gives
+        # back its batch (the refused message too), due at once for the lease holder.
+        sent = [await first.drain(), *taken, await replica.deliver()]
+    finally:
+        await replica.stop()
+    assert delivered(bot) == Counter(ids)
+    assert sent == [10, 70, 40]
+    assert "120 skickade, 0 gick inte att nå" in admin.last_text()
+
+
+async def test_a_replica_killed_as_telegram_delivers_is_not_repeated_by_the_other(
+    bot: Bot, clock: FakeClock
+) -> None:
+    ids = await subscribers(bot, 60)
+    admin = await announce_from_telegram(bot)
+    replica = await start_bot(bot.settings, clock, bot.fake)
+    bot.fake.kill_after_sending(ids[20])
+    try:
+        with pytest.raises(Killed):
+            await bot.deliver()  # kill -9 while the 21st resident is being told
+        sent = [await replica.deliver()]  # nothing: the dead replica's lease still holds
+        clock.advance(seconds=61)
+        sent.append(await replica.deliver())  # what the dead one had not claimed
+        clock.advance(minutes=2)
+        # Its batch's hold has lapsed: the rest goes out, but not the message that may
+        # already have arrived (it did): at most once, counted as not reached.
+        sent.append(await replica.deliver())
+    finally:
+        await replica.stop()
+    assert delivered(bot) == Counter(ids)
+    assert sent == [0, 10, 29]
+    assert "59 skickade, 1 gick inte att nå" in admin.last_text()
 
 
 async def test_a_resident_who_blocked_the_bot_is_unsubscribed(bot: Bot) -> None:

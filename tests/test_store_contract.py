@@ -426,6 +426,7 @@ async def test_a_reason_is_kept_only_while_hidden_and_unknown_ids_change_nothing
 
 # ---- campaigns, news, reminders and the outbox ----
 CAROL = "c" * 32
+SENDER, OTHER = "replica-a", "replica-b"  # two replicas' outbox senders
 
 
 async def subscribed(store: Store, *pseudonyms: str) -> None:
@@ -445,15 +446,15 @@ async def test_an_announcement_reaches_each_subscriber_once(store: Store) -> Non
     assert await store.set_subscription(300, CAROL, news=True)
     again = await store.announce("button:1", "soder", NOW)
     assert again is not None and again[1] == 1
-    claimed = await store.claim_outbox(NOW, 10, 60)
+    claimed = await store.claim_outbox(NOW, 10, 60, SENDER)
     assert sorted(item.pseudonym for item in claimed) == [ALICE, BOB, CAROL]
     assert {item.chat_id for item in claimed} == {4242}
     # Claimed messages are not handed out again while the claim holds...
-    assert await store.claim_outbox(NOW, 10, 60) == []
+    assert await store.claim_outbox(NOW, 10, 60, SENDER) == []
     for item in claimed[:2]:
-        await store.outbox_sent(item.id, NOW)
+        await store.outbox_sent(item.id, SENDER, NOW)
     # ...but the one whose sender died is, once the claim has lapsed.
-    later = await store.claim_outbox(NOW + timedelta(seconds=61), 10, 60)
+    later = await store.claim_outbox(NOW + timedelta(seconds=61), 10, 60, SENDER)
     assert [item.id for item in later] == [claimed[2].id]
 
 
@@ -462,7 +463,7 @@ async def test_residents_who_answered_are_not_told_about_the_campaign(store: Sto
     assert await store.start_response(5, BOB, session()) is not None
     queued = await store.announce("auto:soder", "soder", NOW)
     assert queued is not None and queued[1] == 1
-    assert [item.pseudonym for item in await store.claim_outbox(NOW, 10, 60)] == [ALICE]
+    assert [item.pseudonym for item in await store.claim_outbox(NOW, 10, 60, SENDER)] == [ALICE]
 
 
 async def test_a_blocked_resident_is_unsubscribed_and_progress_counts_it(store: Store) -> None:
@@ -470,9 +471,9 @@ async def test_a_blocked_resident_is_unsubscribed_and_progress_counts_it(store: 
     queued = await store.announce("auto:soder", "soder", NOW)
     assert queued is not None
     mailing_id = queued[0]
-    first, second = await store.claim_outbox(NOW, 10, 60)
-    await store.outbox_sent(first.id, NOW)
-    await store.outbox_failed(second.id, blocked=True)
+    first, second = await store.claim_outbox(NOW, 10, 60, SENDER)
+    await store.outbox_sent(first.id, SENDER, NOW)
+    await store.outbox_failed(second.id, SENDER, blocked=True)
     progress = await store.mailing_progress(mailing_id)
     assert progress is not None
     assert (progress.sent, progress.failed, progress.left) == (1, 1, 0)
@@ -489,11 +490,95 @@ async def test_a_blocked_resident_is_unsubscribed_and_progress_counts_it(store: 
 async def test_a_retried_message_waits_and_counts_its_attempts(store: Store) -> None:
     await subscribed(store, ALICE)
     await store.announce("auto:soder", "soder", NOW)
-    (item,) = await store.claim_outbox(NOW, 10, 60)
-    await store.outbox_retry(item.id, NOW + timedelta(seconds=30))
-    assert await store.claim_outbox(NOW + timedelta(seconds=29), 10, 60) == []
-    (again,) = await store.claim_outbox(NOW + timedelta(seconds=30), 10, 60)
+    (item,) = await store.claim_outbox(NOW, 10, 60, SENDER)
+    await store.outbox_retry(item.id, SENDER, NOW + timedelta(seconds=30))
+    assert await store.claim_outbox(NOW + timedelta(seconds=29), 10, 60, SENDER) == []
+    (again,) = await store.claim_outbox(NOW + timedelta(seconds=30), 10, 60, SENDER)
     assert again.id == item.id and again.attempts == 1
+
+
+async def announced(store: Store, *pseudonyms: str) -> int:
+    """Subscribe these residents and queue an announcement to them; return its mailing id."""
+    await subscribed(store, *pseudonyms)
+    queued = await store.announce("auto:soder", "soder", NOW)
+    assert queued is not None and queued[1] == len(pseudonyms)
+    return queued[0]
+
+
+async def test_a_sender_whose_hold_lapsed_cannot_mark_what_another_sender_took(
+    store: Store,
+) -> None:
+    mailing_id = await announced(store, ALICE)
+    (mine,) = await store.claim_outbox(NOW, 10, 60, SENDER)
+    # SENDER stalls past its hold before trying; OTHER takes the message over.
+    later = NOW + timedelta(seconds=61)
+    (taken,) = await store.claim_outbox(later, 10, 60, OTHER)
+    assert taken.id == mine.id
+    # From now on nothing SENDER says about it counts: it must not send it either.
+    assert not await store.outbox_attempt(mine.id, SENDER, later, 60)
+    assert not await store.outbox_sent(mine.id, SENDER, later)
+    assert not await store.outbox_failed(mine.id, SENDER, blocked=True)
+    assert not await store.outbox_retry(mine.id, SENDER, later)
+    assert not await store.outbox_refused(mine.id, SENDER)
+    assert await store.outbox_hold([mine.id], SENDER, later, 60) == 0
+    assert await store.outbox_release([mine.id], SENDER, later) == 0
+    resident = await store.get_resident(ALICE)
+    assert resident is not None and resident.news  # not unsubscribed by the stale sender
+    assert await store.outbox_attempt(taken.id, OTHER, later, 60)
+    assert await store.outbox_sent(taken.id, OTHER, later)
+    progress = await store.mailing_progress(mailing_id)
+    assert progress is not None and (progress.sent, progress.failed, progress.left) == (1, 0, 0)
+
+
+async def test_a_message_handed_to_telegram_before_its_sender_died_is_never_sent_again(
+    store: Store,
+) -> None:
+    mailing_id = await announced(store, ALICE, BOB)
+    alice, bob = await store.claim_outbox(NOW, 10, 60, SENDER)
+    # SENDER hands Alice's message to Telegram (which holds it 60 s more) and is killed.
+    assert await store.outbox_attempt(alice.id, SENDER, NOW + timedelta(seconds=30), 60)
+    # Bob's was never tried: due again when the claim lapses. Alice's is still held.
+    (again,) = await store.claim_outbox(NOW + timedelta(seconds=61), 10, 60, OTHER)
+    assert again.id == bob.id
+    assert await store.outbox_attempt(bob.id, OTHER, NOW + timedelta(seconds=61), 60)
+    assert await store.outbox_sent(bob.id, OTHER, NOW + timedelta(seconds=61))
+    # Once Alice's hold lapses too, she may already have it: it counts as failed, at most once.
+    assert await store.claim_outbox(NOW + timedelta(seconds=91), 10, 60, OTHER) == []
+    assert await store.claim_outbox(NOW + timedelta(hours=1), 10, 60, OTHER) == []
+    assert not await store.outbox_sent(alice.id, SENDER, NOW + timedelta(hours=1))
+    progress = await store.mailing_progress(mailing_id)
+    assert progress is not None and (progress.sent, progress.failed, progress.left) == (1, 1, 0)
+
+
+async def test_a_message_telegram_refused_with_retry_after_may_be_sent_again(
+    store: Store,
+) -> None:
+    await announced(store, ALICE)
+    (item,) = await store.claim_outbox(NOW, 10, 60, SENDER)
+    assert await store.outbox_attempt(item.id, SENDER, NOW, 60)
+    assert await store.outbox_refused(item.id, SENDER)  # 429: Telegram did not deliver it
+    # The sender dies while it waits: whoever comes next sends it, once.
+    (again,) = await store.claim_outbox(NOW + timedelta(seconds=61), 10, 60, OTHER)
+    assert again.id == item.id
+    assert await store.outbox_attempt(again.id, OTHER, NOW + timedelta(seconds=61), 60)
+
+
+async def test_a_waiting_sender_keeps_its_messages_and_hands_back_only_the_untried(
+    store: Store,
+) -> None:
+    await announced(store, ALICE, BOB, CAROL)
+    alice, bob, carol = await store.claim_outbox(NOW, 10, 60, SENDER)
+    ids = [alice.id, bob.id, carol.id]
+    assert await store.outbox_attempt(alice.id, SENDER, NOW, 60)
+    assert await store.outbox_sent(alice.id, SENDER, NOW)
+    assert await store.outbox_attempt(bob.id, SENDER, NOW, 60)  # in flight when it stops
+    # Waiting on a long retry_after, the sender renews its hold: nobody takes the rest.
+    assert await store.outbox_hold(ids, SENDER, NOW + timedelta(seconds=40), 60) == 2
+    assert await store.claim_outbox(NOW + timedelta(seconds=61), 10, 60, OTHER) == []
+    # It lost the outbox lease: it gives back Carol's, due at once, but never Bob's.
+    assert await store.outbox_release(ids, SENDER, NOW + timedelta(seconds=70)) == 1
+    (next_up,) = await store.claim_outbox(NOW + timedelta(seconds=70), 10, 60, OTHER)
+    assert next_up.id == carol.id
 
 
 async def test_one_reminder_per_unfinished_response_unless_opted_out(store: Store) -> None:
@@ -507,7 +592,7 @@ async def test_one_reminder_per_unfinished_response_unless_opted_out(store: Stor
     assert await store.queue_reminders("soder", NOW - timedelta(hours=1), later) == 0
     assert await store.queue_reminders("soder", NOW + timedelta(minutes=1), later) == 1
     assert await store.queue_reminders("soder", NOW + timedelta(minutes=1), later) == 0
-    (item,) = await store.claim_outbox(later, 10, 60)
+    (item,) = await store.claim_outbox(later, 10, 60, SENDER)
     assert (item.pseudonym, item.response_id, item.kind.value) == (ALICE, alice, "remind")
 
 
@@ -542,7 +627,7 @@ async def test_forgetting_a_resident_drops_their_queued_messages(store: Store) -
     queued = await store.announce("auto:soder", "soder", NOW)
     assert queued is not None
     assert await store.forget_resident(900, ALICE)
-    assert await store.claim_outbox(NOW, 10, 60) == []
+    assert await store.claim_outbox(NOW, 10, 60, SENDER) == []
     progress = await store.mailing_progress(queued[0])
     assert progress is not None and progress.total == 0
 
