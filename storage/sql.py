@@ -262,7 +262,7 @@ class SqlStore:
 
     async def mark_shown(self, response_id: int, version: int) -> None:
         async with self._writing() as connection:
-            await connection.execute(_MARK_SHOWN, {"response_id": response_id, "version": version})
+            await connection.execute(_MARK_SHOWN, {"response_id": response_id, "shown": version})
 
     async def responses_of(self, pseudonym: str) -> list[Response]:
         query = (
@@ -950,7 +950,9 @@ _VISIT = (
 _MARK_SHOWN = (
     update(responses)
     .where(responses.c.id == bindparam("response_id"))
-    .values(shown_version=bindparam("version"))
+    # Not "version": since schema 0006 that is a column, and SQLAlchemy keeps bind names
+    # in an UPDATE apart from column names.
+    .values(shown_version=bindparam("shown"))
 )
 _SAVE_STEP = (
     update(responses)
