@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -50,6 +51,7 @@ from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
 from storage import create_store
 from storage.base import Store
+from storage.lock import DatabaseInUse, lock_database
 from storage.retention import Purged, purge
 
 # Durations from Telegram (retry_after) as timedelta, PTB's coming default; without this
@@ -302,6 +304,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    # One bot per SQLite file, taken before anything reaches Telegram; None on PostgreSQL.
+    try:
+        lock = lock_database(settings.database_url)
+    except DatabaseInUse as exc:
+        print(f"Torget cannot start: {in_use(exc)}\n{SECOND_BOT}", file=sys.stderr)
+        return 2
+    try:
+        return serve_bot(settings, settings.telegram_bot_token.get_secret_value())
+    finally:
+        # Only for a caller that goes on living; at exit (kill -9 too) the kernel lets go.
+        if lock is not None:
+            lock.release()
+
+
+SECOND_BOT = (
+    "Two bots on one SQLite file would both poll Telegram and both answer residents: "
+    "stop the other one first.\nTo run several replicas, use PostgreSQL "
+    "(DATABASE_URL=postgresql+asyncpg://...) with webhooks (WEBHOOK_URL)."
+)
+
+
+def in_use(exc: DatabaseInUse) -> str:
+    holder = f"another process (pid {exc.pid})" if exc.pid else "another process"
+    return f"{holder} is using the database {exc.database}."
+
+
+def serve_bot(settings: Settings, token: str) -> int:
+    """Polling, or webhooks when WEBHOOK_URL is set, until stopped."""
     try:
         services = create_services(settings)
     except SurveyFileError as exc:
@@ -309,7 +339,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    app = build_application(services, settings.telegram_bot_token.get_secret_value())
+    app = build_application(services, token)
     if settings.webhook_url and settings.webhook_secret is None:
         print("WEBHOOK_URL needs WEBHOOK_SECRET too (letters, digits, _ and -).", file=sys.stderr)
         return 2
@@ -503,7 +533,17 @@ def cmd_migrate_data(args: argparse.Namespace) -> int:
             await target.close()
 
     try:
-        copied = asyncio.run(run())
+        # What a running bot stored during the copy would be left behind; and while the
+        # lock is ours, a bot started mid-copy is refused.
+        with contextlib.ExitStack() as held:
+            for url in (settings.database_url, args.to):
+                lock = lock_database(url)
+                if lock is not None:
+                    held.enter_context(lock)
+            copied = asyncio.run(run())
+    except DatabaseInUse as exc:
+        print(f"Nothing copied: {in_use(exc)} Stop the bot first.", file=sys.stderr)
+        return 2
     except TargetNotEmpty as exc:
         print(f"Nothing copied: {exc}. Give an empty database.", file=sys.stderr)
         return 1

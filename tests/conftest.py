@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ from bot import build_application, create_services, open_services
 from config import Settings
 from handlers.context import Services, TorgetApp
 from handlers.mailing import Scheduler, Sender
+from tests import postgres
 from tests.fakebot import FakeTelegram, Resident
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +125,11 @@ async def bot(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Bot]:
 @pytest.fixture
 def resident(bot: Bot) -> Resident:
     return bot.resident()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this run's PostgreSQL database; should that fail, a later run drops it."""
+    try:
+        asyncio.run(postgres.drop())
+    except (OSError, postgres.asyncpg.PostgresError) as exc:
+        print(f"\ncould not drop {postgres.NAME}: {exc}", file=sys.stderr)

@@ -27,6 +27,7 @@ class FakeBotApi:
         self.api = BotApi()
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
+        self.polls = 0  # getUpdates requests, which BotApi does not record as calls
         self._changed = threading.Condition()
         self._stopping = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -98,6 +99,16 @@ class FakeBotApi:
                     raise AssertionError(f"the bot never made that call; it made {seen}")
                 self._changed.wait(left)
 
+    def wait_for_polls(self, count: int = 1, timeout: float = 15) -> None:
+        """Block until the bot has asked for updates this many times in all."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.polls < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"the bot polled {self.polls} time(s), not {count}")
+                self._changed.wait(left)
+
     def button(self, call: Call, label: str) -> str:
         """The callback data of the button with this label on a message the bot sent."""
         markup = call.params.get("reply_markup") or {}
@@ -148,6 +159,8 @@ class FakeBotApi:
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
         with self._changed:
+            self.polls += 1
+            self._changed.notify_all()
             # Telegram forgets updates below the offset: the bot has confirmed them.
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
             while not self._updates and not self._stopping:

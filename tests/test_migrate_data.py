@@ -12,7 +12,8 @@ import bot as torget
 from core.contributions import Kind, NewContribution, TimeOfDay
 from storage import create_store
 from storage.base import Store
-from tests.test_store_contract import NOW, POSTGRES_URL, empty_postgres, session
+from tests.postgres import POSTGRES_URL, empty_postgres
+from tests.test_store_contract import NOW, session
 
 
 async def snapshot(store: Store) -> tuple[list[Any], list[Any], list[Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -10,9 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.contributions import HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
@@ -20,6 +16,7 @@ from core.engine import DONE, Session
 from storage import create_store
 from storage.base import StaleSession, Status, Store
 from storage.sql import SqlStore
+from tests.postgres import POSTGRES_URL, empty_postgres
 
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 ALICE = "a" * 32
@@ -28,26 +25,6 @@ BOB = "b" * 32
 
 def session(survey_id: str = "soder", current: str = "q1", **answers: object) -> Session:
     return Session(survey_id, current, dict(answers), NOW, NOW)
-
-
-POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-
-
-async def empty_postgres() -> None:
-    """Drop whatever an earlier run left, so each test starts from the migrations."""
-    engine = create_async_engine(POSTGRES_URL)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    except (OSError, SQLAlchemyError) as exc:
-        if os.environ.get("CI"):
-            raise  # CI has PostgreSQL: never skip there silently
-        pytest.skip(f"PostgreSQL is not reachable here: {type(exc).__name__}")
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -24,7 +24,7 @@ import pytest
 from tests.conftest import ROOT, TEST_SURVEYS
 from tests.fake_bot_api import FakeBotApi, _user
 from tests.fakebot import Call
-from tests.test_store_contract import POSTGRES_URL, empty_postgres
+from tests.postgres import POSTGRES_URL, empty_postgres
 
 SECRET = "a-secret_0123456789"
 
