@@ -262,7 +262,9 @@ class SqlStore:
 
     async def mark_shown(self, response_id: int, version: int) -> None:
         async with self._writing() as connection:
-            await connection.execute(_MARK_SHOWN, {"response_id": response_id, "version": version})
+            await connection.execute(
+                _MARK_SHOWN, {"response_id": response_id, "shown_version": version}
+            )
 
     async def responses_of(self, pseudonym: str) -> list[Response]:
         query = (
@@ -950,7 +952,7 @@ _VISIT = (
 _MARK_SHOWN = (
     update(responses)
     .where(responses.c.id == bindparam("response_id"))
-    .values(shown_version=bindparam("version"))
+    .values(shown_version=bindparam("shown_version"))
 )
 _SAVE_STEP = (
     update(responses)
