@@ -114,7 +114,9 @@ class OtherInput:
     """Something that is no answer to anything: a sticker, a voice message, a contact.
 
     `kind` "forwarded" (someone else's message) and "album" (several photos at once) get
-    hints of their own.
+    hints of their own, and so does "image_file" at a photo question: a picture sent as a
+    file is the original, with its EXIF (where it was taken, to the metre), which no location
+    coarsening would touch. Telegram's own photos come without it.
     """
 
     kind: str
@@ -164,6 +166,7 @@ class Problem(StrEnum):
     UNKNOWN_CHOICE = "unknown_choice"
     OUTSIDE_AREA = "outside_area"
     PHOTO_TOO_LARGE = "photo_too_large"
+    IMAGE_AS_FILE = "image_as_file"
     FORWARDED = "forwarded"
     ALBUM = "album"
 
@@ -365,6 +368,8 @@ def _message(
             return _problem(survey, session, Problem.OUTSIDE_AREA)
         return _answer(survey, session, question, _place(survey, given), now)
     if isinstance(question, Photo):
+        if given == OtherInput("image_file"):
+            return _problem(survey, session, Problem.IMAGE_AS_FILE)
         if not isinstance(given, PhotoInput):
             return _problem(survey, session, Problem.EXPECTED_PHOTO)
         if given.file_size is not None and given.file_size > MAX_PHOTO_BYTES:

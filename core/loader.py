@@ -8,6 +8,7 @@ Each problem names the file, the line and the field, e.g.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,15 @@ LISTS = {"questions": "question", "categories": "category", "places": "place"}
 # Files in the surveys folder that are not surveys: the organizers' lists for ideas and tips.
 CATEGORIES_FILE = "categories.yaml"
 PLACES_FILE = "places.yaml"
+
+# The largest survey, categories or places file that is read at all. The shipped surveys are
+# about 5 KB and a survey of 100 questions, the most there may be, about 60 KB, while an 11 MB
+# file took 44 s and 1.4 GB to check. 1 MB of the densest YAML still loads in a few seconds.
+MAX_FILE_BYTES = 1024 * 1024
+# YAML aliases (*name) repeat an anchored part (&name) wherever they stand: a file of a few
+# KB can stand for millions of values, which pydantic would check one by one. This is how
+# many values aliases may add; sharing a list of choices between questions adds hundreds.
+MAX_ALIASED_VALUES = 100_000
 
 # Names organizers bring from XLSForm, Google Forms and the like, and what they mean here.
 TYPE_ALIASES = {
@@ -140,6 +150,13 @@ class Problem:
         return f"{place}: {self.message}"
 
 
+@dataclass(frozen=True)
+class FileTooLarge(Problem):
+    """A file refused unread for its size; admins read this one in their own language."""
+
+    size: int = 0
+
+
 class SurveyFileError(Exception):
     """One or more survey files could not be read; `problems` says where and why."""
 
@@ -211,11 +228,38 @@ for _loader in (_LineLoader, _FastLineLoader):
 def load_survey(path: Path, display: str | None = None) -> Survey:
     """Read and check one survey file; raise SurveyFileError naming every problem."""
     shown = display or str(path)
+    return parse_survey(read_file(path, shown), shown)
+
+
+def read_file(path: Path, shown: str, what: str = "a survey file") -> str:
+    """The text of a file in the surveys folder; one over MAX_FILE_BYTES is refused unread."""
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size <= MAX_FILE_BYTES:
+            with path.open(encoding="utf-8") as handle:
+                # Bounded even so: the file may have grown since it was measured.
+                text = handle.read(MAX_FILE_BYTES + 1)
+            if len(text) <= MAX_FILE_BYTES:
+                return text
+            size = max(size, len(text.encode("utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
         raise SurveyFileError([Problem(shown, None, None, f"cannot be read ({exc})")]) from exc
-    return parse_survey(text, shown)
+    raise SurveyFileError([too_large(shown, size, what)])
+
+
+def too_large(shown: str, size: int, what: str = "a survey file") -> FileTooLarge:
+    largest = " (even one of 100 questions, the most allowed, is about 60 KB)"
+    message = (
+        f"the file is {megabytes(size):.1f} MB; {what} may be at most "
+        f"{megabytes(MAX_FILE_BYTES):g} MB{largest if what == 'a survey file' else ''}: "
+        "check that this is the right file"
+    )
+    return FileTooLarge(shown, None, None, message, size=size)
+
+
+def megabytes(size: int) -> float:
+    """Bytes in MB to one decimal, rounded up: a file just over 1 MB is 1.1 MB, not 1.0."""
+    return math.ceil(size * 10 / 2**20) / 10
 
 
 def parse_survey(text: str, shown: str) -> Survey:
@@ -226,9 +270,17 @@ def parse_file(text: str, shown: str, model: type[M]) -> M:
     """Parse YAML into `model`, explaining every problem with its line."""
     try:
         try:
-            data = yaml.load(text, Loader=_FastLineLoader)
+            data = _yaml(text, shown, _FastLineLoader)
         except yaml.YAMLError:
-            data = yaml.load(text, Loader=_LineLoader)  # to explain it as before
+            data = _yaml(text, shown, _LineLoader)  # to explain it as before
+    except RecursionError as exc:
+        # Both parsers go one level of Python (or C) calls deeper for each '[', '{' or
+        # indented field: some thousand of them in a row is no survey.
+        message = (
+            "lists and fields are nested inside each other too deeply here (hundreds of "
+            "levels of [, { or indentation); a survey needs only a few"
+        )
+        raise SurveyFileError([Problem(shown, None, None, message)]) from exc
     except yaml.MarkedYAMLError as exc:
         line, message = _explain_yaml(exc, text)
         key = _key_on_line(text, line)
@@ -250,6 +302,75 @@ def parse_file(text: str, shown: str, model: type[M]) -> M:
         top = [info.alias or name for name, info in model.model_fields.items()]
         problems = _explain(exc, data, shown, top)
         raise SurveyFileError(problems) from exc
+
+
+def _yaml(text: str, shown: str, kind: type[yaml.SafeLoader]) -> Any:
+    """yaml.load, refusing a document that its aliases make huge before building it."""
+    loader = kind(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _refuse_alias_bomb(node, shown)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _refuse_alias_bomb(root: yaml.Node, shown: str) -> None:
+    """Count the values of the document as if every alias were written out, without doing so.
+
+    An alias is the very node it names, so a list or mapping reached twice is one an alias
+    repeats. Each is counted once, from the leaves up: linear in the file, whatever it holds.
+    """
+    scalar = yaml.ScalarNode
+    nodes: dict[int, yaml.Node] = {}  # the lists and mappings, each once
+    size: dict[int, int] = {}  # how many values each stands for, aliases written out
+    written = 1  # how many the file holds as written, an alias counting as one
+    entered: set[int] = set()
+    work: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while work:
+        node, counted = work.pop()
+        key = id(node)
+        if counted:
+            entered.discard(key)
+            children = _children(node)
+            size[key] = 1 + sum(1 if type(c) is scalar else size[id(c)] for c in children)
+            continue
+        if key in size:
+            continue  # repeated by an alias: counted already
+        if key in entered:
+            return  # an alias inside its own anchor: the constructor explains that one
+        children = _children(node)
+        entered.add(key)
+        nodes[key] = node
+        written += len(children)
+        work.append((node, True))
+        work.extend((child, False) for child in children if type(child) is not scalar)
+    total = size[id(root)]
+    if total - written <= MAX_ALIASED_VALUES:
+        return
+    # Point at the anchored part whose repeats add the most, where it is written.
+    uses: dict[int, int] = {}
+    for node in nodes.values():
+        for child in _children(node):
+            uses[id(child)] = uses.get(id(child), 0) + 1
+    worst = max(nodes.values(), key=lambda n: (uses.get(id(n), 1) - 1) * size[id(n)])
+    count = f"{total:,}" if total < 10**9 else "billions of"
+    message = (
+        f"aliases (*name) repeat the part anchored here (&name) so often that the file "
+        f"stands for {count} values; aliases may add at most {MAX_ALIASED_VALUES:,}: "
+        "write the repeated part out, or repeat it less"
+    )
+    raise SurveyFileError([Problem(shown, worst.start_mark.line + 1, None, message)])
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def load_surveys(paths: Iterable[Path]) -> list[Survey]:
@@ -346,11 +467,8 @@ def load_paths(paths: Iterable[Path]) -> Folder:
 
 
 def _load(path: Path, model: type[M]) -> M:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SurveyFileError([Problem(str(path), None, None, f"cannot be read ({exc})")]) from exc
-    return parse_file(text, str(path), model)
+    what = "a categories file" if model is CategoriesFile else "a places file"
+    return parse_file(read_file(path, str(path), what), str(path), model)
 
 
 def _explain_yaml(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:

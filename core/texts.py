@@ -337,6 +337,11 @@ class SurveyTexts:
                 "That file is too large (at most {limit} MB). Please send it as a photo, "
                 "which Telegram makes smaller."
             ).format(limit=shown_limit),
+            Problem.IMAGE_AS_FILE: _(
+                "Please send the picture as a photo instead (📎 → Photo, not “as a file”). "
+                "A file keeps hidden details such as where the picture was taken; a photo does "
+                "not. Nothing of the file was saved."
+            ),
             Problem.FORWARDED: _(
                 "Please write your answer yourself: forwarded messages are not taken, since "
                 "they can hold other people's words."

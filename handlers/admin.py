@@ -10,6 +10,7 @@ import asyncio
 import logging
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -20,11 +21,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from core import i18n
-from core.campaigns import Schedule, close_now, open_now
+from core.campaigns import Campaigns, Schedule, close_now, open_now
 from core.contributions import Kind
 from core.contributions import Status as ContributionStatus
 from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
-from core.loader import SurveyFileError
+from core.loader import MAX_FILE_BYTES, FileTooLarge, Problem, SurveyFileError, megabytes
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
@@ -286,21 +287,30 @@ async def reload(update: Update, context: Ctx) -> None:
         return
     who, render = found
     services = context.services
-    _ = render._
     if services.load_campaigns is None:
         return
+    async with services.reloading:
+        await _reload(context, who.chat_id, render, services.load_campaigns)
+
+
+async def _reload(
+    context: Ctx, chat_id: int, render: Renderer, load: Callable[[], Campaigns]
+) -> None:
+    services = context.services
+    _ = render._
     old = services.campaigns
     try:
-        fresh = services.load_campaigns()
+        # Reading and checking the files takes a while: residents are answered meanwhile.
+        fresh = await asyncio.to_thread(load)
     except SurveyFileError as exc:
-        problems = "\n".join(str(problem) for problem in exc.problems)
+        problems = "\n".join(_problem(render, problem) for problem in exc.problems)
         if len(problems) > 3000:
             problems = problems[:3000] + "\n…"
         text = _(
             "⚠️ The surveys folder has problems, so nothing was changed: the campaigns run "
             "as before. The same list as python bot.py validate:"
         )
-        return await send(context, who.chat_id, [Out(f"{text}\n<pre>{escape(problems)}</pre>")])
+        return await send(context, chat_id, [Out(f"{text}\n<pre>{escape(problems)}</pre>")])
     fresh.apply(await services.store.schedules())
     services.campaigns = fresh
     before = {survey.id for survey in old.all()}
@@ -323,7 +333,22 @@ async def reload(update: Update, context: Ctx) -> None:
         if ids:
             lines.append(f"{label}: " + ", ".join(f"<code>{escape(i)}</code>" for i in ids))
     log.info("surveys reloaded: %d campaign(s)", len(after))
-    await send(context, who.chat_id, [Out("\n".join(lines))])
+    await send(context, chat_id, [Out("\n".join(lines))])
+
+
+def _problem(render: Renderer, problem: Problem) -> str:
+    """A problem as validate prints it; a file too large to read, in the admin's language."""
+    if not isinstance(problem, FileTooLarge):
+        return str(problem)
+    return render._(
+        "{file}: the file is {size} MB, but a file in the surveys folder may be at most "
+        "{limit} MB. Even a survey of 100 questions, the most allowed, is only about 60 KB: "
+        "check that this is the right file."
+    ).format(
+        file=problem.path,
+        size=i18n.number(megabytes(problem.size), render.lang),
+        limit=i18n.number(megabytes(MAX_FILE_BYTES), render.lang),
+    )
 
 
 async def stats(update: Update, context: Ctx) -> None:

@@ -31,6 +31,8 @@ class Services:
     flood: FloodGuard | None = None
     # Reads the surveys folder again (/reload); bot.py gives it, with the same settings.
     load_campaigns: Callable[[], Campaigns] | None = None
+    # One /reload at a time: a slow read that finishes last must not undo a newer one.
+    reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Loops started in post_init (housekeeping, scheduler, sender), cancelled in post_shutdown.
     background: list[asyncio.Task[None]] = field(default_factory=list)
     # Set when something was queued in the outbox, so the sender need not wait to look.

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Document, Message, Update
 
 from core import engine
 from core.campaigns import Campaigns
@@ -349,9 +349,9 @@ def _input(incoming: Message, render: Renderer, session: engine.Session) -> Inpu
     if incoming.photo:
         largest = incoming.photo[-1]
         return engine.PhotoInput(largest.file_id, largest.file_unique_id, largest.file_size)
-    document = incoming.document
-    if document is not None and (document.mime_type or "").startswith("image/"):
-        return engine.PhotoInput(document.file_id, document.file_unique_id, document.file_size)
+    if incoming.document is not None and _is_image(incoming.document):
+        # The original file, GPS position and all: refused, and nothing of it is kept.
+        return engine.OtherInput("image_file")
     if incoming.text is not None:
         # The location question's reply keyboard has Back, Skip and Keep as plain text.
         shortcuts = {
@@ -364,6 +364,16 @@ def _input(incoming: Message, render: Renderer, session: engine.Session) -> Inpu
             return Press(action, session.version)
         return engine.TextInput(incoming.text)
     return engine.OtherInput(_kind(incoming))
+
+
+# Pictures a phone or camera writes, whose type a client may not name (HEIC on iPhones).
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".tif", ".tiff", ".dng")
+
+
+def _is_image(document: Document) -> bool:
+    if (document.mime_type or "").startswith("image/"):
+        return True
+    return (document.file_name or "").lower().endswith(_IMAGE_SUFFIXES)
 
 
 def _first_of_album(incoming: Message, context: Ctx) -> bool:

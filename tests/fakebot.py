@@ -279,16 +279,27 @@ class Resident:
         ]
         await self._feed({"message": self._message(photo=sizes)})
 
-    async def send_image_file(self, file_size: int, file_id: str = "scan-1") -> None:
-        """An image sent as a file (uncompressed), as a resident may do with a large photo."""
-        document = {
+    async def send_document(
+        self,
+        file_name: str,
+        mime_type: str | None,
+        file_size: int = 2_400_000,
+        file_id: str = "doc-1",
+    ) -> None:
+        """A file sent with 📎 → File: Telegram passes it on as it is, metadata and all."""
+        document: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"u-{file_id}",
-            "file_name": "IMG_0001.jpg",
-            "mime_type": "image/jpeg",
+            "file_name": file_name,
             "file_size": file_size,
         }
+        if mime_type is not None:
+            document["mime_type"] = mime_type
         await self._feed({"message": self._message(document=document)})
+
+    async def send_image_file(self, file_size: int = 2_400_000, file_id: str = "scan-1") -> None:
+        """A phone's photo sent as a file (uncompressed), with its EXIF and GPS position."""
+        await self.send_document("IMG_0001.jpg", "image/jpeg", file_size, file_id)
 
     async def send_album(self, count: int = 3) -> None:
         """Several photos at once: Telegram delivers one message per photo, one group id."""

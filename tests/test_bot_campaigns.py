@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.campaigns import Campaigns
 from core.contributions import Kind, NewContribution, TimeOfDay
 from core.engine import Session
 from handlers.mailing import Sender
@@ -442,6 +445,82 @@ async def test_reload_keeps_the_campaigns_when_a_file_is_broken(
         assert running.services.campaigns.get("test-ny") is not None
     finally:
         await running.stop()
+
+
+@pytest.mark.parametrize(
+    ("lang", "agree", "said"),
+    [
+        (
+            "sv",
+            "Jag godkänner",
+            "huge.yaml: filen är 11 MB, men en fil i enkätmappen får vara högst 1 MB. Även en "
+            "enkät med 100 frågor, vilket är max, är bara runt 60 kB. Kontrollera att det är "
+            "rätt fil.",
+        ),
+        (
+            "en",
+            "I agree",
+            "huge.yaml: the file is 11 MB, but a file in the surveys folder may be at most "
+            "1 MB. Even a survey of 100 questions, the most allowed, is only about 60 KB: "
+            "check that this is the right file.",
+        ),
+    ],
+)
+async def test_reload_refuses_a_file_too_large_in_the_admins_language_and_keeps_the_campaigns(
+    tmp_path: Path, clock: FakeClock, lang: str, agree: str, said: str
+) -> None:
+    surveys = tmp_path / "surveys"
+    shutil.copytree(TEST_SURVEYS, surveys)
+    running = await start_bot(settings_for(tmp_path, surveys=surveys), clock)
+    try:
+        admin = running.admin(language_code=lang)
+        await admin.onboard(agree=agree, news="Nej tack" if lang == "sv" else "No, thanks")
+        with (surveys / "huge.yaml").open("wb") as handle:
+            handle.truncate(11 * 1024 * 1024)
+        (surveys / "draft.yaml").unlink()  # a change that must wait for a good folder
+        await admin.send("/reload")
+        assert said in admin.last_text()
+        assert admin.last_text().startswith(
+            "⚠️ Det finns fel i enkätmappen, så ingenting har ändrats"
+            if lang == "sv"
+            else "⚠️ The surveys folder has problems, so nothing was changed"
+        )
+        assert running.services.campaigns.get("test-utkast") is not None
+
+        resident = running.resident(2002)
+        await resident.onboard(news="Nej tack")
+        assert "Kvällen på Söder" in resident.buttons()
+    finally:
+        await running.stop()
+
+
+async def test_residents_are_answered_while_a_reload_reads_the_files(bot: Bot) -> None:
+    admin = bot.admin()
+    await admin.onboard(news="Nej tack")
+    reading, done_reading = threading.Event(), threading.Event()
+    load = bot.services.load_campaigns
+    assert load is not None
+
+    def slow_load() -> Campaigns:
+        reading.set()
+        # Held until the resident has been answered: on the event loop, this would hold
+        # everything, and the resident would wait the whole 10 s.
+        done_reading.wait(timeout=10)
+        return load()
+
+    bot.services.load_campaigns = slow_load
+    reload = asyncio.create_task(admin.send("/reload"))
+    assert await asyncio.to_thread(reading.wait, 10)
+
+    resident = bot.resident(2002)
+    await resident.onboard(news="Nej tack")
+    await resident.click("Kvällen på Söder")
+    assert "Fråga 1 av" in resident.last_text()
+    assert not reload.done()
+
+    done_reading.set()
+    await reload
+    assert "Inläst igen" in admin.last_text()
 
 
 # ---- results -----------------------------------------------------------------------------

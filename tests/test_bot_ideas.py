@@ -237,8 +237,9 @@ async def test_bad_input_in_a_tip_gets_a_hint_and_stores_nothing_half(
     # One hint for the whole album, not one per photo.
     assert len(resident.texts()) == before + 2
     assert "Skicka en bild i taget" in resident.texts()[-2]
-    await resident.send_image_file(file_size=30 * 1024 * 1024)
-    assert "Filen är för stor (högst 20 MB)" in resident.texts()[-2]
+    await resident.send_image_file(file_id="original-with-gps")
+    assert "Skicka bilden som foto i stället" in resident.texts()[-2]
+    assert "Har du en bild?" in resident.last_text()
     assert await contributions(bot) == []
     await resident.send_photo(file_id="bergaliden")
     await resident.click("Nej, jag vill vara anonym")

@@ -149,6 +149,68 @@ async def test_sticker_and_essay_get_a_hint_and_the_question_again(
     assert "words" not in row and row["visits"] == 7
 
 
+def database_holds(tmp_path: Path, text: str) -> bool:
+    """Whether any byte of the SQLite database (with its journal) holds this text."""
+    return any(text.encode() in path.read_bytes() for path in tmp_path.glob("torget.db*"))
+
+
+async def test_a_picture_sent_as_a_file_is_refused_with_how_to_send_it_as_a_photo(
+    bot: Bot, resident: Resident, tmp_path: Path
+) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("4")
+    await resident.click("Mindre skräp")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")
+    await resident.send("7")
+    assert resident.last_text().startswith("Fråga 4 av 6")  # the photo question
+    await resident.send_image_file(file_id="original-with-gps")
+    assert resident.texts()[-2] == (
+        "Skicka bilden som foto i stället (📎 → Foto, inte ”som fil”). En fil innehåller "
+        "dolda uppgifter, till exempel var bilden togs – det gör inte ett foto. Inget av "
+        "filen har sparats."
+    )
+    assert resident.last_text().startswith("Fråga 4 av 6")  # the same question again
+    # An iPhone's HEIC, whose type the app may leave out, is a picture all the same.
+    await resident.send_document("IMG_0002.HEIC", None, file_id="heic-with-gps")
+    assert resident.texts()[-2].startswith("Skicka bilden som foto i stället")
+    # A file that is no picture is simply not what this question asks for.
+    await resident.send_document("protokoll.pdf", "application/pdf", file_id="a-pdf")
+    assert resident.texts()[-2] == "Skicka ett foto (📎 → Foto)."
+    [row] = await stored(bot)
+    assert "photo" not in row
+    for file_id in ("original-with-gps", "heic-with-gps", "a-pdf"):
+        assert not database_holds(tmp_path, file_id)
+
+    await resident.send_photo(file_id="compressed-by-telegram")
+    assert resident.last_text().startswith("Fråga 5 av 6")
+    [row] = await stored(bot)
+    assert row["photo"] == {
+        "file_id": "compressed-by-telegram",
+        "file_unique_id": "u-compressed-by-telegram",
+    }
+    # The check sees what is stored, so what it does not see was not stored.
+    assert database_holds(tmp_path, "compressed-by-telegram")
+    assert not database_holds(tmp_path, "original-with-gps")
+
+
+async def test_a_picture_sent_as_a_file_is_explained_in_english(bot: Bot) -> None:
+    resident = bot.resident(2002, language_code="en")
+    await resident.onboard(agree="I agree")
+    await resident.send("/idea")
+    await resident.click("Greenery")
+    await resident.send("More trees on the square")
+    await resident.tap_reply_button("Skip")
+    assert "photo" in resident.last_text()
+    await resident.send_image_file()
+    assert resident.texts()[-2] == (
+        "Please send the picture as a photo instead (📎 → Photo, not “as a file”). A file keeps "
+        "hidden details such as where the picture was taken; a photo does not. Nothing of the "
+        "file was saved."
+    )
+
+
 async def test_a_button_on_an_old_message_shows_the_current_question(
     bot: Bot, resident: Resident
 ) -> None:

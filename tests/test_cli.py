@@ -68,6 +68,35 @@ def test_run_refuses_an_invalid_survey_and_says_why(tmp_path: Path) -> None:
     assert "123:TEST" not in result.stderr + result.stdout
 
 
+def huge_survey(folder: Path) -> Path:
+    """An 11 MB survey file, as sparse as the disk allows: the size is all that is looked at."""
+    folder.mkdir(exist_ok=True)
+    path = folder / "export-by-mistake.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(11 * 1024 * 1024)
+    return path
+
+
+def test_validate_refuses_a_file_too_large_to_be_a_survey(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    huge = huge_survey(tmp_path / "surveys")
+    (tmp_path / "surveys" / "kvall.yaml").write_bytes((TEST_SURVEYS / "kvall.yaml").read_bytes())
+    assert torget.main(["validate", str(tmp_path / "surveys")]) == 1
+    err = capsys.readouterr().err
+    assert f"{huge}: the file is 11.0 MB; a survey file may be at most 1 MB (even one" in err
+    assert "1 problem(s) found." in err
+
+
+def test_run_refuses_to_start_with_a_file_too_large(tmp_path: Path) -> None:
+    huge = huge_survey(tmp_path / "surveys")
+    env = {"TELEGRAM_BOT_TOKEN": "123:TEST", "SURVEYS_DIR": str(tmp_path / "surveys")}
+    result = run_bot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Torget cannot start: a survey file has problems." in result.stderr
+    assert f"{huge}: the file is 11.0 MB; a survey file may be at most 1 MB" in result.stderr
+
+
 def test_settings_read_the_documented_variable_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:TEST")
     monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")

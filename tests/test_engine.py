@@ -198,6 +198,9 @@ def test_back_then_changed_answer_continues_where_unanswered() -> None:
 def test_photo_and_location_inputs() -> None:
     step = send(through_to_visits(), TextInput("3"))
     assert send(step, TextInput("hej")).problem is Problem.EXPECTED_PHOTO
+    # A picture sent as a file keeps its GPS position: it answers nothing.
+    refused = send(step, OtherInput("image_file"))
+    assert refused.problem is Problem.IMAGE_AS_FILE and refused.session == step.session
     step = send(step, PhotoInput("file-1", "uniq-1"))
     assert step.session.answers["photo"] == {"file_id": "file-1", "file_unique_id": "uniq-1"}
     low = press(engine.start(SURVEY, NOW), Action.CHOOSE, "1")

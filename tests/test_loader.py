@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from core.loader import SurveyFileError, load_surveys, parse_survey
+from core.loader import SurveyFileError, load_survey, load_surveys, parse_survey
 
 GOOD = """\
 id: soder
@@ -171,3 +172,107 @@ def test_a_mapping_where_a_field_name_belongs_is_explained_not_a_crash() -> None
     assert message.startswith(
         "surveys/soder.yaml line 9: a field name here is a list or a mapping"
     )
+
+
+# ---- files too large to read, and small ones that stand for too much ------------------------
+def sparse(path: Path, size: int) -> Path:
+    """A file of `size` bytes that takes no room on disk (and no time to write)."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+def test_a_file_over_the_limit_is_refused_without_being_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.loader import load_folder
+
+    (tmp_path / "soder.yaml").write_text(GOOD, encoding="utf-8")
+    huge = sparse(tmp_path / "huge.yaml", 11 * 1024 * 1024)
+    places = sparse(tmp_path / "places.yaml", 1024 * 1024 + 1)
+    opened: list[Path] = []
+    real_open = Path.open
+
+    def watched_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        opened.append(self)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", watched_open)
+    with pytest.raises(SurveyFileError) as caught:
+        load_folder(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{places}: the file is 1.1 MB; a places file may be at most 1 MB: check that this is "
+        "the right file",
+        f"{huge}: the file is 11.0 MB; a survey file may be at most 1 MB (even one of 100 "
+        "questions, the most allowed, is about 60 KB): check that this is the right file",
+    ]
+    assert huge not in opened and places not in opened
+    assert tmp_path / "soder.yaml" in opened
+
+
+def test_a_file_just_under_the_limit_is_read_as_any_other(tmp_path: Path) -> None:
+    from core.loader import MAX_FILE_BYTES
+
+    padded = GOOD + "#" * (MAX_FILE_BYTES - len(GOOD.encode("utf-8")) - 1) + "\n"
+    path = tmp_path / "soder.yaml"
+    path.write_text(padded, encoding="utf-8")
+    assert path.stat().st_size == MAX_FILE_BYTES
+    assert load_survey(path).id == "soder"
+
+
+def billion_laughs(levels: int) -> str:
+    """The classic: each anchor is nine aliases of the one before, 9**levels values in all."""
+    lines = ['l0: &l0 ["ha", "ha", "ha", "ha", "ha", "ha", "ha", "ha", "ha"]']
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_billion_laughs_file_is_refused_before_it_is_built() -> None:
+    bomb = billion_laughs(10)  # under 1 KB, and billions of values written out
+    assert len(bomb) < 1000
+    # Unchecked, the problem "'allow_multiple' should be true or false, not '[[[...'" would
+    # write all of them out: 8 levels took 5 s and 840 MB, 10 would take 70 GB.
+    text = GOOD.replace("questions:\n", "allow_multiple: *l9\nquestions:\n", 1)
+    [message] = problems(bomb + text)
+    assert message.startswith(
+        "surveys/soder.yaml line 10: aliases (*name) repeat the part anchored here (&name) so "
+        "often that the file stands for billions of values; aliases may add at most 100,000"
+    )
+
+
+def test_aliases_in_a_list_pydantic_checks_are_counted_too() -> None:
+    # 100 questions that are one question, each with a condition of 5 000 values: 500 000
+    # values to check from 20 KB. Every question being the same is wrong too, but only
+    # after all of them would have been checked.
+    condition = "{question: a, in: [" + ", ".join(["1"] * 5000) + "]}"
+    question = f"&q {{id: a, type: scale, text: {{sv: a, en: b}}, show_if: {condition}}}"
+    text = 'id: soder\ntitle: {sv: "a", en: "b"}\nquestions:\n  - ' + question + "\n"
+    text += "  - *q\n" * 99
+    [message] = problems(text)
+    assert message.startswith("surveys/soder.yaml line 4: aliases (*name) repeat the part")
+    assert "stands for 501,711 values" in message
+
+
+def test_an_anchor_shared_by_a_few_questions_is_fine() -> None:
+    shared = GOOD.replace(
+        "    type: scale\n",
+        "    type: select_one\n"
+        "    choices: &often\n"
+        '      - {id: often, label: {sv: "Ofta", en: "Often"}}\n'
+        '      - {id: rarely, label: {sv: "Sällan", en: "Rarely"}}\n',
+    ).replace("in: [1, 2]", "in: [often]")
+    shared += (
+        "  - id: again\n    type: select_one\n    choices: *often\n"
+        '    text: {sv: "Och i fjol?", en: "And last year?"}\n'
+    )
+    survey = parse_survey(shared, "surveys/soder.yaml")
+    assert [q.id for q in survey.questions] == ["feel_safe", "where", "again"]
+
+
+def test_lists_nested_a_thousand_deep_are_a_problem_not_a_crash() -> None:
+    deep = GOOD + "extra: " + "[" * 1000 + "]" * 1000 + "\n"
+    assert problems(deep) == [
+        "surveys/soder.yaml: lists and fields are nested inside each other too deeply here "
+        "(hundreds of levels of [, { or indentation); a survey needs only a few"
+    ]

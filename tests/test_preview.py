@@ -335,6 +335,16 @@ def test_a_campaign_id_in_a_folder_with_a_broken_file_names_the_problems(tmp_pat
     assert "Fråga 1" not in seen.out
 
 
+def test_a_file_too_large_to_be_a_survey_is_refused_as_by_validate(tmp_path: Path) -> None:
+    huge = tmp_path / "soder.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(5 * 1024 * 1024)
+    seen = organizer(survey=str(huge))
+    assert seen.code == 1
+    assert seen.err.startswith(f"{huge}: the file is 5.0 MB; a survey file may be at most 1 MB")
+    assert seen.out == "\n"  # no question is asked
+
+
 def test_leaving_early_says_nothing_was_stored() -> None:
     ended = organizer("2", "3")  # the input ends: Ctrl-D
     assert ended.code == 0
