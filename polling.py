@@ -34,6 +34,9 @@ LONG_POLL = 10.0
 # While updates are being handled, the least time between two polls: a new update waits at
 # most this long for its batch, and the ones in hand are not fetched again a hundred times.
 PACE = 0.01
+# While updates are being handled and nothing new came, ask again at least this often: a new
+# update waits about this long (plus the round trip to Telegram) while others are in hand.
+REPOLL = 0.05
 # Telegram's largest batch.
 BATCH = 100
 # An update that fails this often is given up (confirmed) instead of blocking all after it.
@@ -52,10 +55,12 @@ class Poller:
         app: TorgetApp,
         allowed_updates: list[str],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        first_retry: float = FIRST_RETRY,
     ) -> None:
         self.app = app
         self.allowed_updates = allowed_updates
         self.sleep = sleep
+        self.first_retry = first_retry
         # Confirmed to Telegram: every update below it. None until the first batch.
         self.offset: int | None = None
         self.running: dict[int, asyncio.Task[None]] = {}
@@ -98,13 +103,14 @@ class Poller:
                 self._start(update_id, data)
                 started += 1
             self._advance([data["update_id"] for data in batch if "update_id" in data])
-            if started == 0 and (self.running or self.retry_at):
-                # Nothing new: wait for one in hand to finish (the offset may then move),
-                # a retry to come due, or the pace, and ask again.
-                self.finished.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.finished.wait(), timeout=self._pause(now))
-            await self.sleep(PACE if (self.running or self.retry_at) else 0.0)
+            if self.running or self.retry_at:
+                if started == 0:
+                    # Nothing new: ask again when one in hand finishes (the offset moves),
+                    # but soon in any case, so a slow handler (an export) holds up no one.
+                    self.finished.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.finished.wait(), timeout=REPOLL)
+                await self.sleep(PACE)
         await self._drain()
 
     async def _fetch(self, wait: float) -> list[dict[str, Any]]:
@@ -150,7 +156,7 @@ class Poller:
                 self.tries.pop(update_id, None)
                 self.retry_at.pop(update_id, None)
             else:
-                delay = FIRST_RETRY * 2 ** (tries - 1)
+                delay = self.first_retry * 2 ** (tries - 1)
                 self.retry_at[update_id] = asyncio.get_running_loop().time() + delay
         self.finished.set()
 
@@ -166,10 +172,6 @@ class Poller:
         if self.offset is None or offset > self.offset:
             self.offset = offset
             self.done = {update_id for update_id in self.done if update_id >= offset}
-
-    def _pause(self, now: float) -> float:
-        due = [at - now for at in self.retry_at.values()]
-        return max(PACE, min([LONG_POLL, *due]))
 
     async def _drain(self) -> None:
         """Let the updates in hand finish, then confirm them with one last short poll."""
