@@ -96,7 +96,14 @@ async def begin(
             )
         return
     step = engine.start(survey, now, prefill=prefill, source=source)
-    response_id = await store.start_response(update_id, who.pseudonym, step.session)
+    try:
+        response_id = await store.start_response(
+            update_id, who.pseudonym, step.session, once=not survey.allow_multiple
+        )
+    except StaleSession:
+        # Another replica started (or finished) this survey for them a moment ago.
+        await answer_callback(update)
+        return await where_they_are(update, context, claimed=claimed)
     await answer_callback(update)
     if response_id is None:
         return
@@ -135,6 +142,7 @@ async def resume_survey(update: Update, context: Ctx) -> None:
     )
 
 
+@again_when_stale
 async def restart_survey(update: Update, context: Ctx) -> None:
     """Throw away an unfinished response and begin the survey again."""
     found = await _own_response(update, context)
@@ -143,7 +151,11 @@ async def restart_survey(update: Update, context: Ctx) -> None:
     who, response, survey = found
     step = engine.start(survey, context.services.clock())
     response_id = await context.services.store.start_response(
-        update.update_id, who.pseudonym, step.session, replace=response.id
+        update.update_id,
+        who.pseudonym,
+        step.session,
+        replace=response.id,
+        once=not survey.allow_multiple,
     )
     await answer_callback(update)
     if response_id is None:
@@ -247,11 +259,14 @@ async def stale_button(update: Update, context: Ctx) -> None:
     await where_they_are(update, context)
 
 
-async def where_they_are(update: Update, context: Ctx) -> None:
-    """Show the current question (or the menu) as stored now, once per update."""
+async def where_they_are(update: Update, context: Ctx, *, claimed: bool = False) -> None:
+    """Show the current question (or the menu) as stored now, once per update.
+
+    `claimed`: the caller's own earlier write claimed the update already.
+    """
     who = await visitor(update, context)
     services = context.services
-    if not await services.store.claim_update(update.update_id):
+    if not claimed and not await services.store.claim_update(update.update_id):
         return
     if who.resident is None:
         return await welcome(update, context, who)

@@ -129,7 +129,13 @@ class Store(Protocol):
         """The resident's newest response to this survey, in progress or complete."""
 
     async def start_response(
-        self, update_id: int | None, pseudonym: str, session: Session, replace: int | None = None
+        self,
+        update_id: int | None,
+        pseudonym: str,
+        session: Session,
+        replace: int | None = None,
+        *,
+        once: bool = False,
     ) -> int | None:
         """Store a new response and return its id; None when the update was already claimed.
 
@@ -137,6 +143,10 @@ class Store(Protocol):
 
         `replace` names an in-progress response of the same resident that this one starts
         over: it is deleted, with its answers, in the same transaction.
+
+        StaleSession (and nothing stored) when the resident already has a response to this
+        survey in progress, or any response at all when `once` (one response per resident):
+        another replica started it a moment ago.
         """
 
     async def save_step(

@@ -311,11 +311,24 @@ class SqlStore:
         return _response(row) if row is not None else None
 
     async def start_response(
-        self, update_id: int | None, pseudonym: str, session: Session, replace: int | None = None
+        self,
+        update_id: int | None,
+        pseudonym: str,
+        session: Session,
+        replace: int | None = None,
+        *,
+        once: bool = False,
     ) -> int | None:
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return None
+            # Two replicas starting the same survey for one resident take turns on the
+            # resident's row, so the second sees the first's response (SQLite has one writer).
+            await connection.execute(
+                select(residents.c.pseudonym)
+                .where(residents.c.pseudonym == pseudonym)
+                .with_for_update()
+            )
             if replace is not None:
                 mine = and_(
                     responses.c.id == replace,
@@ -328,6 +341,13 @@ class SqlStore:
                     )
                 )
                 await connection.execute(delete(responses).where(mine))
+            theirs = and_(
+                responses.c.pseudonym == pseudonym, responses.c.survey_id == session.survey_id
+            )
+            blocking = theirs if once else and_(theirs, responses.c.status == _IN_PROGRESS)
+            found = await connection.execute(select(responses.c.id).where(blocking).limit(1))
+            if (taken := found.scalar()) is not None:
+                raise StaleSession(int(taken))
             result = await connection.execute(
                 responses.insert().values(
                     pseudonym=pseudonym,
@@ -1028,6 +1048,7 @@ class SqlStore:
             last = ids[-1]
 
 
+_IN_PROGRESS = Status.IN_PROGRESS.value
 # The statements of every update, built once (see SqlStore._prepare for the dialect's own).
 _RESIDENT = select(residents).where(residents.c.pseudonym == bindparam("pseudonym"))
 _ACTIVE_ID = (

@@ -43,21 +43,25 @@ class Replicas:
         self.a, self.b = a, b
 
     async def at_once(
-        self, first: Awaitable[None], second: Awaitable[None], store_of_first: Any
+        self,
+        first: Awaitable[None],
+        second: Awaitable[None],
+        store_of_first: Any,
+        reading: str = "visit",
     ) -> None:
-        """`first` (on replica A) reads the resident, then `second` (on B) runs to the end,
-        then `first` goes on with what it had read."""
+        """`first` (on replica A) reads (the store method `reading`), then `second` (on B)
+        runs to the end, then `first` goes on with what it had read."""
         read, go_on = asyncio.Event(), asyncio.Event()
-        visit = store_of_first.visit
+        visit = getattr(store_of_first, reading)
 
-        async def slow_visit(pseudonym: str) -> Any:
-            found = await visit(pseudonym)
+        async def slow_visit(*args: Any) -> Any:
+            found = await visit(*args)
             if not read.is_set():
                 read.set()
                 await go_on.wait()
             return found
 
-        store_of_first.visit = slow_visit
+        setattr(store_of_first, reading, slow_visit)
         try:
             running = asyncio.ensure_future(first)
             await read.wait()
@@ -65,7 +69,7 @@ class Replicas:
             go_on.set()
             await running
         finally:
-            store_of_first.visit = visit
+            setattr(store_of_first, reading, visit)
 
 
 @pytest.fixture
@@ -138,3 +142,27 @@ async def test_two_quick_answers_to_two_replicas_do_not_overwrite_each_other(
     assert "När på dygnet?" in on_a.last_text()
     said = on_a.texts()
     assert len([t for t in said if "När på dygnet?" in t]) == 2
+
+
+async def test_a_survey_chosen_on_two_replicas_at_once_is_started_once(
+    replicas: Replicas,
+) -> None:
+    on_a = replicas.a.resident(5202)
+    on_b = Resident(replicas.b.app, replicas.b.fake, user_id=5202)
+    await on_a.onboard()
+    menu = on_a.last_message_id()
+    await replicas.at_once(
+        on_a.click_in(menu, "Trygghet på Söder"),
+        on_b.click_in(menu, "Trygghet på Söder"),
+        replicas.a.services.store,
+        # A has looked for an earlier response of theirs and found none, as has B.
+        reading="latest_response",
+    )
+    store = replicas.a.services.store
+    responses = await store.responses_of(replicas.a.services.pseudonymize(5202))
+    assert len(responses) == 1  # one response, not two of "one response per resident"
+    # Both presses end on the same first question, of that one response.
+    questions = [t for t in on_a.texts() if "Vad skulle göra mest skillnad?" in t]
+    assert len(questions) == 2
+    await on_a.click("Bättre belysning")
+    assert [b for b in on_a.buttons() if b.startswith("✅")] == ["✅ Bättre belysning"]

@@ -111,6 +111,24 @@ async def test_a_step_computed_from_an_old_version_is_not_saved(store: Store) ->
     assert dict(exported.answers) == {"q1": ["a", "b"]}
 
 
+async def test_a_survey_started_twice_at_once_is_started_once(store: Store) -> None:
+    await agreed(store)
+    first = await store.start_response(2, ALICE, session(), once=True)
+    assert first is not None
+    with pytest.raises(StaleSession):  # a second replica, the same instant
+        await store.start_response(3, ALICE, session(), once=True)
+    assert await store.claim_update(3)  # nothing of it was kept
+    finished = replace(session(current=DONE), version=1)
+    assert await store.save_step(4, first, finished, {}, [], based_on=0)
+    with pytest.raises(StaleSession):  # one response per resident: not a second one
+        await store.start_response(5, ALICE, session(), once=True)
+    again = await store.start_response(6, ALICE, session())  # allow_multiple
+    assert again is not None
+    with pytest.raises(StaleSession):  # but never two in progress
+        await store.start_response(7, ALICE, session())
+    assert [r.id for r in await store.responses_of(ALICE)] == [first, again]
+
+
 async def test_the_question_shown_never_goes_back(store: Store) -> None:
     await agreed(store)
     response_id = await store.start_response(2, ALICE, session())
@@ -217,9 +235,8 @@ async def test_export_streams_in_pages_oldest_first(store: Store) -> None:
     for n in range(7):
         response_id = await store.start_response(100 + n, ALICE, session())
         assert response_id is not None
-        assert await store.save_step(
-            200 + n, response_id, session(q1=n), {"q1": n}, [], based_on=0
-        )
+        done = replace(session(current=DONE, q1=n), version=1)  # before the next one starts
+        assert await store.save_step(200 + n, response_id, done, {"q1": n}, [], based_on=0)
         ids.append(response_id)
     exported = [r async for r in store.export_responses("soder", batch=3)]
     assert [r.id for r in exported] == ids
@@ -611,10 +628,11 @@ async def test_forgetting_a_resident_drops_their_queued_messages(store: Store) -
 
 async def test_purging_keeps_counts_and_deletes_only_what_is_old(store: Store) -> None:
     await agreed(store, ALICE, update_id=10)
+    await agreed(store, BOB, update_id=13)
     old = await store.start_response(11, ALICE, session(q1=1))
     assert old is not None
     later = replace(session(q1=2), updated_at=NOW + timedelta(days=5))
-    recent = await store.start_response(12, ALICE, later)
+    recent = await store.start_response(12, BOB, later)
     assert recent is not None
     before = NOW + timedelta(days=1)
     assert await store.purge_responses("soder", before, old, {("q1", "1"): 1}) == 1
