@@ -320,3 +320,111 @@ def test_no_update_answered_200_is_lost_when_the_replica_is_killed(
     assert claimed_ids(database) >= everything
     assert len(acknowledged) > 0 and len(unanswered) > 0  # the kills hit mid-flight
     print(f"\nwebhook kills: {WEBHOOK_KILLS}, {len(acknowledged)} answered 200, all stored")
+
+
+TICKS_SURVEY = """
+id: trygg-soder
+title: {sv: "Trygghet på Söder", en: "Safety in Söder"}
+opens: 2026-01-01T00:00:00+01:00
+questions:
+  - id: fixes
+    type: select_multiple
+    text: {sv: "Vad skulle göra mest skillnad?", en: "What would make the most difference?"}
+    choices:
+      - {id: light, label: {sv: "Bättre belysning", en: "Better lighting"}}
+      - {id: litter, label: {sv: "Mindre skräp", en: "Less litter"}}
+      - {id: presence, label: {sv: "Fler vuxna ute", en: "More adults around"}}
+"""
+
+
+def pseudonym(user_id: int) -> str:
+    from core.privacy import Pseudonymizer
+
+    return Pseudonymizer(b"webhook-secret-long-enough")(user_id)
+
+
+async def stored_drafts(url: str) -> dict[str, list[str]]:
+    """Each response's ticks so far (before Done), by pseudonym."""
+    from storage import create_store
+
+    store = create_store(url)
+    await store.open()
+    try:
+        ticks: dict[str, list[str]] = {}
+        async for row in store.export_responses("trygg-soder"):
+            response = await store.get_response(row.id)
+            assert response is not None
+            ticks[row.pseudonym] = sorted(response.session.draft or ())
+        return ticks
+    finally:
+        await store.close()
+
+
+def test_two_ticks_at_the_same_instant_on_two_replicas_are_never_confirmed_and_lost(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    asyncio.run(empty_postgres())
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "trygg.yaml").write_text(TICKS_SURVEY, encoding="utf-8")
+    env = environment(api, tmp_path, POSTGRES_URL) | {"SURVEYS_DIR": str(surveys)}
+    first = Replica(env, tmp_path)
+    first.wait_healthy()
+    second = Replica(env, tmp_path)
+    second.wait_healthy()
+    residents = list(range(5401, 5421))
+    try:
+        for resident in residents:
+            assert first.post(message(resident, "/start")) == 200
+            consent = api.wait_for(sent_to(resident, "Innan vi börjar"))
+            assert second.post(press(api, resident, consent, "Jag godkänner")) == 200
+            menu = api.wait_for(sent_to(resident, "Vad vill du svara på?"))
+            assert first.post(press(api, resident, menu, "Trygghet på Söder")) == 200
+        questions = {
+            r: api.wait_for(sent_to(r, "Vad skulle göra mest skillnad?")) for r in residents
+        }
+        ticks = {
+            r: (
+                press(api, r, questions[r], "Bättre belysning"),
+                press(api, r, questions[r], "Mindre skräp"),
+            )
+            for r in residents
+        }
+        together = threading.Barrier(2)
+
+        def tick(replica: Replica, update: dict[str, Any]) -> int:
+            together.wait()  # the two ticks of one resident leave at the same instant
+            return replica.post(update)
+
+        with ThreadPoolExecutor(2) as pool:
+            for resident in residents:
+                light, litter = ticks[resident]
+                answered = [pool.submit(tick, first, light), pool.submit(tick, second, litter)]
+                assert [done.result() for done in answered] == [200, 200]
+        with api._changed:
+            toasts = {
+                str(call.params["callback_query_id"]): str(call.params.get("text") or "")
+                for call in api.api.calls
+                if call.method == "answerCallbackQuery"
+            }
+        drafts = asyncio.run(stored_drafts(POSTGRES_URL))
+    finally:
+        first.stop()
+        second.stop()
+    assert len(drafts) == len(residents)  # one response each
+    refused = 0
+    for resident in residents:
+        light, litter = ticks[resident]
+        confirmed = {
+            choice
+            for choice, update in (("light", light), ("litter", litter))
+            if toasts[update["callback_query"]["id"]] == ""
+        }
+        refused += 2 - len(confirmed)
+        # What the bot confirmed is what it stored (the refused tick was told to look again).
+        assert set(drafts[pseudonym(resident)]) == confirmed
+    print(f"\n{len(residents)} residents ticked twice at once: {refused} ticks refused, none lost")
