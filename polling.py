@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tim
 
 from handlers import delivery
 from handlers.context import TorgetApp
+from handlers.delivery import Hook
 
 log = logging.getLogger("torget.polling")
 
@@ -208,26 +208,14 @@ def _seconds(value: Any) -> float:
 
 
 async def serve(
-    app: TorgetApp,
-    allowed_updates: list[str],
-    post_init: Callable[[TorgetApp], Awaitable[None]],
-    post_shutdown: Callable[[TorgetApp], Awaitable[None]],
+    app: TorgetApp, allowed_updates: list[str], post_init: Hook, post_shutdown: Hook
 ) -> None:
     """Run the Application fed by long polling until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await app.initialize()
-    try:
-        await post_init(app)
+
+    async def poll(stop: asyncio.Event) -> None:
         # A webhook left set would make Telegram refuse getUpdates.
         await app.bot.delete_webhook()
-        await app.start()
         log.info("Torget is polling Telegram for updates")
         await Poller(app, allowed_updates).run(stop)
-    finally:
-        if app.running:
-            await app.stop()
-        await post_shutdown(app)
-        await app.shutdown()
+
+    await delivery.run_until_stopped(app, post_init, post_shutdown, poll)

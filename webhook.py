@@ -19,8 +19,6 @@ import contextlib
 import hmac
 import json
 import logging
-import signal
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import tornado.web
@@ -29,6 +27,7 @@ from tornado.httpserver import HTTPServer
 
 from handlers import delivery
 from handlers.context import TorgetApp
+from handlers.delivery import Hook
 
 log = logging.getLogger("torget.webhook")
 
@@ -122,36 +121,30 @@ async def serve(
     listen: str,
     port: int,
     allowed_updates: list[str],
-    post_init: Callable[[TorgetApp], Awaitable[None]],
-    post_shutdown: Callable[[TorgetApp], Awaitable[None]],
+    post_init: Hook,
+    post_shutdown: Hook,
 ) -> None:
     """Run the Application fed by the webhook until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await app.initialize()
-    await post_init(app)
-    # Every request at INFO would bury what matters; tornado logs failures as warnings.
-    logging.getLogger("tornado.access").setLevel(logging.WARNING)
-    running = Running()
-    server = HTTPServer(routes(app, secret, running), max_body_size=MAX_BODY)
-    server.listen(port, address=listen)
-    try:
-        await app.start()
-        # Every replica sets the same webhook: Telegram keeps one, the load balancer spreads.
-        await app.bot.set_webhook(
-            f"{url.rstrip('/')}/telegram",
-            secret_token=secret,
-            allowed_updates=allowed_updates,
-        )
-        log.info("Torget is listening for webhooks on %s:%d", listen, port)
-        await stop.wait()
-    finally:
-        server.stop()
-        # What is being handled finishes and is answered; Telegram resends what is not.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(running.idle.wait(), timeout=STOP_GRACE)
-        await app.stop()
-        await post_shutdown(app)
-        await app.shutdown()
+
+    async def listen_for_updates(stop: asyncio.Event) -> None:
+        # Every request at INFO would bury what matters; tornado logs failures as warnings.
+        logging.getLogger("tornado.access").setLevel(logging.WARNING)
+        running = Running()
+        server = HTTPServer(routes(app, secret, running), max_body_size=MAX_BODY)
+        server.listen(port, address=listen)
+        try:
+            # Every replica sets the same webhook: Telegram keeps one, the balancer spreads.
+            await app.bot.set_webhook(
+                f"{url.rstrip('/')}/telegram",
+                secret_token=secret,
+                allowed_updates=allowed_updates,
+            )
+            log.info("Torget is listening for webhooks on %s:%d", listen, port)
+            await stop.wait()
+        finally:
+            server.stop()
+            # What is being handled finishes and is answered; Telegram resends what is not.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(running.idle.wait(), timeout=STOP_GRACE)
+
+    await delivery.run_until_stopped(app, post_init, post_shutdown, listen_for_updates)

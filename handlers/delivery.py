@@ -9,11 +9,18 @@ of something already stored harmless).
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import Application
+
+from handlers.context import TorgetApp
+
+Hook = Callable[[TorgetApp], Awaitable[None]]
 
 
 @dataclass
@@ -54,3 +61,30 @@ async def handle(app: Application, update: Update) -> bool:
     finally:
         _current.reset(token)
     return not outcome.failed
+
+
+async def run_until_stopped(
+    app: TorgetApp,
+    post_init: Hook,
+    post_shutdown: Hook,
+    feed: Callable[[asyncio.Event], Awaitable[None]],
+) -> None:
+    """Start the Application, feed it updates until SIGINT or SIGTERM, and stop it again.
+
+    `feed` (long polling, or the webhook server) returns once the event is set and what it
+    had in hand is handled; the store closes only after that (in post_shutdown).
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await app.initialize()
+    try:
+        await post_init(app)
+        await app.start()
+        await feed(stop)
+    finally:
+        if app.running:
+            await app.stop()
+        await post_shutdown(app)
+        await app.shutdown()
