@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from tests.fakebot import BotApi, Call
+
+SURVEYS = Path(__file__).resolve().parent / "surveys"
 
 
 class FakeBotApi:
@@ -33,6 +37,20 @@ class FakeBotApi:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def bot_env(self, data: Path, **overrides: str) -> dict[str, str]:
+        """The environment of `bot.py run` against this fake: SQLite and secrets in `data`,
+        the test surveys; `overrides` by variable name (DATABASE_URL=..., PSEUDONYM_SECRET=...)."""
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TELEGRAM_BOT_TOKEN": "123:TEST",
+            "TELEGRAM_API_URL": self.url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{data / 'torget.db'}",
+            "SURVEYS_DIR": str(SURVEYS),
+            "DATA_DIR": str(data),
+            "PSEUDONYM_SECRET": "fake-api-test-secret-long-enough",
+            **overrides,
+        }
 
     @property
     def url(self) -> str:

@@ -214,18 +214,9 @@ def test_killed_at_random_points_the_bot_loses_and_doubles_nothing(tmp_path: Pat
     surveys.mkdir()
     (surveys / "krasch.yaml").write_text(SURVEY, encoding="utf-8")
     database = tmp_path / "torget.db"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TELEGRAM_BOT_TOKEN": "123:TEST",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "SURVEYS_DIR": str(surveys),
-        "DATA_DIR": str(tmp_path),
-        "PSEUDONYM_SECRET": "crash-test-secret-long-enough",
-        "REMINDER_AFTER_HOURS": "0",
-    }
     rng = random.Random(20261123)
     api = FakeBotApi().start()
-    env["TELEGRAM_API_URL"] = api.url
+    env = api.bot_env(tmp_path, SURVEYS_DIR=str(surveys), REMINDER_AFTER_HOURS="0")
     bot = Bot(env, tmp_path)
     bot.start()
     residents = [Resident(api, user_id) for user_id in RESIDENTS]
@@ -294,16 +285,7 @@ def test_updates_fetched_by_polling_are_not_lost_when_the_bot_is_killed(tmp_path
     """Telegram forgets what the next getUpdates confirms: only handled updates may be."""
     database = tmp_path / "torget.db"
     api = FakeBotApi().start()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TELEGRAM_BOT_TOKEN": "123:TEST",
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "SURVEYS_DIR": str(tmp_path),
-        "DATA_DIR": str(tmp_path),
-        "PSEUDONYM_SECRET": "crash-test-secret-long-enough",
-        "REMINDER_AFTER_HOURS": "0",
-    }
+    env = api.bot_env(tmp_path, SURVEYS_DIR=str(tmp_path), REMINDER_AFTER_HOURS="0")
     (tmp_path / "krasch.yaml").write_text(SURVEY, encoding="utf-8")
     bot = Bot(env, tmp_path)
     pushed: set[int] = set()

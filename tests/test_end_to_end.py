@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storage import create_store
-from tests.conftest import ROOT, TEST_SURVEYS
+from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
 from tests.fakebot import Call
 
@@ -35,16 +34,7 @@ def sent(text: str) -> Callable[[Call], bool]:
 
 
 def test_bot_process_completes_a_survey_over_http(api: FakeBotApi, tmp_path: Path) -> None:
-    database = tmp_path / "torget.db"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TELEGRAM_BOT_TOKEN": "123:TEST",
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "SURVEYS_DIR": str(TEST_SURVEYS),
-        "DATA_DIR": str(tmp_path),
-        "PSEUDONYM_SECRET": "end-to-end-secret-long-enough",
-    }
+    env = api.bot_env(tmp_path)
     bot = subprocess.Popen(
         [sys.executable, str(ROOT / "bot.py"), "run"],
         env=env,

@@ -6,7 +6,6 @@ machines; the last test starts `bot.py run` to see what an operator reads.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from config import Settings
 from core.privacy import SECRET_FILE, Pseudonymizer, SecretMismatch
-from tests.conftest import ROOT, TEST_SURVEYS, FakeClock, settings_for, start_bot
+from tests.conftest import ROOT, FakeClock, settings_for, start_bot
 from tests.fake_bot_api import FakeBotApi
 from tests.fakebot import FakeTelegram, Resident
 
@@ -121,14 +120,7 @@ async def test_a_secret_file_that_disagrees_with_the_database_stops_the_replica(
 
 def test_bot_run_with_another_secret_says_why_and_exits_2(tmp_path: Path) -> None:
     api = FakeBotApi().start()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TELEGRAM_BOT_TOKEN": "123:TEST",
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'deployment.db'}",
-        "SURVEYS_DIR": str(TEST_SURVEYS),
-        "DATA_DIR": str(tmp_path),
-    }
+    env = api.bot_env(tmp_path)
     try:
         for secret, code in (
             ("the-first-secret-long-enough", None),

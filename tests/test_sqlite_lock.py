@@ -13,20 +13,12 @@ from pathlib import Path
 import pytest
 
 from storage.lock import DatabaseInUse, lock_database
-from tests.conftest import ROOT, TEST_SURVEYS
+from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
 
 
 def environment(tmp_path: Path, api: FakeBotApi) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TELEGRAM_BOT_TOKEN": "123:TEST",
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}",
-        "SURVEYS_DIR": str(TEST_SURVEYS),
-        "DATA_DIR": str(tmp_path),
-        "PSEUDONYM_SECRET": "lock-test-secret-long-enough",
-    }
+    return api.bot_env(tmp_path)
 
 
 def start(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:

@@ -25,6 +25,7 @@ from tests.conftest import ROOT, TEST_SURVEYS
 from tests.fake_bot_api import FakeBotApi, _user
 from tests.fakebot import Call
 from tests.postgres import POSTGRES_URL, empty_postgres
+from tests.test_replicas import SURVEY as TICKS_SURVEY
 
 SECRET = "a-secret_0123456789"
 
@@ -97,13 +98,8 @@ def api() -> Iterator[FakeBotApi]:
 
 
 def environment(api: FakeBotApi, tmp_path: Path, database_url: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TELEGRAM_BOT_TOKEN": "123:TEST",
-        "TELEGRAM_API_URL": api.url,
+    return api.bot_env(tmp_path) | {
         "DATABASE_URL": database_url,
-        "SURVEYS_DIR": str(TEST_SURVEYS),
-        "DATA_DIR": str(tmp_path),
         "PSEUDONYM_SECRET": "webhook-secret-long-enough",
         "WEBHOOK_URL": "https://torget.example.org/bot",
         "WEBHOOK_SECRET": SECRET,
@@ -258,19 +254,21 @@ WEBHOOK_KILLS = int(os.environ.get("WEBHOOK_KILLS", "4"))
 
 
 def post_and_kill(
-    replica: Replica, batch: list[dict[str, Any]], kill_after: int
+    replicas: list[Replica], batch: list[dict[str, Any]], kill_after: int
 ) -> list[tuple[int, int | None]]:
     """Post the batch over 16 connections (as Telegram keeps up to max_connections in
-    flight) and kill -9 the replica as the kill_after-th request goes out."""
+    flight), spread over the replicas, and kill -9 the first replica as the kill_after-th
+    request goes out."""
     from concurrent.futures import ThreadPoolExecutor
 
     posted = itertools.count(1)
 
     def deliver(update: dict[str, Any]) -> tuple[int, int | None]:
-        if next(posted) == kill_after:
-            replica.process.send_signal(signal.SIGKILL)
+        number = next(posted)
+        if number == kill_after:
+            replicas[0].process.send_signal(signal.SIGKILL)
         try:
-            return update["update_id"], replica.post(update)
+            return update["update_id"], replicas[number % len(replicas)].post(update)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return update["update_id"], None  # no answer: Telegram delivers it again
 
@@ -278,63 +276,79 @@ def post_and_kill(
         return list(pool.map(deliver, batch))
 
 
-def claimed_ids(database: Path) -> set[int]:
-    import sqlite3
+def claimed_ids(url: str) -> set[int]:
+    import asyncio
 
-    with sqlite3.connect(database) as db:
-        return {row[0] for row in db.execute("SELECT update_id FROM processed_updates")}
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storage.schema import processed_updates
+
+    async def read() -> set[int]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(select(processed_updates.c.update_id))
+                return {int(update_id) for (update_id,) in rows}
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
-def test_no_update_answered_200_is_lost_when_the_replica_is_killed(
-    api: FakeBotApi, tmp_path: Path
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_no_update_answered_200_is_lost_when_a_replica_is_killed(
+    api: FakeBotApi, tmp_path: Path, database: str
 ) -> None:
+    """SQLite: the one bot is killed again and again. PostgreSQL: of two replicas behind
+    one balancer, the first is killed again and again while the second goes on."""
+    import asyncio
     import random
 
-    database = tmp_path / "torget.db"
-    env = environment(api, tmp_path, f"sqlite+aiosqlite:///{database}")
+    if database == "postgresql":
+        asyncio.run(empty_postgres())
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}"
+    env = environment(api, tmp_path, url)
     rng = random.Random(20261202)
     acknowledged: set[int] = set()
     unanswered: list[dict[str, Any]] = []
-    for _round in range(WEBHOOK_KILLS):
-        replica = Replica(env, tmp_path)
-        replica.wait_healthy()
-        # New residents each send /start: handling it stores the update's claim.
-        batch = [message(6_000_000 + next(updates), "/start") for _ in range(400)]
-        results = post_and_kill(replica, batch, kill_after=rng.randrange(20, 380))
-        replica.process.wait(timeout=20)
-        replica.stop()
-        acknowledged |= {update_id for update_id, status in results if status == 200}
-        by_id = {update["update_id"]: update for update in batch}
-        unanswered += [by_id[update_id] for update_id, status in results if status != 200]
-        assert claimed_ids(database) >= acknowledged  # every 200 was handled and stored
-
-    # Telegram delivers again what got no 200: after that, every update is handled once.
-    replica = Replica(env, tmp_path)
-    replica.wait_healthy()
+    survivor = last = None
+    if database == "postgresql":
+        survivor = Replica(env, tmp_path)
+        survivor.wait_healthy()
     try:
+        for _round in range(WEBHOOK_KILLS):
+            killed = Replica(env, tmp_path)
+            killed.wait_healthy()
+            # New residents each send /start: handling it stores the update's claim.
+            batch = [message(6_000_000 + next(updates), "/start") for _ in range(400)]
+            replicas = [killed, *([survivor] if survivor else [])]
+            results = post_and_kill(replicas, batch, kill_after=rng.randrange(20, 380))
+            killed.process.wait(timeout=20)
+            killed.stop()
+            acknowledged |= {update_id for update_id, status in results if status == 200}
+            by_id = {update["update_id"]: update for update in batch}
+            unanswered += [by_id[update_id] for update_id, status in results if status != 200]
+            assert claimed_ids(url) >= acknowledged  # every 200 was handled and stored
+
+        # Telegram delivers again what got no 200: after that, every update is handled once.
+        last = survivor or Replica(env, tmp_path)
+        last.wait_healthy()
         for update in unanswered:
-            assert replica.post(update) == 200
+            assert last.post(update) == 200
     finally:
-        replica.stop()
+        for replica in (survivor, last):
+            if replica is not None:
+                replica.stop()
     everything = acknowledged | {update["update_id"] for update in unanswered}
-    assert claimed_ids(database) >= everything
+    assert claimed_ids(url) >= everything
     assert len(acknowledged) > 0 and len(unanswered) > 0  # the kills hit mid-flight
-    print(f"\nwebhook kills: {WEBHOOK_KILLS}, {len(acknowledged)} answered 200, all stored")
-
-
-TICKS_SURVEY = """
-id: trygg-soder
-title: {sv: "Trygghet på Söder", en: "Safety in Söder"}
-opens: 2026-01-01T00:00:00+01:00
-questions:
-  - id: fixes
-    type: select_multiple
-    text: {sv: "Vad skulle göra mest skillnad?", en: "What would make the most difference?"}
-    choices:
-      - {id: light, label: {sv: "Bättre belysning", en: "Better lighting"}}
-      - {id: litter, label: {sv: "Mindre skräp", en: "Less litter"}}
-      - {id: presence, label: {sv: "Fler vuxna ute", en: "More adults around"}}
-"""
+    print(
+        f"\nwebhook kills ({database}): {WEBHOOK_KILLS}, "
+        f"{len(acknowledged)} answered 200, all stored"
+    )
 
 
 def pseudonym(user_id: int) -> str:
