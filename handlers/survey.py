@@ -256,15 +256,18 @@ async def stale_button(update: Update, context: Ctx) -> None:
     who = await visitor(update, context)
     render = renderer(context, who.lang)
     await answer_callback(update, render.problem(engine.Problem.STALE, {}))
-    await where_they_are(update, context)
+    await where_they_are(update, context, who)
 
 
-async def where_they_are(update: Update, context: Ctx, *, claimed: bool = False) -> None:
+async def where_they_are(
+    update: Update, context: Ctx, who: Visitor | None = None, *, claimed: bool = False
+) -> None:
     """Show the current question (or the menu) as stored now, once per update.
 
+    `who`: the resident as just read (else read now: after StaleSession it must be fresh).
     `claimed`: the caller's own earlier write claimed the update already.
     """
-    who = await visitor(update, context)
+    who = who or await visitor(update, context)
     services = context.services
     if not claimed and not await services.store.claim_update(update.update_id):
         return
