@@ -69,6 +69,7 @@ class ChangeText:
 
     title: str
     items: tuple[tuple[int, Question], ...]
+    back: Button  # back to the summary, changing nothing
 
 
 class SurveyTexts:
@@ -143,12 +144,12 @@ class SurveyTexts:
         if isinstance(question, SelectMultiple):
             return tuple(
                 Button(
-                    "{} {}".format(
-                        "✅" if choice.id in prompt.draft else "▫️", choice.label.get(self.lang)
-                    ),
-                    Action.TOGGLE,
+                    f"✅ {choice.label.get(self.lang)}",
+                    Action.UNTICK,
                     choice.id,
                 )
+                if choice.id in prompt.draft
+                else Button(f"▫️ {choice.label.get(self.lang)}", Action.TICK, choice.id)
                 for choice in question.choices
             )
         return ()
@@ -195,6 +196,9 @@ class SurveyTexts:
 
     def keep_label(self) -> str:
         return self._("Keep answer")
+
+    def back_to_summary_label(self) -> str:
+        return self._("⬅ Back to the summary")
 
     def done_label(self) -> str:
         return self._("Done ✔")
@@ -285,6 +289,7 @@ class SurveyTexts:
         return ChangeText(
             title=self._("Which answer do you want to change?"),
             items=tuple(enumerate(questions, start=1)),
+            back=Button(self.back_to_summary_label(), Action.SUMMARY),
         )
 
     def thanks(self, survey: Survey) -> str:

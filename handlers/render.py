@@ -70,6 +70,8 @@ CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
 ACTION_CODES: dict[Action, str] = {
     Action.CHOOSE: "c",
     Action.TOGGLE: "t",
+    Action.TICK: "+",
+    Action.UNTICK: "-",
     Action.DONE: "d",
     Action.NEXT: "n",
     Action.SKIP: "s",
@@ -77,6 +79,7 @@ ACTION_CODES: dict[Action, str] = {
     Action.CONFIRM: "y",
     Action.CHANGE: "x",
     Action.JUMP: "j",
+    Action.SUMMARY: "r",
 }
 ACTIONS_BY_CODE = {code: action for action, code in ACTION_CODES.items()}
 
@@ -276,6 +279,14 @@ class Renderer:
                     )
                 ]
             )
+        back = shown.back
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    back.label, callback_data=answer_data(response_id, version, back.action)
+                )
+            ]
+        )
         return Out(shown.title, Keyboard(rows))
 
     def finished(self, prompt: FinishedPrompt) -> Out:

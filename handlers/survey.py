@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from telegram import Document, Message, Update
+from telegram.error import BadRequest
 
 from core import engine
 from core.campaigns import Campaigns
@@ -14,6 +16,7 @@ from core.contributions import Kind, from_answers
 from core.engine import Action, Input, Press, Step
 from core.survey import Location, Survey
 from handlers.common import (
+    STALE_TRIES,
     Visitor,
     again_when_stale,
     answer_callback,
@@ -26,6 +29,8 @@ from handlers.context import Ctx
 from handlers.home import home, position, welcome
 from handlers.render import Out, Renderer, parse_answer_data
 from storage.base import Response, StaleSession, Status
+
+log = logging.getLogger(__name__)
 
 # Presses after which the pressed message keeps a note of the answer, like a transcript.
 _NOTED = {Action.CHOOSE, Action.DONE, Action.SKIP, Action.NEXT}
@@ -232,10 +237,8 @@ async def press_answer(update: Update, context: Ctx) -> None:
             )
         return
     await answer_callback(update)
-    if action is Action.TOGGLE:
-        (question_message,) = render.step(survey, step, active.id)
-        await query.edit_message_reply_markup(reply_markup=question_message.markup)  # type: ignore[arg-type]
-        await services.store.mark_shown(active.id, step.session.version)
+    if action in engine.TICKS:
+        await _show_ticks(update, context, survey, render, active.id, step.session)
         return
     note = None
     if action in _NOTED and before.current in step.session.answers:
@@ -249,6 +252,42 @@ async def press_answer(update: Update, context: Ctx) -> None:
         active.id,
         step.session.version,
     )
+
+
+async def _show_ticks(
+    update: Update,
+    context: Ctx,
+    survey: Survey,
+    render: Renderer,
+    response_id: int,
+    session: engine.Session,
+) -> None:
+    """Redraw the pressed keyboard with the ticks as stored.
+
+    On two replicas, the edit of an earlier tick can reach Telegram after the edit of a
+    later one and show fewer ticks than are stored: after editing, look again, and redraw
+    while the same question is still on screen with ticks this edit did not show.
+    """
+    query = update.callback_query
+    assert query is not None
+    store = context.services.store
+    for _ in range(STALE_TRIES):
+        (question_message,) = render.step(survey, engine.show(survey, session), response_id)
+        try:
+            await query.edit_message_reply_markup(reply_markup=question_message.markup)  # type: ignore[arg-type]
+        except BadRequest:
+            # "Message is not modified": a tap that changed nothing, or a redraw of the same.
+            log.debug("the ticks on screen were already these")
+        await store.mark_shown(response_id, session.version)
+        latest = await store.get_response(response_id)
+        if (
+            latest is None
+            or latest.status is not Status.IN_PROGRESS
+            or latest.session.version == session.version
+            or latest.session.since != session.since
+        ):
+            return
+        session = latest.session
 
 
 async def stale_button(update: Update, context: Ctx) -> None:

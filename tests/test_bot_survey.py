@@ -225,6 +225,45 @@ async def test_a_button_on_an_old_message_shows_the_current_question(
     assert row["safe"] == 4
 
 
+async def test_two_quick_ticks_on_one_keyboard_are_both_kept_without_the_question_again(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("4")
+    question = resident.last_message_id()
+    said = len(resident.texts())
+    # On a slow connection both taps are made on the keyboard as it first arrived.
+    await resident.click_on(question, "Bättre belysning")
+    await resident.click_on(question, "Fler vuxna ute")
+    await resident.click_on(question, "Bättre belysning")  # tapped again: nothing seemed to happen
+    assert [b for b in resident.buttons() if b.startswith("✅")] == [
+        "✅ Bättre belysning",
+        "✅ Fler vuxna ute",
+    ]
+    assert len(resident.texts()) == said  # no second copy of the question
+    assert not any("tidigare fråga" in toast for toast in resident.answered_callbacks())
+    await resident.click_on(question, "Klar")
+    assert "Snart klart" in resident.last_text()
+    [row] = await stored(bot)
+    assert row["fixes"] == ["light", "presence"]
+
+
+async def test_the_list_of_answers_to_change_has_a_way_back_to_the_summary(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Snabbfråga")
+    await resident.click("Bra")
+    await resident.click("Ändra ett svar")
+    assert resident.buttons()[-1] == "⬅ Tillbaka till sammanfattningen"
+    await resident.click("Tillbaka till sammanfattningen")
+    assert "Dina svar" in resident.last_text() and "Bra" in resident.last_text()
+    await resident.click("Skicka in")
+    [row] = await stored(bot, "test-igen")
+    assert row["mood"] == "good"
+
+
 async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resident) -> None:
     await resident.onboard()
     await resident.click("Kvällen på Söder")

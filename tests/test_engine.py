@@ -125,6 +125,60 @@ def test_multiple_choice_toggles_and_limits() -> None:
     assert step.changed == ("fixes",)
 
 
+def at(step: engine.Step, version: int, action: Action, value: str = "") -> engine.Step:
+    """A press on a keyboard drawn for `version`, as a phone that had not caught up sends it."""
+    return engine.apply(SURVEY, step.session, Press(action, version, value), NOW)
+
+
+def test_ticks_from_a_keyboard_before_the_last_tick_still_count() -> None:
+    step = press(engine.start(SURVEY, NOW), Action.CHOOSE, "4")
+    drawn = step.session.version  # the keyboard as the question was sent
+    step = at(step, drawn, Action.TICK, "light")
+    step = at(step, drawn, Action.TICK, "guards")
+    assert step.problem is None
+    assert isinstance(step.prompt, QuestionPrompt) and step.prompt.draft == ("light", "guards")
+    # What the button showed is what it does: a second tap on an unticked-looking choice
+    # leaves it ticked, and an untick of one not ticked changes nothing.
+    again = at(step, drawn, Action.TICK, "light")
+    assert again.problem is None and again.session == step.session
+    assert at(step, drawn, Action.UNTICK, "litter").session == step.session
+    step = at(step, drawn, Action.UNTICK, "light")
+    assert isinstance(step.prompt, QuestionPrompt) and step.prompt.draft == ("guards",)
+    step = at(step, drawn, Action.DONE)
+    assert step.session.answers["fixes"] == ["guards"]
+
+
+def test_a_press_from_before_the_question_was_shown_is_stale() -> None:
+    first = engine.start(SURVEY, NOW)
+    step = press(first, Action.CHOOSE, "4")
+    step = press(step, Action.TICK, "light")
+    assert at(step, first.session.version, Action.CHOOSE, "1").problem is Problem.STALE
+    # Back and forward again: the question's earlier message is an old copy, with old ticks.
+    shown = step.session.version
+    step = press(press(step, Action.BACK), Action.CHOOSE, "5")
+    assert current(step) == "fixes"
+    assert at(step, shown, Action.TICK, "litter").problem is Problem.STALE
+    # A keyboard from the future (another replica's, not yet stored here) is not taken either.
+    assert at(step, step.session.version + 1, Action.TICK, "litter").problem is Problem.STALE
+
+
+def test_the_list_of_answers_to_change_goes_back_to_the_summary() -> None:
+    step = through_to_visits()
+    step = send(step, TextInput("3"))
+    step = press(step, Action.SKIP)
+    step = send(step, TextInput("Inget"))
+    step = press(step, Action.CHOOSE, "resident")
+    assert isinstance(step.prompt, ReviewPrompt)
+    answers = step.session.answers
+    listed = press(step, Action.CHANGE)
+    assert isinstance(listed.prompt, ChangePrompt)
+    back = press(listed, Action.SUMMARY)
+    assert back.problem is None and isinstance(back.prompt, ReviewPrompt)
+    assert back.session.answers == answers and not back.stored_something
+    # The list's buttons are for the list: after going back, its choices are stale.
+    assert at(back, listed.session.version, Action.JUMP, "safe").problem is Problem.STALE
+
+
 def test_done_without_a_choice_on_required_question_is_refused() -> None:
     step = press(engine.start(SURVEY, NOW), Action.CHOOSE, "4")
     refused = press(step, Action.DONE)
