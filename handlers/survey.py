@@ -14,7 +14,7 @@ from core import engine
 from core.campaigns import Campaigns
 from core.contributions import Kind, from_answers
 from core.engine import Action, Input, Press, Step
-from core.survey import Location, Survey
+from core.survey import Location, Note, Survey
 from handlers.common import (
     STALE_TRIES,
     Visitor,
@@ -243,7 +243,9 @@ async def press_answer(update: Update, context: Ctx) -> None:
     note = None
     if action in _NOTED and before.current in step.session.answers:
         question = survey.question(before.current)
-        note = render.answer(question, step.session.answers[before.current])
+        # A note read has no answer to show under it (it is stored as True).
+        if not isinstance(question, Note):
+            note = render.answer(question, step.session.answers[before.current])
     await close_keyboard(update, note)
     await show(
         context,
@@ -386,8 +388,9 @@ async def message(update: Update, context: Ctx) -> None:
         return await where_they_are(update, context)
     messages: list[Out] = []
     if _left_location(survey, session, step):
-        # The location question's reply keyboard stays on screen until it is removed.
-        messages.append(render.remove_keyboard(render._("Thanks, noted.")))
+        # The location question's reply keyboard stays on screen until it is removed, which
+        # takes a message of its own: it says what became of the question.
+        messages.append(render.remove_keyboard(_left_location_text(render, given)))
     messages.extend(render.step(survey, step, active.id))
     await show(context, who.chat_id, messages, active.id, step.session.version)
 
@@ -448,6 +451,18 @@ def _kind(incoming: Message) -> str:
         if getattr(incoming, kind, None):
             return kind
     return "other"
+
+
+def _left_location_text(render: Renderer, given: Input) -> str:
+    _ = render._
+    if isinstance(given, Press):
+        if given.action is Action.SKIP:
+            return _("OK, that one is skipped.")
+        if given.action is Action.BACK:
+            return _("OK, back one question.")
+        if given.action is Action.NEXT:
+            return _("OK, your answer stays as it was.")
+    return _("Thanks, noted.")
 
 
 def _left_location(survey: Survey, before: engine.Session, step: Step) -> bool:

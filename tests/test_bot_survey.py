@@ -264,6 +264,61 @@ async def test_the_list_of_answers_to_change_has_a_way_back_to_the_summary(
     assert row["mood"] == "good"
 
 
+async def test_skip_on_a_place_question_says_it_was_skipped_not_noted(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("2")
+    await resident.tap_reply_button("Hoppa över")
+    assert resident.texts()[-2] == "Okej, den hoppar vi över."
+    assert "Tack, noterat." not in resident.texts()
+    assert resident.reply_buttons() == []  # the place keyboard is gone
+    assert "Vad skulle göra mest skillnad?" in resident.last_text()
+    english = bot.resident(user_id=2003, language_code="en")
+    await english.onboard("I agree")
+    await english.click("Evenings in Söder")
+    await english.click("1")
+    await english.tap_reply_button("Skip")
+    assert english.texts()[-2] == "OK, that one is skipped."
+    assert "Thanks, noted." not in english.texts()
+    assert english.reply_buttons() == []
+    rows = await stored(bot)
+    assert [row["where"] for row in rows] == [None, None]
+
+
+async def test_back_and_keep_on_a_place_question_say_so_and_a_shared_place_is_noted(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("2")
+    await resident.tap_reply_button("⬅ Tillbaka")
+    assert resident.texts()[-2] == "Okej, en fråga tillbaka."
+    assert resident.reply_buttons() == []
+    await resident.click("1")
+    await resident.share_location(56.0437, 12.6946)
+    assert resident.texts()[-2] == "Tack, noterat."
+    await resident.click("Tillbaka")
+    await resident.tap_reply_button("Behåll svaret")
+    assert resident.texts()[-2] == "Okej, ditt svar står kvar."
+    assert "Vad skulle göra mest skillnad?" in resident.last_text()
+
+
+async def test_continue_on_a_note_leaves_the_note_as_it_was(bot: Bot, resident: Resident) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("4")
+    await resident.click("Bättre belysning")
+    await resident.click("Klar")
+    note = resident.last_message_id()
+    await resident.click("Fortsätt")
+    shown = bot.fake.messages[(resident.chat_id, note)]
+    assert "Snart klart, tre frågor kvar." in shown["text"]
+    assert "True" not in shown["text"] and "→" not in shown["text"]
+    assert "reply_markup" not in shown  # its buttons are gone
+
+
 async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resident) -> None:
     await resident.onboard()
     await resident.click("Kvällen på Söder")
