@@ -192,8 +192,12 @@ class Problem(StrEnum):
 @dataclass(frozen=True)
 class QuestionPrompt:
     question: Question
-    number: int
+    number: int  # this question's place among those the resident is asked, notes aside
+    # The questions a resident could be asked at most, notes aside. A survey that branches
+    # asks fewer of some: a total counted from the answers so far would change as they go
+    # ("1 of 6", "3 of 8"), this one never does, and the end can only come sooner.
     total: int
+    exact: bool  # no branching: every resident is asked `total` questions
     answer: Answer  # the current answer when the resident came back to this question
     answered: bool
     draft: tuple[str, ...]
@@ -279,6 +283,13 @@ def visible_questions(survey: Survey, answers: Mapping[str, Answer]) -> list[Que
             shown.append(question)
             shown_ids.add(question.id)
     return shown
+
+
+def most_questions(survey: Survey) -> tuple[int, bool]:
+    """(how many questions a resident is asked at most, whether every resident is asked
+    that many): the count that stays true from the intro to the last question."""
+    asked = [q for q in survey.questions if not isinstance(q, Note)]
+    return len(asked), all(q.show_if is None for q in asked)
 
 
 def final_answers(survey: Survey, answers: Mapping[str, Answer]) -> dict[str, Answer]:
@@ -521,13 +532,15 @@ def _prompt(survey: Survey, session: Session) -> Prompt:
         return ReviewPrompt(items)
     question = survey.question(session.current)
     # Progress counts questions, not notes; a note shows the number of the question after it.
-    asked = [q for q in visible if not isinstance(q, Note)]
+    # Conditions only look back, so an answer never changes the number of one before it.
+    total, exact = most_questions(survey)
     before = next(i for i, q in enumerate(visible) if q.id == question.id)
     number = sum(1 for q in visible[:before] if not isinstance(q, Note)) + 1
     return QuestionPrompt(
         question=question,
-        number=min(number, len(asked)),
-        total=len(asked),
+        number=min(number, total),
+        total=total,
+        exact=exact,
         answer=session.answers.get(question.id),
         answered=question.id in session.answers,
         draft=_draft(session, question) if isinstance(question, SelectMultiple) else (),

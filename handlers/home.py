@@ -38,21 +38,9 @@ async def home(context: Ctx, who: Visitor) -> None:
         survey = services.campaigns.get(active.survey_id)
         if survey is not None and survey.is_open(now):
             step = engine.show(survey, active.session)
-            number, total = position(step.prompt)
-            await send(
-                context, who.chat_id, [render.resume_offer(survey, active.id, number, total)]
-            )
+            await send(context, who.chat_id, [render.resume_offer(survey, active.id, step.prompt)])
             return
     await send(context, who.chat_id, [render.menu(services.campaigns.open_at(now))])
-
-
-def position(prompt: engine.Prompt) -> tuple[int, int]:
-    """(question number, of how many) for the offer to continue."""
-    if isinstance(prompt, engine.QuestionPrompt):
-        return prompt.number, prompt.total
-    if isinstance(prompt, engine.ReviewPrompt):
-        return len(prompt.items), len(prompt.items)
-    return 1, 1
 
 
 def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:

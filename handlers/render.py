@@ -411,12 +411,28 @@ class Renderer:
             )
         return Out("\n\n".join(parts), self.menu_button())
 
-    def resume_offer(self, survey: Survey, response_id: int, number: int, total: int) -> Out:
+    def resume_offer(self, survey: Survey, response_id: int, prompt: Prompt) -> Out:
+        """Offer to continue, saying where the resident got to as the questions say it."""
         _ = self._
-        text = _(
-            "You have started “{title}” and got to question {number} of {total}. "
-            "Do you want to continue where you were?"
-        ).format(title=escape(survey.title.get(self.lang)), number=number, total=total)
+        if isinstance(prompt, QuestionPrompt) and prompt.exact:
+            text = _(
+                "You have started “{title}” and got to question {number} of {total}. "
+                "Do you want to continue where you were?"
+            )
+        elif isinstance(prompt, QuestionPrompt):
+            text = _(
+                "You have started “{title}” and got to question {number} of at most {total}. "
+                "Do you want to continue where you were?"
+            )
+        else:
+            text = _(
+                "You have started “{title}” and answered every question: all that is left "
+                "is to send your answers. Do you want to continue where you were?"
+            )
+        number, total = (
+            (prompt.number, prompt.total) if isinstance(prompt, QuestionPrompt) else (0, 0)
+        )
+        text = text.format(title=escape(survey.title.get(self.lang)), number=number, total=total)
         keyboard = Keyboard(
             [
                 [InlineKeyboardButton(_("▶ Continue"), callback_data=f"{RESUME}:{response_id}")],

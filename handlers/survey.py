@@ -26,7 +26,7 @@ from handlers.common import (
     visitor,
 )
 from handlers.context import Ctx
-from handlers.home import home, position, welcome
+from handlers.home import home, welcome
 from handlers.render import Out, Renderer, parse_answer_data
 from storage.base import Response, StaleSession, Status
 
@@ -86,10 +86,7 @@ async def begin(
     if latest is not None and latest.status is Status.IN_PROGRESS:
         if await claim():
             step = engine.show(survey, latest.session)
-            number, total = position(step.prompt)
-            await send(
-                context, who.chat_id, [render.resume_offer(survey, latest.id, number, total)]
-            )
+            await send(context, who.chat_id, [render.resume_offer(survey, latest.id, step.prompt)])
         return
     if latest is not None and not survey.allow_multiple:
         if await claim():

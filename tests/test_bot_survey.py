@@ -33,15 +33,17 @@ async def test_resident_answers_every_question_type_in_swedish(
     ]
     await resident.click("Kvällen på Söder")
     assert "Några snabba frågor." in resident.texts()[-2]
-    assert resident.last_text().startswith("Fråga 1 av 6")
+    assert resident.last_text().startswith("Fråga 1 av högst 7")
     assert "1 = Mycket otrygg · 5 = Mycket trygg" in resident.last_text()
 
     await resident.click("2")
-    assert resident.last_text().startswith("Fråga 2 av 7")  # the branch adds a question
+    assert resident.last_text().startswith(
+        "Fråga 2 av högst 7"
+    )  # the branch adds a question, not to the total
     assert resident.reply_buttons()[0] == "📍 Dela min plats"
     await resident.share_location(56.0437, 12.6946)
 
-    assert resident.last_text().startswith("Fråga 3 av 7")
+    assert resident.last_text().startswith("Fråga 3 av högst 7")
     await resident.click("Bättre belysning")
     assert "✅ Bättre belysning" in resident.buttons()
     await resident.click("Fler vuxna ute")
@@ -88,7 +90,7 @@ async def test_resident_without_swedish_or_english_is_asked_and_answers_in_engli
     assert "Before we start" in resident.last_text()
     await resident.click("I agree")
     await resident.click("Evenings in Söder")
-    assert resident.last_text().startswith("Question 1 of 6")
+    assert resident.last_text().startswith("Question 1 of at most 7")
     await resident.click("5")
     await resident.click("Less litter")
     await resident.click("Done")
@@ -132,7 +134,7 @@ async def test_sticker_and_essay_get_a_hint_and_the_question_again(
     await resident.click("Kvällen på Söder")
     await resident.send_sticker()
     assert resident.texts()[-2] == "Svara gärna med någon av knapparna."
-    assert resident.last_text().startswith("Fråga 1 av 6")
+    assert resident.last_text().startswith("Fråga 1 av högst 7")
     await resident.click("4")
     await resident.click("Mindre skräp")
     await resident.click("Klar")
@@ -144,7 +146,7 @@ async def test_sticker_and_essay_get_a_hint_and_the_question_again(
     await resident.send("x" * 5000)
     hint = resident.texts()[-2].replace("\xa0", " ")
     assert "Ditt svar är 5 000 tecken långt, men här ryms högst 300" in hint
-    assert resident.last_text().startswith("Fråga 5 av 6")
+    assert resident.last_text().startswith("Fråga 5 av högst 7")
     [row] = await stored(bot)
     assert "words" not in row and row["visits"] == 7
 
@@ -164,14 +166,14 @@ async def test_a_picture_sent_as_a_file_is_refused_with_how_to_send_it_as_a_phot
     await resident.click("Klar")
     await resident.click("Fortsätt")
     await resident.send("7")
-    assert resident.last_text().startswith("Fråga 4 av 6")  # the photo question
+    assert resident.last_text().startswith("Fråga 4 av högst 7")  # the photo question
     await resident.send_image_file(file_id="original-with-gps")
     assert resident.texts()[-2] == (
         "Skicka bilden som foto i stället (📎 → Foto, inte ”som fil”). En fil innehåller "
         "dolda uppgifter, till exempel var bilden togs – det gör inte ett foto. Inget av "
         "filen har sparats."
     )
-    assert resident.last_text().startswith("Fråga 4 av 6")  # the same question again
+    assert resident.last_text().startswith("Fråga 4 av högst 7")  # the same question again
     # An iPhone's HEIC, whose type the app may leave out, is a picture all the same.
     await resident.send_document("IMG_0002.HEIC", None, file_id="heic-with-gps")
     assert resident.texts()[-2].startswith("Skicka bilden som foto i stället")
@@ -184,7 +186,7 @@ async def test_a_picture_sent_as_a_file_is_refused_with_how_to_send_it_as_a_phot
         assert not database_holds(tmp_path, file_id)
 
     await resident.send_photo(file_id="compressed-by-telegram")
-    assert resident.last_text().startswith("Fråga 5 av 6")
+    assert resident.last_text().startswith("Fråga 5 av högst 7")
     [row] = await stored(bot)
     assert row["photo"] == {
         "file_id": "compressed-by-telegram",
@@ -220,7 +222,7 @@ async def test_a_button_on_an_old_message_shows_the_current_question(
     await resident.click("4")
     await resident.click_on(first_question, "1")
     assert "hör till en tidigare fråga" in resident.answered_callbacks()[-1]
-    assert resident.last_text().startswith("Fråga 2 av 6")
+    assert resident.last_text().startswith("Fråga 2 av högst 7")
     [row] = await stored(bot)
     assert row["safe"] == 4
 
@@ -328,7 +330,7 @@ async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resid
     await resident.click("1")
     assert "Var känns det otryggt?" in resident.last_text()
     await resident.tap_reply_button("Hoppa över")
-    assert resident.last_text().startswith("Fråga 3 av 7")
+    assert resident.last_text().startswith("Fråga 3 av högst 7")
     [row] = await stored(bot)
     assert row["safe"] == 1 and row["where"] is None
 
@@ -358,11 +360,27 @@ async def test_resident_resumes_after_a_restart(bot: Bot, resident: Resident) ->
     resident.app = bot.app
     bot.clock.advance(hours=3)
     await resident.send("hej igen")
-    assert "kommit till fråga 3 av 6" in resident.last_text()
+    assert "kommit till fråga 3 av högst 7" in resident.last_text()
     await resident.click("Fortsätt")
     assert "Snart klart" in resident.last_text()
     [row] = await stored(bot)
     assert row["fixes"] == ["litter"] and row["status"] == "in_progress"
+
+
+async def test_the_offer_to_continue_at_the_summary_says_only_sending_is_left(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Snabbfråga")
+    await resident.click("Bra")
+    assert "Dina svar" in resident.last_text()
+    await resident.send("/menu")
+    await resident.click("Snabbfråga")
+    offer = resident.last_text()
+    assert "svarat på alla frågor" in offer and "skicka in svaren" in offer
+    assert "fråga 1 av 1" not in offer
+    await resident.click("Fortsätt")
+    assert "Dina svar" in resident.last_text()
 
 
 async def test_start_over_forgets_the_unfinished_answers(bot: Bot, resident: Resident) -> None:
@@ -371,7 +389,7 @@ async def test_start_over_forgets_the_unfinished_answers(bot: Bot, resident: Res
     await resident.click("5")
     await resident.send("/start")
     await resident.click("Börja om")
-    assert resident.last_text().startswith("Fråga 1 av 6")
+    assert resident.last_text().startswith("Fråga 1 av högst 7")
     [row] = await stored(bot)
     assert "safe" not in row
 

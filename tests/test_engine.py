@@ -100,14 +100,16 @@ def through_to_visits(safe: str = "4") -> engine.Step:
 def test_starts_at_first_question_with_progress() -> None:
     step = engine.start(SURVEY, NOW)
     assert isinstance(step.prompt, QuestionPrompt)
-    assert (current(step), step.prompt.number, step.prompt.total) == ("safe", 1, 6)
+    # Seven questions at most (the place is only asked of some), notes aside.
+    assert (current(step), step.prompt.number, step.prompt.total) == ("safe", 1, 7)
+    assert not step.prompt.exact
     assert not step.prompt.can_go_back
 
 
 def test_low_safety_shows_where_question_and_high_skips_it() -> None:
     low = press(engine.start(SURVEY, NOW), Action.CHOOSE, "2")
     assert current(low) == "where"
-    assert isinstance(low.prompt, QuestionPrompt) and low.prompt.total == 7
+    assert isinstance(low.prompt, QuestionPrompt) and low.prompt.total == 7  # as before
     high = press(engine.start(SURVEY, NOW), Action.CHOOSE, "5")
     assert current(high) == "fixes"
 
