@@ -60,6 +60,10 @@ class Session:
     # The version at which the resident came to what is on screen now: every version since
     # then drew the same question (only ticks happened), so its buttons are not stale.
     since: int = 0
+    # The press that brought the resident here and the versions it could have been drawn
+    # for: (first version, last version, action, value). The same press again is a double
+    # tap on a slow phone, not a press on an old question.
+    came_by: tuple[int, int, str, str] | None = None
 
     @property
     def finished(self) -> bool:
@@ -77,12 +81,14 @@ class Session:
             "paused": self.paused,
             "source": self.source,
             "since": self.since,
+            "came_by": list(self.came_by) if self.came_by is not None else None,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Session:
         draft = data.get("draft")
         version = int(data["version"])
+        came_by = data.get("came_by")
         return cls(
             survey_id=data["survey_id"],
             current=data["current"],
@@ -95,6 +101,11 @@ class Session:
             source=data.get("source"),
             # Saved before `since` existed: only the latest version's buttons count.
             since=int(data.get("since", version)),
+            came_by=(
+                (int(came_by[0]), int(came_by[1]), str(came_by[2]), str(came_by[3]))
+                if came_by
+                else None
+            ),
         )
 
 
@@ -167,6 +178,7 @@ Input = TextInput | LocationInput | PhotoInput | OtherInput | Press
 # ---- what the resident is shown next ----------------------------------------------------
 class Problem(StrEnum):
     STALE = "stale"
+    REPEATED = "repeated"  # the press that brought the resident here, tapped twice
     EXPECTED_BUTTON = "expected_button"
     EXPECTED_TEXT = "expected_text"
     EXPECTED_NUMBER = "expected_number"
@@ -304,8 +316,15 @@ def apply(survey: Survey, session: Session, given: Input, now: datetime) -> Step
     if isinstance(given, Press):
         # Drawn for what is on screen now (whichever tick's keyboard it came from), or stale.
         if not session.since <= given.version <= session.version:
+            if _repeats(session, given):
+                return _problem(survey, session, Problem.REPEATED)
             return _problem(survey, session, Problem.STALE)
-        return _press(survey, session, given, now)
+        step = _press(survey, session, given, now)
+        if step.session.since != session.since and not step.session.finished:
+            # Something new is on screen: remember what got it there.
+            came_by = (session.since, session.version, str(given.action), given.value)
+            step = replace(step, session=replace(step.session, came_by=came_by))
+        return step
     if session.current == REVIEW or session.current not in _ids(survey):
         return _problem(survey, session, Problem.EXPECTED_BUTTON)
     if isinstance(given, OtherInput) and given.kind in ("forwarded", "album"):
@@ -313,6 +332,13 @@ def apply(survey: Survey, session: Session, given: Input, now: datetime) -> Step
         return _problem(survey, session, problem)
     question = survey.question(session.current)
     return _message(survey, session, question, given, now)
+
+
+def _repeats(session: Session, press: Press) -> bool:
+    if session.came_by is None:
+        return False
+    first, last, action, value = session.came_by
+    return first <= press.version <= last and (str(press.action), press.value) == (action, value)
 
 
 def _press(survey: Survey, session: Session, press: Press, now: datetime) -> Step:
@@ -470,7 +496,9 @@ def _toggle(
     else:
         chosen.append(choice)
     # Still the same question on screen: the buttons drawn before this tick still count.
-    updated = replace(_touch(session, now), draft=tuple(chosen), since=session.since)
+    updated = replace(
+        _touch(session, now), draft=tuple(chosen), since=session.since, came_by=session.came_by
+    )
     return Step(updated, _prompt(survey, updated))
 
 
@@ -516,7 +544,7 @@ def _finish(survey: Survey, session: Session, now: datetime) -> Step:
 def _touch(session: Session, now: datetime) -> Session:
     """A new version, and (unless the caller says otherwise) a new thing on screen."""
     version = session.version + 1
-    return replace(session, version=version, updated_at=now, since=version)
+    return replace(session, version=version, updated_at=now, since=version, came_by=None)
 
 
 def _problem(survey: Survey, session: Session, problem: Problem, **detail: Any) -> Step:

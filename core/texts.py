@@ -328,6 +328,8 @@ class SurveyTexts:
         )
         messages = {
             Problem.STALE: _("That button belongs to an earlier question. Here is where you are:"),
+            # A toast for a double tap: the first tap did it, nothing else happens.
+            Problem.REPEATED: _("Got it already ✓"),
             Problem.UNKNOWN_CHOICE: _(
                 "That button belongs to an earlier question. Here is where you are:"
             ),

@@ -210,6 +210,8 @@ async def press_answer(update: Update, context: Ctx) -> None:
     active = who.active
     render = renderer(context, who.lang)
     if parsed is None or active is None or active.id != parsed[0]:
+        if parsed is not None and await _sent_already(update, context, who, parsed[0]):
+            return
         await stale_button(update, context)
         return
     survey = services.campaigns.get(active.survey_id)
@@ -251,6 +253,23 @@ async def press_answer(update: Update, context: Ctx) -> None:
         active.id,
         step.session.version,
     )
+
+
+async def _sent_already(update: Update, context: Ctx, who: Visitor, response_id: int) -> bool:
+    """A press on a survey the resident has sent (Send tapped twice, or an old message):
+    a toast says so, and the thanks and the menu they already have are not sent again."""
+    store = context.services.store
+    response = await store.get_response(response_id) if who.resident else None
+    if (
+        response is None
+        or response.pseudonym != who.pseudonym
+        or response.status is not Status.COMPLETE
+    ):
+        return False
+    render = renderer(context, who.lang)
+    await answer_callback(update, render._("Your answers are already sent. Thank you!"))
+    await store.claim_update(update.update_id)
+    return True
 
 
 async def _show_ticks(

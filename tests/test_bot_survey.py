@@ -251,6 +251,26 @@ async def test_two_quick_ticks_on_one_keyboard_are_both_kept_without_the_questio
     assert row["fixes"] == ["light", "presence"]
 
 
+async def test_a_double_tap_on_a_choice_or_on_send_sends_nothing_twice(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Snabbfråga")
+    question = resident.last_message_id()
+    await resident.click_on(question, "Bra")
+    said = len(resident.texts())
+    await resident.click_on(question, "Bra")  # the phone had not caught up yet
+    assert resident.answered_callbacks()[-1] == "Redan mottaget ✓"
+    assert len(resident.texts()) == said  # no "earlier question", no second summary
+    summary = resident.last_message_id()
+    await resident.click_on(summary, "Skicka in")
+    said = len(resident.texts())
+    await resident.click_on(summary, "Skicka in")
+    assert resident.answered_callbacks()[-1] == "Dina svar är redan skickade. Tack!"
+    assert len(resident.texts()) == said  # no second menu
+    assert len(await stored(bot, "test-igen")) == 1
+
+
 async def test_the_list_of_answers_to_change_has_a_way_back_to_the_summary(
     bot: Bot, resident: Resident
 ) -> None:

@@ -164,6 +164,24 @@ def test_a_press_from_before_the_question_was_shown_is_stale() -> None:
     assert at(step, step.session.version + 1, Action.TICK, "litter").problem is Problem.STALE
 
 
+def test_the_same_press_twice_is_a_double_tap_not_a_stale_button() -> None:
+    first = engine.start(SURVEY, NOW)
+    step = press(first, Action.CHOOSE, "4")
+    drawn = first.session.version
+    again = at(step, drawn, Action.CHOOSE, "4")
+    assert again.problem is Problem.REPEATED and again.session == step.session
+    # Another choice on the question just answered is a press on an earlier question.
+    assert at(step, drawn, Action.CHOOSE, "2").problem is Problem.STALE
+    # A tick in between changes nothing about that; an answer to the next question does.
+    step = press(step, Action.TICK, "light")
+    assert at(step, drawn, Action.CHOOSE, "4").problem is Problem.REPEATED
+    step = press(step, Action.DONE)
+    assert at(step, drawn, Action.CHOOSE, "4").problem is Problem.STALE
+    # The state survives the store.
+    restored = engine.Session.from_json(step.session.to_json())
+    assert restored == step.session
+
+
 def test_the_list_of_answers_to_change_goes_back_to_the_summary() -> None:
     step = through_to_visits()
     step = send(step, TextInput("3"))
