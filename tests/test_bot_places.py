@@ -3,6 +3,7 @@ the partnerships' areas are taken, and a place reads as a place, not as two bare
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -70,8 +71,9 @@ async def test_a_place_in_paris_is_kindly_refused_at_the_soder_question(
     assert await where_unsafe(shipped, resident.chat_id) is None
 
     await resident.share_location(*SODER)
-    photo = shipped.services.campaigns.get("soder-kvall").question("unsafe_photo")  # type: ignore[union-attr]
-    assert photo.text.get(lang) in resident.last_text()
+    survey = shipped.services.campaigns.get("soder-kvall")
+    assert survey is not None
+    assert survey.question("unsafe_photo").text.get(lang) in resident.last_text()
     stored = await where_unsafe(shipped, resident.chat_id)
     assert isinstance(stored, dict) and round(stored["lat"], 2) == 56.04
 
@@ -107,3 +109,67 @@ async def test_an_idea_from_hassleholm_is_taken_as_well_as_one_from_soder(shippe
     await resident.send("Fler bänkar runt Lek-loket.")
     await resident.share_location(56.1590, 13.7660)  # Stortorget, Hässleholm
     assert "Har du en bild?" in resident.last_text()
+
+
+NEAR_FURUTORP = (56.0399, 12.7044)  # a few metres from the square, shared from a phone
+SOUTH_OF_SODER = (56.0262, 12.7190)  # no place of places.yaml within a kilometre
+
+
+def mydata_text(resident: Resident) -> str:
+    return next(text for text in reversed(resident.texts()) if "/delete" in text)
+
+
+async def test_a_place_near_a_named_one_reads_as_near_it_everywhere_in_swedish(
+    shipped: Bot,
+) -> None:
+    resident = shipped.resident(user_id=3500)
+    await resident.onboard()
+    await resident.send("/idea")
+    await resident.click("Grönska")
+    await resident.send("Fler träd runt torget.")
+    await resident.share_location(*NEAR_FURUTORP)
+    await resident.click("Hoppa över")  # no photo
+    assert "📍 nära Furutorpsplatsen" in resident.last_text()  # the summary
+    await resident.click("Skicka in")
+    await resident.send("/mine")
+    assert "📍 nära Furutorpsplatsen" in resident.last_text()
+    # The Söder survey's place question, answered from the same corner and not yet sent.
+    await to_the_place_question(shipped, resident, "sv")
+    await resident.share_location(*NEAR_FURUTORP)
+    await resident.send("/mydata")
+    shown = mydata_text(resident)
+    assert shown.count("📍 nära Furutorpsplatsen") == 2  # the answer and the idea
+    assert "56,04" not in shown
+
+
+async def test_a_place_far_from_any_named_one_reads_as_coordinates_in_english(
+    shipped: Bot,
+) -> None:
+    resident = shipped.resident(user_id=3600, language_code="en")
+    await resident.onboard(agree="I agree")
+    await resident.send("/tip")
+    await resident.click("Lighting")
+    await resident.send("The path along the railway is dark.")
+    await resident.share_location(*SOUTH_OF_SODER)
+    await resident.click("At night")
+    await resident.click("Skip")  # no photo
+    await resident.click("No, keep me anonymous")
+    # Snapped to its 100 m cell: four decimals, the hemispheres, no comma to misread.
+    written = re.compile(r"📍 56\.02\d\d° N, 12\.71\d\d° E")
+    assert written.search(resident.last_text())  # the summary
+    await resident.click("Send answers")
+    await resident.send("/mine")
+    assert written.search(resident.last_text())
+    await resident.send("/mydata")
+    assert written.search(mydata_text(resident))
+
+
+async def to_the_place_question(bot: Bot, resident: Resident, lang: str) -> None:
+    survey = bot.services.campaigns.get("soder-kvall")
+    assert survey is not None
+    await resident.send("/menu")
+    await resident.click(survey.title.get(lang))
+    how_often = survey.question("how_often_evening")
+    await resident.click(how_often.choices[1].label.get(lang))  # type: ignore[union-attr]
+    await resident.click("2")
+    assert survey.question("where_unsafe").text.get(lang) in resident.last_text()

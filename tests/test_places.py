@@ -248,3 +248,63 @@ def test_ideas_and_tips_may_be_about_the_places_around_an_organizers_spot() -> N
     assert area.contains(56.0396, 12.7038 - 0.03)  # 1.9 km west (degrees are shorter there)
     # Nothing says where: a place anywhere is taken, as before.
     assert deployment_area([], []) is None
+
+
+SPOTS = [
+    Place(
+        id="furutorp",
+        name={"sv": "Furutorpsplatsen", "en": "Furutorpsplatsen"},
+        lat=56.0396,
+        lon=12.7038,
+    ),
+    Place(
+        id="station",
+        name={"sv": "Knutpunkten", "en": "Knutpunkten (the station)"},
+        lat=56.0437,
+        lon=12.6946,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "near", "far", "paris", "south_west"),
+    [
+        (
+            "sv",
+            "nära Furutorpsplatsen",
+            "56,0500° N, 12,7200° Ö",
+            "48,8590° N, 2,2950° Ö",
+            "33,8568° S, 70,6483° V",
+        ),
+        (
+            "en",
+            "near Furutorpsplatsen",
+            "56.0500° N, 12.7200° E",
+            "48.8590° N, 2.2950° E",
+            "33.8568° S, 70.6483° W",
+        ),
+    ],
+)
+def test_a_place_reads_as_the_nearest_named_place_or_unambiguous_coordinates(
+    lang: str, near: str, far: str, paris: str, south_west: str
+) -> None:
+    from core.i18n import Catalogs
+    from core.places import describe
+
+    translations = Catalogs().get(lang)
+
+    def read(lat: float, lon: float, name: str | None = None) -> str:
+        return describe(lat, lon, lang, translations, SPOTS, name)
+
+    # 90 m from Furutorpsplatsen (a position snapped to its 100 m cell): named.
+    assert read(56.0404, 12.7038) == near
+    # Nearer to the station than to the square: the nearer one is named.
+    assert read(56.0431, 12.6950) == translations.gettext("near {place}").format(
+        place=SPOTS[1].name.get(lang)
+    )
+    # 600 m from either: coordinates, with the hemispheres so no comma is ambiguous.
+    assert read(56.05, 12.72) == far
+    assert read(48.859, 2.295) == paris  # not "48,859, 2,295"
+    assert read(-33.8568, -70.6483) == south_west
+    # A venue's or a QR code's own name is what the resident chose: kept.
+    assert read(56.05, 12.72, "Söderpunkten") == "Söderpunkten"
