@@ -35,16 +35,10 @@ def words(bot: Bot, lang: str) -> SurveyTexts:
 
 
 async def to_the_soder_place_question(bot: Bot, lang: str, user_id: int) -> Resident:
-    """A resident who feels unsafe on Söder gets to "Where in Söder does it feel unsafe?"."""
-    survey = bot.services.campaigns.get("soder-kvall")
-    assert survey is not None and survey.is_open(bot.clock())
+    """A newcomer who feels unsafe on Söder gets to "Where in Söder does it feel unsafe?"."""
     resident = bot.resident(user_id=user_id, language_code=lang)
     await resident.onboard(agree=AGREE[lang])
-    await resident.click(survey.title.get(lang))
-    how_often = survey.question("how_often_evening")
-    await resident.click(how_often.choices[1].label.get(lang))  # type: ignore[union-attr]
-    await resident.click("2")  # rather unsafe: the place is asked
-    assert survey.question("where_unsafe").text.get(lang) in resident.last_text()
+    await to_the_place_question(bot, resident, lang)
     return resident
 
 
@@ -166,7 +160,7 @@ async def test_a_place_far_from_any_named_one_reads_as_coordinates_in_english(
 
 async def to_the_place_question(bot: Bot, resident: Resident, lang: str) -> None:
     survey = bot.services.campaigns.get("soder-kvall")
-    assert survey is not None
+    assert survey is not None and survey.is_open(bot.clock())
     await resident.send("/menu")
     await resident.click(survey.title.get(lang))
     how_often = survey.question("how_often_evening")
