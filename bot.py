@@ -24,7 +24,7 @@ from telegram.request import BaseRequest
 
 from authoring import preview, schema, xlsform
 from config import Settings
-from core.campaigns import Campaigns
+from core.campaigns import Campaigns, deployment_area
 from core.contributions import Kind, build_form, parse_start_code
 from core.export import FORMATS
 from core.flood import FloodGuard
@@ -79,10 +79,11 @@ def load_campaigns(settings: Settings, catalogs: Catalogs) -> Campaigns:
     def translate(lang: str, text: str) -> str:
         return catalogs.get(lang).gettext(text)
 
+    # Ideas and tips belong to no campaign: without AREA_BBOX they may be about any place
+    # the campaigns and places.yaml cover, so one from another country is kindly refused.
+    area = settings.area_bbox or deployment_area(folder.surveys, folder.places)
     forms = [
-        build_form(
-            kind, folder.categories, translate, settings.location_precision, settings.area_bbox
-        )
+        build_form(kind, folder.categories, translate, settings.location_precision, area)
         for kind in Kind
     ]
     return Campaigns(

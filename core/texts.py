@@ -8,14 +8,16 @@ gettext catalogs. Nothing here is escaped or marked up; that is the front end's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from babel.support import NullTranslations
 
 from core import i18n
+from core.contributions import Place
 from core.engine import Action, Answer, ChangePrompt, Problem, QuestionPrompt, ReviewPrompt
+from core.places import describe
 from core.survey import (
     FreeText,
     Location,
@@ -74,10 +76,15 @@ class ChangeText:
 class SurveyTexts:
     """The survey's words in one language."""
 
-    def __init__(self, translations: NullTranslations, lang: str) -> None:
+    def __init__(
+        self, translations: NullTranslations, lang: str, places: Sequence[Place] = ()
+    ) -> None:
         self.lang = lang
+        self.translations = translations
         self._ = translations.gettext
         self.ngettext = translations.ngettext
+        # The organizers' named places (places.yaml): a shared position near one is named.
+        self.places = places
 
     def intro(self, survey: Survey) -> list[str]:
         """The paragraphs a survey opens with: title, the organizer's intro, its length."""
@@ -255,14 +262,15 @@ class SurveyTexts:
         if isinstance(question, Number):
             return i18n.number(value, self.lang)
         if isinstance(question, Location):
-            place = value.get("name") or "{lat}, {lon}".format(
-                lat=i18n.number(value["lat"], self.lang), lon=i18n.number(value["lon"], self.lang)
-            )
-            return f"📍 {place}"
+            return "📍 " + self.place(value["lat"], value["lon"], value.get("name"))
         if isinstance(question, Photo):
             return _("📷 a photo")
         text = str(value)
         return text if len(text) <= 120 else text[:119] + "…"
+
+    def place(self, lat: float, lon: float, name: str | None = None) -> str:
+        """A place as it reads everywhere: its name, near a named place, or coordinates."""
+        return describe(lat, lon, self.lang, self.translations, self.places, name)
 
     def review(self, prompt: ReviewPrompt) -> ReviewText:
         _ = self._

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -18,7 +18,7 @@ from pathlib import Path
 from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from core import i18n
 from core.campaigns import Campaigns, Schedule, close_now, open_now
@@ -45,6 +45,22 @@ STATE_ICONS = {
     CampaignState.DRAFT: "📝",
     CampaignState.CLOSED: "⚪",
 }
+
+
+async def delivered(sending: Awaitable[object], what: str) -> bool:
+    """Whether Telegram took an organizer's message; when it refused, the caller sends what
+    still can be sent and says what failed. Only the kind of error is logged, never text."""
+    try:
+        await sending
+    except TelegramError as error:
+        log.warning("could not send an organizer %s: %s", what, type(error).__name__)
+        return False
+    return True
+
+
+async def tell_failed(context: Ctx, chat_id: int, text: str) -> None:
+    """Tell an organizer plainly what could not be sent, and what to do about it."""
+    await delivered(context.bot.send_message(chat_id, text), "notice of a failed send")
 
 
 async def admin_command(update: Update, context: Ctx) -> tuple[Visitor, Renderer] | None:
@@ -276,8 +292,16 @@ async def announce(
         ).format(title=escape(survey.title.get(render.lang)))
         await send(context, chat_id, [Out(text)])
         return
-    await start_progress(services, context.bot, mailing_id, [chat_id])
+    missed = await start_progress(services, context.bot, mailing_id, [chat_id])
     services.outbox_wake.set()
+    if missed:
+        # The announcement goes out all the same; the admin should not think nothing happened.
+        text = _(
+            "⚠️ “{title}” is being announced, but the message showing how far it has got "
+            "could not be sent. The announcement goes out all the same: there is nothing "
+            "you need to do."
+        ).format(title=survey.title.get(render.lang))
+        await tell_failed(context, chat_id, text)
 
 
 async def reload(update: Update, context: Ctx) -> None:
@@ -411,8 +435,12 @@ async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Surve
     result = builder.result()
     text = stats_text(render, survey, result)
     text += "\n\n" + await contributions_text(context, render)
+    # Each part that Telegram takes is worth having: a refused one does not stop the rest.
+    missing = 0
     for part in _split(text):
-        await send(context, chat_id, [Out(part)])
+        if not await delivered(send(context, chat_id, [Out(part)]), "stats message"):
+            missing += 1
+    chart_failed = False
     if result.started:
         # matplotlib is imported on the first chart only: it is big, and most runs never draw.
         from exports.chart import campaign_chart
@@ -420,7 +448,27 @@ async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Surve
         title = survey.title.get(render.lang)
         # Drawing takes a while on a small server: off the event loop.
         png = await asyncio.to_thread(campaign_chart, survey, result, render.lang, title)
-        await context.bot.send_photo(chat_id, photo=png, caption=title[:1024])
+        chart_failed = not await delivered(
+            context.bot.send_photo(chat_id, photo=png, caption=title[:1024]), "chart"
+        )
+    if missing:
+        await tell_failed(
+            context,
+            chat_id,
+            render._(
+                "⚠️ Part of the results could not be sent: Telegram did not take the "
+                "message. Try /stats again in a moment."
+            ),
+        )
+    elif chart_failed:
+        await tell_failed(
+            context,
+            chat_id,
+            render._(
+                "⚠️ The chart could not be sent: Telegram did not take the picture. The "
+                "numbers above are complete; try /stats again in a moment for the chart."
+            ),
+        )
 
 
 def stats_text(render: Renderer, survey: Survey, result: CampaignStats) -> str:
@@ -585,9 +633,16 @@ async def export_file(update: Update, context: Ctx) -> None:
         log.info(
             "an admin exported %s (%s)", fmt, "anonymous" if privacy.anonymous else "pseudonymous"
         )
-        await context.bot.send_document(
+        sending = context.bot.send_document(
             who.chat_id, document=path.read_bytes(), filename=name, caption=caption
         )
+        if not await delivered(sending, "export file"):
+            text = _(
+                "⚠️ The export file could not be sent: Telegram did not take it. Try /export "
+                "again in a moment. If it keeps failing, export on the server with python "
+                "bot.py export."
+            )
+            await tell_failed(context, who.chat_id, text)
 
 
 def _split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -79,7 +79,8 @@ def is_admin(update: Update, context: Ctx) -> bool:
 
 def renderer(context: Ctx, lang: Lang | None) -> Renderer:
     chosen = lang or "sv"
-    return Renderer(context.services.catalogs.get(chosen), chosen)
+    places = context.services.campaigns.places()
+    return Renderer(context.services.catalogs.get(chosen), chosen, places)
 
 
 async def send(context: Ctx, chat_id: int, messages: Iterable[Out]) -> None:

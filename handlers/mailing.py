@@ -263,12 +263,16 @@ async def show_progress(services: Services, bot: Bot, progress: Progress) -> Non
             log.warning("could not update an announcement's progress message")
 
 
-async def start_progress(services: Services, bot: Bot, mailing_id: int, admins: list[int]) -> None:
-    """Send the admins their progress message for a new announcement, to be edited."""
+async def start_progress(
+    services: Services, bot: Bot, mailing_id: int, admins: list[int]
+) -> list[int]:
+    """Send the admins their progress message for a new announcement, to be edited; return
+    the admins it could not be sent to."""
     progress = await services.store.mailing_progress(mailing_id)
     if progress is None:
-        return
+        return []
     messages: list[tuple[int, int]] = []
+    missed: list[int] = []
     for admin in admins:
         text = progress_text(services, progress, await admin_lang(services, admin))
         try:
@@ -276,9 +280,11 @@ async def start_progress(services: Services, bot: Bot, mailing_id: int, admins: 
         except TelegramError:
             # An admin who never wrote to the bot cannot be written to; the rest still can.
             log.warning("an admin could not be told about an announcement")
+            missed.append(admin)
             continue
         messages.append((admin, sent.message_id))
     await services.store.set_mailing_messages(mailing_id, messages)
+    return missed
 
 
 class Scheduler:

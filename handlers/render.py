@@ -7,7 +7,7 @@ ids are short (survey ids 40, question and choice ids 32 characters at most).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -27,6 +27,7 @@ from core.contributions import (
     Contribution,
     HideReason,
     Kind,
+    Place,
     Status,
     TimeOfDay,
 )
@@ -161,12 +162,14 @@ def parse_answer_data(data: str) -> tuple[int, int, Action, str] | None:
 class Renderer:
     """Everything a resident reads in one language."""
 
-    def __init__(self, translations: NullTranslations, lang: str) -> None:
+    def __init__(
+        self, translations: NullTranslations, lang: str, places: Sequence[Place] = ()
+    ) -> None:
         self.lang = lang
         self._ = translations.gettext
         self.ngettext = translations.ngettext
         # The survey's words are shared with the terminal preview; this adds HTML and buttons.
-        self.texts = SurveyTexts(translations, lang)
+        self.texts = SurveyTexts(translations, lang, places)
 
     # ---- the survey ----
     def step(self, survey: Survey, step: Step, response_id: int) -> list[Out]:
@@ -358,9 +361,7 @@ class Renderer:
     def place(self, item: Contribution) -> str:
         if item.lat is None or item.lon is None:
             return ""
-        if item.place_name:
-            return item.place_name
-        return f"{i18n.number(item.lat, self.lang)}, {i18n.number(item.lon, self.lang)}"
+        return self.texts.place(item.lat, item.lon, item.place_name)
 
     def contribution(self, item: Contribution, form: Survey | None) -> str:
         """One idea or tip as its sender sees it in "My contributions"."""

@@ -220,7 +220,8 @@ def test_skip_on_an_optional_question_and_refused_on_a_required_one() -> None:
 
 def test_a_place_typed_as_two_numbers_is_taken_and_coarsened_as_stored() -> None:
     seen = organizer(*SODER_IN_SWEDISH, "1")
-    assert "   → 📍 56,043, 12,695" in seen.out  # snapped to its 100 m cell, like in Telegram
+    # Snapped to its 100 m cell, which is near a place of places.yaml: named, as in Telegram.
+    assert "   → 📍 nära Knutpunkten (Helsingborg C)" in seen.out
     place = json.loads(stored(seen)["where_unsafe"])
     assert place.keys() == {"lat", "lon"}
     assert round(place["lat"], 2) == 56.04 and place["lat"] != 56.0437
