@@ -159,13 +159,7 @@ def card(context: Ctx, render: Renderer, item: Contribution, waiting: int) -> st
             if item.contactable
             else _("Anonymous: does not want to be contacted")
         )
-    lines.append(
-        "<i>{}</i>".format(
-            render.ngettext(
-                "{count} waiting in this queue", "{count} waiting in this queue", waiting
-            ).format(count=waiting)
-        )
-    )
+    lines.append(f"<i>{render.counts.waiting(waiting)}</i>")
     return "\n".join(lines)
 
 
@@ -211,11 +205,7 @@ async def _queue_empty(context: Ctx, render: Renderer, queue: Status) -> Out:
     text = _("No new ideas or tips to go through.")
     if not seen:
         return Out(text)
-    label = render.ngettext(
-        "Go through the {count} approved one waiting to be handled",
-        "Go through the {count} approved ones waiting to be handled",
-        seen,
-    ).format(count=seen)
+    label = render.counts.approved_waiting(seen)
     data = f"{MODERATE}:{QUEUE_CODES[Status.SEEN]}:0:{START}"
     return Out(text, InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]]))
 

@@ -30,6 +30,7 @@ from core.contributions import (
     Status,
     TimeOfDay,
 )
+from core.counts import Counts
 from core.engine import (
     Action,
     Answer,
@@ -165,6 +166,7 @@ class Renderer:
         self.lang = lang
         self._ = translations.gettext
         self.ngettext = translations.ngettext
+        self.counts = Counts(translations, lang)
         # The survey's words are shared with the terminal preview; this adds HTML and buttons.
         self.texts = SurveyTexts(translations, lang)
 
@@ -393,11 +395,7 @@ class Renderer:
         parts = ["<b>{}</b>".format(_("My contributions"))]
         parts += [self.contribution(item, forms.get(item.kind)) for item in shown]
         if len(items) > len(shown):
-            parts.append(
-                self.ngettext(
-                    "…and {count} older one.", "…and {count} older ones.", len(items) - len(shown)
-                ).format(count=len(items) - len(shown))
-            )
+            parts.append(self.counts.older(len(items) - len(shown)))
         return Out("\n\n".join(parts), self.menu_button())
 
     def resume_offer(self, survey: Survey, response_id: int, number: int, total: int) -> Out:
