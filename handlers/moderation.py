@@ -102,7 +102,7 @@ async def press(update: Update, context: Ctx) -> None:
         Status.HIDDEN: render._("Hidden"),
     }[status]
     if reason is not None:
-        note = f"{note}: {render.hide_reason(reason)}"
+        note = render.hidden_note(reason)
     await close_keyboard(update, note)
     item = await services.store.get_contribution(item_id)
     if item is not None and item.contactable:
@@ -188,7 +188,7 @@ def reasons(render: Renderer, queue: Status, item_id: int) -> InlineKeyboardMark
     rows = [
         [
             InlineKeyboardButton(
-                render.hide_reason(reason), callback_data=f"{prefix}:{HIDDEN}:{reason}"
+                render.hide_reason_label(reason), callback_data=f"{prefix}:{HIDDEN}:{reason}"
             )
         ]
         for reason in HideReason
