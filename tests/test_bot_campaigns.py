@@ -625,4 +625,4 @@ async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
     assert len(image.getcolors(maxcolors=100_000) or []) > 2  # more than a blank canvas
 
     await admin.send("/stats soder")
-    assert admin.last_text().startswith("Det finns ingen kampanj ”soder”. Kända: ")
+    assert admin.last_text().startswith("Det finns ingen kampanj ”soder”. De som finns: ")

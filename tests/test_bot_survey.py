@@ -177,7 +177,7 @@ async def test_a_picture_sent_as_a_file_is_refused_with_how_to_send_it_as_a_phot
     assert resident.texts()[-2].startswith("Skicka bilden som foto i stället")
     # A file that is no picture is simply not what this question asks for.
     await resident.send_document("protokoll.pdf", "application/pdf", file_id="a-pdf")
-    assert resident.texts()[-2] == "Skicka ett foto (📎 → Foto)."
+    assert resident.texts()[-2] == "Skicka en bild (📎 → Foto)."
     [row] = await stored(bot)
     assert "photo" not in row
     for file_id in ("original-with-gps", "heic-with-gps", "a-pdf"):

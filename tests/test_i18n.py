@@ -89,7 +89,7 @@ def test_swedish_texts_quote_with_swedish_quotation_marks() -> None:
     wrong = []
     for key, message in swedish_catalog().items():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        wrong += [key for text in strings if any(q in text for q in NOT_SWEDISH_QUOTES)]
+        wrong += [key for text in strings if any(q in str(text or "") for q in NOT_SWEDISH_QUOTES)]
     assert wrong == []
 
 

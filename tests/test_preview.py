@@ -260,7 +260,7 @@ def test_a_photo_is_a_path_to_an_image_file(tmp_path: Path) -> None:
         f"\n› Filen {tmp_path / 'saknas.jpg'} finns inte.\nFråga 4 av 8\n"
     )
     assert seen.after(str(notes)).startswith(
-        "\nSkicka ett foto (📎 → Foto).\n› Skriv sökvägen till en bildfil.\nFråga 4 av 8"
+        "\nSkicka en bild (📎 → Foto).\n› Skriv sökvägen till en bildfil.\nFråga 4 av 8"
     )
     assert seen.after(str(photo)).startswith("\nFråga 5 av 8\n")
 
