@@ -236,8 +236,8 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
             BotCommand("notify", _("News of new surveys, and reminders: on or off")),
             BotCommand("language", _("Svenska or English")),
             BotCommand("cancel", _("Leave the survey you are answering")),
-            BotCommand("mydata", _("See what you have given")),
-            BotCommand("delete", _("Delete what you have given")),
+            BotCommand("mydata", _("See what is stored about you")),
+            BotCommand("delete", _("Delete everything stored about you")),
             BotCommand("help", _("What Torget is and how it works")),
         ]
         await app.bot.set_my_commands(commands, language_code=lang)

@@ -16,6 +16,7 @@ from babel.support import NullTranslations
 
 from core import i18n
 from core.contributions import Place
+from core.counts import Counts
 from core.engine import Action, Answer, ChangePrompt, Problem, QuestionPrompt, ReviewPrompt
 from core.places import describe
 from core.survey import (
@@ -85,6 +86,7 @@ class SurveyTexts:
         self.ngettext = translations.ngettext
         # The organizers' named places (places.yaml): a shared position near one is named.
         self.places = places
+        self.counts = Counts(translations, lang)
 
     def intro(self, survey: Survey) -> list[str]:
         """The paragraphs a survey opens with: title, the organizer's intro, its length."""
@@ -231,9 +233,7 @@ class SurveyTexts:
                 )
             return _("Choose all that apply, then press Done.")
         if isinstance(question, FreeText):
-            return _("Write your answer (at most {limit} characters).").format(
-                limit=i18n.number(question.max_length, self.lang)
-            )
+            return self.counts.characters(question.max_length)
         if isinstance(question, Number):
             if question.min is not None and question.max is not None:
                 return _("Write a number from {low} to {high}.").format(
@@ -321,12 +321,8 @@ class SurveyTexts:
             ),
             Problem.EXPECTED_PHOTO: _("Please send a photo (📎 → Photo)."),
             Problem.EMPTY_TEXT: _("Your answer was empty. Please write a few words."),
-            Problem.TOO_LONG: _(
-                "Your answer is {length} characters long, but this question takes at most "
-                "{limit}. Please shorten it and send it again."
-            ).format(
-                length=i18n.number(values.get("length", 0), self.lang),
-                limit=shown_limit,
+            Problem.TOO_LONG: self.counts.too_long(
+                int(values.get("length", 0)), int(limit) if isinstance(limit, int | float) else 0
             ),
             Problem.NOT_INTEGER: _("Please write a whole number, without decimals."),
             Problem.TOO_SMALL: _("The number must be at least {limit}.").format(limit=shown_limit),

@@ -120,16 +120,7 @@ def _card(context: Ctx, render: Renderer, survey: Survey, counts: tuple[int, int
     ]
     if survey.id in context.services.campaigns.schedules:
         lines.append("<i>{}</i>".format(_("Dates set in Telegram, not in the file")))
-    started, complete = counts
-    lines.append(
-        render.ngettext(
-            "{started} response, {complete} complete",
-            "{started} responses, {complete} complete",
-            started,
-        ).format(
-            started=i18n.number(started, render.lang), complete=i18n.number(complete, render.lang)
-        )
-    )
+    lines.append(render.counts.responses(*counts))
     return "\n".join(lines)
 
 
@@ -239,11 +230,7 @@ async def _confirm(
         yes = _("⏹ Yes, close it now")
     else:
         subscribers = await context.services.store.subscriber_count()
-        yes = render.ngettext(
-            "📣 Yes, tell {count} subscriber",
-            "📣 Yes, tell up to {count} subscribers",
-            subscribers,
-        ).format(count=i18n.number(subscribers, render.lang))
+        yes = render.counts.tell_subscribers(subscribers)
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(yes, callback_data=f"{CAMPAIGN}:{what}{CONFIRMED}:{survey.id}")],
@@ -344,11 +331,7 @@ async def _reload(
         for survey_id in before & after
         if old.from_file(survey_id) != fresh.from_file(survey_id)
     )
-    lines = [
-        render.ngettext(
-            "🔄 Reloaded: {count} campaign.", "🔄 Reloaded: {count} campaigns.", len(after)
-        ).format(count=len(after))
-    ]
+    lines = [render.counts.reloaded(len(after))]
     for label, ids in (
         (_("New"), sorted(after - before)),
         (_("Changed"), changed),
@@ -474,20 +457,12 @@ async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Surve
 def stats_text(render: Renderer, survey: Survey, result: CampaignStats) -> str:
     _ = render._
     lang = render.lang
-
-    def n(value: float) -> str:
-        return i18n.number(value, lang)
-
     lines = [f"📊 <b>{escape(survey.title.get(lang))}</b>"]
     if not result.started:
         lines.append(_("No responses yet."))
         return "\n".join(lines)
     rate = result.completion_rate or 0.0
-    lines.append(
-        _("{started} started, {complete} complete ({rate})").format(
-            started=n(result.started), complete=n(result.complete), rate=i18n.percent(rate, lang)
-        )
-    )
+    lines.append(render.counts.started(result.started, result.complete, rate))
     if result.median_seconds is not None:
         took = format_timedelta(
             timedelta(seconds=result.median_seconds),
@@ -519,11 +494,7 @@ def _question_lines(
         if isinstance(question, SelectMultiple):
             lines.append("<i>{}</i>".format(_("Several answers per person possible")))
     else:
-        lines.append(
-            render.ngettext("{count} answer", "{count} answers", stats.answered).format(
-                count=i18n.number(stats.answered, lang)
-            )
-        )
+        lines.append(render.counts.answers(stats.answered))
     if stats.mean is not None and (isinstance(question, Scale) or stats.median is not None):
         lines.append(
             _("Average {mean}, median {median}").format(
@@ -532,13 +503,7 @@ def _question_lines(
             )
         )
     if stats.skipped:
-        lines.append(
-            "<i>{}</i>".format(
-                render.ngettext("{count} skipped", "{count} skipped", stats.skipped).format(
-                    count=i18n.number(stats.skipped, lang)
-                )
-            )
-        )
+        lines.append(f"<i>{render.counts.skipped(stats.skipped)}</i>")
     return lines
 
 
@@ -556,13 +521,7 @@ async def contributions_text(context: Ctx, render: Renderer) -> str:
         categories[(kind, category)] += count
         if time_of_day is not None:
             times[render.time_of_day(time_of_day)] += count
-    lines = [
-        "<b>{}</b>".format(
-            _("💡 {ideas} ideas · ⚠️ {tips} safety tips").format(
-                ideas=i18n.number(kinds[Kind.IDEA], lang), tips=i18n.number(kinds[Kind.TIP], lang)
-            )
-        )
-    ]
+    lines = [f"<b>{render.counts.contributions(kinds[Kind.IDEA], kinds[Kind.TIP])}</b>"]
     for kind in Kind:
         form = context.services.campaigns.form(kind)
         mine = sorted(

@@ -65,7 +65,7 @@ async def group_hint(update: Update, context: Ctx) -> None:
     lang = as_lang(user.language_code if user else None) or "sv"
     render = Renderer(context.services.catalogs.get(lang), lang)
     text = render._(
-        "Hi! I only talk one to one, so that what you tell me stays between us. "
+        "Hi! I only answer in private chats, so that what you tell me stays between us. "
         "Write to me privately: https://t.me/{bot}"
     ).format(bot=context.bot.username)
     try:

@@ -71,10 +71,13 @@ def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
         "• Why: to improve the area. It is shared with the partnership "
         "(the municipality, the town-centre association, property owners and the police) "
         "without anything that identifies you.\n"
-        "• For how long: at most {days} days, or less if a survey says so. After that only "
+        "• For how long: {how_long}, or less if a survey says so. After that only "
         "counts remain (how many answered what), never what one person said.\n"
         "• Your rights: /mydata shows everything stored about you, also as a file; "
         "/delete erases it. /notify turns news on or off.\n\n"
         "Nothing about you is saved until you agree."
-    ).format(organizer=organizer, days=context.services.settings.retention_days)
+    ).format(
+        organizer=organizer,
+        how_long=render.counts.kept_for(context.services.settings.retention_days),
+    )
     return Out(text, render.consent_keyboard(code))

@@ -103,7 +103,7 @@ async def press(update: Update, context: Ctx) -> None:
         Status.HIDDEN: render._("Hidden"),
     }[status]
     if reason is not None:
-        note = f"{note}: {render.hide_reason(reason)}"
+        note = render.hidden_note(reason)
     await close_keyboard(update, note)
     item = await services.store.get_contribution(item_id)
     if item is not None and item.contactable:
@@ -179,13 +179,7 @@ def card(
             if item.contactable
             else _("Anonymous: does not want to be contacted")
         )
-    lines.append(
-        "<i>{}</i>".format(
-            render.ngettext(
-                "{count} waiting in this queue", "{count} waiting in this queue", waiting
-            ).format(count=waiting)
-        )
-    )
+    lines.append(f"<i>{render.counts.waiting(waiting)}</i>")
     return "\n".join(lines)
 
 
@@ -214,7 +208,7 @@ def reasons(render: Renderer, queue: Status, item_id: int) -> InlineKeyboardMark
     rows = [
         [
             InlineKeyboardButton(
-                render.hide_reason(reason), callback_data=f"{prefix}:{HIDDEN}:{reason}"
+                render.hide_reason_label(reason), callback_data=f"{prefix}:{HIDDEN}:{reason}"
             )
         ]
         for reason in HideReason
@@ -231,11 +225,7 @@ async def _queue_empty(context: Ctx, render: Renderer, queue: Status) -> Out:
     text = _("No new ideas or tips to go through.")
     if not seen:
         return Out(text)
-    label = render.ngettext(
-        "Go through the {count} approved one waiting to be handled",
-        "Go through the {count} approved ones waiting to be handled",
-        seen,
-    ).format(count=seen)
+    label = render.counts.approved_waiting(seen)
     data = f"{MODERATE}:{QUEUE_CODES[Status.SEEN]}:0:{START}"
     return Out(text, InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]]))
 

@@ -31,6 +31,7 @@ from core.contributions import (
     Status,
     TimeOfDay,
 )
+from core.counts import Counts
 from core.engine import (
     Action,
     Answer,
@@ -168,6 +169,7 @@ class Renderer:
         self.lang = lang
         self._ = translations.gettext
         self.ngettext = translations.ngettext
+        self.counts = Counts(translations, lang)
         # The survey's words are shared with the terminal preview; this adds HTML and buttons.
         self.texts = SurveyTexts(translations, lang, places)
 
@@ -336,13 +338,36 @@ class Renderer:
             TimeOfDay.ALWAYS: _("always"),
         }[when]
 
+    # A reason to hide is shown in three places, each needing its own grammar: a clause after
+    # "because" (to the resident), a button label and a status line (to the organizer).
     def hide_reason(self, reason: HideReason) -> str:
+        """The reason as a clause that follows "because …", as the resident is told it."""
         _ = self._
         return {
             HideReason.OFF_TOPIC: _("it is not about the area"),
             HideReason.PERSONAL_DATA: _("it contained personal information"),
             HideReason.OFFENSIVE: _("it was offensive"),
             HideReason.DUPLICATE: _("the same thing had already been reported"),
+        }[reason]
+
+    def hide_reason_label(self, reason: HideReason) -> str:
+        """The button an organizer presses to hide for this reason."""
+        _ = self._
+        return {
+            HideReason.OFF_TOPIC: _("Not about the area"),
+            HideReason.PERSONAL_DATA: _("Contains personal information"),
+            HideReason.OFFENSIVE: _("Offensive"),
+            HideReason.DUPLICATE: _("Already reported"),
+        }[reason]
+
+    def hidden_note(self, reason: HideReason) -> str:
+        """What the card says once it has been hidden for this reason."""
+        _ = self._
+        return {
+            HideReason.OFF_TOPIC: _("Hidden: not about the area"),
+            HideReason.PERSONAL_DATA: _("Hidden: contains personal information"),
+            HideReason.OFFENSIVE: _("Hidden: offensive"),
+            HideReason.DUPLICATE: _("Hidden: already reported"),
         }[reason]
 
     def kind(self, kind: Kind) -> str:
@@ -370,7 +395,8 @@ class Renderer:
         category = self.category(form, item.category)
         head = f"{self.kind(item.kind)} · {category} · {i18n.day(item.created_at, self.lang)}"
         text = item.text if len(item.text) <= 160 else item.text[:159] + "…"
-        lines = [f"<b>{escape(head)}</b>", f"“{escape(text)}”"]
+        # The quotation marks are the language's own (”…” in Swedish), so they are translated.
+        lines = [f"<b>{escape(head)}</b>", _("“{text}”").format(text=escape(text))]
         place = self.place(item)
         if place:
             lines.append(f"📍 {escape(place)}")
@@ -394,11 +420,7 @@ class Renderer:
         parts = ["<b>{}</b>".format(_("My contributions"))]
         parts += [self.contribution(item, forms.get(item.kind)) for item in shown]
         if len(items) > len(shown):
-            parts.append(
-                self.ngettext(
-                    "…and {count} older one.", "…and {count} older ones.", len(items) - len(shown)
-                ).format(count=len(items) - len(shown))
-            )
+            parts.append(self.counts.older(len(items) - len(shown)))
         return Out("\n\n".join(parts), self.menu_button())
 
     def resume_offer(self, survey: Survey, response_id: int, number: int, total: int) -> Out:

@@ -124,10 +124,10 @@ async def help_command(update: Update, context: Ctx) -> None:
         "/tip – report a place that feels unsafe (anonymously)\n"
         "/mine – your ideas and tips, and what has happened to them\n"
         "/notify – news of new surveys, and reminders: on or off\n"
-        "/language – svenska or English\n"
+        "/language – Svenska or English\n"
         "/cancel – leave the survey you are answering (your answers so far are kept)\n"
-        "/mydata – see what you have given\n"
-        "/delete – delete everything you have given\n"
+        "/mydata – see what is stored about you\n"
+        "/delete – delete everything stored about you\n"
         "/help – this message\n\n"
         "Answer with the buttons, or write when a question asks for text or a number."
     )
