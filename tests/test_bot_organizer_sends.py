@@ -136,9 +136,9 @@ async def test_an_announcement_whose_progress_message_fails_still_tells_the_orga
         for (chat, mid), message in bot.fake.messages.items()
         if chat == ADMIN_ID and message.get("text", "").startswith("🟢 <b>Kvällen på Söder")
     )
-    await admin.click_on(card, "Meddela prenumeranter")
+    await admin.click_on(card, "Skicka ut")
     bot.fake.fail_next("sendMessage", "Bad Gateway", status=502)  # the progress message
-    await admin.click_where("Ja, meddela")
+    await admin.click_where("Ja, skicka ut")
     assert admin.last_text().startswith("⚠️ ”Kvällen på Söder” skickas ut")
     await bot.deliver()
     assert "Kvällen på Söder" in fan.last_text()  # the announcement itself went out
