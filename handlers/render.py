@@ -60,9 +60,10 @@ RESUME = "r"
 RESTART = "n"
 CONTRIBUTE = "i"  # i:idea, i:tip, i:mine
 MODERATE = "o"  # o:<queue>:<contribution>:<what>[:<reason>]
-SUBSCRIBE = "u"  # u:<news|rem>:<on|off>
+SUBSCRIBE = "u"  # u:<news|rem|all>:<on|off|no>
 CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
 NEWS, REMINDERS = "news", "rem"
+WRITE = "all"  # the one question after consent: may Torget write at all (news and reminders)
 PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
 MINE = "mine"
 CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
@@ -473,16 +474,21 @@ class Renderer:
         return Out(text, Keyboard(buttons))
 
     def news_offer(self) -> Out:
-        """Asked once, right after the privacy notice is accepted."""
+        """Asked once, right after the privacy notice is accepted: every message Torget
+        might send unasked, in one question, so that "no" means none of them."""
         _ = self._
         text = _(
-            "Would you like a message when a new survey opens? A few times a year at most, "
-            "and you can stop with one tap or /notify."
+            "May I write to you now and then?\n"
+            "• when a new survey opens (a few times a year at most)\n"
+            "• once, if you leave a survey unfinished\n"
+            "If you say no, I only answer when you write to me. /notify changes it at any time."
         )
         buttons = [
             [
-                InlineKeyboardButton(_("🔔 Yes, tell me"), callback_data=f"{SUBSCRIBE}:{NEWS}:on"),
-                InlineKeyboardButton(_("No, thanks"), callback_data=f"{SUBSCRIBE}:{NEWS}:no"),
+                InlineKeyboardButton(
+                    _("🔔 Yes, tell me"), callback_data=f"{SUBSCRIBE}:{WRITE}:on"
+                ),
+                InlineKeyboardButton(_("No, thanks"), callback_data=f"{SUBSCRIBE}:{WRITE}:no"),
             ]
         ]
         return Out(text, Keyboard(buttons))

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -67,9 +66,10 @@ residents = Table(
     Column("pseudonym", String(64), primary_key=True),
     Column("language", String(5), nullable=False),
     Column("consented_at", UTCDateTime, nullable=False),
-    # News of new campaigns is opt-in; the one reminder to finish a survey is opt-out.
+    # News of new campaigns and the one reminder to finish a survey are both opt-in: asked
+    # together after consent, so a resident who says no (or nothing) gets neither.
     Column("news", Boolean, nullable=False, server_default=false()),
-    Column("reminders", Boolean, nullable=False, server_default=true()),
+    Column("reminders", Boolean, nullable=False, server_default=false()),
 )
 
 # Where to write back to a resident, kept apart from everything that is exported.

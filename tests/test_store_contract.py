@@ -575,12 +575,15 @@ async def test_a_waiting_sender_keeps_its_messages_and_hands_back_only_the_untri
     assert next_up.id == carol.id
 
 
-async def test_one_reminder_per_unfinished_response_unless_opted_out(store: Store) -> None:
+async def test_one_reminder_per_unfinished_response_only_for_who_allowed_it(store: Store) -> None:
     await agreed(store, ALICE, update_id=1)
     await agreed(store, BOB, update_id=2)
     alice = await store.start_response(3, ALICE, session())
     await store.start_response(4, BOB, session())
-    assert await store.set_subscription(5, BOB, reminders=False)
+    bob = await store.get_resident(BOB)
+    # Nobody is written to unasked: both are off until the resident says yes.
+    assert bob is not None and (bob.news, bob.reminders) == (False, False)
+    assert await store.set_subscription(5, ALICE, reminders=True)
     later = NOW + timedelta(hours=25)
     # Not idle long enough yet: nothing.
     assert await store.queue_reminders("soder", NOW - timedelta(hours=1), later) == 0
