@@ -7,7 +7,7 @@ ids are short (survey ids 40, question and choice ids 32 characters at most).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -289,25 +289,52 @@ class Renderer:
     def menu_button(self) -> InlineKeyboardMarkup:
         return Keyboard([[InlineKeyboardButton(self._("☰ Main menu"), callback_data=MENU)]])
 
-    def menu(self, surveys: list[Survey]) -> Out:
+    def menu(
+        self,
+        surveys: list[Survey],
+        answered: Collection[str] = (),
+        started: Collection[str] = (),
+    ) -> Out:
+        """The open surveys, each marked when the resident has answered (✓) or started (▶)
+        it, and said so in the text too: a button alone is easy to misread on a phone."""
         _ = self._
-        rows = [
-            [InlineKeyboardButton(s.title.get(self.lang), callback_data=f"{SURVEY}:{s.id}")]
-            for s in surveys
-        ]
+        rows: list[list[InlineKeyboardButton]] = []
+        marks: list[str] = []
+        for survey in surveys:
+            title = survey.title.get(self.lang)
+            if survey.id in started:
+                label = f"▶ {title}"
+                note = _("▶ You have started “{title}”: press it to continue where you were.")
+            elif survey.id in answered:
+                label = f"✓ {title}"
+                note = (
+                    _("✓ You have answered “{title}”. You may answer it again.")
+                    if survey.allow_multiple
+                    else _("✓ You have answered “{title}”. Thank you!")
+                )
+            else:
+                label, note = title, ""
+            if note:
+                marks.append(note.format(title=escape(title)))
+            rows.append([InlineKeyboardButton(label, callback_data=f"{SURVEY}:{survey.id}")])
         rows += [
             [InlineKeyboardButton(self.idea_label(), callback_data=f"{CONTRIBUTE}:{Kind.IDEA}")],
             [InlineKeyboardButton(self.tip_label(), callback_data=f"{CONTRIBUTE}:{Kind.TIP}")],
             [InlineKeyboardButton(_("📋 My contributions"), callback_data=f"{CONTRIBUTE}:{MINE}")],
         ]
-        if surveys:
-            text = _("What would you like to answer? You can also share an idea or a tip.")
-        else:
+        if not surveys:
             text = _(
                 "There is no open survey right now, but you can always share an idea or "
                 "report a place that feels unsafe."
             )
-        return Out(text, Keyboard(rows))
+        elif all(s.id in answered and s.id not in started for s in surveys):
+            text = _(
+                "Thank you: you have answered the open surveys. You can still share an idea "
+                "or a tip."
+            )
+        else:
+            text = _("What would you like to answer? You can also share an idea or a tip.")
+        return Out("\n\n".join([text, "\n".join(marks)]) if marks else text, Keyboard(rows))
 
     def idea_label(self) -> str:
         return self._("💡 Share an idea")
