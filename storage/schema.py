@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -67,9 +68,12 @@ residents = Table(
     Column("language", String(5), nullable=False),
     Column("consented_at", UTCDateTime, nullable=False),
     # News of new campaigns and the one reminder to finish a survey are both opt-in: asked
-    # together after consent, so a resident who says no (or nothing) gets neither.
+    # together after consent, so a resident who says no (or nothing) gets neither. Consent
+    # stores both as off by name: the reminder's column default is still the opt-out of
+    # 0001, since changing a default on SQLite means rebuilding the table, and dropping the
+    # old one would cascade to every resident's answers (foreign keys are on).
     Column("news", Boolean, nullable=False, server_default=false()),
-    Column("reminders", Boolean, nullable=False, server_default=false()),
+    Column("reminders", Boolean, nullable=False, server_default=true()),
 )
 
 # Where to write back to a resident, kept apart from everything that is exported.

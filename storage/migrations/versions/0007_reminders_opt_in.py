@@ -2,6 +2,7 @@
 
 Residents who never said yes to news (they declined the offer, or never answered it) had the
 reminder on by default; it is switched off for them. Those who get news keep their reminder.
+The column's default is left as it was (see schema.residents): consent names both values.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,14 +22,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table("residents") as residents:
-        residents.alter_column("reminders", existing_type=sa.Boolean(), server_default=sa.false())
     op.execute(
         sa.text("UPDATE residents SET reminders = :off WHERE news = :off").bindparams(off=False)
     )
 
 
 def downgrade() -> None:
-    """Downgrade schema (who had their reminder switched off keeps it off)."""
-    with op.batch_alter_table("residents") as residents:
-        residents.alter_column("reminders", existing_type=sa.Boolean(), server_default=sa.true())
+    """Downgrade schema: nothing to undo but the switched-off reminders, which stay off."""
