@@ -14,12 +14,13 @@ from typing import Generic, TypeVar
 K = TypeVar("K")
 V = TypeVar("V")
 
-# Entries held at once; the longest unused are forgotten first, so memory stays bounded.
+# Entries held at once; those put longest ago are forgotten first, so memory stays bounded.
 LIMIT = 50_000
 
 
 class Recent(Generic[K, V]):
-    """Values that last `keep` after they were put, for at most `limit` keys."""
+    """Values that last `keep` after they were put (put again: from then), for at most
+    `limit` keys."""
 
     def __init__(self, keep: timedelta, limit: int = LIMIT) -> None:
         if keep <= timedelta(0) or limit < 1:
