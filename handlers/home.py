@@ -9,6 +9,7 @@ from core.i18n import Lang
 from handlers.common import Visitor, renderer, send
 from handlers.context import Ctx
 from handlers.render import Out, language_keyboard
+from storage.base import Status
 
 ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
 
@@ -43,7 +44,20 @@ async def home(context: Ctx, who: Visitor) -> None:
                 context, who.chat_id, [render.resume_offer(survey, active.id, number, total)]
             )
             return
-    await send(context, who.chat_id, [render.menu(services.campaigns.open_at(now))])
+    await send(context, who.chat_id, [await menu(context, who)])
+
+
+async def menu(context: Ctx, who: Visitor) -> Out:
+    """The open surveys, with those the resident has answered or started marked."""
+    services = context.services
+    surveys = services.campaigns.open_at(services.clock())
+    answered: set[str] = set()
+    started: set[str] = set()
+    if who.resident is not None and surveys:
+        for response in await services.store.responses_of(who.pseudonym):
+            done = response.status is Status.COMPLETE
+            (answered if done else started).add(response.survey_id)
+    return renderer(context, who.lang).menu(surveys, answered, started)
 
 
 def position(prompt: engine.Prompt) -> tuple[int, int]:

@@ -7,7 +7,7 @@ ids are short (survey ids 40, question and choice ids 32 characters at most).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -62,9 +62,10 @@ RESUME = "r"
 RESTART = "n"
 CONTRIBUTE = "i"  # i:idea, i:tip, i:mine
 MODERATE = "o"  # o:<queue>:<contribution>:<what>[:<reason>]
-SUBSCRIBE = "u"  # u:<news|rem>:<on|off>
+SUBSCRIBE = "u"  # u:<news|rem|all>:<on|off|no>
 CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
 NEWS, REMINDERS = "news", "rem"
+WRITE = "all"  # the one question after consent: may Torget write at all (news and reminders)
 PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
 MINE = "mine"
 CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
@@ -293,25 +294,52 @@ class Renderer:
     def menu_button(self) -> InlineKeyboardMarkup:
         return Keyboard([[InlineKeyboardButton(self._("☰ Main menu"), callback_data=MENU)]])
 
-    def menu(self, surveys: list[Survey]) -> Out:
+    def menu(
+        self,
+        surveys: list[Survey],
+        answered: Collection[str] = (),
+        started: Collection[str] = (),
+    ) -> Out:
+        """The open surveys, each marked when the resident has answered (✓) or started (▶)
+        it, and said so in the text too: a button alone is easy to misread on a phone."""
         _ = self._
-        rows = [
-            [InlineKeyboardButton(s.title.get(self.lang), callback_data=f"{SURVEY}:{s.id}")]
-            for s in surveys
-        ]
+        rows: list[list[InlineKeyboardButton]] = []
+        marks: list[str] = []
+        for survey in surveys:
+            title = survey.title.get(self.lang)
+            if survey.id in started:
+                label = f"▶ {title}"
+                note = _("▶ You have started “{title}”: press it to continue where you were.")
+            elif survey.id in answered:
+                label = f"✓ {title}"
+                note = (
+                    _("✓ You have answered “{title}”. You may answer it again.")
+                    if survey.allow_multiple
+                    else _("✓ You have answered “{title}”. Thank you!")
+                )
+            else:
+                label, note = title, ""
+            if note:
+                marks.append(note.format(title=escape(title)))
+            rows.append([InlineKeyboardButton(label, callback_data=f"{SURVEY}:{survey.id}")])
         rows += [
             [InlineKeyboardButton(self.idea_label(), callback_data=f"{CONTRIBUTE}:{Kind.IDEA}")],
             [InlineKeyboardButton(self.tip_label(), callback_data=f"{CONTRIBUTE}:{Kind.TIP}")],
             [InlineKeyboardButton(_("📋 My contributions"), callback_data=f"{CONTRIBUTE}:{MINE}")],
         ]
-        if surveys:
-            text = _("What would you like to answer? You can also share an idea or a tip.")
-        else:
+        if not surveys:
             text = _(
                 "There is no open survey right now, but you can always share an idea or "
                 "report a place that feels unsafe."
             )
-        return Out(text, Keyboard(rows))
+        elif all(s.id in answered and s.id not in started for s in surveys):
+            text = _(
+                "Thank you: you have answered the open surveys. You can still share an idea "
+                "or a tip."
+            )
+        else:
+            text = _("What would you like to answer? You can also share an idea or a tip.")
+        return Out("\n\n".join([text, "\n".join(marks)]) if marks else text, Keyboard(rows))
 
     def idea_label(self) -> str:
         return self._("💡 Share an idea")
@@ -496,16 +524,21 @@ class Renderer:
         return Out(text, Keyboard(buttons))
 
     def news_offer(self) -> Out:
-        """Asked once, right after the privacy notice is accepted."""
+        """Asked once, right after the privacy notice is accepted: every message Torget
+        might send unasked, in one question, so that "no" means none of them."""
         _ = self._
         text = _(
-            "Would you like a message when a new survey opens? A few times a year at most, "
-            "and you can stop with one tap or /notify."
+            "May I write to you now and then?\n"
+            "• when a new survey opens (a few times a year at most)\n"
+            "• once, if you leave a survey unfinished\n"
+            "If you say no, I only answer when you write to me. /notify changes it at any time."
         )
         buttons = [
             [
-                InlineKeyboardButton(_("🔔 Yes, tell me"), callback_data=f"{SUBSCRIBE}:{NEWS}:on"),
-                InlineKeyboardButton(_("No, thanks"), callback_data=f"{SUBSCRIBE}:{NEWS}:no"),
+                InlineKeyboardButton(
+                    _("🔔 Yes, tell me"), callback_data=f"{SUBSCRIBE}:{WRITE}:on"
+                ),
+                InlineKeyboardButton(_("No, thanks"), callback_data=f"{SUBSCRIBE}:{WRITE}:no"),
             ]
         ]
         return Out(text, Keyboard(buttons))

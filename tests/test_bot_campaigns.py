@@ -67,11 +67,11 @@ async def test_a_newcomer_subscribes_during_onboarding_and_can_stop_with_one_tap
     bot: Bot, resident: Resident
 ) -> None:
     await resident.onboard()
-    assert any("Vill du få ett meddelande när en ny enkät öppnar" in t for t in resident.texts())
+    assert any("Får jag skriva till dig ibland?" in t for t in resident.texts())
     await resident.click_where("Ja, gärna")
     assert "Du får ett meddelande när en ny enkät öppnar" in resident.last_text()
     stored = await bot.services.store.get_resident(bot.services.pseudonymize(resident.chat_id))
-    assert stored is not None and stored.news
+    assert stored is not None and stored.news and stored.reminders
 
     await resident.send("/notify")
     assert "Nyheter om nya enkäter: <b>på</b>" in resident.last_text()
@@ -322,11 +322,11 @@ async def test_announcing_twice_tells_nobody_twice(bot: Bot) -> None:
 # ---- reminders ---------------------------------------------------------------------------
 async def test_one_gentle_reminder_to_finish_unless_opted_out(bot: Bot, clock: FakeClock) -> None:
     anna = bot.resident(1001)
-    await anna.onboard(news="Nej tack")
+    await anna.onboard(news="Ja, gärna")
     await anna.click("Kvällen på Söder")
     await anna.click("4")
     bo = bot.resident(1002)
-    await bo.onboard(news="Nej tack")
+    await bo.onboard(news="Ja, gärna")
     await bo.click("Kvällen på Söder")
     await bo.send("/notify")
     await bo.click("Stäng av påminnelser")
