@@ -529,7 +529,7 @@ class Renderer:
         _ = self._
         text = _(
             "May I write to you now and then?\n"
-            "• when a new survey opens (a few times a year at most)\n"
+            "• when a new survey opens\n"
             "• once, if you leave a survey unfinished\n"
             "If you say no, I only answer when you write to me. /notify changes it at any time."
         )
