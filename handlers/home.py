@@ -80,7 +80,8 @@ def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
         "Torget asks people who live, work or spend time in the area what they think, "
         "on behalf of {organizer}.\n\n"
         "• What is stored: your answers, ideas and tips (with a place or photo if you "
-        "give one), your language, and whether you want news of new surveys. It is stored "
+        "give one), your language, and whether you want news of new surveys and reminders. "
+        "It is stored "
         "under a pseudonym: not your name, username or phone number.\n"
         "• Why: to improve the area. It is shared with the partnership "
         "(the municipality, the town-centre association, property owners and the police) "
@@ -88,7 +89,7 @@ def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
         "• For how long: {how_long}, or less if a survey says so. After that only "
         "counts remain (how many answered what), never what one person said.\n"
         "• Your rights: /mydata shows everything stored about you, also as a file; "
-        "/delete erases it. /notify turns news on or off.\n\n"
+        "/delete erases it. /notify turns news and reminders on or off.\n\n"
         "Nothing about you is saved until you agree."
     ).format(
         organizer=organizer,
