@@ -25,7 +25,7 @@ test: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel extract --no-location --sort-by-file -k _ -k N_ -k ngettext:1,2 \
 		-o locales/messages.pot bot.py core handlers authoring
-	$(BIN)/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales -D messages
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i locales/messages.pot -d locales -D messages
 
 clean:
 	rm -rf $(VENV)

@@ -24,7 +24,7 @@ from telegram.request import BaseRequest
 
 from authoring import preview, schema, xlsform
 from config import Settings
-from core.campaigns import Campaigns
+from core.campaigns import Campaigns, deployment_area
 from core.contributions import Kind, build_form, parse_start_code
 from core.export import FORMATS
 from core.flood import FloodGuard
@@ -79,10 +79,11 @@ def load_campaigns(settings: Settings, catalogs: Catalogs) -> Campaigns:
     def translate(lang: str, text: str) -> str:
         return catalogs.get(lang).gettext(text)
 
+    # Ideas and tips belong to no campaign: without AREA_BBOX they may be about any place
+    # the campaigns and places.yaml cover, so one from another country is kindly refused.
+    area = settings.area_bbox or deployment_area(folder.surveys, folder.places)
     forms = [
-        build_form(
-            kind, folder.categories, translate, settings.location_precision, settings.area_bbox
-        )
+        build_form(kind, folder.categories, translate, settings.location_precision, area)
         for kind in Kind
     ]
     return Campaigns(
@@ -235,8 +236,8 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
             BotCommand("notify", _("News of new surveys, and reminders: on or off")),
             BotCommand("language", _("Svenska or English")),
             BotCommand("cancel", _("Leave the survey you are answering")),
-            BotCommand("mydata", _("See what you have given")),
-            BotCommand("delete", _("Delete what you have given")),
+            BotCommand("mydata", _("See what is stored about you")),
+            BotCommand("delete", _("Delete everything stored about you")),
             BotCommand("help", _("What Torget is and how it works")),
         ]
         await app.bot.set_my_commands(commands, language_code=lang)

@@ -12,10 +12,10 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # The engine, the survey model, the texts and the catalogs are what bot.py loads anyway for
 # the bot; everything else (settings, the loader, files) is imported when `preview` runs.
@@ -47,6 +47,9 @@ from core.survey import (
     Survey,
 )
 from core.texts import SurveyTexts
+
+if TYPE_CHECKING:
+    from core.contributions import Place
 
 Write = Callable[[str], None]
 # Lines that only the organizer sees start with this; everything else is what residents read.
@@ -141,7 +144,7 @@ def preview(
     apply to a survey that sets neither, as in Telegram.
     """
     from core.campaigns import Campaigns
-    from core.loader import SurveyFileError, load_folder, load_paths
+    from core.loader import PLACES_FILE, SurveyFileError, load_folder, load_paths
 
     say_error = error or write
     _ = catalogs.get(lang).gettext
@@ -150,7 +153,12 @@ def preview(
     if file is not None and not (file.suffix in (".yaml", ".yml") or file.is_file()):
         file = None  # a campaign id
     try:
-        folder = load_paths([file]) if file is not None else load_folder(surveys_dir)
+        if file is not None:
+            # The places beside the file name a shared position in the summary, as in Telegram.
+            beside = file.parent / PLACES_FILE
+            folder = load_paths([file, beside] if beside.is_file() else [file])
+        else:
+            folder = load_folder(surveys_dir)
     except SurveyFileError as exc:
         # The same words as `bot.py validate`, so the organizer can fix the file from them.
         for problem in exc.problems:
@@ -162,7 +170,7 @@ def preview(
     if not surveys:
         say_error(_("There is no survey in {place}.").format(place=file or surveys_dir))
         return 1
-    chat = Preview(catalogs, lang, write, clock)
+    chat = Preview(catalogs, lang, write, clock, folder.places)
     if file is not None:
         survey: Survey | None = surveys[0]
     elif target is not None:
@@ -218,12 +226,17 @@ class Preview:
     """One organizer trying surveys at the terminal, in one language."""
 
     def __init__(
-        self, catalogs: Catalogs, lang: str, write: Write, clock: Callable[[], datetime]
+        self,
+        catalogs: Catalogs,
+        lang: str,
+        write: Write,
+        clock: Callable[[], datetime],
+        places: Sequence[Place] = (),
     ) -> None:
         translations = catalogs.get(lang)
         self.lang = lang
         self._ = translations.gettext
-        self.texts = SurveyTexts(translations, lang)
+        self.texts = SurveyTexts(translations, lang, places)
         self.words = Words(catalogs)
         self.write = write
         self.clock = clock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,10 @@ STATE_ORDER = {
     CampaignState.DRAFT: 2,
     CampaignState.CLOSED: 3,
 }
+# How far around an organizer's own spot (places.yaml) an idea or a tip still counts as in
+# the area: a tip is as often about the next street as about the square with the poster.
+PLACE_MARGIN_METRES = 2000.0
+METRES_PER_DEGREE = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,37 @@ class Campaigns:
             for survey in self.open_at(now)
             if survey.opens is not None and now - survey.opens <= ANNOUNCE_WITHIN
         ]
+
+
+def deployment_area(surveys: Iterable[Survey], places: Iterable[Place]) -> Area | None:
+    """Where ideas and tips can be about when AREA_BBOX is unset: the smallest box around
+    every campaign's own area and every place of places.yaml (with a margin).
+
+    Every campaign counts, not only the open ones: the partnerships' streets stay theirs
+    between campaigns, and a tip is welcome whatever runs. One box rather than one per
+    town: a place between two partnerships' towns is taken (and moderated), while one in
+    another country is refused. None when nothing says where: then a place anywhere is taken.
+    """
+    boxes = [survey.area for survey in surveys if survey.area is not None]
+    for place in places:
+        lat_margin = PLACE_MARGIN_METRES / METRES_PER_DEGREE
+        lon_margin = lat_margin / max(math.cos(math.radians(place.lat)), 0.01)
+        boxes.append(
+            Area(
+                west=max(place.lon - lon_margin, -180.0),
+                south=max(place.lat - lat_margin, -90.0),
+                east=min(place.lon + lon_margin, 180.0),
+                north=min(place.lat + lat_margin, 90.0),
+            )
+        )
+    if not boxes:
+        return None
+    return Area(
+        west=min(box.west for box in boxes),
+        south=min(box.south for box in boxes),
+        east=max(box.east for box in boxes),
+        north=max(box.north for box in boxes),
+    )
 
 
 def _scheduled(survey: Survey, schedule: Schedule | None) -> Survey:

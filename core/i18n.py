@@ -63,6 +63,11 @@ def number(value: float, lang: str) -> str:
     return format_decimal(value, locale="sv_SE" if lang == "sv" else "en_GB")
 
 
+def degrees(value: float, lang: str) -> str:
+    """A coordinate with four decimals, as the language writes decimals: 56,0437 / 56.0437."""
+    return format_decimal(value, format="0.0000", locale="sv_SE" if lang == "sv" else "en_GB")
+
+
 def percent(share: float, lang: str) -> str:
     """45 % in Swedish (with a no-break space), 45% in English."""
     return format_percent(share, locale="sv_SE" if lang == "sv" else "en_GB")

@@ -8,13 +8,15 @@ gettext catalogs. Nothing here is escaped or marked up; that is the front end's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from babel.support import NullTranslations
 
 from core import i18n
+from core.contributions import Place
+from core.counts import Counts
 from core.engine import (
     Action,
     Answer,
@@ -24,6 +26,7 @@ from core.engine import (
     ReviewPrompt,
     most_questions,
 )
+from core.places import describe
 from core.survey import (
     FreeText,
     Location,
@@ -83,10 +86,16 @@ class ChangeText:
 class SurveyTexts:
     """The survey's words in one language."""
 
-    def __init__(self, translations: NullTranslations, lang: str) -> None:
+    def __init__(
+        self, translations: NullTranslations, lang: str, places: Sequence[Place] = ()
+    ) -> None:
         self.lang = lang
+        self.translations = translations
         self._ = translations.gettext
         self.ngettext = translations.ngettext
+        # The organizers' named places (places.yaml): a shared position near one is named.
+        self.places = places
+        self.counts = Counts(translations, lang)
 
     def intro(self, survey: Survey) -> list[str]:
         """The paragraphs a survey opens with: title, the organizer's intro, its length."""
@@ -250,9 +259,7 @@ class SurveyTexts:
                 )
             return _("Choose all that apply, then press Done.")
         if isinstance(question, FreeText):
-            return _("Write your answer (at most {limit} characters).").format(
-                limit=i18n.number(question.max_length, self.lang)
-            )
+            return self.counts.characters(question.max_length)
         if isinstance(question, Number):
             if question.min is not None and question.max is not None:
                 return _("Write a number from {low} to {high}.").format(
@@ -281,14 +288,15 @@ class SurveyTexts:
         if isinstance(question, Number):
             return i18n.number(value, self.lang)
         if isinstance(question, Location):
-            place = value.get("name") or "{lat}, {lon}".format(
-                lat=i18n.number(value["lat"], self.lang), lon=i18n.number(value["lon"], self.lang)
-            )
-            return f"📍 {place}"
+            return "📍 " + self.place(value["lat"], value["lon"], value.get("name"))
         if isinstance(question, Photo):
             return _("📷 a photo")
         text = str(value)
         return text if len(text) <= 120 else text[:119] + "…"
+
+    def place(self, lat: float, lon: float, name: str | None = None) -> str:
+        """A place as it reads everywhere: its name, near a named place, or coordinates."""
+        return describe(lat, lon, self.lang, self.translations, self.places, name)
 
     def review(self, prompt: ReviewPrompt) -> ReviewText:
         _ = self._
@@ -342,12 +350,8 @@ class SurveyTexts:
             ),
             Problem.EXPECTED_PHOTO: _("Please send a photo (📎 → Photo)."),
             Problem.EMPTY_TEXT: _("Your answer was empty. Please write a few words."),
-            Problem.TOO_LONG: _(
-                "Your answer is {length} characters long, but this question takes at most "
-                "{limit}. Please shorten it and send it again."
-            ).format(
-                length=i18n.number(values.get("length", 0), self.lang),
-                limit=shown_limit,
+            Problem.TOO_LONG: self.counts.too_long(
+                int(values.get("length", 0)), int(limit) if isinstance(limit, int | float) else 0
             ),
             Problem.NOT_INTEGER: _("Please write a whole number, without decimals."),
             Problem.TOO_SMALL: _("The number must be at least {limit}.").format(limit=shown_limit),

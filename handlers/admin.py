@@ -10,7 +10,7 @@ import asyncio
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -18,7 +18,7 @@ from pathlib import Path
 from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from core import i18n
 from core.campaigns import Campaigns, Schedule, close_now, open_now
@@ -45,6 +45,22 @@ STATE_ICONS = {
     CampaignState.DRAFT: "📝",
     CampaignState.CLOSED: "⚪",
 }
+
+
+async def delivered(sending: Awaitable[object], what: str) -> bool:
+    """Whether Telegram took an organizer's message; when it refused, the caller sends what
+    still can be sent and says what failed. Only the kind of error is logged, never text."""
+    try:
+        await sending
+    except TelegramError as error:
+        log.warning("could not send an organizer %s: %s", what, type(error).__name__)
+        return False
+    return True
+
+
+async def tell_failed(context: Ctx, chat_id: int, text: str) -> None:
+    """Tell an organizer plainly what could not be sent, and what to do about it."""
+    await delivered(context.bot.send_message(chat_id, text), "notice of a failed send")
 
 
 async def admin_command(update: Update, context: Ctx) -> tuple[Visitor, Renderer] | None:
@@ -104,16 +120,7 @@ def _card(context: Ctx, render: Renderer, survey: Survey, counts: tuple[int, int
     ]
     if survey.id in context.services.campaigns.schedules:
         lines.append("<i>{}</i>".format(_("Dates set in Telegram, not in the file")))
-    started, complete = counts
-    lines.append(
-        render.ngettext(
-            "{started} response, {complete} complete",
-            "{started} responses, {complete} complete",
-            started,
-        ).format(
-            started=i18n.number(started, render.lang), complete=i18n.number(complete, render.lang)
-        )
-    )
+    lines.append(render.counts.responses(*counts))
     return "\n".join(lines)
 
 
@@ -223,11 +230,7 @@ async def _confirm(
         yes = _("⏹ Yes, close it now")
     else:
         subscribers = await context.services.store.subscriber_count()
-        yes = render.ngettext(
-            "📣 Yes, tell {count} subscriber",
-            "📣 Yes, tell up to {count} subscribers",
-            subscribers,
-        ).format(count=i18n.number(subscribers, render.lang))
+        yes = render.counts.tell_subscribers(subscribers)
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(yes, callback_data=f"{CAMPAIGN}:{what}{CONFIRMED}:{survey.id}")],
@@ -276,8 +279,16 @@ async def announce(
         ).format(title=escape(survey.title.get(render.lang)))
         await send(context, chat_id, [Out(text)])
         return
-    await start_progress(services, context.bot, mailing_id, [chat_id])
+    missed = await start_progress(services, context.bot, mailing_id, [chat_id])
     services.outbox_wake.set()
+    if missed:
+        # The announcement goes out all the same; the admin should not think nothing happened.
+        text = _(
+            "⚠️ “{title}” is being announced, but the message showing how far it has got "
+            "could not be sent. The announcement goes out all the same: there is nothing "
+            "you need to do."
+        ).format(title=survey.title.get(render.lang))
+        await tell_failed(context, chat_id, text)
 
 
 async def reload(update: Update, context: Ctx) -> None:
@@ -320,11 +331,7 @@ async def _reload(
         for survey_id in before & after
         if old.from_file(survey_id) != fresh.from_file(survey_id)
     )
-    lines = [
-        render.ngettext(
-            "🔄 Reloaded: {count} campaign.", "🔄 Reloaded: {count} campaigns.", len(after)
-        ).format(count=len(after))
-    ]
+    lines = [render.counts.reloaded(len(after))]
     for label, ids in (
         (_("New"), sorted(after - before)),
         (_("Changed"), changed),
@@ -411,8 +418,12 @@ async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Surve
     result = builder.result()
     text = stats_text(render, survey, result)
     text += "\n\n" + await contributions_text(context, render)
+    # Each part that Telegram takes is worth having: a refused one does not stop the rest.
+    missing = 0
     for part in _split(text):
-        await send(context, chat_id, [Out(part)])
+        if not await delivered(send(context, chat_id, [Out(part)]), "stats message"):
+            missing += 1
+    chart_failed = False
     if result.started:
         # matplotlib is imported on the first chart only: it is big, and most runs never draw.
         from exports.chart import campaign_chart
@@ -420,26 +431,38 @@ async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Surve
         title = survey.title.get(render.lang)
         # Drawing takes a while on a small server: off the event loop.
         png = await asyncio.to_thread(campaign_chart, survey, result, render.lang, title)
-        await context.bot.send_photo(chat_id, photo=png, caption=title[:1024])
+        chart_failed = not await delivered(
+            context.bot.send_photo(chat_id, photo=png, caption=title[:1024]), "chart"
+        )
+    if missing:
+        await tell_failed(
+            context,
+            chat_id,
+            render._(
+                "⚠️ Part of the results could not be sent: Telegram did not take the "
+                "message. Try /stats again in a moment."
+            ),
+        )
+    elif chart_failed:
+        await tell_failed(
+            context,
+            chat_id,
+            render._(
+                "⚠️ The chart could not be sent: Telegram did not take the picture. The "
+                "numbers above are complete; try /stats again in a moment for the chart."
+            ),
+        )
 
 
 def stats_text(render: Renderer, survey: Survey, result: CampaignStats) -> str:
     _ = render._
     lang = render.lang
-
-    def n(value: float) -> str:
-        return i18n.number(value, lang)
-
     lines = [f"📊 <b>{escape(survey.title.get(lang))}</b>"]
     if not result.started:
         lines.append(_("No responses yet."))
         return "\n".join(lines)
     rate = result.completion_rate or 0.0
-    lines.append(
-        _("{started} started, {complete} complete ({rate})").format(
-            started=n(result.started), complete=n(result.complete), rate=i18n.percent(rate, lang)
-        )
-    )
+    lines.append(render.counts.started(result.started, result.complete, rate))
     if result.median_seconds is not None:
         took = format_timedelta(
             timedelta(seconds=result.median_seconds),
@@ -471,11 +494,7 @@ def _question_lines(
         if isinstance(question, SelectMultiple):
             lines.append("<i>{}</i>".format(_("Several answers per person possible")))
     else:
-        lines.append(
-            render.ngettext("{count} answer", "{count} answers", stats.answered).format(
-                count=i18n.number(stats.answered, lang)
-            )
-        )
+        lines.append(render.counts.answers(stats.answered))
     if stats.mean is not None and (isinstance(question, Scale) or stats.median is not None):
         lines.append(
             _("Average {mean}, median {median}").format(
@@ -484,13 +503,7 @@ def _question_lines(
             )
         )
     if stats.skipped:
-        lines.append(
-            "<i>{}</i>".format(
-                render.ngettext("{count} skipped", "{count} skipped", stats.skipped).format(
-                    count=i18n.number(stats.skipped, lang)
-                )
-            )
-        )
+        lines.append(f"<i>{render.counts.skipped(stats.skipped)}</i>")
     return lines
 
 
@@ -508,13 +521,7 @@ async def contributions_text(context: Ctx, render: Renderer) -> str:
         categories[(kind, category)] += count
         if time_of_day is not None:
             times[render.time_of_day(time_of_day)] += count
-    lines = [
-        "<b>{}</b>".format(
-            _("💡 {ideas} ideas · ⚠️ {tips} safety tips").format(
-                ideas=i18n.number(kinds[Kind.IDEA], lang), tips=i18n.number(kinds[Kind.TIP], lang)
-            )
-        )
-    ]
+    lines = [f"<b>{render.counts.contributions(kinds[Kind.IDEA], kinds[Kind.TIP])}</b>"]
     for kind in Kind:
         form = context.services.campaigns.form(kind)
         mine = sorted(
@@ -585,9 +592,16 @@ async def export_file(update: Update, context: Ctx) -> None:
         log.info(
             "an admin exported %s (%s)", fmt, "anonymous" if privacy.anonymous else "pseudonymous"
         )
-        await context.bot.send_document(
+        sending = context.bot.send_document(
             who.chat_id, document=path.read_bytes(), filename=name, caption=caption
         )
+        if not await delivered(sending, "export file"):
+            text = _(
+                "⚠️ The export file could not be sent: Telegram did not take it. Try /export "
+                "again in a moment. If it keeps failing, export on the server with python "
+                "bot.py export."
+            )
+            await tell_failed(context, who.chat_id, text)
 
 
 def _split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

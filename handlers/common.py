@@ -39,13 +39,35 @@ async def visitor(update: Update, context: Ctx) -> Visitor:
     chat = update.effective_chat
     if user is None or chat is None:  # registered handlers only see private chats with a user
         raise ValueError("an update without a user or chat reached a resident handler")
-    pseudonym = context.services.pseudonymize(user.id)
-    resident, active = await context.services.store.visit(pseudonym)
+    services = context.services
+    pseudonym = services.pseudonymize(user.id)
+    resident, active = await services.store.visit(pseudonym)
     lang: Lang | None = None
     if resident is not None:
         lang = as_lang(resident.language)
-    lang = lang or as_lang(user.language_code)
+        if lang is not None:
+            # Kept in mind for replies that cannot read the store (the flood notice, an
+            # apology) and for after /delete, when nothing stored says it any more.
+            services.languages.put(user.id, lang, services.clock())
+    lang = lang or spoken(update, context)
     return Visitor(user.id, chat.id, pseudonym, resident, lang, active)
+
+
+def spoken(update: Update, context: Ctx) -> Lang | None:
+    """The language to answer in without the store: the one this person chose or last
+    used in this conversation, else their Telegram app's, else None (then ask, or Swedish)."""
+    user = update.effective_user
+    if user is None:
+        return None
+    services = context.services
+    return services.languages.get(user.id, services.clock()) or as_lang(user.language_code)
+
+
+def keep_language(update: Update, context: Ctx, lang: Lang) -> None:
+    """Remember the language someone just chose, before anything about them is stored."""
+    user = update.effective_user
+    if user is not None:
+        context.services.languages.put(user.id, lang, context.services.clock())
 
 
 Handler = Callable[[Update, Ctx], Coroutine[Any, Any, None]]
@@ -79,7 +101,8 @@ def is_admin(update: Update, context: Ctx) -> bool:
 
 def renderer(context: Ctx, lang: Lang | None) -> Renderer:
     chosen = lang or "sv"
-    return Renderer(context.services.catalogs.get(chosen), chosen)
+    places = context.services.campaigns.places()
+    return Renderer(context.services.catalogs.get(chosen), chosen, places)
 
 
 async def send(context: Ctx, chat_id: int, messages: Iterable[Out]) -> None:

@@ -5,16 +5,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from config import Settings
 from core.campaigns import Campaigns
 from core.flood import FloodGuard
-from core.i18n import Catalogs
+from core.i18n import Catalogs, Lang
+from core.memory import Quiet, Recent
 from core.privacy import Pseudonymizer
 from storage.base import Store
+
+# After a stray message (text while no survey asks for it) is answered with the menu, more
+# stray messages get no answer for this long: the menu is still on screen, and a resident
+# typing on a phone should not be answered with one menu per message.
+STRAY_QUIET = timedelta(minutes=5)
+# How long the language someone chose is kept in mind when nothing about them is stored (a
+# newcomer before they agree, or a resident who has just deleted everything).
+LANGUAGE_KEPT = timedelta(days=1)
 
 
 @dataclass
@@ -37,6 +46,12 @@ class Services:
     background: list[asyncio.Task[None]] = field(default_factory=list)
     # Set when something was queued in the outbox, so the sender need not wait to look.
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Hints of this process only (see core.memory), by chat: lost on a restart and not
+    # shared with other replicas, which at worst costs a message more, never an answer.
+    # Chats answered a stray message just now:
+    stray: Quiet[int] = field(default_factory=lambda: Quiet(STRAY_QUIET))
+    # The language each person last used or chose:
+    languages: Recent[int, Lang] = field(default_factory=lambda: Recent(LANGUAGE_KEPT))
 
 
 class BotData:

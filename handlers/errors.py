@@ -9,8 +9,8 @@ from collections import OrderedDict
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
-from core.i18n import as_lang
 from handlers import delivery
+from handlers.common import spoken
 from handlers.context import Ctx
 from handlers.render import Renderer
 from storage import is_unavailable
@@ -42,8 +42,8 @@ async def on_error(update: object, context: Ctx) -> None:
         return
     if update.effective_chat.type != "private" or not _first_apology(update.update_id):
         return
-    user = update.effective_user
-    lang = as_lang(user.language_code if user else None) or "sv"
+    # Not the store, which may be what failed: the language in mind from their messages.
+    lang = spoken(update, context) or "sv"
     render = Renderer(context.services.catalogs.get(lang), lang)
     text = render._("Sorry, something went wrong on our side. Please try again in a moment.")
     try:

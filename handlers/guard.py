@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from core.flood import Verdict
-from core.i18n import as_lang
+from handlers.common import spoken
 from handlers.context import Ctx
 from handlers.render import Renderer
 
@@ -38,7 +38,9 @@ async def limit_flood(update: Update, context: Ctx) -> None:
         log.info("a sender is over the message limit; their excess is dropped")
         chat = update.effective_chat
         if chat is not None and chat.type == "private":
-            lang = as_lang(user.language_code) or "sv"
+            # Not the store: a flood must not cost a read per message. The language they
+            # chose is in mind from their messages before the flood.
+            lang = spoken(update, context) or "sv"
             render = Renderer(context.services.catalogs.get(lang), lang)
             text = render._(
                 "That was a lot of messages at once, so I skipped some of them. "
@@ -61,11 +63,10 @@ async def group_hint(update: Update, context: Ctx) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    user = update.effective_user
-    lang = as_lang(user.language_code if user else None) or "sv"
+    lang = spoken(update, context) or "sv"
     render = Renderer(context.services.catalogs.get(lang), lang)
     text = render._(
-        "Hi! I only talk one to one, so that what you tell me stays between us. "
+        "Hi! I only answer in private chats, so that what you tell me stays between us. "
         "Write to me privately: https://t.me/{bot}"
     ).format(bot=context.bot.username)
     try:

@@ -9,6 +9,7 @@ from core.i18n import Lang
 from handlers.common import Visitor, renderer, send
 from handlers.context import Ctx
 from handlers.render import Out, language_keyboard
+from storage.base import Status
 
 ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
 
@@ -40,7 +41,20 @@ async def home(context: Ctx, who: Visitor) -> None:
             step = engine.show(survey, active.session)
             await send(context, who.chat_id, [render.resume_offer(survey, active.id, step.prompt)])
             return
-    await send(context, who.chat_id, [render.menu(services.campaigns.open_at(now))])
+    await send(context, who.chat_id, [await menu(context, who)])
+
+
+async def menu(context: Ctx, who: Visitor) -> Out:
+    """The open surveys, with those the resident has answered or started marked."""
+    services = context.services
+    surveys = services.campaigns.open_at(services.clock())
+    answered: set[str] = set()
+    started: set[str] = set()
+    if who.resident is not None and surveys:
+        for response in await services.store.responses_of(who.pseudonym):
+            done = response.status is Status.COMPLETE
+            (answered if done else started).add(response.survey_id)
+    return renderer(context, who.lang).menu(surveys, answered, started)
 
 
 def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
@@ -54,15 +68,19 @@ def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
         "Torget asks people who live, work or spend time in the area what they think, "
         "on behalf of {organizer}.\n\n"
         "• What is stored: your answers, ideas and tips (with a place or photo if you "
-        "give one), your language, and whether you want news of new surveys. It is stored "
+        "give one), your language, and whether you want news of new surveys and reminders. "
+        "It is stored "
         "under a pseudonym: not your name, username or phone number.\n"
         "• Why: to improve the area. It is shared with the partnership "
         "(the municipality, the town-centre association, property owners and the police) "
         "without anything that identifies you.\n"
-        "• For how long: at most {days} days, or less if a survey says so. After that only "
+        "• For how long: {how_long}, or less if a survey says so. After that only "
         "counts remain (how many answered what), never what one person said.\n"
         "• Your rights: /mydata shows everything stored about you, also as a file; "
-        "/delete erases it. /notify turns news on or off.\n\n"
+        "/delete erases it. /notify turns news and reminders on or off.\n\n"
         "Nothing about you is saved until you agree."
-    ).format(organizer=organizer, days=context.services.settings.retention_days)
+    ).format(
+        organizer=organizer,
+        how_long=render.counts.kept_for(context.services.settings.retention_days),
+    )
     return Out(text, render.consent_keyboard(code))

@@ -7,7 +7,7 @@ from telegram import Update
 from core.contributions import PLACE, Kind, parse_start_code, tagged_place
 from handlers.common import Visitor, answer_callback, renderer, send, visitor
 from handlers.context import Ctx
-from handlers.home import welcome
+from handlers.home import menu, welcome
 from handlers.render import MINE, Out
 from handlers.survey import begin
 
@@ -70,12 +70,11 @@ async def follow_link(
     if parsed is None or target is None or (parsed.place and place is None):
         if claimed or await context.services.store.claim_update(update.update_id):
             render = renderer(context, who.lang)
-            now = context.services.clock()
             text = render._(
                 "That link does not lead anywhere I know; it may be old. "
                 "Here is what you can do right now:"
             )
-            await send(context, who.chat_id, [Out(text), render.menu(campaigns.open_at(now))])
+            await send(context, who.chat_id, [Out(text), await menu(context, who)])
         return
     prefill = None
     if place is not None and campaigns.is_form(target.id):

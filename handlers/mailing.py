@@ -21,7 +21,6 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from core import i18n
 from core.i18n import as_lang
 from core.outbox import MAX_ATTEMPTS, MailKind, Pacer, Progress, backoff
 from handlers.context import Services
@@ -223,27 +222,14 @@ class Sender:
 
 
 def progress_text(services: Services, progress: Progress, lang: str) -> str:
-    render = Renderer(services.catalogs.get(lang), lang)
-    _ = render._
+    counts = Renderer(services.catalogs.get(lang), lang).counts
     survey = services.campaigns.get(progress.survey_id)
     title = escape(survey.title.get(lang) if survey else progress.survey_id)
     if progress.finished_at is not None or progress.left == 0:
-        return _("✅ “{title}” announced: {sent} sent, {failed} could not be reached.").format(
-            title=title,
-            sent=i18n.number(progress.sent, lang),
-            failed=i18n.number(progress.failed, lang),
-        )
+        return counts.announced(title, progress.sent, progress.failed)
     seconds = progress.seconds_left(services.settings.outbox_rate)
-    return _(
-        "📣 Announcing “{title}”…\n{sent} sent · {failed} failed · {left} left\n"
-        "About {minutes} min left."
-    ).format(
-        title=title,
-        sent=i18n.number(progress.sent, lang),
-        failed=i18n.number(progress.failed, lang),
-        left=i18n.number(progress.left, lang),
-        minutes=i18n.number(max(1, round(seconds / 60)), lang),
-    )
+    minutes = max(1, round(seconds / 60))
+    return counts.announcing(title, progress.sent, progress.failed, progress.left, minutes)
 
 
 async def admin_lang(services: Services, admin_id: int) -> str:
@@ -263,12 +249,16 @@ async def show_progress(services: Services, bot: Bot, progress: Progress) -> Non
             log.warning("could not update an announcement's progress message")
 
 
-async def start_progress(services: Services, bot: Bot, mailing_id: int, admins: list[int]) -> None:
-    """Send the admins their progress message for a new announcement, to be edited."""
+async def start_progress(
+    services: Services, bot: Bot, mailing_id: int, admins: list[int]
+) -> list[int]:
+    """Send the admins their progress message for a new announcement, to be edited; return
+    the admins it could not be sent to."""
     progress = await services.store.mailing_progress(mailing_id)
     if progress is None:
-        return
+        return []
     messages: list[tuple[int, int]] = []
+    missed: list[int] = []
     for admin in admins:
         text = progress_text(services, progress, await admin_lang(services, admin))
         try:
@@ -276,9 +266,11 @@ async def start_progress(services: Services, bot: Bot, mailing_id: int, admins: 
         except TelegramError:
             # An admin who never wrote to the bot cannot be written to; the rest still can.
             log.warning("an admin could not be told about an announcement")
+            missed.append(admin)
             continue
         messages.append((admin, sent.message_id))
     await services.store.set_mailing_messages(mailing_id, messages)
+    return missed
 
 
 class Scheduler:

@@ -12,7 +12,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from core import i18n
 from core.contributions import Contribution, HideReason, Kind, Status
 from core.i18n import as_lang
-from handlers.admin import admin_command
+from core.places import map_link
+from handlers.admin import admin_command, delivered, tell_failed
 from handlers.common import answer_callback, close_keyboard, is_admin, renderer, send, visitor
 from handlers.context import Ctx
 from handlers.render import MODERATE, Out, Renderer
@@ -102,7 +103,7 @@ async def press(update: Update, context: Ctx) -> None:
         Status.HIDDEN: render._("Hidden"),
     }[status]
     if reason is not None:
-        note = f"{note}: {render.hide_reason(reason)}"
+        note = render.hidden_note(reason)
     await close_keyboard(update, note)
     item = await services.store.get_contribution(item_id)
     if item is not None and item.contactable:
@@ -113,29 +114,33 @@ async def press(update: Update, context: Ctx) -> None:
 async def show_next(
     context: Ctx, chat_id: int, render: Renderer, queue: Status, after: int
 ) -> None:
-    """Send the next contribution of the queue: its place, its photo, then the card."""
+    """Send the next contribution of the queue: its photo, then the card with its place."""
     store = context.services.store
     item = await store.next_contribution(queue, after)
     if item is None:
         await send(context, chat_id, [await _queue_empty(context, render, queue)])
         return
-    if item.lat is not None and item.lon is not None:
-        await context.bot.send_location(chat_id, latitude=item.lat, longitude=item.lon)
-    if item.photo_file_id:
-        try:
-            await context.bot.send_photo(chat_id, photo=item.photo_file_id)
-        except BadRequest:
-            log.warning("a contribution's photo could not be sent; it may have expired")
-    waiting = await store.count_contributions(queue)
-    await send(
-        context,
-        chat_id,
-        [Out(card(context, render, item, waiting), card_buttons(render, queue, item))],
+    # The photo is the only part that cannot go into the card's text. A photo Telegram no
+    # longer has (or will not send now) must not hold back the card: the card says so.
+    photo = item.photo_file_id
+    photo_failed = photo is not None and not await delivered(
+        context.bot.send_photo(chat_id, photo=photo), "contribution's photo"
     )
+    waiting = await store.count_contributions(queue)
+    text = card(context, render, item, waiting, photo_failed)
+    shown = Out(text, card_buttons(render, queue, item))
+    if not await delivered(send(context, chat_id, [shown]), "moderation card"):
+        notice = render._(
+            "⚠️ {kind} #{id} could not be shown: Telegram did not take the message. It is "
+            "still waiting; try /moderate again in a moment."
+        ).format(kind=render.kind(item.kind), id=item.id)
+        await tell_failed(context, chat_id, notice)
 
 
-def card(context: Ctx, render: Renderer, item: Contribution, waiting: int) -> str:
-    """What a moderator reads about one contribution."""
+def card(
+    context: Ctx, render: Renderer, item: Contribution, waiting: int, photo_failed: bool = False
+) -> str:
+    """What a moderator reads about one contribution, its place with a link to a map."""
     _ = render._
     form = context.services.campaigns.form(item.kind)
     assert item.created_at is not None
@@ -147,8 +152,23 @@ def card(context: Ctx, render: Renderer, item: Contribution, waiting: int) -> st
         escape(item.text),
         "",
     ]
-    place = render.place(item)
-    lines.append("📍 " + escape(place) if place else _("No place given"))
+    if item.lat is not None and item.lon is not None:
+        # The place as the resident reads it, and the stored point on a map a tap away.
+        link = '<a href="{}">{}</a>'.format(
+            escape(map_link(item.lat, item.lon)), escape(_("Open the map"))
+        )
+        lines.append(f"📍 {escape(render.place(item))} · {link}")
+    else:
+        lines.append(_("No place given"))
+    if photo_failed:
+        lines.append(
+            escape(
+                _(
+                    "⚠️ The photo could not be shown: Telegram did not send it (it may be "
+                    "too old). Decide by the text, or press Next to look again later."
+                )
+            )
+        )
     if item.time_of_day is not None:
         lines.append(
             _("🕘 Feels that way {when}").format(when=render.time_of_day(item.time_of_day))
@@ -159,13 +179,7 @@ def card(context: Ctx, render: Renderer, item: Contribution, waiting: int) -> st
             if item.contactable
             else _("Anonymous: does not want to be contacted")
         )
-    lines.append(
-        "<i>{}</i>".format(
-            render.ngettext(
-                "{count} waiting in this queue", "{count} waiting in this queue", waiting
-            ).format(count=waiting)
-        )
-    )
+    lines.append(f"<i>{render.counts.waiting(waiting)}</i>")
     return "\n".join(lines)
 
 
@@ -194,7 +208,7 @@ def reasons(render: Renderer, queue: Status, item_id: int) -> InlineKeyboardMark
     rows = [
         [
             InlineKeyboardButton(
-                render.hide_reason(reason), callback_data=f"{prefix}:{HIDDEN}:{reason}"
+                render.hide_reason_label(reason), callback_data=f"{prefix}:{HIDDEN}:{reason}"
             )
         ]
         for reason in HideReason
@@ -211,11 +225,7 @@ async def _queue_empty(context: Ctx, render: Renderer, queue: Status) -> Out:
     text = _("No new ideas or tips to go through.")
     if not seen:
         return Out(text)
-    label = render.ngettext(
-        "Go through the {count} approved one waiting to be handled",
-        "Go through the {count} approved ones waiting to be handled",
-        seen,
-    ).format(count=seen)
+    label = render.counts.approved_waiting(seen)
     data = f"{MODERATE}:{QUEUE_CODES[Status.SEEN]}:0:{START}"
     return Out(text, InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]]))
 

@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
 from handlers.context import Ctx
 from handlers.home import welcome
-from handlers.render import NEWS, PANEL, REMINDERS, Out
+from handlers.render import NEWS, PANEL, REMINDERS, WRITE, Out
 
 
 async def notify(update: Update, context: Ctx) -> None:
@@ -31,18 +31,25 @@ async def press(update: Update, context: Ctx) -> None:
     who = await visitor(update, context)
     store = context.services.store
     parts = query.data.split(":")
-    if who.resident is None or len(parts) < 3 or parts[1] not in (NEWS, REMINDERS):
+    if who.resident is None or len(parts) < 3 or parts[1] not in (NEWS, REMINDERS, WRITE):
         await answer_callback(update)
         if who.resident is None and await store.claim_update(update.update_id):
             await welcome(update, context, who)
         return
     what, choice = parts[1], parts[2]
     wanted = choice == "on"
-    changed = await store.set_subscription(
-        update.update_id,
-        who.pseudonym,
-        **({"news": wanted} if what == NEWS else {"reminders": wanted}),
-    )
+    if what == WRITE:
+        # The question after consent: yes turns on both, no turns off both (off already,
+        # unless /notify was used before the question was answered).
+        changed = await store.set_subscription(
+            update.update_id, who.pseudonym, news=wanted, reminders=wanted
+        )
+    else:
+        changed = await store.set_subscription(
+            update.update_id,
+            who.pseudonym,
+            **({"news": wanted} if what == NEWS else {"reminders": wanted}),
+        )
     await answer_callback(update)
     if not changed:
         return
@@ -61,8 +68,22 @@ async def press(update: Update, context: Ctx) -> None:
             # Too old to edit: show the panel afresh instead.
             await send(context, who.chat_id, [panel])
         return
+    if what == WRITE:
+        if wanted:
+            await close_keyboard(update, _("🔔 Yes, tell me"))
+            text = _(
+                "Good: you will get a message when a new survey opens, and one reminder if "
+                "you leave a survey unfinished. /notify to stop either."
+            )
+        else:
+            await close_keyboard(update, _("No, thanks"))
+            text = _(
+                "Okay, I will only write when you write to me. /notify if you change your mind."
+            )
+        await send(context, who.chat_id, [Out(text)])
+        return
     if choice == "no":
-        # The first-day offer, declined: nothing changes but the buttons go.
+        # The first-day offer of an older version, declined: nothing changes but the buttons go.
         await close_keyboard(update, _("No, thanks"))
         await send(context, who.chat_id, [Out(_("Okay. /notify if you change your mind."))])
         return

@@ -7,7 +7,7 @@ ids are short (survey ids 40, question and choice ids 32 characters at most).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -27,9 +27,11 @@ from core.contributions import (
     Contribution,
     HideReason,
     Kind,
+    Place,
     Status,
     TimeOfDay,
 )
+from core.counts import Counts
 from core.engine import (
     Action,
     Answer,
@@ -60,9 +62,10 @@ RESUME = "r"
 RESTART = "n"
 CONTRIBUTE = "i"  # i:idea, i:tip, i:mine
 MODERATE = "o"  # o:<queue>:<contribution>:<what>[:<reason>]
-SUBSCRIBE = "u"  # u:<news|rem>:<on|off>
+SUBSCRIBE = "u"  # u:<news|rem|all>:<on|off|no>
 CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
 NEWS, REMINDERS = "news", "rem"
+WRITE = "all"  # the one question after consent: may Torget write at all (news and reminders)
 PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
 MINE = "mine"
 CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
@@ -164,12 +167,15 @@ def parse_answer_data(data: str) -> tuple[int, int, Action, str] | None:
 class Renderer:
     """Everything a resident reads in one language."""
 
-    def __init__(self, translations: NullTranslations, lang: str) -> None:
+    def __init__(
+        self, translations: NullTranslations, lang: str, places: Sequence[Place] = ()
+    ) -> None:
         self.lang = lang
         self._ = translations.gettext
         self.ngettext = translations.ngettext
+        self.counts = Counts(translations, lang)
         # The survey's words are shared with the terminal preview; this adds HTML and buttons.
-        self.texts = SurveyTexts(translations, lang)
+        self.texts = SurveyTexts(translations, lang, places)
 
     # ---- the survey ----
     def step(self, survey: Survey, step: Step, response_id: int) -> list[Out]:
@@ -299,25 +305,52 @@ class Renderer:
     def menu_button(self) -> InlineKeyboardMarkup:
         return Keyboard([[InlineKeyboardButton(self._("☰ Main menu"), callback_data=MENU)]])
 
-    def menu(self, surveys: list[Survey]) -> Out:
+    def menu(
+        self,
+        surveys: list[Survey],
+        answered: Collection[str] = (),
+        started: Collection[str] = (),
+    ) -> Out:
+        """The open surveys, each marked when the resident has answered (✓) or started (▶)
+        it, and said so in the text too: a button alone is easy to misread on a phone."""
         _ = self._
-        rows = [
-            [InlineKeyboardButton(s.title.get(self.lang), callback_data=f"{SURVEY}:{s.id}")]
-            for s in surveys
-        ]
+        rows: list[list[InlineKeyboardButton]] = []
+        marks: list[str] = []
+        for survey in surveys:
+            title = survey.title.get(self.lang)
+            if survey.id in started:
+                label = f"▶ {title}"
+                note = _("▶ You have started “{title}”: press it to continue where you were.")
+            elif survey.id in answered:
+                label = f"✓ {title}"
+                note = (
+                    _("✓ You have answered “{title}”. You may answer it again.")
+                    if survey.allow_multiple
+                    else _("✓ You have answered “{title}”. Thank you!")
+                )
+            else:
+                label, note = title, ""
+            if note:
+                marks.append(note.format(title=escape(title)))
+            rows.append([InlineKeyboardButton(label, callback_data=f"{SURVEY}:{survey.id}")])
         rows += [
             [InlineKeyboardButton(self.idea_label(), callback_data=f"{CONTRIBUTE}:{Kind.IDEA}")],
             [InlineKeyboardButton(self.tip_label(), callback_data=f"{CONTRIBUTE}:{Kind.TIP}")],
             [InlineKeyboardButton(_("📋 My contributions"), callback_data=f"{CONTRIBUTE}:{MINE}")],
         ]
-        if surveys:
-            text = _("What would you like to answer? You can also share an idea or a tip.")
-        else:
+        if not surveys:
             text = _(
                 "There is no open survey right now, but you can always share an idea or "
                 "report a place that feels unsafe."
             )
-        return Out(text, Keyboard(rows))
+        elif all(s.id in answered and s.id not in started for s in surveys):
+            text = _(
+                "Thank you: you have answered the open surveys. You can still share an idea "
+                "or a tip."
+            )
+        else:
+            text = _("What would you like to answer? You can also share an idea or a tip.")
+        return Out("\n\n".join([text, "\n".join(marks)]) if marks else text, Keyboard(rows))
 
     def idea_label(self) -> str:
         return self._("💡 Share an idea")
@@ -344,13 +377,36 @@ class Renderer:
             TimeOfDay.ALWAYS: _("always"),
         }[when]
 
+    # A reason to hide is shown in three places, each needing its own grammar: a clause after
+    # "because" (to the resident), a button label and a status line (to the organizer).
     def hide_reason(self, reason: HideReason) -> str:
+        """The reason as a clause that follows "because …", as the resident is told it."""
         _ = self._
         return {
             HideReason.OFF_TOPIC: _("it is not about the area"),
             HideReason.PERSONAL_DATA: _("it contained personal information"),
             HideReason.OFFENSIVE: _("it was offensive"),
             HideReason.DUPLICATE: _("the same thing had already been reported"),
+        }[reason]
+
+    def hide_reason_label(self, reason: HideReason) -> str:
+        """The button an organizer presses to hide for this reason."""
+        _ = self._
+        return {
+            HideReason.OFF_TOPIC: _("Not about the area"),
+            HideReason.PERSONAL_DATA: _("Contains personal information"),
+            HideReason.OFFENSIVE: _("Offensive"),
+            HideReason.DUPLICATE: _("Already reported"),
+        }[reason]
+
+    def hidden_note(self, reason: HideReason) -> str:
+        """What the card says once it has been hidden for this reason."""
+        _ = self._
+        return {
+            HideReason.OFF_TOPIC: _("Hidden: not about the area"),
+            HideReason.PERSONAL_DATA: _("Hidden: contains personal information"),
+            HideReason.OFFENSIVE: _("Hidden: offensive"),
+            HideReason.DUPLICATE: _("Hidden: already reported"),
         }[reason]
 
     def kind(self, kind: Kind) -> str:
@@ -369,9 +425,7 @@ class Renderer:
     def place(self, item: Contribution) -> str:
         if item.lat is None or item.lon is None:
             return ""
-        if item.place_name:
-            return item.place_name
-        return f"{i18n.number(item.lat, self.lang)}, {i18n.number(item.lon, self.lang)}"
+        return self.texts.place(item.lat, item.lon, item.place_name)
 
     def contribution(self, item: Contribution, form: Survey | None) -> str:
         """One idea or tip as its sender sees it in "My contributions"."""
@@ -380,7 +434,8 @@ class Renderer:
         category = self.category(form, item.category)
         head = f"{self.kind(item.kind)} · {category} · {i18n.day(item.created_at, self.lang)}"
         text = item.text if len(item.text) <= 160 else item.text[:159] + "…"
-        lines = [f"<b>{escape(head)}</b>", f"“{escape(text)}”"]
+        # The quotation marks are the language's own (”…” in Swedish), so they are translated.
+        lines = [f"<b>{escape(head)}</b>", _("“{text}”").format(text=escape(text))]
         place = self.place(item)
         if place:
             lines.append(f"📍 {escape(place)}")
@@ -404,11 +459,7 @@ class Renderer:
         parts = ["<b>{}</b>".format(_("My contributions"))]
         parts += [self.contribution(item, forms.get(item.kind)) for item in shown]
         if len(items) > len(shown):
-            parts.append(
-                self.ngettext(
-                    "…and {count} older one.", "…and {count} older ones.", len(items) - len(shown)
-                ).format(count=len(items) - len(shown))
-            )
+            parts.append(self.counts.older(len(items) - len(shown)))
         return Out("\n\n".join(parts), self.menu_button())
 
     def resume_offer(self, survey: Survey, response_id: int, prompt: Prompt) -> Out:
@@ -500,16 +551,21 @@ class Renderer:
         return Out(text, Keyboard(buttons))
 
     def news_offer(self) -> Out:
-        """Asked once, right after the privacy notice is accepted."""
+        """Asked once, right after the privacy notice is accepted: every message Torget
+        might send unasked, in one question, so that "no" means none of them."""
         _ = self._
         text = _(
-            "Would you like a message when a new survey opens? A few times a year at most, "
-            "and you can stop with one tap or /notify."
+            "May I write to you now and then?\n"
+            "• when a new survey opens\n"
+            "• once, if you leave a survey unfinished\n"
+            "If you say no, I only answer when you write to me. /notify changes it at any time."
         )
         buttons = [
             [
-                InlineKeyboardButton(_("🔔 Yes, tell me"), callback_data=f"{SUBSCRIBE}:{NEWS}:on"),
-                InlineKeyboardButton(_("No, thanks"), callback_data=f"{SUBSCRIBE}:{NEWS}:no"),
+                InlineKeyboardButton(
+                    _("🔔 Yes, tell me"), callback_data=f"{SUBSCRIBE}:{WRITE}:on"
+                ),
+                InlineKeyboardButton(_("No, thanks"), callback_data=f"{SUBSCRIBE}:{WRITE}:no"),
             ]
         ]
         return Out(text, Keyboard(buttons))

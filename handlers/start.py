@@ -12,12 +12,13 @@ from handlers.common import (
     again_when_stale,
     answer_callback,
     close_keyboard,
+    keep_language,
     renderer,
     send,
     visitor,
 )
 from handlers.context import Ctx
-from handlers.home import ASK_LANGUAGE, home, privacy_notice, welcome
+from handlers.home import ASK_LANGUAGE, home, menu, privacy_notice, welcome
 from handlers.ideas import follow_link
 from handlers.render import Out, language_keyboard, split_carried
 
@@ -44,12 +45,16 @@ async def choose_language(update: Update, context: Ctx) -> None:
     if who.resident is None:
         if not await store.claim_update(update.update_id):
             return await answer_callback(update)
+        # Nothing is stored before they agree, so the choice is kept in mind instead: a
+        # message they write before agreeing is answered in it too.
+        keep_language(update, context, lang)
         await answer_callback(update)
         await close_keyboard(update)
         await send(context, who.chat_id, [privacy_notice(context, lang, code)])
         return
     if not await store.set_language(update.update_id, who.pseudonym, lang):
         return await answer_callback(update)
+    keep_language(update, context, lang)
     await answer_callback(update)
     await close_keyboard(update)
     who = replace(who, lang=lang)
@@ -74,6 +79,7 @@ async def consent(update: Update, context: Ctx) -> None:
             return await answer_callback(update)
     elif not await services.store.claim_update(update.update_id):
         return await answer_callback(update)
+    keep_language(update, context, lang)
     render = renderer(context, lang)
     await answer_callback(update)
     await close_keyboard(update, render._("Agreed"))
@@ -97,9 +103,7 @@ async def show_menu(update: Update, context: Ctx) -> None:
     await answer_callback(update)
     if who.resident is None:
         return await welcome(update, context, who)
-    render = renderer(context, who.lang)
-    now = context.services.clock()
-    await send(context, who.chat_id, [render.menu(context.services.campaigns.open_at(now))])
+    await send(context, who.chat_id, [await menu(context, who)])
 
 
 async def ask_language(update: Update, context: Ctx) -> None:
@@ -124,10 +128,10 @@ async def help_command(update: Update, context: Ctx) -> None:
         "/tip – report a place that feels unsafe (anonymously)\n"
         "/mine – your ideas and tips, and what has happened to them\n"
         "/notify – news of new surveys, and reminders: on or off\n"
-        "/language – svenska or English\n"
+        "/language – Svenska or English\n"
         "/cancel – leave the survey you are answering (your answers so far are kept)\n"
-        "/mydata – see what you have given\n"
-        "/delete – delete everything you have given\n"
+        "/mydata – see what is stored about you\n"
+        "/delete – delete everything stored about you\n"
         "/help – this message\n\n"
         "Answer with the buttons, or write when a question asks for text or a number."
     )

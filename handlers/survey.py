@@ -26,7 +26,7 @@ from handlers.common import (
     visitor,
 )
 from handlers.context import Ctx
-from handlers.home import home, welcome
+from handlers.home import home, menu, welcome
 from handlers.render import Out, Renderer, parse_answer_data
 from storage.base import Response, StaleSession, Status
 
@@ -78,9 +78,7 @@ async def begin(
     if survey is None or not survey.is_open(now):
         if await claim():
             text = render._("That survey is closed now. Thank you for your interest!")
-            await send(
-                context, who.chat_id, [Out(text), render.menu(services.campaigns.open_at(now))]
-            )
+            await send(context, who.chat_id, [Out(text), await menu(context, who)])
         return
     latest = await store.latest_response(who.pseudonym, survey.id)
     if latest is not None and latest.status is Status.IN_PROGRESS:
@@ -93,9 +91,7 @@ async def begin(
             text = render._(
                 "You have already answered “{title}”. Thank you, your answers are saved!"
             ).format(title=survey.title.get(render.lang))
-            await send(
-                context, who.chat_id, [Out(text), render.menu(services.campaigns.open_at(now))]
-            )
+            await send(context, who.chat_id, [Out(text), await menu(context, who)])
         return
     step = engine.start(survey, now, prefill=prefill, source=source)
     try:
@@ -352,28 +348,26 @@ async def message(update: Update, context: Ctx) -> None:
     services = context.services
     store = services.store
     if who.resident is None:
-        if await store.claim_update(update.update_id):
+        if await _first_stray(update, context, who):
             await welcome(update, context, who)
         return
     render = renderer(context, who.lang)
     now = services.clock()
     active = who.active
     if active is None:
-        if await store.claim_update(update.update_id):
+        if await _first_stray(update, context, who):
             text = render._("Choose a survey in the menu to answer it.")
-            await send(
-                context, who.chat_id, [Out(text), render.menu(services.campaigns.open_at(now))]
-            )
+            await send(context, who.chat_id, [Out(text), await menu(context, who)])
         return
     survey = services.campaigns.get(active.survey_id)
     if survey is None or not survey.is_open(now):
-        if await store.claim_update(update.update_id):
+        if await _first_stray(update, context, who):
             await _closed(context, who, render)
         return
     session = active.session
     resume_after = timedelta(minutes=services.settings.resume_after_minutes)
     if engine.is_paused(session, now, resume_after):
-        if await store.claim_update(update.update_id):
+        if await _first_stray(update, context, who):
             await home(context, who)
         return
     if active.shown_version is not None and active.shown_version < session.version:
@@ -409,6 +403,20 @@ async def message(update: Update, context: Ctx) -> None:
         messages.append(render.remove_keyboard(_left_location_text(render, given)))
     messages.extend(render.step(survey, step, active.id))
     await show(context, who.chat_id, messages, active.id, step.session.version)
+
+
+async def _first_stray(update: Update, context: Ctx, who: Visitor) -> bool:
+    """Claim a message that answers no question; True when it should be answered.
+
+    Only the first of them in STRAY_QUIET is: what it was answered with (the menu, the
+    notice, the offer to continue) is still on screen, and a resident who types a few lines
+    should not get one menu per line. A re-delivered update is claimed already and does not
+    use up the answer.
+    """
+    services = context.services
+    if not await services.store.claim_update(update.update_id):
+        return False
+    return services.stray.first(who.chat_id, services.clock())
 
 
 def _input(incoming: Message, render: Renderer, session: engine.Session) -> Input:
@@ -525,12 +533,13 @@ async def show(
     """Send a step and record that the resident has now seen this version's question."""
     await send(context, chat_id, messages)
     await context.services.store.mark_shown(response_id, version)
+    # They are answering again: a stray message after this one deserves its own answer.
+    context.services.stray.forget(chat_id)
 
 
 async def _closed(context: Ctx, who: Visitor, render: Renderer) -> None:
     text = render._(
         "This survey has closed. Thank you: the answers you gave before it closed are saved."
     )
-    now = context.services.clock()
     await send(context, who.chat_id, [render.remove_keyboard(text)])
-    await send(context, who.chat_id, [render.menu(context.services.campaigns.open_at(now))])
+    await send(context, who.chat_id, [await menu(context, who)])

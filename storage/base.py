@@ -41,8 +41,9 @@ class Resident:
     pseudonym: str
     language: str
     consented_at: datetime
+    # Both off until the resident says yes: nothing is sent unasked to someone who said no.
     news: bool = False  # wants to hear about new campaigns
-    reminders: bool = True  # may get one reminder to finish a survey
+    reminders: bool = False  # may get one reminder to finish a survey
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,11 @@ residents = Table(
     Column("pseudonym", String(64), primary_key=True),
     Column("language", String(5), nullable=False),
     Column("consented_at", UTCDateTime, nullable=False),
-    # News of new campaigns is opt-in; the one reminder to finish a survey is opt-out.
+    # News of new campaigns and the one reminder to finish a survey are both opt-in: asked
+    # together after consent, so a resident who says no (or nothing) gets neither. Consent
+    # stores both as off by name: the reminder's column default is still the opt-out of
+    # 0001, since changing a default on SQLite means rebuilding the table, and dropping the
+    # old one would cascade to every resident's answers (foreign keys are on).
     Column("news", Boolean, nullable=False, server_default=false()),
     Column("reminders", Boolean, nullable=False, server_default=true()),
 )

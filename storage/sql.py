@@ -233,8 +233,13 @@ class SqlStore:
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return False
+            # Nothing is sent unasked until they say yes (see schema.residents).
             resident = self._insert(residents).values(
-                pseudonym=pseudonym, language=language, consented_at=now
+                pseudonym=pseudonym,
+                language=language,
+                consented_at=now,
+                news=False,
+                reminders=False,
             )
             await connection.execute(
                 resident.on_conflict_do_update(

@@ -61,6 +61,8 @@ class BotApi:
     throttle_next: float | None = None
     throttle_chat: int | None = None  # only a send to this chat is refused (None: any)
     clock: Any = None  # the bot's (fake) clock, so tests can see when each call was made
+    # Calls Telegram refuses once each: method -> (HTTP status, description), see fail_next.
+    failing: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     next_update_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -81,6 +83,10 @@ class BotApi:
                 "description": f"Too Many Requests: retry after {retry_after:g}",
                 "parameters": {"retry_after": retry_after},
             }
+        refusals = self.failing.get(method)
+        if refusals:
+            status, description = refusals.pop(0)
+            return status, {"ok": False, "error_code": status, "description": description}
         if call.chat_id in self.blocked and method in SENDING:
             return 403, {
                 "ok": False,
@@ -215,6 +221,17 @@ class FakeTelegram(BaseRequest, BotApi):
         """The next send (to `chat_id`, if given) is refused with 429 and retry_after, as
         Telegram does under load."""
         self.throttle_next, self.throttle_chat = retry_after, chat_id
+
+    def fail_next(
+        self,
+        method: str,
+        description: str = "Bad Request: wrong file identifier/HTTP URL specified",
+        status: int = 400,
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls of `method` (e.g. sendPhoto) are refused with this error,
+        as Telegram refuses an expired photo (400) or fails while busy (500, 502)."""
+        self.failing.setdefault(method, []).extend([(status, description)] * times)
 
     def kill_after_sending(self, chat_id: int) -> None:
         """The bot dies (Killed) once Telegram has delivered its next message to this chat,

@@ -57,8 +57,8 @@ async def announce_from_telegram(bot: Bot, title: str = "Kvällen på Söder") -
         for (chat, mid), message in bot.fake.messages.items()
         if chat == ADMIN_ID and message.get("text", "").startswith(f"🟢 <b>{title}")
     )
-    await admin.click_on(card, "Meddela prenumeranter")
-    await admin.click_where("Ja, meddela")
+    await admin.click_on(card, "Skicka ut")
+    await admin.click_where("Ja, skicka ut")
     return admin
 
 
@@ -67,11 +67,11 @@ async def test_a_newcomer_subscribes_during_onboarding_and_can_stop_with_one_tap
     bot: Bot, resident: Resident
 ) -> None:
     await resident.onboard()
-    assert any("Vill du få ett meddelande när en ny enkät öppnar" in t for t in resident.texts())
+    assert any("Får jag skriva till dig ibland?" in t for t in resident.texts())
     await resident.click_where("Ja, gärna")
     assert "Du får ett meddelande när en ny enkät öppnar" in resident.last_text()
     stored = await bot.services.store.get_resident(bot.services.pseudonymize(resident.chat_id))
-    assert stored is not None and stored.news
+    assert stored is not None and stored.news and stored.reminders
 
     await resident.send("/notify")
     assert "Nyheter om nya enkäter: <b>på</b>" in resident.last_text()
@@ -121,8 +121,10 @@ async def test_a_scheduled_campaign_opens_and_is_announced_once_across_a_restart
 
     # The admins were told, in one message edited to the end result.
     told = [c for c in bot.fake.calls if c.chat_id == ADMIN_ID and "Julhandeln" in c.text]
-    assert told[0].method == "sendMessage" and told[0].text.startswith("📣 Meddelar")
-    assert "2 skickade, 0 gick inte att nå" in told[-1].text
+    assert told[0].method == "sendMessage" and told[0].text.startswith(
+        "📣 ”Julhandeln på Söder” skickas ut"
+    )
+    assert "skickat till 2, 0 gick inte att nå" in told[-1].text
 
     await anna.click("Svara nu")
     assert "Handlar du dina julklappar på Söder?" in anna.last_text()
@@ -154,8 +156,8 @@ async def test_the_outbox_sends_at_most_25_a_second_and_reports_progress(bot: Bo
     ids = await subscribers(bot, 60)
     admin = await announce_from_telegram(bot)
     progress = admin.last_text()
-    assert progress.startswith("📣 Meddelar ”Kvällen på Söder”")
-    assert "60 kvar" in progress
+    assert progress.startswith("📣 ”Kvällen på Söder” skickas ut")
+    assert "Kvar: 60" in progress
 
     assert await bot.deliver() == 60
     sent = announcements(bot)
@@ -166,11 +168,11 @@ async def test_the_outbox_sends_at_most_25_a_second_and_reports_progress(bot: Bo
         assert times[index + 25] - times[index] >= timedelta(seconds=1)
     assert times[-1] - times[0] >= timedelta(seconds=2)  # 60 messages take over two seconds
     # The admin's one progress message was edited to the end result.
-    assert "60 skickade, 0 gick inte att nå" in admin.last_text()
+    assert "skickat till 60, 0 gick inte att nå" in admin.last_text()
     edits = [
         c
         for c in bot.fake.calls
-        if c.method == "editMessageText" and c.chat_id == ADMIN_ID and "skickade" in c.text
+        if c.method == "editMessageText" and c.chat_id == ADMIN_ID and "Skickat" in c.text
     ]
     assert edits and {c.params["message_id"] for c in edits} == {edits[0].params["message_id"]}
 
@@ -237,7 +239,7 @@ async def test_a_long_retry_after_on_two_replicas_tells_every_subscriber_once(
     assert refused.chat_id == ids[10]
     after = [call for call in announcements(bot) if call.result is not None][10:]
     assert all(call.at - refused.at >= timedelta(seconds=130) for call in after)
-    assert "200 skickade, 0 gick inte att nå" in admin.last_text()
+    assert "skickat till 200, 0 gick inte att nå" in admin.last_text()
 
 
 async def test_a_replica_that_loses_the_lease_while_waiting_hands_its_batch_over(
@@ -266,7 +268,7 @@ async def test_a_replica_that_loses_the_lease_while_waiting_hands_its_batch_over
         await replica.stop()
     assert delivered(bot) == Counter(ids)
     assert sent == [10, 70, 40]
-    assert "120 skickade, 0 gick inte att nå" in admin.last_text()
+    assert "skickat till 120, 0 gick inte att nå" in admin.last_text()
 
 
 async def test_a_replica_killed_as_telegram_delivers_is_not_repeated_by_the_other(
@@ -290,7 +292,7 @@ async def test_a_replica_killed_as_telegram_delivers_is_not_repeated_by_the_othe
         await replica.stop()
     assert delivered(bot) == Counter(ids)
     assert sent == [0, 10, 29]
-    assert "59 skickade, 1 gick inte att nå" in admin.last_text()
+    assert "skickat till 59, 1 gick inte att nå" in admin.last_text()
 
 
 async def test_a_resident_who_blocked_the_bot_is_unsubscribed(bot: Bot) -> None:
@@ -298,7 +300,7 @@ async def test_a_resident_who_blocked_the_bot_is_unsubscribed(bot: Bot) -> None:
     bot.fake.block(ids[1])
     admin = await announce_from_telegram(bot)
     assert await bot.deliver() == 2
-    assert "2 skickade, 1 gick inte att nå" in admin.last_text()
+    assert "skickat till 2, 1 gick inte att nå" in admin.last_text()
     blocked = await bot.services.store.get_resident(bot.services.pseudonymize(ids[1]))
     assert blocked is not None and not blocked.news
     # The next announcement does not try them again.
@@ -312,7 +314,7 @@ async def test_announcing_twice_tells_nobody_twice(bot: Bot) -> None:
     await announce_from_telegram(bot)
     await bot.deliver()
     admin = await announce_from_telegram(bot)
-    assert "Ingen ny att meddela" in admin.last_text()
+    assert "Ingen ny att skicka ut ”Kvällen på Söder” till" in admin.last_text()
     await bot.deliver()
     assert len(announcements(bot)) == 2
 
@@ -320,11 +322,11 @@ async def test_announcing_twice_tells_nobody_twice(bot: Bot) -> None:
 # ---- reminders ---------------------------------------------------------------------------
 async def test_one_gentle_reminder_to_finish_unless_opted_out(bot: Bot, clock: FakeClock) -> None:
     anna = bot.resident(1001)
-    await anna.onboard(news="Nej tack")
+    await anna.onboard(news="Ja, gärna")
     await anna.click("Kvällen på Söder")
     await anna.click("4")
     bo = bot.resident(1002)
-    await bo.onboard(news="Nej tack")
+    await bo.onboard(news="Ja, gärna")
     await bo.click("Kvällen på Söder")
     await bo.send("/notify")
     await bo.click("Stäng av påminnelser")
@@ -524,6 +526,61 @@ async def test_residents_are_answered_while_a_reload_reads_the_files(bot: Bot) -
 
 
 # ---- results -----------------------------------------------------------------------------
+async def test_one_response_is_counted_in_the_singular_and_each_count_has_its_own(
+    bot: Bot,
+) -> None:
+    # "1 svar, 1 kompletta" and "1 påbörjade, 1 kompletta (100 %)": one plural for two counts.
+    anna = bot.resident(1001)
+    await anna.onboard(news="Nej tack")
+    await anna.click("Snabbfråga")
+    await anna.click("Bra")
+    await anna.click("Skicka in")
+    admin = bot.admin()
+    await admin.onboard(news="Nej tack")
+
+    def card() -> str:
+        (text,) = [t for t in admin.texts()[-6:] if t.startswith("🟢 <b>Snabbfråga")]
+        return text
+
+    await admin.send("/campaigns")
+    assert card().endswith("\n1 svar, varav 1 komplett")
+    await admin.send("/stats test-igen")
+    assert "1 påbörjat svar, varav 1 komplett (100\xa0%)" in admin.texts()[-2]
+
+    bertil = bot.resident(1002)
+    await bertil.onboard(news="Nej tack")
+    await bertil.click("Snabbfråga")  # and goes no further
+    await admin.send("/campaigns")
+    assert card().endswith("\n2 svar, varav 1 komplett")
+    await admin.send("/stats test-igen")
+    assert "2 påbörjade svar, varav 1 komplett (50\xa0%)" in admin.texts()[-2]
+
+    english = bot.resident(ADMIN_ID, language_code="en")
+    await english.send("/language")
+    await english.click("English")
+    await english.send("/stats test-igen")
+    assert "2 started, 1 complete (50%)" in english.texts()[-2]
+
+
+async def test_the_privacy_notice_writes_a_long_retention_as_swedish_numbers(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    running = await start_bot(settings_for(tmp_path, retention_days=3650), clock)
+    try:
+        newcomer = running.resident()
+        await newcomer.send("/start")
+        assert "• Hur länge: högst 3\xa0650 dagar, eller kortare" in newcomer.last_text()
+    finally:
+        await running.stop()
+    running = await start_bot(settings_for(tmp_path / "one", retention_days=1), clock)
+    try:
+        newcomer = running.resident(language_code="en")
+        await newcomer.send("/start")
+        assert "• For how long: at most 1 day, or less" in newcomer.last_text()
+    finally:
+        await running.stop()
+
+
 async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
     for user_id, safe in ((1001, "4"), (1002, "2"), (1003, "4")):
         resident = bot.resident(user_id)
@@ -554,11 +611,11 @@ async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
     await admin.onboard(news="Nej tack")
     await admin.send("/stats test-kvall")
     said = "\n".join(admin.texts()[-3:])
-    assert "3 påbörjade, 0 kompletta (0\xa0%)" in said
+    assert "3 påbörjade svar, varav 0 kompletta (0\xa0%)" in said
     assert "4: 2 (67\xa0%)" in said and "2: 1 (33\xa0%)" in said
     assert "Medelvärde 3,3" in said
-    assert "1 hoppade över" in said  # the location question, skipped by one
-    assert "💡 1 idéer · ⚠️ 2 trygghetstips" in said
+    assert "1 hoppade över frågan" in said  # the location question, skipped by one
+    assert "💡 1 idé · ⚠️ 2 trygghetstips" in said
     assert "Tips per kategori: Belysning 2" in said
     assert "Tips per tid på dygnet: " in said
     photo = next(c for c in bot.fake.calls if c.method == "sendPhoto")
@@ -568,4 +625,4 @@ async def test_stats_show_results_in_swedish_with_a_chart(bot: Bot) -> None:
     assert len(image.getcolors(maxcolors=100_000) or []) > 2  # more than a blank canvas
 
     await admin.send("/stats soder")
-    assert admin.last_text().startswith("Det finns ingen kampanj ”soder”. Kända: ")
+    assert admin.last_text().startswith("Det finns ingen kampanj ”soder”. De som finns: ")

@@ -22,7 +22,7 @@ async def test_resident_shares_an_idea_with_a_place_in_swedish(
     bot: Bot, resident: Resident
 ) -> None:
     await resident.onboard()
-    await resident.click("Dela en idé")
+    await resident.click("Lämna en idé")
     assert resident.last_text().startswith("Fråga 1 av 4")
     assert "Vad handlar din idé om?" in resident.last_text()
     assert "En plats som känns otrygg" not in resident.buttons()  # a tip's category
@@ -119,7 +119,7 @@ async def test_an_unknown_deep_link_falls_back_to_the_menu_kindly(
     await resident.onboard()
     await resident.send("/start tip_nowhere")
     assert "Länken leder inte till något jag känner till" in resident.texts()[-2]
-    assert "💡 Dela en idé" in resident.buttons()
+    assert "💡 Lämna en idé" in resident.buttons()
     await resident.send("/start <script>")
     assert "Länken leder inte till något jag känner till" in resident.texts()[-2]
     assert await contributions(bot) == []
@@ -159,7 +159,7 @@ async def test_moderation_changes_what_the_resident_sees(bot: Bot, resident: Res
     await admin.click("Godkänn")
     assert "Ring mig på" in admin.last_text()
     await admin.click("Dölj")
-    await admin.click("det innehöll personuppgifter")
+    await admin.click("Innehåller personuppgifter")
     assert "Inga nya idéer eller tips att gå igenom." in admin.last_text()
     await admin.click("Gå igenom den godkända som väntar på åtgärd")
     await admin.click("Åtgärdad")
@@ -191,6 +191,48 @@ async def test_a_contactable_resident_hears_when_their_tip_is_handled(bot: Bot) 
     await admin.click("Åtgärdad")
     assert "News about your tip “The lamp at the bike stand is broken.”" in resident.last_text()
     assert "handled" in resident.last_text()
+
+
+async def test_hide_reasons_read_right_as_buttons_on_the_card_and_to_the_resident(
+    bot: Bot, resident: Resident
+) -> None:
+    # The reasons were clauses written for "eftersom …", and also shown as the buttons and
+    # after "Dold:": "det inte handlar om området" as a button, "Dold: det inte handlar…".
+    await resident.onboard()
+    await resident.send("/tip")
+    await resident.click("Belysning")
+    await resident.send("Lampan vid cykelstället är trasig.")
+    await resident.tap_reply_button("Hoppa över")
+    await resident.click("På kvällen")
+    await resident.click("Hoppa över")
+    await resident.click("Ja, ni får skriva till mig")
+    await resident.click("Skicka in")
+    admin = bot.admin()
+    await admin.onboard()
+    await admin.send("/moderate")
+    card = admin.last_message_id()
+    await admin.click("Dölj")
+    assert admin.buttons() == [
+        "Handlar inte om området",
+        "Innehåller personuppgifter",
+        "Kränkande",
+        "Redan rapporterat",
+        "⬅ Tillbaka",
+    ]
+    await admin.click("Handlar inte om området")
+    (closed,) = [
+        c.text
+        for c in admin.sent
+        if c.method == "editMessageText" and c.params["message_id"] == card
+    ]
+    assert closed.endswith("<i>→ Dold: handlar inte om området</i>")
+    # The resident is told in a whole sentence, the reason as the clause it was written as.
+    assert (
+        "Ditt tips ”Lampan vid cykelstället är trasig.” publicerades inte, eftersom det inte "
+        "handlar om området." in resident.texts()
+    )
+    await resident.send("/mine")
+    assert "Status: inte publicerat, eftersom det inte handlar om området" in resident.last_text()
 
 
 async def test_a_resident_cannot_moderate(bot: Bot, resident: Resident) -> None:

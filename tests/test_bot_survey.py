@@ -27,7 +27,7 @@ async def test_resident_answers_every_question_type_in_swedish(
     assert resident.buttons() == [
         "Kvällen på Söder",
         "Snabbfråga",
-        "💡 Dela en idé",
+        "💡 Lämna en idé",
         "🔦 Tipsa om en otrygg plats",
         "📋 Mina bidrag",
     ]
@@ -116,12 +116,12 @@ async def test_nothing_is_stored_before_the_resident_agrees(bot: Bot) -> None:
     await resident.click("Svenska")
     assert "Ingenting om dig sparas förrän du har godkänt" in resident.last_text()
     await resident.send("hej")
-    # Not even the language choice was kept, so the bot has to ask again.
-    assert resident.buttons() == ["Svenska", "English"]
+    # The language choice is not stored, only kept in mind: the notice comes again in it.
+    assert "Ingenting om dig sparas förrän du har godkänt" in resident.last_text()
+    assert resident.buttons() == ["✅ Jag godkänner", "🇬🇧 In English"]
     pseudonym = bot.services.pseudonymize(3003)
     assert await bot.services.store.get_resident(pseudonym) is None
     assert await bot.services.store.responses_of(pseudonym) == []
-    await resident.click("Svenska")
     await resident.click("Jag godkänner")
     stored_resident = await bot.services.store.get_resident(pseudonym)
     assert stored_resident is not None and stored_resident.language == "sv"
@@ -133,7 +133,7 @@ async def test_sticker_and_essay_get_a_hint_and_the_question_again(
     await resident.onboard()
     await resident.click("Kvällen på Söder")
     await resident.send_sticker()
-    assert resident.texts()[-2] == "Svara gärna med någon av knapparna."
+    assert resident.texts()[-2] == "Den här frågan besvarar du med knapparna."
     assert resident.last_text().startswith("Fråga 1 av högst 7")
     await resident.click("4")
     await resident.click("Mindre skräp")
@@ -170,8 +170,8 @@ async def test_a_picture_sent_as_a_file_is_refused_with_how_to_send_it_as_a_phot
     await resident.send_image_file(file_id="original-with-gps")
     assert resident.texts()[-2] == (
         "Skicka bilden som foto i stället (📎 → Foto, inte ”som fil”). En fil innehåller "
-        "dolda uppgifter, till exempel var bilden togs – det gör inte ett foto. Inget av "
-        "filen har sparats."
+        "dolda uppgifter, till exempel var bilden togs – det gör inte en bild som skickas som "
+        "foto. Inget av filen har sparats."
     )
     assert resident.last_text().startswith("Fråga 4 av högst 7")  # the same question again
     # An iPhone's HEIC, whose type the app may leave out, is a picture all the same.
@@ -179,7 +179,7 @@ async def test_a_picture_sent_as_a_file_is_refused_with_how_to_send_it_as_a_phot
     assert resident.texts()[-2].startswith("Skicka bilden som foto i stället")
     # A file that is no picture is simply not what this question asks for.
     await resident.send_document("protokoll.pdf", "application/pdf", file_id="a-pdf")
-    assert resident.texts()[-2] == "Skicka ett foto (📎 → Foto)."
+    assert resident.texts()[-2] == "Skicka en bild (📎 → Foto)."
     [row] = await stored(bot)
     assert "photo" not in row
     for file_id in ("original-with-gps", "heic-with-gps", "a-pdf"):
@@ -346,7 +346,7 @@ async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resid
     await resident.click("Kvällen på Söder")
     await resident.click("4")
     await resident.click("Tillbaka")
-    assert "Ditt svar hittills: 4" in resident.last_text()
+    assert "Du har svarat: 4" in resident.last_text()
     await resident.click("1")
     assert "Var känns det otryggt?" in resident.last_text()
     await resident.tap_reply_button("Hoppa över")
@@ -493,7 +493,7 @@ async def test_language_can_be_switched_at_any_time(bot: Bot, resident: Resident
 
 async def test_help_in_swedish_and_unknown_commands(resident: Resident) -> None:
     await resident.send("/help")
-    assert "/cancel – lämna enkäten" in resident.last_text()
+    assert "/cancel – pausa enkäten" in resident.last_text()
     await resident.send("/foo")
     assert "Det kommandot känner jag inte till" in resident.last_text()
 
@@ -509,7 +509,7 @@ async def test_resident_sees_and_deletes_what_they_gave(bot: Bot, resident: Resi
     assert "Nyheter om nya enkäter: <b>av</b>" in resident.texts()[-2]
     await resident.send("/delete")
     await resident.click("Ja, radera allt")
-    assert "Allt du har lämnat är raderat" in resident.last_text()
+    assert "Allt som fanns sparat om dig är raderat" in resident.last_text()
     assert await stored(bot, "test-igen") == []
     assert await bot.services.store.get_resident(bot.services.pseudonymize(1001)) is None
 

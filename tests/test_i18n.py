@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import yaml
 from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -76,3 +77,65 @@ def test_swedish_resident_reads_swedish() -> None:
         .format(count=6)
         == "6 frågor. Du kan pausa när du vill och fortsätta senare."
     )
+
+
+# Quotation marks that are not Swedish: Swedish quotes with ”…” (and ’…’ inside).
+NOT_SWEDISH_QUOTES = ("“", "„", "‘", '"')
+TRANSLATED = {"_", "N_", "ngettext", "gettext"}
+
+
+def test_swedish_texts_quote_with_swedish_quotation_marks() -> None:
+    # English writes “…”, Swedish ”…”: a Swedish text showing “Mina bidrag” looks translated.
+    wrong = []
+    for key, message in swedish_catalog().items():
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wrong += [key for text in strings if any(q in str(text or "") for q in NOT_SWEDISH_QUOTES)]
+    assert wrong == []
+
+
+def test_the_shipped_surveys_quote_with_swedish_quotation_marks_in_swedish() -> None:
+    def swedish(node: object) -> list[str]:
+        if isinstance(node, dict):
+            found = [v for k, v in node.items() if k == "sv" and isinstance(v, str)]
+            return found + [t for v in node.values() for t in swedish(v)]
+        if isinstance(node, list):
+            return [t for v in node for t in swedish(v)]
+        return []
+
+    for path in sorted((ROOT / "surveys").glob("*.yaml")):
+        texts = swedish(yaml.safe_load(path.read_text(encoding="utf-8")))
+        assert texts, path
+        assert [t for t in texts if any(q in t for q in NOT_SWEDISH_QUOTES)] == [], path.name
+
+
+def test_no_code_puts_quotation_marks_around_a_translated_text() -> None:
+    # Quotation marks differ by language, so they belong inside the translated text: a
+    # quote written in code ("“" + title + "”") shows English quotes to a Swedish reader.
+    offenders = []
+    paths = [
+        *ROOT.glob("handlers/*.py"),
+        *ROOT.glob("core/*.py"),
+        *ROOT.glob("authoring/*.py"),
+        ROOT / "bot.py",
+    ]
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        exempt: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in TRANSLATED:
+                    exempt.update(id(inner) for arg in node.args[:2] for inner in ast.walk(arg))
+            body = getattr(node, "body", None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+                exempt.add(id(body[0].value))  # a docstring
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in exempt
+                and any(q in node.value for q in "“”„‘’")
+            ):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []

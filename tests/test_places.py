@@ -213,3 +213,98 @@ def test_the_shipped_categories_are_the_defaults_and_the_places_load() -> None:
     # The file organizers edit starts as the built-in list, so deleting it changes nothing.
     assert folder.categories == DEFAULT_CATEGORIES
     assert "furutorpsplatsen" in [place.id for place in folder.places]
+
+
+def test_the_shipped_campaigns_cover_their_places_and_nothing_far_away() -> None:
+    from pathlib import Path
+
+    from core.campaigns import deployment_area
+    from core.loader import load_folder
+
+    folder = load_folder(Path(__file__).resolve().parent.parent / "surveys")
+    areas = {survey.id: survey.area for survey in folder.surveys}
+    soder, hassleholm = areas["soder-kvall"], areas["centrum-utveckling"]
+    assert soder is not None and hassleholm is not None
+    for place in folder.places:
+        home = hassleholm if "Hässleholm" in place.name.sv else soder
+        assert home.contains(place.lat, place.lon), place.id
+    assert not soder.contains(56.1588, 13.7663) and not hassleholm.contains(56.0437, 12.6946)
+    # Ideas and tips (no AREA_BBOX): either town, not Paris, New York or Stockholm.
+    area = deployment_area(folder.surveys, folder.places)
+    assert area is not None
+    assert area.contains(56.0405, 12.7021) and area.contains(56.1590, 13.7660)
+    for far in [(48.8584, 2.2945), (40.7580, -73.9855), (59.3293, 18.0686)]:
+        assert not area.contains(*far)
+
+
+def test_ideas_and_tips_may_be_about_the_places_around_an_organizers_spot() -> None:
+    from core.campaigns import deployment_area
+
+    square = Place(id="torget", name={"sv": "Torget", "en": "Torget"}, lat=56.0396, lon=12.7038)
+    area = deployment_area([], [square])
+    assert area is not None
+    assert area.contains(56.0396 + 0.015, 12.7038)  # 1.7 km north: the next streets
+    assert not area.contains(56.0396 + 0.03, 12.7038)  # 3.3 km: another part of town
+    assert area.contains(56.0396, 12.7038 - 0.03)  # 1.9 km west (degrees are shorter there)
+    # Nothing says where: a place anywhere is taken, as before.
+    assert deployment_area([], []) is None
+
+
+SPOTS = [
+    Place(
+        id="furutorp",
+        name={"sv": "Furutorpsplatsen", "en": "Furutorpsplatsen"},
+        lat=56.0396,
+        lon=12.7038,
+    ),
+    Place(
+        id="station",
+        name={"sv": "Knutpunkten", "en": "Knutpunkten (the station)"},
+        lat=56.0437,
+        lon=12.6946,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("lang", "near", "far", "paris", "south_west"),
+    [
+        (
+            "sv",
+            "nära Furutorpsplatsen",
+            "56,0500° N, 12,7200° Ö",
+            "48,8590° N, 2,2950° Ö",
+            "33,8568° S, 70,6483° V",
+        ),
+        (
+            "en",
+            "near Furutorpsplatsen",
+            "56.0500° N, 12.7200° E",
+            "48.8590° N, 2.2950° E",
+            "33.8568° S, 70.6483° W",
+        ),
+    ],
+)
+def test_a_place_reads_as_the_nearest_named_place_or_unambiguous_coordinates(
+    lang: str, near: str, far: str, paris: str, south_west: str
+) -> None:
+    from core.i18n import Catalogs
+    from core.places import describe
+
+    translations = Catalogs().get(lang)
+
+    def read(lat: float, lon: float, name: str | None = None) -> str:
+        return describe(lat, lon, lang, translations, SPOTS, name)
+
+    # 90 m from Furutorpsplatsen (a position snapped to its 100 m cell): named.
+    assert read(56.0404, 12.7038) == near
+    # Nearer to the station than to the square: the nearer one is named.
+    assert read(56.0431, 12.6950) == translations.gettext("near {place}").format(
+        place=SPOTS[1].name.get(lang)
+    )
+    # 600 m from either: coordinates, with the hemispheres so no comma is ambiguous.
+    assert read(56.05, 12.72) == far
+    assert read(48.859, 2.295) == paris  # not "48,859, 2,295"
+    assert read(-33.8568, -70.6483) == south_west
+    # A venue's or a QR code's own name is what the resident chose: kept.
+    assert read(56.05, 12.72, "Söderpunkten") == "Söderpunkten"

@@ -111,14 +111,14 @@ def test_organizer_answers_soder_in_swedish() -> None:
     summary = seen.after("")
     assert summary.startswith("\nDina svar\n1. Hur ofta är du på Söder efter kl. 17?\n")
     assert "   → Någon gång i veckan" in summary
-    assert "   → (hoppade över)" in summary
+    assert "   → (överhoppad)" in summary
     assert "   → Bättre belysning, Lugnare trafik" in summary
     assert "  1. ✅ Skicka in\n  2. ✏️ Ändra ett svar" in summary
     assert "Tack för att du tog dig tid!" in seen.after("1")
     answers = stored(seen)
     assert answers["how_often_evening"] == '"weekly"'
     assert answers["feel_safe_evening"] == "2"
-    assert answers["unsafe_photo"] == "null  (hoppade över)"
+    assert answers["unsafe_photo"] == "null  (överhoppad)"
     assert answers["biggest_difference"] == '["lighting", "traffic"]'
     assert answers["traffic_comment"] == '"Bilarna kör för fort på Södergatan"'
     assert answers["one_thing"] == '"Fler lampor i Slottshagen"'
@@ -177,7 +177,7 @@ def test_traffic_comment_is_asked_only_when_traffic_is_chosen() -> None:
 def test_a_scale_answer_out_of_range_gets_the_residents_message_and_the_question_again() -> None:
     seen = organizer("1", "9")
     assert seen.after("9") == (
-        "\nSvara gärna med någon av knapparna.\n"
+        "\nDen här frågan besvarar du med knapparna.\n"
         "› Skriv ett tal mellan 1 och 5.\n"
         "Fråga 2 av högst 9\n"
         "Hur trygg känner du dig på Söder efter kl. 17?\n"
@@ -208,7 +208,7 @@ def test_back_shows_the_earlier_question_with_its_answer() -> None:
     seen = organizer("3", "tillbaka", "1")
     assert seen.after("tillbaka").startswith(
         "\nFråga 1 av högst 9\nHur ofta är du på Söder efter kl. 17?\n"
-        "Ditt svar hittills: Någon gång i månaden\n"
+        "Du har svarat: Någon gång i månaden\n"
         "  1. Nästan varje dag\n  2. Någon gång i veckan\n  3. ✓ Någon gång i månaden\n"
     )
     assert "Fråga 2 av högst 9" in seen.after("1")
@@ -232,7 +232,8 @@ def test_skip_on_an_optional_question_and_refused_on_a_required_one() -> None:
 
 def test_a_place_typed_as_two_numbers_is_taken_and_coarsened_as_stored() -> None:
     seen = organizer(*SODER_IN_SWEDISH, "1")
-    assert "   → 📍 56,043, 12,695" in seen.out  # snapped to its 100 m cell, like in Telegram
+    # Snapped to its 100 m cell, which is near a place of places.yaml: named, as in Telegram.
+    assert "   → 📍 nära Knutpunkten (Helsingborg C)" in seen.out
     place = json.loads(stored(seen)["where_unsafe"])
     assert place.keys() == {"lat", "lon"}
     assert round(place["lat"], 2) == 56.04 and place["lat"] != 56.0437
@@ -272,7 +273,7 @@ def test_a_photo_is_a_path_to_an_image_file(tmp_path: Path) -> None:
         f"\n› Filen {tmp_path / 'saknas.jpg'} finns inte.\nFråga 4 av högst 9\n"
     )
     assert seen.after(str(notes)).startswith(
-        "\nSkicka ett foto (📎 → Foto).\n› Skriv sökvägen till en bildfil.\nFråga 4 av högst 9"
+        "\nSkicka en bild (📎 → Foto).\n› Skriv sökvägen till en bildfil.\nFråga 4 av högst 9"
     )
     assert seen.after(str(photo)).startswith("\nFråga 5 av högst 9\n")
 
@@ -284,7 +285,7 @@ def test_the_summary_lets_the_organizer_change_an_answer() -> None:
     )
     chosen = seen.out.split("\n> 2\n")[-1].split("\n> 4\n")[0]
     assert "Fråga 1 av högst 9\nHur ofta är du på Söder efter kl. 17?\n" in chosen
-    assert "Ditt svar hittills: Någon gång i veckan" in chosen
+    assert "Du har svarat: Någon gång i veckan" in chosen
     assert "   → Sällan eller aldrig" in seen.after("4")
     assert stored(seen)["how_often_evening"] == '"rarely"'
 

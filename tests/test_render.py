@@ -9,6 +9,7 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from core import engine
+from core.contributions import HideReason
 from core.i18n import Catalogs
 from core.loader import load_survey
 from core.survey import Survey
@@ -54,3 +55,25 @@ def test_a_button_with_more_than_text_and_data_is_left_to_ptb() -> None:
     keyboard = Keyboard([[plain, styled], [link]])
     assert keyboard.to_dict() == InlineKeyboardMarkup.to_dict(keyboard)
     assert keyboard.to_dict()["inline_keyboard"][0][1]["style"] == "success"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_each_use_of_a_hide_reason_has_its_own_words(lang: str) -> None:
+    # The reason written to follow "because …" was also the button and the status line:
+    # a button "det inte handlar om området", a card ending "Dold: det inte handlar …".
+    render = Renderer(Catalogs().get(lang), lang)
+    hidden = "Dold: " if lang == "sv" else "Hidden: "
+    for reason in HideReason:
+        clause = render.hide_reason(reason)
+        label = render.hide_reason_label(reason)
+        note = render.hidden_note(reason)
+        assert clause[0].islower() and label[0].isupper(), reason
+        assert note.startswith(hidden) and note != hidden + clause, reason
+        assert len({clause, label, note}) == 3, reason
+    assert (
+        render.hide_reason_label(HideReason.OFF_TOPIC)
+        == {
+            "sv": "Handlar inte om området",
+            "en": "Not about the area",
+        }[lang]
+    )

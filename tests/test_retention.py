@@ -60,7 +60,7 @@ async def test_a_campaigns_retention_deletes_old_answers_and_keeps_only_counts(
     await admin.onboard()
     await admin.send("/stats test-kvall")
     said = "\n".join(admin.texts()[-3:])
-    assert "3 påbörjade, 2 kompletta" in said
+    assert "3 påbörjade svar, varav 2 kompletta" in said
     assert "Bättre belysning: 2" in said
 
 

@@ -307,6 +307,38 @@ async def test_migrations_build_exactly_the_schema_the_code_uses(tmp_path: Path)
         await store.close()
 
 
+async def test_upgrading_switches_reminders_off_for_who_never_said_yes(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    store = SqlStore(url)
+    await store.open()
+    for number, pseudonym in enumerate((ALICE, BOB)):
+        await agreed(store, pseudonym, update_id=number + 1)
+    assert await store.set_subscription(3, ALICE, news=True, reminders=True)
+    response = await store.start_response(4, BOB, session())
+    assert response is not None
+    assert await store.save_step(
+        5, response, session(current="q2", q1=4), {"q1": 4}, [], based_on=0
+    )
+    async with store.engine.begin() as connection:
+        # As a database of 0006 had them: Bob never said yes, and had the reminder on.
+        await connection.execute(text("UPDATE residents SET reminders = 1 WHERE news = 0"))
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+    await store.close()
+
+    store = SqlStore(url)
+    await store.open()
+    try:
+        alice, bob = await store.get_resident(ALICE), await store.get_resident(BOB)
+        assert alice is not None and (alice.news, alice.reminders) == (True, True)
+        assert bob is not None and (bob.news, bob.reminders) == (False, False)
+        exported = [dict(r.answers) async for r in store.export_responses("soder")]
+        assert exported == [{"q1": 4}]  # nothing else changed
+    finally:
+        await store.close()
+
+
 def tip(text: str = "Mörkt i passagen", **fields: object) -> NewContribution:
     values: dict[str, object] = {"kind": Kind.TIP, "category": "lighting", "text": text}
     return NewContribution(**{**values, **fields})  # type: ignore[arg-type]
@@ -575,12 +607,15 @@ async def test_a_waiting_sender_keeps_its_messages_and_hands_back_only_the_untri
     assert next_up.id == carol.id
 
 
-async def test_one_reminder_per_unfinished_response_unless_opted_out(store: Store) -> None:
+async def test_one_reminder_per_unfinished_response_only_for_who_allowed_it(store: Store) -> None:
     await agreed(store, ALICE, update_id=1)
     await agreed(store, BOB, update_id=2)
     alice = await store.start_response(3, ALICE, session())
     await store.start_response(4, BOB, session())
-    assert await store.set_subscription(5, BOB, reminders=False)
+    bob = await store.get_resident(BOB)
+    # Nobody is written to unasked: both are off until the resident says yes.
+    assert bob is not None and (bob.news, bob.reminders) == (False, False)
+    assert await store.set_subscription(5, ALICE, reminders=True)
     later = NOW + timedelta(hours=25)
     # Not idle long enough yet: nothing.
     assert await store.queue_reminders("soder", NOW - timedelta(hours=1), later) == 0

@@ -210,7 +210,8 @@ def test_two_replicas_on_postgresql_act_as_one_bot(api: FakeBotApi, tmp_path: Pa
                 api, resident, api.wait_for(sent_to(resident, "Innan vi börjar")), "Jag godkänner"
             )
         )
-        deliver(press(api, resident, api.wait_for(sent_to(resident, "Vill du få")), "Ja, gärna"))
+        offer = api.wait_for(sent_to(resident, "Får jag skriva"))
+        deliver(press(api, resident, offer, "Ja, gärna"))
         # The same update delivered to both replicas is handled once.
         twice = message(resident, "/help")
         assert first.post(twice) == 200 and second.post(twice) == 200
@@ -235,6 +236,8 @@ def test_two_replicas_on_postgresql_act_as_one_bot(api: FakeBotApi, tmp_path: Pa
         deliver(
             press(api, other, api.wait_for(sent_to(other, "Innan vi börjar")), "Jag godkänner")
         )
+        # Reminders come only to those who said yes to being written to.
+        deliver(press(api, other, api.wait_for(sent_to(other, "Får jag skriva")), "Ja, gärna"))
         deliver(
             press(api, other, api.wait_for(sent_to(other, "Vad vill du svara på?")), "Snabbfråga")
         )
