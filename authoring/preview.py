@@ -371,6 +371,8 @@ class Preview:
             for number, question in shown.items:
                 if typed == str(number):
                     return press(Action.JUMP, question.id)
+            if typed in words.back or typed == normal(shown.back.label):
+                return press(Action.SUMMARY)
             return text
         if not isinstance(prompt, QuestionPrompt):
             return text
@@ -445,6 +447,7 @@ class Preview:
             self.write(shown.title)
             for number, question in shown.items:
                 self.write(f"  {number}. {question.text.get(self.lang)}")
+            self.write(f"  [{shown.back.label}]")
         elif isinstance(prompt, FinishedPrompt):
             self.write(self.texts.thanks(prompt.survey))
 

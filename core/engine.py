@@ -2,7 +2,9 @@
 
 No I/O and no clock: the Telegram handlers and the terminal preview both drive it, and the
 store persists the Session it returns. Buttons carry the session's `version`, so a press on
-an old message is recognised as stale instead of answering the wrong question.
+an old message is recognised as stale instead of answering the wrong question. Ticks on a
+multiple choice bump the version but stay on the same question (`Session.since`), so a
+second tap made before the edited keyboard arrived still counts.
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ class Session:
     draft: tuple[str, ...] | None = None  # choices toggled on a select_multiple, before Done
     paused: bool = False  # left with /cancel: wait for "continue" before taking answers
     source: str | None = None  # the deep-link code (a QR poster) the resident came through
+    # The version at which the resident came to what is on screen now: every version since
+    # then drew the same question (only ticks happened), so its buttons are not stale.
+    since: int = 0
+    # The press that brought the resident here and the versions it could have been drawn
+    # for: (first version, last version, action, value). The same press again is a double
+    # tap on a slow phone, not a press on an old question.
+    came_by: tuple[int, int, str, str] | None = None
 
     @property
     def finished(self) -> bool:
@@ -71,21 +80,32 @@ class Session:
             "draft": list(self.draft) if self.draft is not None else None,
             "paused": self.paused,
             "source": self.source,
+            "since": self.since,
+            "came_by": list(self.came_by) if self.came_by is not None else None,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Session:
         draft = data.get("draft")
+        version = int(data["version"])
+        came_by = data.get("came_by")
         return cls(
             survey_id=data["survey_id"],
             current=data["current"],
             answers=dict(data["answers"]),
             started_at=datetime.fromisoformat(data["started_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
-            version=int(data["version"]),
+            version=version,
             draft=tuple(draft) if draft is not None else None,
             paused=bool(data.get("paused", False)),
             source=data.get("source"),
+            # Saved before `since` existed: only the latest version's buttons count.
+            since=int(data.get("since", version)),
+            came_by=(
+                (int(came_by[0]), int(came_by[1]), str(came_by[2]), str(came_by[3]))
+                if came_by
+                else None
+            ),
         )
 
 
@@ -124,7 +144,11 @@ class OtherInput:
 
 class Action(StrEnum):
     CHOOSE = "choose"  # select_one or scale; value is the choice id or the number
-    TOGGLE = "toggle"  # select_multiple; value is the choice id
+    TOGGLE = "toggle"  # select_multiple; value is the choice id (the preview types these)
+    # What a select_multiple button showed when pressed: ▫️ ticks, ✅ unticks. Two taps on one
+    # keyboard, or on two copies of the question, then mean what the resident saw.
+    TICK = "tick"
+    UNTICK = "untick"
     DONE = "done"  # select_multiple finished
     NEXT = "next"  # a note read, or an earlier answer kept unchanged
     SKIP = "skip"
@@ -132,6 +156,11 @@ class Action(StrEnum):
     CONFIRM = "confirm"
     CHANGE = "change"  # from the review: list the questions to change
     JUMP = "jump"  # from that list: value is the question id
+    SUMMARY = "summary"  # from that list: back to the review, changing nothing
+
+
+# The presses that change a select_multiple's ticks and keep the question on screen.
+TICKS = frozenset({Action.TOGGLE, Action.TICK, Action.UNTICK})
 
 
 @dataclass(frozen=True)
@@ -149,6 +178,7 @@ Input = TextInput | LocationInput | PhotoInput | OtherInput | Press
 # ---- what the resident is shown next ----------------------------------------------------
 class Problem(StrEnum):
     STALE = "stale"
+    REPEATED = "repeated"  # the press that brought the resident here, tapped twice
     EXPECTED_BUTTON = "expected_button"
     EXPECTED_TEXT = "expected_text"
     EXPECTED_NUMBER = "expected_number"
@@ -174,8 +204,12 @@ class Problem(StrEnum):
 @dataclass(frozen=True)
 class QuestionPrompt:
     question: Question
-    number: int
+    number: int  # this question's place among those the resident is asked, notes aside
+    # The questions a resident could be asked at most, notes aside. A survey that branches
+    # asks fewer of some: a total counted from the answers so far would change as they go
+    # ("1 of 6", "3 of 8"), this one never does, and the end can only come sooner.
     total: int
+    exact: bool  # no branching: every resident is asked `total` questions
     answer: Answer  # the current answer when the resident came back to this question
     answered: bool
     draft: tuple[str, ...]
@@ -263,6 +297,13 @@ def visible_questions(survey: Survey, answers: Mapping[str, Answer]) -> list[Que
     return shown
 
 
+def most_questions(survey: Survey) -> tuple[int, bool]:
+    """(how many questions a resident is asked at most, whether every resident is asked
+    that many): the count that stays true from the intro to the last question."""
+    asked = [q for q in survey.questions if not isinstance(q, Note)]
+    return len(asked), all(q.show_if is None for q in asked)
+
+
 def final_answers(survey: Survey, answers: Mapping[str, Answer]) -> dict[str, Answer]:
     """The answers that count: those to questions the resident was actually shown."""
     return {q.id: answers[q.id] for q in visible_questions(survey, answers) if q.id in answers}
@@ -273,9 +314,17 @@ def apply(survey: Survey, session: Session, given: Input, now: datetime) -> Step
     if session.finished:
         return show(survey, session)
     if isinstance(given, Press):
-        if given.version != session.version:
+        # Drawn for what is on screen now (whichever tick's keyboard it came from), or stale.
+        if not session.since <= given.version <= session.version:
+            if _repeats(session, given):
+                return _problem(survey, session, Problem.REPEATED)
             return _problem(survey, session, Problem.STALE)
-        return _press(survey, session, given, now)
+        step = _press(survey, session, given, now)
+        if step.session.since != session.since and not step.session.finished:
+            # Something new is on screen: remember what got it there.
+            came_by = (session.since, session.version, str(given.action), given.value)
+            step = replace(step, session=replace(step.session, came_by=came_by))
+        return step
     if session.current == REVIEW or session.current not in _ids(survey):
         return _problem(survey, session, Problem.EXPECTED_BUTTON)
     if isinstance(given, OtherInput) and given.kind in ("forwarded", "album"):
@@ -283,6 +332,13 @@ def apply(survey: Survey, session: Session, given: Input, now: datetime) -> Step
         return _problem(survey, session, problem)
     question = survey.question(session.current)
     return _message(survey, session, question, given, now)
+
+
+def _repeats(session: Session, press: Press) -> bool:
+    if session.came_by is None:
+        return False
+    first, last, action, value = session.came_by
+    return first <= press.version <= last and (str(press.action), press.value) == (action, value)
 
 
 def _press(survey: Survey, session: Session, press: Press, now: datetime) -> Step:
@@ -297,6 +353,8 @@ def _press(survey: Survey, session: Session, press: Press, now: datetime) -> Ste
             target = survey.question(press.value)
             if target in visible_questions(survey, session.answers):
                 return _goto(survey, session, target.id, now)
+        if action is Action.SUMMARY:
+            return _goto(survey, session, REVIEW, now)
         if action is Action.BACK:
             return _back(survey, session, now)
         return _problem(survey, session, Problem.STALE)
@@ -319,8 +377,9 @@ def _press(survey: Survey, session: Session, press: Press, now: datetime) -> Ste
         if value is None:
             return _problem(survey, session, Problem.UNKNOWN_CHOICE)
         return _answer(survey, session, question, value, now)
-    if action is Action.TOGGLE and isinstance(question, SelectMultiple):
-        return _toggle(survey, session, question, press.value, now)
+    if action in TICKS and isinstance(question, SelectMultiple):
+        wanted = None if action is Action.TOGGLE else action is Action.TICK
+        return _toggle(survey, session, question, press.value, now, wanted)
     if action is Action.DONE and isinstance(question, SelectMultiple):
         chosen = _draft(session, question)
         if not chosen:
@@ -413,18 +472,33 @@ def _number(survey: Survey, session: Session, question: Number, text: str, now: 
 
 
 def _toggle(
-    survey: Survey, session: Session, question: SelectMultiple, choice: str, now: datetime
+    survey: Survey,
+    session: Session,
+    question: SelectMultiple,
+    choice: str,
+    now: datetime,
+    wanted: bool | None,
 ) -> Step:
+    """Tick or untick a choice; `wanted` None flips it, else it is set to that."""
     if choice not in {c.id for c in question.choices}:
         return _problem(survey, session, Problem.UNKNOWN_CHOICE)
     chosen = list(_draft(session, question))
-    if choice in chosen:
+    ticked = choice in chosen
+    if wanted is None:
+        wanted = not ticked
+    if wanted == ticked:
+        # A second tap on a keyboard that had not caught up yet: it is already as shown.
+        return show(survey, session)
+    if not wanted:
         chosen.remove(choice)
     elif question.max_choices is not None and len(chosen) >= question.max_choices:
         return _problem(survey, session, Problem.TOO_MANY_CHOICES, limit=question.max_choices)
     else:
         chosen.append(choice)
-    updated = replace(_touch(session, now), draft=tuple(chosen))
+    # Still the same question on screen: the buttons drawn before this tick still count.
+    updated = replace(
+        _touch(session, now), draft=tuple(chosen), since=session.since, came_by=session.came_by
+    )
     return Step(updated, _prompt(survey, updated))
 
 
@@ -468,7 +542,9 @@ def _finish(survey: Survey, session: Session, now: datetime) -> Step:
 
 
 def _touch(session: Session, now: datetime) -> Session:
-    return replace(session, version=session.version + 1, updated_at=now)
+    """A new version, and (unless the caller says otherwise) a new thing on screen."""
+    version = session.version + 1
+    return replace(session, version=version, updated_at=now, since=version, came_by=None)
 
 
 def _problem(survey: Survey, session: Session, problem: Problem, **detail: Any) -> Step:
@@ -484,13 +560,15 @@ def _prompt(survey: Survey, session: Session) -> Prompt:
         return ReviewPrompt(items)
     question = survey.question(session.current)
     # Progress counts questions, not notes; a note shows the number of the question after it.
-    asked = [q for q in visible if not isinstance(q, Note)]
+    # Conditions only look back, so an answer never changes the number of one before it.
+    total, exact = most_questions(survey)
     before = next(i for i, q in enumerate(visible) if q.id == question.id)
     number = sum(1 for q in visible[:before] if not isinstance(q, Note)) + 1
     return QuestionPrompt(
         question=question,
-        number=min(number, len(asked)),
-        total=len(asked),
+        number=min(number, total),
+        total=total,
+        exact=exact,
         answer=session.answers.get(question.id),
         answered=question.id in session.answers,
         draft=_draft(session, question) if isinstance(question, SelectMultiple) else (),

@@ -17,7 +17,15 @@ from babel.support import NullTranslations
 from core import i18n
 from core.contributions import Place
 from core.counts import Counts
-from core.engine import Action, Answer, ChangePrompt, Problem, QuestionPrompt, ReviewPrompt
+from core.engine import (
+    Action,
+    Answer,
+    ChangePrompt,
+    Problem,
+    QuestionPrompt,
+    ReviewPrompt,
+    most_questions,
+)
 from core.places import describe
 from core.survey import (
     FreeText,
@@ -46,7 +54,7 @@ class Button:
 class QuestionText:
     """One question as the resident reads it; parts that do not apply are None or empty."""
 
-    progress: str | None  # "Question 2 of 7"; a note has none
+    progress: str | None  # "Question 2 of 7", "Question 2 of at most 9"; a note has none
     text: str
     hint: str | None
     guidance: str | None  # how to answer: "Choose up to 3, then press Done."
@@ -72,6 +80,7 @@ class ChangeText:
 
     title: str
     items: tuple[tuple[int, Question], ...]
+    back: Button  # back to the summary, changing nothing
 
 
 class SurveyTexts:
@@ -93,24 +102,38 @@ class SurveyTexts:
         paragraphs = [survey.title.get(self.lang)]
         if survey.intro:
             paragraphs.append(survey.intro.get(self.lang))
-        count = sum(1 for q in survey.questions if not isinstance(q, Note))
-        paragraphs.append(
-            self.ngettext(
+        count, exact = most_questions(survey)
+        if exact:
+            length = self.ngettext(
                 "{count} question. You can pause at any time and continue later.",
                 "{count} questions. You can pause at any time and continue later.",
                 count,
-            ).format(count=count)
-        )
+            )
+        else:
+            # The same number as every question's "of at most": some are only asked after
+            # certain answers, so a resident may well meet fewer, never more.
+            length = self.ngettext(
+                "At most {count} question, depending on your answers. You can pause at any "
+                "time and continue later.",
+                "At most {count} questions, depending on your answers. You can pause at any "
+                "time and continue later.",
+                count,
+            )
+        paragraphs.append(length.format(count=count))
         return paragraphs
+
+    def progress(self, prompt: QuestionPrompt) -> str:
+        """Where the resident is: a number that only moves on, of a total that never moves."""
+        if prompt.exact:
+            text = self._("Question {number} of {total}")
+        else:
+            text = self._("Question {number} of at most {total}")
+        return text.format(number=prompt.number, total=prompt.total)
 
     def question(self, prompt: QuestionPrompt) -> QuestionText:
         _ = self._
         question = prompt.question
-        progress = (
-            None
-            if isinstance(question, Note)
-            else _("Question {number} of {total}").format(number=prompt.number, total=prompt.total)
-        )
+        progress = None if isinstance(question, Note) else self.progress(prompt)
         so_far = None
         if prompt.answered and not isinstance(question, Note | SelectMultiple):
             so_far = _("Your answer so far: {answer}").format(
@@ -152,12 +175,12 @@ class SurveyTexts:
         if isinstance(question, SelectMultiple):
             return tuple(
                 Button(
-                    "{} {}".format(
-                        "✅" if choice.id in prompt.draft else "▫️", choice.label.get(self.lang)
-                    ),
-                    Action.TOGGLE,
+                    f"✅ {choice.label.get(self.lang)}",
+                    Action.UNTICK,
                     choice.id,
                 )
+                if choice.id in prompt.draft
+                else Button(f"▫️ {choice.label.get(self.lang)}", Action.TICK, choice.id)
                 for choice in question.choices
             )
         return ()
@@ -204,6 +227,9 @@ class SurveyTexts:
 
     def keep_label(self) -> str:
         return self._("Keep answer")
+
+    def back_to_summary_label(self) -> str:
+        return self._("⬅ Back to the summary")
 
     def done_label(self) -> str:
         return self._("Done ✔")
@@ -293,6 +319,7 @@ class SurveyTexts:
         return ChangeText(
             title=self._("Which answer do you want to change?"),
             items=tuple(enumerate(questions, start=1)),
+            back=Button(self.back_to_summary_label(), Action.SUMMARY),
         )
 
     def thanks(self, survey: Survey) -> str:
@@ -309,6 +336,8 @@ class SurveyTexts:
         )
         messages = {
             Problem.STALE: _("That button belongs to an earlier question. Here is where you are:"),
+            # A toast for a double tap: the first tap did it, nothing else happens.
+            Problem.REPEATED: _("Got it already ✓"),
             Problem.UNKNOWN_CHOICE: _(
                 "That button belongs to an earlier question. Here is where you are:"
             ),

@@ -39,10 +39,7 @@ async def home(context: Ctx, who: Visitor) -> None:
         survey = services.campaigns.get(active.survey_id)
         if survey is not None and survey.is_open(now):
             step = engine.show(survey, active.session)
-            number, total = position(step.prompt)
-            await send(
-                context, who.chat_id, [render.resume_offer(survey, active.id, number, total)]
-            )
+            await send(context, who.chat_id, [render.resume_offer(survey, active.id, step.prompt)])
             return
     await send(context, who.chat_id, [await menu(context, who)])
 
@@ -58,15 +55,6 @@ async def menu(context: Ctx, who: Visitor) -> Out:
             done = response.status is Status.COMPLETE
             (answered if done else started).add(response.survey_id)
     return renderer(context, who.lang).menu(surveys, answered, started)
-
-
-def position(prompt: engine.Prompt) -> tuple[int, int]:
-    """(question number, of how many) for the offer to continue."""
-    if isinstance(prompt, engine.QuestionPrompt):
-        return prompt.number, prompt.total
-    if isinstance(prompt, engine.ReviewPrompt):
-        return len(prompt.items), len(prompt.items)
-    return 1, 1
 
 
 def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:

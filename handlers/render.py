@@ -73,6 +73,8 @@ CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
 ACTION_CODES: dict[Action, str] = {
     Action.CHOOSE: "c",
     Action.TOGGLE: "t",
+    Action.TICK: "+",
+    Action.UNTICK: "-",
     Action.DONE: "d",
     Action.NEXT: "n",
     Action.SKIP: "s",
@@ -80,6 +82,7 @@ ACTION_CODES: dict[Action, str] = {
     Action.CONFIRM: "y",
     Action.CHANGE: "x",
     Action.JUMP: "j",
+    Action.SUMMARY: "r",
 }
 ACTIONS_BY_CODE = {code: action for action, code in ACTION_CODES.items()}
 
@@ -282,6 +285,14 @@ class Renderer:
                     )
                 ]
             )
+        back = shown.back
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    back.label, callback_data=answer_data(response_id, version, back.action)
+                )
+            ]
+        )
         return Out(shown.title, Keyboard(rows))
 
     def finished(self, prompt: FinishedPrompt) -> Out:
@@ -451,12 +462,28 @@ class Renderer:
             parts.append(self.counts.older(len(items) - len(shown)))
         return Out("\n\n".join(parts), self.menu_button())
 
-    def resume_offer(self, survey: Survey, response_id: int, number: int, total: int) -> Out:
+    def resume_offer(self, survey: Survey, response_id: int, prompt: Prompt) -> Out:
+        """Offer to continue, saying where the resident got to as the questions say it."""
         _ = self._
-        text = _(
-            "You have started “{title}” and got to question {number} of {total}. "
-            "Do you want to continue where you were?"
-        ).format(title=escape(survey.title.get(self.lang)), number=number, total=total)
+        if isinstance(prompt, QuestionPrompt) and prompt.exact:
+            text = _(
+                "You have started “{title}” and got to question {number} of {total}. "
+                "Do you want to continue where you were?"
+            )
+        elif isinstance(prompt, QuestionPrompt):
+            text = _(
+                "You have started “{title}” and got to question {number} of at most {total}. "
+                "Do you want to continue where you were?"
+            )
+        else:
+            text = _(
+                "You have started “{title}” and answered every question: all that is left "
+                "is to send your answers. Do you want to continue where you were?"
+            )
+        number, total = (
+            (prompt.number, prompt.total) if isinstance(prompt, QuestionPrompt) else (0, 0)
+        )
+        text = text.format(title=escape(survey.title.get(self.lang)), number=number, total=total)
         keyboard = Keyboard(
             [
                 [InlineKeyboardButton(_("▶ Continue"), callback_data=f"{RESUME}:{response_id}")],

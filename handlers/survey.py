@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from telegram import Document, Message, Update
+from telegram.error import BadRequest
 
 from core import engine
 from core.campaigns import Campaigns
 from core.contributions import Kind, from_answers
 from core.engine import Action, Input, Press, Step
-from core.survey import Location, Survey
+from core.survey import Location, Note, Survey
 from handlers.common import (
+    STALE_TRIES,
     Visitor,
     again_when_stale,
     answer_callback,
@@ -23,9 +26,11 @@ from handlers.common import (
     visitor,
 )
 from handlers.context import Ctx
-from handlers.home import home, menu, position, welcome
+from handlers.home import home, menu, welcome
 from handlers.render import Out, Renderer, parse_answer_data
 from storage.base import Response, StaleSession, Status
+
+log = logging.getLogger(__name__)
 
 # Presses after which the pressed message keeps a note of the answer, like a transcript.
 _NOTED = {Action.CHOOSE, Action.DONE, Action.SKIP, Action.NEXT}
@@ -79,10 +84,7 @@ async def begin(
     if latest is not None and latest.status is Status.IN_PROGRESS:
         if await claim():
             step = engine.show(survey, latest.session)
-            number, total = position(step.prompt)
-            await send(
-                context, who.chat_id, [render.resume_offer(survey, latest.id, number, total)]
-            )
+            await send(context, who.chat_id, [render.resume_offer(survey, latest.id, step.prompt)])
         return
     if latest is not None and not survey.allow_multiple:
         if await claim():
@@ -204,6 +206,8 @@ async def press_answer(update: Update, context: Ctx) -> None:
     active = who.active
     render = renderer(context, who.lang)
     if parsed is None or active is None or active.id != parsed[0]:
+        if parsed is not None and await _sent_already(update, context, who, parsed[0]):
+            return
         await stale_button(update, context)
         return
     survey = services.campaigns.get(active.survey_id)
@@ -228,15 +232,15 @@ async def press_answer(update: Update, context: Ctx) -> None:
             )
         return
     await answer_callback(update)
-    if action is Action.TOGGLE:
-        (question_message,) = render.step(survey, step, active.id)
-        await query.edit_message_reply_markup(reply_markup=question_message.markup)  # type: ignore[arg-type]
-        await services.store.mark_shown(active.id, step.session.version)
+    if action in engine.TICKS:
+        await _show_ticks(update, context, survey, render, active.id, step.session)
         return
     note = None
     if action in _NOTED and before.current in step.session.answers:
         question = survey.question(before.current)
-        note = render.answer(question, step.session.answers[before.current])
+        # A note read has no answer to show under it (it is stored as True).
+        if not isinstance(question, Note):
+            note = render.answer(question, step.session.answers[before.current])
     await close_keyboard(update, note)
     await show(
         context,
@@ -245,6 +249,59 @@ async def press_answer(update: Update, context: Ctx) -> None:
         active.id,
         step.session.version,
     )
+
+
+async def _sent_already(update: Update, context: Ctx, who: Visitor, response_id: int) -> bool:
+    """A press on a survey the resident has sent (Send tapped twice, or an old message):
+    a toast says so, and the thanks and the menu they already have are not sent again."""
+    store = context.services.store
+    response = await store.get_response(response_id) if who.resident else None
+    if (
+        response is None
+        or response.pseudonym != who.pseudonym
+        or response.status is not Status.COMPLETE
+    ):
+        return False
+    render = renderer(context, who.lang)
+    await answer_callback(update, render._("Your answers are already sent. Thank you!"))
+    await store.claim_update(update.update_id)
+    return True
+
+
+async def _show_ticks(
+    update: Update,
+    context: Ctx,
+    survey: Survey,
+    render: Renderer,
+    response_id: int,
+    session: engine.Session,
+) -> None:
+    """Redraw the pressed keyboard with the ticks as stored.
+
+    On two replicas, the edit of an earlier tick can reach Telegram after the edit of a
+    later one and show fewer ticks than are stored: after editing, look again, and redraw
+    while the same question is still on screen with ticks this edit did not show.
+    """
+    query = update.callback_query
+    assert query is not None
+    store = context.services.store
+    for _ in range(STALE_TRIES):
+        (question_message,) = render.step(survey, engine.show(survey, session), response_id)
+        try:
+            await query.edit_message_reply_markup(reply_markup=question_message.markup)  # type: ignore[arg-type]
+        except BadRequest:
+            # "Message is not modified": a tap that changed nothing, or a redraw of the same.
+            log.debug("the ticks on screen were already these")
+        await store.mark_shown(response_id, session.version)
+        latest = await store.get_response(response_id)
+        if (
+            latest is None
+            or latest.status is not Status.IN_PROGRESS
+            or latest.session.version == session.version
+            or latest.session.since != session.since
+        ):
+            return
+        session = latest.session
 
 
 async def stale_button(update: Update, context: Ctx) -> None:
@@ -341,8 +398,9 @@ async def message(update: Update, context: Ctx) -> None:
         return await where_they_are(update, context)
     messages: list[Out] = []
     if _left_location(survey, session, step):
-        # The location question's reply keyboard stays on screen until it is removed.
-        messages.append(render.remove_keyboard(render._("Thanks, noted.")))
+        # The location question's reply keyboard stays on screen until it is removed, which
+        # takes a message of its own: it says what became of the question.
+        messages.append(render.remove_keyboard(_left_location_text(render, given)))
     messages.extend(render.step(survey, step, active.id))
     await show(context, who.chat_id, messages, active.id, step.session.version)
 
@@ -417,6 +475,18 @@ def _kind(incoming: Message) -> str:
         if getattr(incoming, kind, None):
             return kind
     return "other"
+
+
+def _left_location_text(render: Renderer, given: Input) -> str:
+    _ = render._
+    if isinstance(given, Press):
+        if given.action is Action.SKIP:
+            return _("OK, that one is skipped.")
+        if given.action is Action.BACK:
+            return _("OK, back one question.")
+        if given.action is Action.NEXT:
+            return _("OK, your answer stays as it was.")
+    return _("Thanks, noted.")
 
 
 def _left_location(survey: Survey, before: engine.Session, step: Step) -> bool:

@@ -128,7 +128,7 @@ async def test_an_unknown_deep_link_falls_back_to_the_menu_kindly(
 async def test_a_deep_link_to_a_campaign_opens_it(bot: Bot, resident: Resident) -> None:
     await resident.onboard()
     await resident.send("/start test-kvall_furutorp")
-    assert resident.last_text().startswith("Fråga 1 av 6")
+    assert resident.last_text().startswith("Fråga 1 av högst 7")
     # The export says which poster or link the answers came through.
     (response,) = [r async for r in bot.services.store.export_responses("test-kvall")]
     assert response.source == "test-kvall_furutorp"

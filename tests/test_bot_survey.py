@@ -33,15 +33,17 @@ async def test_resident_answers_every_question_type_in_swedish(
     ]
     await resident.click("Kvällen på Söder")
     assert "Några snabba frågor." in resident.texts()[-2]
-    assert resident.last_text().startswith("Fråga 1 av 6")
+    assert resident.last_text().startswith("Fråga 1 av högst 7")
     assert "1 = Mycket otrygg · 5 = Mycket trygg" in resident.last_text()
 
     await resident.click("2")
-    assert resident.last_text().startswith("Fråga 2 av 7")  # the branch adds a question
+    assert resident.last_text().startswith(
+        "Fråga 2 av högst 7"
+    )  # the branch adds a question, not to the total
     assert resident.reply_buttons()[0] == "📍 Dela min plats"
     await resident.share_location(56.0437, 12.6946)
 
-    assert resident.last_text().startswith("Fråga 3 av 7")
+    assert resident.last_text().startswith("Fråga 3 av högst 7")
     await resident.click("Bättre belysning")
     assert "✅ Bättre belysning" in resident.buttons()
     await resident.click("Fler vuxna ute")
@@ -88,7 +90,7 @@ async def test_resident_without_swedish_or_english_is_asked_and_answers_in_engli
     assert "Before we start" in resident.last_text()
     await resident.click("I agree")
     await resident.click("Evenings in Söder")
-    assert resident.last_text().startswith("Question 1 of 6")
+    assert resident.last_text().startswith("Question 1 of at most 7")
     await resident.click("5")
     await resident.click("Less litter")
     await resident.click("Done")
@@ -132,7 +134,7 @@ async def test_sticker_and_essay_get_a_hint_and_the_question_again(
     await resident.click("Kvällen på Söder")
     await resident.send_sticker()
     assert resident.texts()[-2] == "Den här frågan besvarar du med knapparna."
-    assert resident.last_text().startswith("Fråga 1 av 6")
+    assert resident.last_text().startswith("Fråga 1 av högst 7")
     await resident.click("4")
     await resident.click("Mindre skräp")
     await resident.click("Klar")
@@ -144,7 +146,7 @@ async def test_sticker_and_essay_get_a_hint_and_the_question_again(
     await resident.send("x" * 5000)
     hint = resident.texts()[-2].replace("\xa0", " ")
     assert "Ditt svar är 5 000 tecken långt, men här ryms högst 300" in hint
-    assert resident.last_text().startswith("Fråga 5 av 6")
+    assert resident.last_text().startswith("Fråga 5 av högst 7")
     [row] = await stored(bot)
     assert "words" not in row and row["visits"] == 7
 
@@ -164,14 +166,14 @@ async def test_a_picture_sent_as_a_file_is_refused_with_how_to_send_it_as_a_phot
     await resident.click("Klar")
     await resident.click("Fortsätt")
     await resident.send("7")
-    assert resident.last_text().startswith("Fråga 4 av 6")  # the photo question
+    assert resident.last_text().startswith("Fråga 4 av högst 7")  # the photo question
     await resident.send_image_file(file_id="original-with-gps")
     assert resident.texts()[-2] == (
         "Skicka bilden som foto i stället (📎 → Foto, inte ”som fil”). En fil innehåller "
         "dolda uppgifter, till exempel var bilden togs – det gör inte en bild som skickas som "
         "foto. Inget av filen har sparats."
     )
-    assert resident.last_text().startswith("Fråga 4 av 6")  # the same question again
+    assert resident.last_text().startswith("Fråga 4 av högst 7")  # the same question again
     # An iPhone's HEIC, whose type the app may leave out, is a picture all the same.
     await resident.send_document("IMG_0002.HEIC", None, file_id="heic-with-gps")
     assert resident.texts()[-2].startswith("Skicka bilden som foto i stället")
@@ -184,7 +186,7 @@ async def test_a_picture_sent_as_a_file_is_refused_with_how_to_send_it_as_a_phot
         assert not database_holds(tmp_path, file_id)
 
     await resident.send_photo(file_id="compressed-by-telegram")
-    assert resident.last_text().startswith("Fråga 5 av 6")
+    assert resident.last_text().startswith("Fråga 5 av högst 7")
     [row] = await stored(bot)
     assert row["photo"] == {
         "file_id": "compressed-by-telegram",
@@ -220,9 +222,123 @@ async def test_a_button_on_an_old_message_shows_the_current_question(
     await resident.click("4")
     await resident.click_on(first_question, "1")
     assert "hör till en tidigare fråga" in resident.answered_callbacks()[-1]
-    assert resident.last_text().startswith("Fråga 2 av 6")
+    assert resident.last_text().startswith("Fråga 2 av högst 7")
     [row] = await stored(bot)
     assert row["safe"] == 4
+
+
+async def test_two_quick_ticks_on_one_keyboard_are_both_kept_without_the_question_again(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("4")
+    question = resident.last_message_id()
+    said = len(resident.texts())
+    # On a slow connection both taps are made on the keyboard as it first arrived.
+    await resident.click_on(question, "Bättre belysning")
+    await resident.click_on(question, "Fler vuxna ute")
+    await resident.click_on(question, "Bättre belysning")  # tapped again: nothing seemed to happen
+    assert [b for b in resident.buttons() if b.startswith("✅")] == [
+        "✅ Bättre belysning",
+        "✅ Fler vuxna ute",
+    ]
+    assert len(resident.texts()) == said  # no second copy of the question
+    assert not any("tidigare fråga" in toast for toast in resident.answered_callbacks())
+    await resident.click_on(question, "Klar")
+    assert "Snart klart" in resident.last_text()
+    [row] = await stored(bot)
+    assert row["fixes"] == ["light", "presence"]
+
+
+async def test_a_double_tap_on_a_choice_or_on_send_sends_nothing_twice(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Snabbfråga")
+    question = resident.last_message_id()
+    await resident.click_on(question, "Bra")
+    said = len(resident.texts())
+    await resident.click_on(question, "Bra")  # the phone had not caught up yet
+    assert resident.answered_callbacks()[-1] == "Redan mottaget ✓"
+    assert len(resident.texts()) == said  # no "earlier question", no second summary
+    summary = resident.last_message_id()
+    await resident.click_on(summary, "Skicka in")
+    said = len(resident.texts())
+    await resident.click_on(summary, "Skicka in")
+    assert resident.answered_callbacks()[-1] == "Dina svar är redan skickade. Tack!"
+    assert len(resident.texts()) == said  # no second menu
+    assert len(await stored(bot, "test-igen")) == 1
+
+
+async def test_the_list_of_answers_to_change_has_a_way_back_to_the_summary(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Snabbfråga")
+    await resident.click("Bra")
+    await resident.click("Ändra ett svar")
+    assert resident.buttons()[-1] == "⬅ Tillbaka till sammanfattningen"
+    await resident.click("Tillbaka till sammanfattningen")
+    assert "Dina svar" in resident.last_text() and "Bra" in resident.last_text()
+    await resident.click("Skicka in")
+    [row] = await stored(bot, "test-igen")
+    assert row["mood"] == "good"
+
+
+async def test_skip_on_a_place_question_says_it_was_skipped_not_noted(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("2")
+    await resident.tap_reply_button("Hoppa över")
+    assert resident.texts()[-2] == "Okej, den hoppar vi över."
+    assert "Tack, noterat." not in resident.texts()
+    assert resident.reply_buttons() == []  # the place keyboard is gone
+    assert "Vad skulle göra mest skillnad?" in resident.last_text()
+    english = bot.resident(user_id=2003, language_code="en")
+    await english.onboard("I agree")
+    await english.click("Evenings in Söder")
+    await english.click("1")
+    await english.tap_reply_button("Skip")
+    assert english.texts()[-2] == "OK, that one is skipped."
+    assert "Thanks, noted." not in english.texts()
+    assert english.reply_buttons() == []
+    rows = await stored(bot)
+    assert [row["where"] for row in rows] == [None, None]
+
+
+async def test_back_and_keep_on_a_place_question_say_so_and_a_shared_place_is_noted(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("2")
+    await resident.tap_reply_button("⬅ Tillbaka")
+    assert resident.texts()[-2] == "Okej, en fråga tillbaka."
+    assert resident.reply_buttons() == []
+    await resident.click("1")
+    await resident.share_location(56.0437, 12.6946)
+    assert resident.texts()[-2] == "Tack, noterat."
+    await resident.click("Tillbaka")
+    await resident.tap_reply_button("Behåll svaret")
+    assert resident.texts()[-2] == "Okej, ditt svar står kvar."
+    assert "Vad skulle göra mest skillnad?" in resident.last_text()
+
+
+async def test_continue_on_a_note_leaves_the_note_as_it_was(bot: Bot, resident: Resident) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("4")
+    await resident.click("Bättre belysning")
+    await resident.click("Klar")
+    note = resident.last_message_id()
+    await resident.click("Fortsätt")
+    shown = bot.fake.messages[(resident.chat_id, note)]
+    assert "Snart klart, tre frågor kvar." in shown["text"]
+    assert "True" not in shown["text"] and "→" not in shown["text"]
+    assert "reply_markup" not in shown  # its buttons are gone
 
 
 async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resident) -> None:
@@ -234,7 +350,7 @@ async def test_back_lets_the_resident_change_an_answer(bot: Bot, resident: Resid
     await resident.click("1")
     assert "Var känns det otryggt?" in resident.last_text()
     await resident.tap_reply_button("Hoppa över")
-    assert resident.last_text().startswith("Fråga 3 av 7")
+    assert resident.last_text().startswith("Fråga 3 av högst 7")
     [row] = await stored(bot)
     assert row["safe"] == 1 and row["where"] is None
 
@@ -264,11 +380,27 @@ async def test_resident_resumes_after_a_restart(bot: Bot, resident: Resident) ->
     resident.app = bot.app
     bot.clock.advance(hours=3)
     await resident.send("hej igen")
-    assert "kommit till fråga 3 av 6" in resident.last_text()
+    assert "kommit till fråga 3 av högst 7" in resident.last_text()
     await resident.click("Fortsätt")
     assert "Snart klart" in resident.last_text()
     [row] = await stored(bot)
     assert row["fixes"] == ["litter"] and row["status"] == "in_progress"
+
+
+async def test_the_offer_to_continue_at_the_summary_says_only_sending_is_left(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Snabbfråga")
+    await resident.click("Bra")
+    assert "Dina svar" in resident.last_text()
+    await resident.send("/menu")
+    await resident.click("Snabbfråga")
+    offer = resident.last_text()
+    assert "svarat på alla frågor" in offer and "skicka in svaren" in offer
+    assert "fråga 1 av 1" not in offer
+    await resident.click("Fortsätt")
+    assert "Dina svar" in resident.last_text()
 
 
 async def test_start_over_forgets_the_unfinished_answers(bot: Bot, resident: Resident) -> None:
@@ -277,7 +409,7 @@ async def test_start_over_forgets_the_unfinished_answers(bot: Bot, resident: Res
     await resident.click("5")
     await resident.send("/start")
     await resident.click("Börja om")
-    assert resident.last_text().startswith("Fråga 1 av 6")
+    assert resident.last_text().startswith("Fråga 1 av högst 7")
     [row] = await stored(bot)
     assert "safe" not in row
 

@@ -100,14 +100,16 @@ def through_to_visits(safe: str = "4") -> engine.Step:
 def test_starts_at_first_question_with_progress() -> None:
     step = engine.start(SURVEY, NOW)
     assert isinstance(step.prompt, QuestionPrompt)
-    assert (current(step), step.prompt.number, step.prompt.total) == ("safe", 1, 6)
+    # Seven questions at most (the place is only asked of some), notes aside.
+    assert (current(step), step.prompt.number, step.prompt.total) == ("safe", 1, 7)
+    assert not step.prompt.exact
     assert not step.prompt.can_go_back
 
 
 def test_low_safety_shows_where_question_and_high_skips_it() -> None:
     low = press(engine.start(SURVEY, NOW), Action.CHOOSE, "2")
     assert current(low) == "where"
-    assert isinstance(low.prompt, QuestionPrompt) and low.prompt.total == 7
+    assert isinstance(low.prompt, QuestionPrompt) and low.prompt.total == 7  # as before
     high = press(engine.start(SURVEY, NOW), Action.CHOOSE, "5")
     assert current(high) == "fixes"
 
@@ -123,6 +125,78 @@ def test_multiple_choice_toggles_and_limits() -> None:
     step = press(step, Action.DONE)
     assert step.session.answers["fixes"] == ["guards"]
     assert step.changed == ("fixes",)
+
+
+def at(step: engine.Step, version: int, action: Action, value: str = "") -> engine.Step:
+    """A press on a keyboard drawn for `version`, as a phone that had not caught up sends it."""
+    return engine.apply(SURVEY, step.session, Press(action, version, value), NOW)
+
+
+def test_ticks_from_a_keyboard_before_the_last_tick_still_count() -> None:
+    step = press(engine.start(SURVEY, NOW), Action.CHOOSE, "4")
+    drawn = step.session.version  # the keyboard as the question was sent
+    step = at(step, drawn, Action.TICK, "light")
+    step = at(step, drawn, Action.TICK, "guards")
+    assert step.problem is None
+    assert isinstance(step.prompt, QuestionPrompt) and step.prompt.draft == ("light", "guards")
+    # What the button showed is what it does: a second tap on an unticked-looking choice
+    # leaves it ticked, and an untick of one not ticked changes nothing.
+    again = at(step, drawn, Action.TICK, "light")
+    assert again.problem is None and again.session == step.session
+    assert at(step, drawn, Action.UNTICK, "litter").session == step.session
+    step = at(step, drawn, Action.UNTICK, "light")
+    assert isinstance(step.prompt, QuestionPrompt) and step.prompt.draft == ("guards",)
+    step = at(step, drawn, Action.DONE)
+    assert step.session.answers["fixes"] == ["guards"]
+
+
+def test_a_press_from_before_the_question_was_shown_is_stale() -> None:
+    first = engine.start(SURVEY, NOW)
+    step = press(first, Action.CHOOSE, "4")
+    step = press(step, Action.TICK, "light")
+    assert at(step, first.session.version, Action.CHOOSE, "1").problem is Problem.STALE
+    # Back and forward again: the question's earlier message is an old copy, with old ticks.
+    shown = step.session.version
+    step = press(press(step, Action.BACK), Action.CHOOSE, "5")
+    assert current(step) == "fixes"
+    assert at(step, shown, Action.TICK, "litter").problem is Problem.STALE
+    # A keyboard from the future (another replica's, not yet stored here) is not taken either.
+    assert at(step, step.session.version + 1, Action.TICK, "litter").problem is Problem.STALE
+
+
+def test_the_same_press_twice_is_a_double_tap_not_a_stale_button() -> None:
+    first = engine.start(SURVEY, NOW)
+    step = press(first, Action.CHOOSE, "4")
+    drawn = first.session.version
+    again = at(step, drawn, Action.CHOOSE, "4")
+    assert again.problem is Problem.REPEATED and again.session == step.session
+    # Another choice on the question just answered is a press on an earlier question.
+    assert at(step, drawn, Action.CHOOSE, "2").problem is Problem.STALE
+    # A tick in between changes nothing about that; an answer to the next question does.
+    step = press(step, Action.TICK, "light")
+    assert at(step, drawn, Action.CHOOSE, "4").problem is Problem.REPEATED
+    step = press(step, Action.DONE)
+    assert at(step, drawn, Action.CHOOSE, "4").problem is Problem.STALE
+    # The state survives the store.
+    restored = engine.Session.from_json(step.session.to_json())
+    assert restored == step.session
+
+
+def test_the_list_of_answers_to_change_goes_back_to_the_summary() -> None:
+    step = through_to_visits()
+    step = send(step, TextInput("3"))
+    step = press(step, Action.SKIP)
+    step = send(step, TextInput("Inget"))
+    step = press(step, Action.CHOOSE, "resident")
+    assert isinstance(step.prompt, ReviewPrompt)
+    answers = step.session.answers
+    listed = press(step, Action.CHANGE)
+    assert isinstance(listed.prompt, ChangePrompt)
+    back = press(listed, Action.SUMMARY)
+    assert back.problem is None and isinstance(back.prompt, ReviewPrompt)
+    assert back.session.answers == answers and not back.stored_something
+    # The list's buttons are for the list: after going back, its choices are stale.
+    assert at(back, listed.session.version, Action.JUMP, "safe").problem is Problem.STALE
 
 
 def test_done_without_a_choice_on_required_question_is_refused() -> None:

@@ -101,7 +101,9 @@ def test_organizer_answers_soder_in_swedish() -> None:
     assert seen.code == 0
     assert "› Förhandsvisning av ”Söder efter kl. 17” (soder-kvall), öppen till" in seen.out
     assert "”hoppa över”" in seen.out and "latitud först" in seen.out  # the conventions
-    assert "Fråga 1 av 6\nHur ofta är du på Söder efter kl. 17?\n  1. Nästan varje dag" in (
+    # As in Telegram: a length that stays true whichever branches the answers take.
+    assert "\nHögst 9 frågor, beroende på vad du svarar." in seen.out
+    assert "Fråga 1 av högst 9\nHur ofta är du på Söder efter kl. 17?\n  1. Nästan varje dag" in (
         seen.out
     )
     assert "1 = Mycket otrygg · 5 = Mycket trygg\n  [1]  [2]  [3]  [4]  [5]" in seen.out
@@ -129,8 +131,15 @@ def test_organizer_answers_soder_in_english() -> None:
     assert seen.code == 0
     assert "› Preview of “Söder after 5 pm” (soder-kvall), open until" in seen.out
     assert "“skip” skips a question that is not required" in seen.out
-    assert "Question 1 of 6\nHow often are you in Söder after 5 pm?\n  1. Almost every day" in (
-        seen.out
+    assert "\nAt most 9 questions, depending on your answers." in seen.out
+    # Six questions asked (the ticks show the fifth again), each of at most nine: never
+    # "of 6" at first and "of 8" later.
+    numbers = re.findall(r"\nQuestion (\d+) of at most 9\n", seen.out)
+    assert numbers == ["1", "2", "3", "4", "5", "5", "6"]
+    assert not re.search(r"Question \d+ of \d", seen.out)
+    assert (
+        "Question 1 of at most 9\nHow often are you in Söder after 5 pm?\n  1. Almost every day"
+        in (seen.out)
     )
     assert "Where in Söder does it feel unsafe?" not in seen.out
     assert "Your answers\n1. How often are you in Söder after 5 pm?\n   → Almost every day" in (
@@ -148,11 +157,12 @@ def test_organizer_answers_soder_in_english() -> None:
 def test_the_place_question_appears_only_for_those_who_feel_unsafe() -> None:
     unsafe = organizer("1", "3")
     assert unsafe.after("3").startswith(
-        "\nFråga 3 av 8\nVar på Söder känns det otryggt? Dela platsen eller välj den på kartan."
+        "\nFråga 3 av högst 9\n"
+        "Var på Söder känns det otryggt? Dela platsen eller välj den på kartan."
     )
     safe = organizer("1", "4")
     assert safe.after("4").startswith(
-        "\nFråga 3 av 6\nHur upplever du belysningen på gator och i parker på kvällen?"
+        "\nFråga 3 av högst 9\nHur upplever du belysningen på gator och i parker på kvällen?"
     )
 
 
@@ -169,7 +179,7 @@ def test_a_scale_answer_out_of_range_gets_the_residents_message_and_the_question
     assert seen.after("9") == (
         "\nDen här frågan besvarar du med knapparna.\n"
         "› Skriv ett tal mellan 1 och 5.\n"
-        "Fråga 2 av 6\n"
+        "Fråga 2 av högst 9\n"
         "Hur trygg känner du dig på Söder efter kl. 17?\n"
         "1 = Mycket otrygg · 5 = Mycket trygg\n"
         "  [1]  [2]  [3]  [4]  [5]\n"
@@ -182,7 +192,8 @@ def test_a_number_too_large_gets_the_residents_message() -> None:
     # test-kvall: safe 4 (no place), fixes, a note, then evenings a month from 0 to 62.
     seen = organizer("4", "1", "klar", "", "100", "3,5", survey=str(TEST_SURVEYS / "kvall.yaml"))
     assert seen.after("100").startswith(
-        "\nTalet får vara högst 62.\nFråga 3 av 6\nHur många kvällar i månaden är du på Söder?\n"
+        "\nTalet får vara högst 62.\nFråga 3 av högst 7\n"
+        "Hur många kvällar i månaden är du på Söder?\n"
     )
     assert seen.after("3,5").startswith("\nSkriv ett heltal, utan decimaler.\n")
 
@@ -196,26 +207,27 @@ def test_choosing_more_than_allowed_is_refused_as_in_telegram() -> None:
 def test_back_shows_the_earlier_question_with_its_answer() -> None:
     seen = organizer("3", "tillbaka", "1")
     assert seen.after("tillbaka").startswith(
-        "\nFråga 1 av 6\nHur ofta är du på Söder efter kl. 17?\n"
+        "\nFråga 1 av högst 9\nHur ofta är du på Söder efter kl. 17?\n"
         "Du har svarat: Någon gång i månaden\n"
         "  1. Nästan varje dag\n  2. Någon gång i veckan\n  3. ✓ Någon gång i månaden\n"
     )
-    assert "Fråga 2 av 6" in seen.after("1")
+    assert "Fråga 2 av högst 9" in seen.after("1")
 
 
 def test_back_on_the_first_question_says_there_is_nothing_before_it() -> None:
     seen = organizer("back")
     assert seen.after("back").startswith(
-        "\n› Det här är första frågan, så det finns inget att gå tillbaka till.\nFråga 1 av 6\n"
+        "\n› Det här är första frågan, så det finns inget att gå tillbaka till.\n"
+        "Fråga 1 av högst 9\n"
     )
 
 
 def test_skip_on_an_optional_question_and_refused_on_a_required_one() -> None:
     seen = organizer("hoppa över", "1", "2", "skip")
     assert seen.after("hoppa över").startswith(
-        "\nDen här frågan behöver ett svar.\nFråga 1 av 6\n"
+        "\nDen här frågan behöver ett svar.\nFråga 1 av högst 9\n"
     )
-    assert seen.after("skip").startswith("\nFråga 4 av 8\nHar du en bild på platsen?")
+    assert seen.after("skip").startswith("\nFråga 4 av högst 9\nHar du en bild på platsen?")
 
 
 def test_a_place_typed_as_two_numbers_is_taken_and_coarsened_as_stored() -> None:
@@ -228,7 +240,7 @@ def test_a_place_typed_as_two_numbers_is_taken_and_coarsened_as_stored() -> None
     assert (
         organizer("1", "2", "56.0437 12.6946")
         .after("56.0437 12.6946")
-        .startswith("\nFråga 4 av 8\nHar du en bild på platsen?")
+        .startswith("\nFråga 4 av högst 9\nHar du en bild på platsen?")
     )
 
 
@@ -237,7 +249,7 @@ def test_a_place_typed_as_a_name_gets_the_residents_message_and_how_to_type_it()
     assert seen.after("Stortorget").startswith(
         "\nDela en plats: tryck på ”📍 Dela min plats” eller välj en med 📎 → Plats.\n"
         "› Skriv platsen som två tal, latitud först: 56.0437 12.6946.\n"
-        "Fråga 3 av 8\n"
+        "Fråga 3 av högst 9\n"
     )
 
 
@@ -246,9 +258,9 @@ def test_a_place_outside_the_deployments_area_is_refused_as_in_telegram() -> Non
     seen = organizer("1", "2", "59.3293 18.0686", "56.0437 12.6946", area=helsingborg)
     assert seen.after("59.3293 18.0686").startswith(
         "\nDen platsen ligger långt utanför området det gäller. Välj en plats i området, eller "
-        "hoppa över frågan.\nFråga 3 av 8\n"
+        "hoppa över frågan.\nFråga 3 av högst 9\n"
     )
-    assert seen.after("56.0437 12.6946").startswith("\nFråga 4 av 8\n")
+    assert seen.after("56.0437 12.6946").startswith("\nFråga 4 av högst 9\n")
 
 
 def test_a_photo_is_a_path_to_an_image_file(tmp_path: Path) -> None:
@@ -258,12 +270,12 @@ def test_a_photo_is_a_path_to_an_image_file(tmp_path: Path) -> None:
     notes.write_text("not a photo", encoding="utf-8")
     seen = organizer("1", "2", "skip", str(tmp_path / "saknas.jpg"), str(notes), str(photo))
     assert seen.after(str(tmp_path / "saknas.jpg")).startswith(
-        f"\n› Filen {tmp_path / 'saknas.jpg'} finns inte.\nFråga 4 av 8\n"
+        f"\n› Filen {tmp_path / 'saknas.jpg'} finns inte.\nFråga 4 av högst 9\n"
     )
     assert seen.after(str(notes)).startswith(
-        "\nSkicka en bild (📎 → Foto).\n› Skriv sökvägen till en bildfil.\nFråga 4 av 8"
+        "\nSkicka en bild (📎 → Foto).\n› Skriv sökvägen till en bildfil.\nFråga 4 av högst 9"
     )
-    assert seen.after(str(photo)).startswith("\nFråga 5 av 8\n")
+    assert seen.after(str(photo)).startswith("\nFråga 5 av högst 9\n")
 
 
 def test_the_summary_lets_the_organizer_change_an_answer() -> None:
@@ -272,10 +284,17 @@ def test_the_summary_lets_the_organizer_change_an_answer() -> None:
         "\nVilket svar vill du ändra?\n  1. Hur ofta är du på Söder efter kl. 17?\n"
     )
     chosen = seen.out.split("\n> 2\n")[-1].split("\n> 4\n")[0]
-    assert "Fråga 1 av 9\nHur ofta är du på Söder efter kl. 17?\n" in chosen
+    assert "Fråga 1 av högst 9\nHur ofta är du på Söder efter kl. 17?\n" in chosen
     assert "Du har svarat: Någon gång i veckan" in chosen
     assert "   → Sällan eller aldrig" in seen.after("4")
     assert stored(seen)["how_often_evening"] == '"rarely"'
+
+
+def test_the_list_of_answers_to_change_goes_back_to_the_summary() -> None:
+    seen = organizer(*SODER_IN_SWEDISH, "2", "tillbaka", "1")
+    assert "  [⬅ Tillbaka till sammanfattningen]" in seen.after("2")
+    assert seen.after("tillbaka").startswith("\nDina svar\n1. Hur ofta")
+    assert stored(seen)["how_often_evening"] == '"weekly"'
 
 
 def plain(telegram_html: str) -> str:
@@ -393,7 +412,7 @@ def test_preview_runs_from_the_command_line_without_a_token(tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stderr
     assert "> 56,0437, 12,6946\n" in result.stdout  # a piped transcript shows what was typed
-    assert "Fråga 1 av 6\nHur ofta är du på Söder efter kl. 17?" in result.stdout
+    assert "Fråga 1 av högst 9\nHur ofta är du på Söder efter kl. 17?" in result.stdout
     assert "Tack för att du tog dig tid!" in result.stdout
     assert '  biggest_difference  ["lighting", "traffic"]' in result.stdout
     assert not list(tmp_path.iterdir())  # no database, no data folder
