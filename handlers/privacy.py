@@ -62,7 +62,9 @@ async def my_data(update: Update, context: Ctx) -> None:
             if question.type == "note":
                 continue
             asked = escape(question.text.get(render.lang))
-            lines.append(f"• {asked}: {escape(render.answer(question, value))}")
+            # As in the summary: a question often ends in "." or "?", so "question: answer"
+            # would read "…på kartan.: 📍"; the answer goes on its own line.
+            lines.append(f"• {asked}\n   → {escape(render.answer(question, value))}")
         given.append(
             {
                 "survey": response.survey_id,
