@@ -39,7 +39,11 @@ async def home(context: Ctx, who: Visitor) -> None:
         survey = services.campaigns.get(active.survey_id)
         if survey is not None and survey.is_open(now):
             step = engine.show(survey, active.session)
-            await send(context, who.chat_id, [render.resume_offer(survey, active.id, step.prompt)])
+            await send(
+                context,
+                who.chat_id,
+                [render.resume_offer(survey, active.id, step.prompt, active.session.version)],
+            )
             return
     await send(context, who.chat_id, [await menu(context, who)])
 

@@ -150,6 +150,23 @@ def answer_data(response_id: int, version: int, action: Action, value: str = "")
     return f"{data}:{value}" if value else data
 
 
+def resume_data(response_id: int, version: int | None = None) -> str:
+    """A Continue button's data: the response, and the version the offer was drawn for."""
+    return f"{RESUME}:{response_id}" if version is None else f"{RESUME}:{response_id}:{version}"
+
+
+def parse_offer_data(data: str) -> tuple[int, int | None] | None:
+    """A Continue or Start over button's (response id, version; None for a reminder or an
+    older button), or None if garbled."""
+    parts = data.split(":")
+    try:
+        response_id = int(parts[1])
+        version = int(parts[2]) if len(parts) > 2 else None
+    except (IndexError, ValueError):
+        return None
+    return response_id, version
+
+
 def parse_answer_data(data: str) -> tuple[int, int, Action, str] | None:
     parts = data.split(":", 4)
     if len(parts) < 4 or parts[0] != ANSWER:
@@ -462,8 +479,14 @@ class Renderer:
             parts.append(self.counts.older(len(items) - len(shown)))
         return Out("\n\n".join(parts), self.menu_button())
 
-    def resume_offer(self, survey: Survey, response_id: int, prompt: Prompt) -> Out:
-        """Offer to continue, saying where the resident got to as the questions say it."""
+    def resume_offer(
+        self, survey: Survey, response_id: int, prompt: Prompt, version: int | None = None
+    ) -> Out:
+        """Offer to continue, saying where the resident got to as the questions say it.
+
+        `version`: the response's version the offer was drawn for, so that a second tap on
+        Continue (before the buttons are gone) is known as one and sends nothing twice.
+        """
         _ = self._
         if isinstance(prompt, QuestionPrompt) and prompt.exact:
             text = _(
@@ -486,7 +509,11 @@ class Renderer:
         text = text.format(title=escape(survey.title.get(self.lang)), number=number, total=total)
         keyboard = Keyboard(
             [
-                [InlineKeyboardButton(_("▶ Continue"), callback_data=f"{RESUME}:{response_id}")],
+                [
+                    InlineKeyboardButton(
+                        _("▶ Continue"), callback_data=resume_data(response_id, version)
+                    )
+                ],
                 [
                     InlineKeyboardButton(
                         _("↺ Start over"), callback_data=f"{RESTART}:{response_id}"

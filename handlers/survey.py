@@ -27,13 +27,16 @@ from handlers.common import (
 )
 from handlers.context import Ctx
 from handlers.home import home, menu, welcome
-from handlers.render import Out, Renderer, parse_answer_data
+from handlers.render import Out, Renderer, parse_answer_data, parse_offer_data
 from storage.base import Response, StaleSession, Status
 
 log = logging.getLogger(__name__)
 
 # Presses after which the pressed message keeps a note of the answer, like a transcript.
 _NOTED = {Action.CHOOSE, Action.DONE, Action.SKIP, Action.NEXT}
+# How soon after a sent idea or tip a press of its Send is the same tap again (a slow phone
+# shows the old keyboard for a moment).
+_SECOND_TAP = timedelta(minutes=2)
 
 
 async def pick_survey(update: Update, context: Ctx) -> None:
@@ -84,13 +87,24 @@ async def begin(
     if latest is not None and latest.status is Status.IN_PROGRESS:
         if await claim():
             step = engine.show(survey, latest.session)
-            await send(context, who.chat_id, [render.resume_offer(survey, latest.id, step.prompt)])
+            await send(
+                context,
+                who.chat_id,
+                [render.resume_offer(survey, latest.id, step.prompt, latest.session.version)],
+            )
         return
     if latest is not None and not survey.allow_multiple:
+        text = render._(
+            "You have already answered “{title}”. Thank you, your answers are saved!"
+        ).format(title=survey.title.get(render.lang))
+        if update.callback_query is not None:
+            # Pressed in the menu, which already marks it answered: a toast is enough, a
+            # second menu saying the same would only push the first one up.
+            await answer_callback(update, text)
+            if update_id is not None:
+                await store.claim_update(update_id)
+            return
         if await claim():
-            text = render._(
-                "You have already answered “{title}”. Thank you, your answers are saved!"
-            ).format(title=survey.title.get(render.lang))
             await send(context, who.chat_id, [Out(text), await menu(context, who)])
         return
     step = engine.start(survey, now, prefill=prefill, source=source)
@@ -122,6 +136,11 @@ async def resume_survey(update: Update, context: Ctx) -> None:
     if found is None:
         return
     who, response, survey = found
+    if _continued_already(update, response):
+        render = renderer(context, who.lang)
+        await answer_callback(update, render.problem(engine.Problem.REPEATED, {}))
+        await context.services.store.claim_update(update.update_id)
+        return
     step = engine.resume(survey, response.session, context.services.clock())
     saved = await context.services.store.save_step(
         update.update_id, response.id, step.session, {}, [], based_on=response.session.version
@@ -169,16 +188,29 @@ async def restart_survey(update: Update, context: Ctx) -> None:
     )
 
 
+def _continued_already(update: Update, response: Response) -> bool:
+    """A second tap on the Continue the resident just pressed: the question it brought is on
+    screen and nothing has happened since, so it must not come a second time."""
+    query = update.callback_query
+    parsed = parse_offer_data(query.data) if query and query.data else None
+    offered = parsed[1] if parsed else None
+    session = response.session
+    return (
+        offered is not None
+        and session.version == offered + 1
+        and not session.paused
+        and response.shown_version == session.version
+    )
+
+
 async def _own_response(update: Update, context: Ctx) -> tuple[Visitor, Response, Survey] | None:
     """The unfinished response a resume/restart button names, if it is still theirs and open."""
     query = update.callback_query
     assert query is not None and query.data is not None
     who = await visitor(update, context)
     services = context.services
-    try:
-        response_id = int(query.data.split(":", 1)[1])
-    except ValueError:
-        response_id = -1
+    parsed = parse_offer_data(query.data)
+    response_id = parsed[0] if parsed else -1
     response = await services.store.get_response(response_id) if who.resident else None
     survey = services.campaigns.get(response.survey_id) if response else None
     if (
@@ -206,7 +238,7 @@ async def press_answer(update: Update, context: Ctx) -> None:
     active = who.active
     render = renderer(context, who.lang)
     if parsed is None or active is None or active.id != parsed[0]:
-        if parsed is not None and await _sent_already(update, context, who, parsed[0]):
+        if parsed is not None and await _sent_already(update, context, who, parsed):
             return
         await stale_button(update, context)
         return
@@ -251,19 +283,33 @@ async def press_answer(update: Update, context: Ctx) -> None:
     )
 
 
-async def _sent_already(update: Update, context: Ctx, who: Visitor, response_id: int) -> bool:
+async def _sent_already(
+    update: Update, context: Ctx, who: Visitor, pressed: tuple[int, int, Action, str]
+) -> bool:
     """A press on a survey the resident has sent (Send tapped twice, or an old message):
     a toast says so, and the thanks and the menu they already have are not sent again."""
     store = context.services.store
+    response_id, _version, action, _value = pressed
     response = await store.get_response(response_id) if who.resident else None
-    if (
+    render = renderer(context, who.lang)
+    if response is None and action is Action.CONFIRM and who.resident is not None:
+        # A sent idea or tip leaves no response behind, only the contribution: a second tap
+        # on its Send within moments of the first is the same tap again, not a stale button.
+        latest = max(
+            (c.created_at for c in await store.contributions_of(who.pseudonym)), default=None
+        )
+        if latest is None or context.services.clock() - latest > _SECOND_TAP:
+            return False
+        text = render._("Already sent. Thank you!")
+    elif (
         response is None
         or response.pseudonym != who.pseudonym
         or response.status is not Status.COMPLETE
     ):
         return False
-    render = renderer(context, who.lang)
-    await answer_callback(update, render._("Your answers are already sent. Thank you!"))
+    else:
+        text = render._("Your answers are already sent. Thank you!")
+    await answer_callback(update, text)
     await store.claim_update(update.update_id)
     return True
 

@@ -325,3 +325,21 @@ async def send_idea_in(resident: Resident, lang: str) -> None:
     await resident.tap_reply_button("Hoppa över" if sv else "Skip")
     await resident.click("Hoppa över" if sv else "Skip")
     await resident.click("Skicka in" if sv else "Send answers")
+
+
+async def test_a_double_tap_on_send_for_an_idea_stores_one_and_says_it_is_sent(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Lämna en idé")
+    await resident.click("Grönska")
+    await resident.send("Fler träd längs Hantverkaregatan")
+    await resident.send_venue(56.0414, 12.7000, "Hantverkaregatan", "Söder, Helsingborg")
+    await resident.click("Hoppa över")
+    summary = resident.last_message_id()
+    await resident.click_on(summary, "Skicka in")
+    said = len(resident.texts())
+    await resident.click_on(summary, "Skicka in")  # the phone had not caught up yet
+    assert resident.answered_callbacks()[-1] == "Redan skickat. Tack!"
+    assert len(resident.texts()) == said  # no "earlier question", no second menu
+    assert len(await contributions(bot)) == 1

@@ -271,6 +271,28 @@ async def test_a_double_tap_on_a_choice_or_on_send_sends_nothing_twice(
     assert len(await stored(bot, "test-igen")) == 1
 
 
+async def test_a_double_tap_on_continue_brings_the_question_once(
+    bot: Bot, resident: Resident
+) -> None:
+    await resident.onboard()
+    await resident.click("Kvällen på Söder")
+    await resident.click("4")
+    await resident.send("/cancel")
+    await resident.send("hej")
+    offer = resident.last_message_id()
+    assert "Vill du fortsätta där du var?" in resident.last_text()
+    await resident.click_on(offer, "Fortsätt")
+    said = len(resident.texts())
+    assert "Vad skulle göra mest skillnad?" in resident.last_text()
+    await resident.click_on(offer, "Fortsätt")  # the buttons had not gone yet
+    assert resident.answered_callbacks()[-1] == "Redan mottaget ✓"
+    assert len(resident.texts()) == said  # the question came once
+    await resident.click("Bättre belysning")
+    await resident.click("Klar")
+    [row] = await stored(bot)
+    assert row["fixes"] == ["light"]
+
+
 async def test_the_list_of_answers_to_change_has_a_way_back_to_the_summary(
     bot: Bot, resident: Resident
 ) -> None:
@@ -452,8 +474,13 @@ async def test_one_response_per_resident_unless_the_survey_allows_more(
     await resident.click("Hoppa över")
     await resident.click("Skicka in")
     await resident.click("Till menyn")
+    sent = len(resident.sent)
     await resident.click("Kvällen på Söder")
-    assert "Du har redan svarat på ”Kvällen på Söder”" in resident.texts()[-2]
+    # The menu already marks it answered: the press gets a toast, not a second menu.
+    assert resident.answered_callbacks()[-1].startswith(
+        "Du har redan svarat på ”Kvällen på Söder”"
+    )
+    assert resident.sent[sent:] == []
 
 
 async def test_a_redelivered_update_is_stored_and_answered_once(
@@ -505,7 +532,7 @@ async def test_resident_sees_and_deletes_what_they_gave(bot: Bot, resident: Resi
     await resident.click("Skicka in")
     await resident.send("/mydata")
     assert resident.sent[-1].method == "sendDocument"
-    assert "Hur var kvällen?: Bra" in resident.texts()[-2]
+    assert "• Hur var kvällen?\n   → Bra" in resident.texts()[-2]
     assert "Nyheter om nya enkäter: <b>av</b>" in resident.texts()[-2]
     await resident.send("/delete")
     await resident.click("Ja, radera allt")

@@ -148,11 +148,9 @@ class Resident:
 
         answers = self.answers
         # Finished: the thanks, or (when the thanks was lost in a crash and the resident
-        # pressed on) the bot saying they have already answered.
-        if any(
-            "Tack! Dina svar är sparade" in recent or "Du har redan svarat på" in recent
-            for recent in self.recent_texts(3)
-        ):
+        # pressed on) the bot saying they have already answered, or the menu marking it so.
+        finished = ("Tack! Dina svar är sparade", "Du har redan svarat på", "✓ Du har svarat på")
+        if any(mark in recent for recent in self.recent_texts(3) for mark in finished):
             self.done = True
             return None
         if "Innan vi börjar" in text:
