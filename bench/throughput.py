@@ -141,12 +141,12 @@ class Resident:
             return True
         if "y" in actions:  # the summary: send the answers
             self.next_update = press(actions["y"])
-        elif "t" in actions:  # tick one to three boxes, then Done
+        elif "+" in actions:  # tick one to three boxes (▫️, "+"), then Done
             if not self.ticked and self.ticks == 0:
                 self.ticks = self.rng.randint(1, 3)
             if len(self.ticked) < self.ticks:
                 # By choice id: the data also holds the version, which every tick changes.
-                boxes = {d.split(":")[4]: d for d in answers if d.split(":")[3] == "t"}
+                boxes = {d.split(":")[4]: d for d in answers if d.split(":")[3] == "+"}
                 choice = self.rng.choice(sorted(set(boxes) - self.ticked))
                 self.ticked.add(choice)
                 self.next_update = press(boxes[choice])
