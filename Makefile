@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck messages clean
+.PHONY: run test quick check lint typecheck messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop: lint and every test but the slow end-to-end ones (crash, replicas,
+# webhook, fuzz, benchmark), in about a minute. `make test` (and CI) still runs everything.
+quick: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Extract interface strings and merge them into both catalogs (then translate the new ones).
 messages: $(STAMP)

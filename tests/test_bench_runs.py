@@ -7,7 +7,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+# Starts or kills whole bot processes (or runs many): `make quick` leaves it out.
+pytestmark = pytest.mark.slow
 
 
 def test_the_throughput_benchmark_still_gets_every_resident_through_the_survey() -> None:

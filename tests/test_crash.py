@@ -19,10 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from storage import create_store
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
 from tests.fakebot import Call
+
+# Starts or kills whole bot processes (or runs many): `make quick` leaves it out.
+pytestmark = pytest.mark.slow
 
 SURVEY = """
 id: krasch

@@ -16,6 +16,9 @@ from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
 from tests.fakebot import Call
 
+# Starts or kills whole bot processes (or runs many): `make quick` leaves it out.
+pytestmark = pytest.mark.slow
+
 USER = 7_654_321
 
 

@@ -9,12 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import Update
 
 from tests.conftest import FakeClock, settings_for, start_bot
 from tests.fakebot import BOT_USER
+
+# Starts or kills whole bot processes (or runs many): `make quick` leaves it out.
+pytestmark = pytest.mark.slow
 
 RESIDENTS = [3001, 3002, 3003]  # 3001 and 3002 have agreed and are mid-survey
 COMMANDS = [

@@ -118,6 +118,7 @@ async def test_a_secret_file_that_disagrees_with_the_database_stops_the_replica(
         await start_bot(replica_settings(tmp_path, "b"), clock)
 
 
+@pytest.mark.slow  # runs bot.py as a process
 def test_bot_run_with_another_secret_says_why_and_exits_2(tmp_path: Path) -> None:
     api = FakeBotApi().start()
     env = api.bot_env(tmp_path)

@@ -17,6 +17,9 @@ import pytest
 from tests.conftest import Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import FakeTelegram, Resident
 
+# Starts or kills whole bot processes (or runs many): `make quick` leaves it out.
+pytestmark = pytest.mark.slow
+
 SURVEY = """
 id: trygg-soder
 title: {sv: "Trygghet på Söder", en: "Safety in Söder"}

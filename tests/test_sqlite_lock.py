@@ -16,6 +16,9 @@ from storage.lock import DatabaseInUse, lock_database
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotApi
 
+# Starts or kills whole bot processes (or runs many): `make quick` leaves it out.
+pytestmark = pytest.mark.slow
+
 
 def environment(tmp_path: Path, api: FakeBotApi) -> dict[str, str]:
     return api.bot_env(tmp_path)

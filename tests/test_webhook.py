@@ -27,6 +27,9 @@ from tests.fakebot import Call
 from tests.postgres import POSTGRES_URL, empty_postgres
 from tests.test_replicas import SURVEY as TICKS_SURVEY
 
+# Starts or kills whole bot processes (or runs many): `make quick` leaves it out.
+pytestmark = pytest.mark.slow
+
 SECRET = "a-secret_0123456789"
 
 

@@ -695,6 +695,7 @@ def test_any_label_text_survives_the_written_file(sv: str, en: str) -> None:
 # --- the command -------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # runs bot.py as a process
 def test_the_command_writes_the_survey_and_prints_the_report(tmp_path: Path) -> None:
     out = tmp_path / "surveys" / "trygghet.yaml"
     result = run_bot("import-xlsform", str(EXAMPLE), "--out", str(out), cwd=tmp_path)
@@ -764,6 +765,7 @@ def test_the_bot_starts_without_loading_the_spreadsheet_reader(tmp_path: Path) -
     assert result.stdout.strip() == "False", result.stderr
 
 
+@pytest.mark.slow  # runs bot.py as a process
 def test_the_command_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     out = tmp_path / "mine.yaml"
     out.write_text("id: hand-written\n", encoding="utf-8")
