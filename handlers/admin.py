@@ -30,7 +30,7 @@ from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
 from handlers.context import Ctx
-from handlers.mailing import start_progress
+from handlers.progress import start_progress
 from handlers.render import CAMPAIGN, Out, Renderer
 from handlers.start import unknown_command
 
