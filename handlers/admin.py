@@ -26,6 +26,7 @@ from core.contributions import Kind
 from core.contributions import Status as ContributionStatus
 from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
 from core.loader import MAX_FILE_BYTES, FileTooLarge, Problem, SurveyFileError, megabytes
+from core.outbox import opening_key
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
@@ -218,8 +219,7 @@ async def press(update: Update, context: Ctx) -> None:
 
 def _auto_key(schedule: Schedule, survey: Survey) -> str:
     # The same key the scheduler uses for this opening, so it is announced once.
-    opens = schedule.opens or survey.opens
-    return f"auto:{survey.id}:{opens.isoformat() if opens else ''}"
+    return opening_key(survey.id, schedule.opens or survey.opens)
 
 
 async def _confirm(

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from telegram import Bot
 
+from core.outbox import opening_key
 from handlers.context import Services
 from handlers.progress import start_progress
 
@@ -37,8 +38,7 @@ class Scheduler:
             return
         for survey in services.campaigns.to_announce(now):
             assert survey.opens is not None
-            key = f"auto:{survey.id}:{survey.opens.isoformat()}"
-            made = await store.announce(key, survey.id, now)
+            made = await store.announce(opening_key(survey.id, survey.opens), survey.id, now)
             if made is not None:
                 mailing_id, queued = made
                 log.info("campaign %s opened; announcing to %d subscriber(s)", survey.id, queued)
