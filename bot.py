@@ -397,16 +397,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--contributions", action="store_true", help="csv: ideas and tips instead of answers"
     )
     export.set_defaults(func=cmd_export)
-    purge_ = commands.add_parser(
+    purge_command = commands.add_parser(
         "purge", help="delete old personal data (campaign retention, or --older-than)"
     )
-    purge_.add_argument(
+    purge_command.add_argument(
         "--older-than",
         type=int,
         metavar="DAYS",
         help="also delete every response, idea and tip older than this",
     )
-    purge_.set_defaults(func=cmd_purge)
+    purge_command.set_defaults(func=cmd_purge)
     migrate = commands.add_parser(
         "migrate-data", help="copy everything to another database (e.g. SQLite to PostgreSQL)"
     )

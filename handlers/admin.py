@@ -372,9 +372,9 @@ async def stats(update: Update, context: Ctx) -> None:
         if survey is not None:
             await show_stats(context, who.chat_id, render, survey)
         return
-    open_now_ = services.campaigns.open_at(now)
-    if len(open_now_) == 1:
-        return await show_stats(context, who.chat_id, render, open_now_[0])
+    open_campaigns = services.campaigns.open_at(now)
+    if len(open_campaigns) == 1:
+        return await show_stats(context, who.chat_id, render, open_campaigns[0])
     listed = [
         s for s in services.campaigns.overview(now) if s.state(now) is not CampaignState.DRAFT
     ]
