@@ -1,6 +1,7 @@
 """Torget: the composition root and the command line.
 
 settings -> store -> surveys -> Application -> run. `python bot.py --help` lists commands.
+The running bot (the Application, its loops, polling and webhooks) is in runtime/.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import ValidationError
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import BadRequest
-from telegram.ext import ApplicationBuilder, ContextTypes
-from telegram.request import BaseRequest
 
 from authoring import preview, schema, xlsform
 from config import Settings
@@ -28,7 +25,7 @@ from core.campaigns import Campaigns, deployment_area
 from core.contributions import Kind, build_form, parse_start_code
 from core.export import FORMATS
 from core.flood import FloodGuard
-from core.i18n import LANGS, Catalogs
+from core.i18n import Catalogs
 from core.loader import (
     CATEGORIES_FILE,
     PLACES_FILE,
@@ -37,18 +34,10 @@ from core.loader import (
     load_paths,
     survey_files,
 )
-from core.privacy import (
-    SECRET_FILE,
-    Pseudonymizer,
-    SecretMismatch,
-    proposed_secret,
-    settle_secret,
-)
+from core.privacy import Pseudonymizer, SecretMismatch
 from core.survey import STOCKHOLM, CampaignState, Survey
-from handlers import register
-from handlers.concurrency import PerResidentUpdateProcessor
-from handlers.context import BotData, Ctx, Services, TorgetApp
-from handlers.mailing import Scheduler, Sender
+from handlers.context import Services
+from runtime.app import build_application, serve
 from storage import create_store
 from storage.base import Store
 from storage.lock import DatabaseInUse, lock_database
@@ -58,7 +47,6 @@ from storage.retention import Purged, purge
 # opt-in PTB 22 warns every time Telegram says "retry after".
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-log = logging.getLogger("torget")
 T = TypeVar("T")
 
 NO_TOKEN = (
@@ -110,157 +98,6 @@ def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now)
         load_campaigns=lambda: load_campaigns(settings, catalogs),
         flood=FloodGuard(settings.flood_rate, settings.flood_burst, clock),
     )
-
-
-async def open_services(services: Services) -> None:
-    """Open the store, take the deployment's pseudonym secret, and the dates admins set
-    from Telegram (SecretMismatch: this process must not start)."""
-    store, settings = services.store, services.settings
-    await store.open()
-    configured = (
-        settings.pseudonym_secret.get_secret_value().encode()
-        if settings.pseudonym_secret
-        else None
-    )
-    legacy = settings.data_dir / SECRET_FILE
-    from_file = legacy.read_text(encoding="ascii").strip().encode() if legacy.exists() else None
-    stored = await store.keep_pseudonym_secret(
-        proposed_secret(configured, from_file), services.clock()
-    )
-    try:
-        services.pseudonymize.use(settle_secret(configured, from_file, stored))
-    except SecretMismatch:
-        await store.close()
-        raise
-    services.campaigns.apply(await store.schedules())
-
-
-def build_application(
-    services: Services, token: str, request: BaseRequest | None = None
-) -> TorgetApp:
-    """The PTB Application with Torget's handlers; `request` replaces HTTP in tests."""
-    settings = services.settings
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .context_types(ContextTypes(context=Ctx, bot_data=BotData))
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
-        # Residents are served side by side; each one's own updates still in order.
-        .concurrent_updates(PerResidentUpdateProcessor())
-    )
-    if settings.telegram_api_url:
-        # A self-hosted Bot API server: the bot appends /bot<token> and /file/bot<token>.
-        builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
-            f"{settings.telegram_api_url}/file/bot"
-        )
-    if request is None:
-        # aiohttp instead of PTB's default httpx: a sixth of the CPU per Bot API call. Imported
-        # here, since it takes 0.3 s that validate, preview and the other tools do not need.
-        from handlers.transport import AiohttpRequest
-
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connections=1)
-        )
-    else:
-        builder = builder.request(request).get_updates_request(request)
-    app: TorgetApp = builder.build()  # type: ignore[assignment]
-    app.bot_data.services = services
-    register(app)
-    return app
-
-
-# Telegram keeps an undelivered update for 24 hours; a claim older than two days can go.
-KEEP_CLAIMS = timedelta(days=2)
-HOUSEKEEPING_EVERY = 3600.0
-
-
-async def housekeeping(services: Services) -> None:
-    """Once an hour: forget old update claims, and apply the campaigns' retention."""
-    while True:
-        try:
-            dropped = await services.store.forget_updates_before(services.clock() - KEEP_CLAIMS)
-            log.debug("forgot %d old update claims", dropped)
-            purged = await purge(
-                services.store,
-                services.campaigns,
-                services.clock(),
-                contributions_days=services.settings.retention_days,
-            )
-            if sum(purged.responses.values()):
-                log.info("retention: deleted %s", purged)
-        except Exception:  # a database hiccup must not end the loop for good
-            log.exception("housekeeping failed; trying again later")
-        await asyncio.sleep(HOUSEKEEPING_EVERY)
-
-
-async def _post_init(app: TorgetApp) -> None:
-    services = app.bot_data.services
-    assert services is not None
-    await open_services(services)
-    await set_commands(app, services.catalogs, services.settings.admin_ids)
-    sender = Sender(services, app.bot)
-    services.background.extend(
-        [
-            asyncio.create_task(housekeeping(services)),
-            asyncio.create_task(Scheduler(services, app.bot).run()),
-            asyncio.create_task(sender.run()),
-        ]
-    )
-    log.info(
-        "Torget is running with %d survey(s), %d open now",
-        len(services.campaigns.all()),
-        len(services.campaigns.open_at(services.clock())),
-    )
-
-
-async def _post_shutdown(app: TorgetApp) -> None:
-    services = app.bot_data.services
-    if services is not None:
-        for task in services.background:
-            task.cancel()
-        await asyncio.gather(*services.background, return_exceptions=True)
-        services.background.clear()
-        await services.store.close()
-
-
-async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[int]) -> None:
-    """The command menus: residents' in their Telegram language, and admins' own."""
-    for lang in LANGS:
-        _ = catalogs.get(lang).gettext
-        commands = [
-            BotCommand("start", _("Open surveys, or continue where you were")),
-            BotCommand("idea", _("Share an idea for the area")),
-            BotCommand("tip", _("Report a place that feels unsafe")),
-            BotCommand("mine", _("Your ideas and tips, and what happened to them")),
-            BotCommand("notify", _("News of new surveys, and reminders: on or off")),
-            BotCommand("language", _("Svenska or English")),
-            BotCommand("cancel", _("Leave the survey you are answering")),
-            BotCommand("mydata", _("See what is stored about you")),
-            BotCommand("delete", _("Delete everything stored about you")),
-            BotCommand("help", _("What Torget is and how it works")),
-        ]
-        await app.bot.set_my_commands(commands, language_code=lang)
-        if lang == "sv":
-            await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
-        admin_commands = [
-            BotCommand("campaigns", _("Campaigns: open, close, announce")),
-            BotCommand("stats", _("Results so far, with a chart")),
-            BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
-            BotCommand("moderate", _("Go through new ideas and tips")),
-            BotCommand("reload", _("Read the survey files again")),
-            *commands,
-        ]
-        for admin in admin_ids:
-            try:
-                await app.bot.set_my_commands(
-                    admin_commands, scope=BotCommandScopeChat(admin), language_code=lang
-                )
-                if lang == "sv":
-                    await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
-            except BadRequest:
-                # Telegram knows a chat only once the admin has written to the bot.
-                log.warning("an admin has not started the bot yet; their menu is not set")
 
 
 # ---- command line ----------------------------------------------------------------------
@@ -345,32 +182,11 @@ def serve_bot(settings: Settings, token: str) -> int:
         print("WEBHOOK_URL needs WEBHOOK_SECRET too (letters, digits, _ and -).", file=sys.stderr)
         return 2
     try:
-        if settings.webhook_url and settings.webhook_secret is not None:
-            from webhook import serve
-
-            asyncio.run(
-                serve(
-                    app,
-                    settings.webhook_url,
-                    settings.webhook_secret.get_secret_value(),
-                    settings.webhook_listen,
-                    settings.webhook_port,
-                    ALLOWED_UPDATES,
-                    _post_init,
-                    _post_shutdown,
-                )
-            )
-        else:
-            import polling
-
-            asyncio.run(polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown))
+        serve(app, settings)
     except SecretMismatch as exc:
         print(f"Torget cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
-
-
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -581,16 +397,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--contributions", action="store_true", help="csv: ideas and tips instead of answers"
     )
     export.set_defaults(func=cmd_export)
-    purge_ = commands.add_parser(
+    purge_command = commands.add_parser(
         "purge", help="delete old personal data (campaign retention, or --older-than)"
     )
-    purge_.add_argument(
+    purge_command.add_argument(
         "--older-than",
         type=int,
         metavar="DAYS",
         help="also delete every response, idea and tip older than this",
     )
-    purge_.set_defaults(func=cmd_purge)
+    purge_command.set_defaults(func=cmd_purge)
     migrate = commands.add_parser(
         "migrate-data", help="copy everything to another database (e.g. SQLite to PostgreSQL)"
     )

@@ -19,8 +19,8 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handlers.concurrency import PerResidentUpdateProcessor
-from handlers.transport import AiohttpRequest
+from runtime.concurrency import PerResidentUpdateProcessor
+from runtime.transport import AiohttpRequest
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -39,6 +40,7 @@ class FakeTelegram:
         self.listener = listener
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.calls = 0
+        self.methods: Counter[str] = Counter()  # calls by method (bench/startup.py)
         self._pending: list[dict[str, Any]] = []
         self._next_update = 1
         self._next_message = 1
@@ -97,6 +99,7 @@ class FakeTelegram:
 
     async def _answer(self, method: str, params: dict[str, Any]) -> Any:
         self.calls += 1
+        self.methods[method] += 1
         if method == "getUpdates":
             return await self._poll(params)
         if method == "getMe":

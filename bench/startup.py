@@ -10,6 +10,7 @@ The first start creates the database (migrations); the later ones find it up to 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import subprocess
@@ -21,7 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.fake_bot_api import FakeBotApi  # noqa: E402
+from bench.fake_api import FakeTelegram  # noqa: E402
+
+# The last step before the first getUpdates: the bot is ready once it has called this.
+READY = "deleteWebhook"
 
 
 def surveys(folder: Path, count: int) -> None:
@@ -32,24 +36,39 @@ def surveys(folder: Path, count: int) -> None:
         (folder / f"soder-{number:02d}.yaml").write_text(copy, encoding="utf-8")
 
 
-def start_once(env: dict[str, str], api: FakeBotApi) -> float:
-    def polls() -> int:
-        return sum(1 for call in api.api.calls if call.method == "deleteWebhook")
-
-    before = polls()
+async def start_once(env: dict[str, str], api: FakeTelegram) -> float:
+    before = api.methods[READY]
     began = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bot.py"), "run"],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        "run",
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        api.wait_for(lambda _call: polls() > before, timeout=60)
+        while api.methods[READY] <= before:
+            if process.returncode is not None or time.perf_counter() - began > 60:
+                raise SystemExit("the bot did not start")
+            await asyncio.sleep(0.001)
         return time.perf_counter() - began
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=30)
+
+
+async def measure(env: dict[str, str], runs: int) -> tuple[float, list[float]]:
+    """The first start and `runs` later ones, against the benchmarks' fake Bot API."""
+    api = await FakeTelegram(lambda *_: None).start()
+    env = {**env, "TELEGRAM_API_URL": api.url}
+    try:
+        first = await start_once(env, api)
+        later = [await start_once(env, api) for _ in range(runs)]
+    finally:
+        await api.stop()
+    return first, later
 
 
 def main() -> None:
@@ -60,21 +79,15 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="torget-startup-"))
     (folder / "surveys").mkdir()
     surveys(folder / "surveys", args.surveys)
-    api = FakeBotApi().start()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "TELEGRAM_BOT_TOKEN": "123:BENCH",
-        "TELEGRAM_API_URL": api.url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'torget.db'}",
         "SURVEYS_DIR": str(folder / "surveys"),
         "DATA_DIR": str(folder),
         "PSEUDONYM_SECRET": "startup-bench-secret-long-enough",
     }
-    try:
-        first = start_once(env, api)
-        later = [start_once(env, api) for _ in range(args.runs)]
-    finally:
-        api.stop()
+    first, later = asyncio.run(measure(env, args.runs))
     print(f"{args.surveys} survey files; ready = about to poll for updates")
     print(f"first start (creates the database): {first:.2f} s")
     print(

@@ -93,3 +93,9 @@ class Progress:
     def seconds_left(self, rate: float) -> float:
         """At the pace the sender keeps, how long the rest will take."""
         return self.left / rate if rate > 0 else 0.0
+
+
+def opening_key(survey_id: str, opens: datetime | None) -> str:
+    """The announcement key of a campaign's opening: the scheduler's on the date, and an
+    admin's "open" button, announce under the same key, so an opening is announced once."""
+    return f"auto:{survey_id}:{opens.isoformat() if opens else ''}"

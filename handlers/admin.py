@@ -26,11 +26,12 @@ from core.contributions import Kind
 from core.contributions import Status as ContributionStatus
 from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
 from core.loader import MAX_FILE_BYTES, FileTooLarge, Problem, SurveyFileError, megabytes
+from core.outbox import opening_key
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
 from handlers.context import Ctx
-from handlers.mailing import start_progress
+from handlers.progress import start_progress
 from handlers.render import CAMPAIGN, Out, Renderer
 from handlers.start import unknown_command
 
@@ -218,8 +219,7 @@ async def press(update: Update, context: Ctx) -> None:
 
 def _auto_key(schedule: Schedule, survey: Survey) -> str:
     # The same key the scheduler uses for this opening, so it is announced once.
-    opens = schedule.opens or survey.opens
-    return f"auto:{survey.id}:{opens.isoformat() if opens else ''}"
+    return opening_key(survey.id, schedule.opens or survey.opens)
 
 
 async def _confirm(
@@ -372,9 +372,9 @@ async def stats(update: Update, context: Ctx) -> None:
         if survey is not None:
             await show_stats(context, who.chat_id, render, survey)
         return
-    open_now_ = services.campaigns.open_at(now)
-    if len(open_now_) == 1:
-        return await show_stats(context, who.chat_id, render, open_now_[0])
+    open_campaigns = services.campaigns.open_at(now)
+    if len(open_campaigns) == 1:
+        return await show_stats(context, who.chat_id, render, open_campaigns[0])
     listed = [
         s for s in services.campaigns.overview(now) if s.state(now) is not CampaignState.DRAFT
     ]

@@ -9,9 +9,9 @@ from collections import OrderedDict
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 
-from handlers import delivery
 from handlers.common import spoken
 from handlers.context import Ctx
+from handlers.outcome import mark_failed
 from handlers.render import Renderer
 from storage import is_unavailable
 
@@ -25,7 +25,7 @@ async def on_error(update: object, context: Ctx) -> None:
         # Handled as far as it ever can be: delivering it again would not unblock the bot.
         log.info("a resident has blocked the bot")
         return
-    outcome = delivery.mark_failed()
+    outcome = mark_failed()
     if isinstance(error, NetworkError):
         log.warning("network trouble talking to Telegram: %s", type(error).__name__)
         return

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from bot import build_application, create_services, open_services
+from bot import create_services
 from config import Settings
 from handlers.context import Services, TorgetApp
-from handlers.mailing import Scheduler, Sender
+from runtime.app import build_application, open_services
+from runtime.outbox import Sender
+from runtime.scheduler import Scheduler
 from tests import postgres
 from tests.fakebot import FakeTelegram, Resident
 

@@ -16,7 +16,7 @@ from PIL import Image
 from core.campaigns import Campaigns
 from core.contributions import Kind, NewContribution, TimeOfDay
 from core.engine import Session
-from handlers.mailing import Sender
+from runtime.outbox import Sender
 from tests.conftest import ADMIN_ID, TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Call, Killed, Resident
 

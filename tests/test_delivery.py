@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from tornado.httpserver import HTTPServer
 
+from runtime.webhook import SECRET_HEADER, Running, routes
 from tests.conftest import Bot
-from webhook import SECRET_HEADER, Running, routes
 
 SECRET = "a-secret_0123456789"
 

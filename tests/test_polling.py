@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import polling
+from runtime import polling
 
 
 class Telegram:

@@ -16,8 +16,8 @@ from aiohttp import BodyPartReader, web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from handlers.concurrency import PerResidentUpdateProcessor
-from handlers.transport import AiohttpRequest
+from runtime.concurrency import PerResidentUpdateProcessor
+from runtime.transport import AiohttpRequest
 
 TOKEN = "123:TRANSPORT"
 ME = {"id": 1, "is_bot": True, "first_name": "Torget", "username": "torget_test_bot"}

@@ -25,9 +25,9 @@ import tornado.web
 from telegram import Update
 from tornado.httpserver import HTTPServer
 
-from handlers import delivery
 from handlers.context import TorgetApp
-from handlers.delivery import Hook
+from runtime import delivery
+from runtime.delivery import Hook
 
 log = logging.getLogger("torget.webhook")
 

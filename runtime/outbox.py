@@ -1,9 +1,9 @@
-"""Messages to many residents: announcements and reminders through the outbox, and the
-scheduler that queues them.
+"""The outbox sender: announcements and reminders to many residents, paced and resumable.
 
-Nothing here answers an update. The scheduler ticks once a minute and the sender drains
-the outbox; in a deployment with several replicas each takes a lease in the store first,
-so only one process announces, reminds or sends at a time.
+Nothing here answers an update. The scheduler (runtime/scheduler.py) queues messages and
+the sender drains the outbox; in a deployment with several replicas each takes a lease in
+the store first, so only one process announces, reminds or sends at a time. The admins'
+progress messages are drawn by handlers/progress.py, which /campaigns uses too.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import uuid
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from html import escape
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from core.i18n import as_lang
-from core.outbox import MAX_ATTEMPTS, MailKind, Pacer, Progress, backoff
+from core.outbox import MAX_ATTEMPTS, MailKind, Pacer, backoff
 from handlers.context import Services
+from handlers.progress import show_progress
 from handlers.render import Out, Renderer
 from storage.base import OutboxItem
 
@@ -219,104 +219,3 @@ class Sender:
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=5.0)
-
-
-def progress_text(services: Services, progress: Progress, lang: str) -> str:
-    counts = Renderer(services.catalogs.get(lang), lang).counts
-    survey = services.campaigns.get(progress.survey_id)
-    title = escape(survey.title.get(lang) if survey else progress.survey_id)
-    if progress.finished_at is not None or progress.left == 0:
-        return counts.announced(title, progress.sent, progress.failed)
-    seconds = progress.seconds_left(services.settings.outbox_rate)
-    minutes = max(1, round(seconds / 60))
-    return counts.announcing(title, progress.sent, progress.failed, progress.left, minutes)
-
-
-async def admin_lang(services: Services, admin_id: int) -> str:
-    """An admin reads in the language they chose as a resident, else Swedish."""
-    resident = await services.store.get_resident(services.pseudonymize(admin_id))
-    return (as_lang(resident.language) if resident else None) or "sv"
-
-
-async def show_progress(services: Services, bot: Bot, progress: Progress) -> None:
-    for chat_id, message_id in progress.messages:
-        text = progress_text(services, progress, await admin_lang(services, chat_id))
-        try:
-            await bot.edit_message_text(text, chat_id, message_id, parse_mode=ParseMode.HTML)
-        except BadRequest:
-            log.debug("the progress message did not change or is gone")
-        except TelegramError:
-            log.warning("could not update an announcement's progress message")
-
-
-async def start_progress(
-    services: Services, bot: Bot, mailing_id: int, admins: list[int]
-) -> list[int]:
-    """Send the admins their progress message for a new announcement, to be edited; return
-    the admins it could not be sent to."""
-    progress = await services.store.mailing_progress(mailing_id)
-    if progress is None:
-        return []
-    messages: list[tuple[int, int]] = []
-    missed: list[int] = []
-    for admin in admins:
-        text = progress_text(services, progress, await admin_lang(services, admin))
-        try:
-            sent = await bot.send_message(admin, text, parse_mode=ParseMode.HTML)
-        except TelegramError:
-            # An admin who never wrote to the bot cannot be written to; the rest still can.
-            log.warning("an admin could not be told about an announcement")
-            missed.append(admin)
-            continue
-        messages.append((admin, sent.message_id))
-    await services.store.set_mailing_messages(mailing_id, messages)
-    return missed
-
-
-class Scheduler:
-    """Once a minute: pick up admins' dates, announce what opened, queue reminders."""
-
-    def __init__(self, services: Services, bot: Bot) -> None:
-        self.services = services
-        self.bot = bot
-        self.holder = uuid.uuid4().hex
-
-    async def tick(self) -> None:
-        services = self.services
-        store, now = services.store, services.clock()
-        # Every replica refreshes the dates admins set; only the lease holder queues.
-        services.campaigns.apply(await store.schedules())
-        if not await store.acquire_lease("scheduler", self.holder, now, 90):
-            return
-        for survey in services.campaigns.to_announce(now):
-            assert survey.opens is not None
-            key = f"auto:{survey.id}:{survey.opens.isoformat()}"
-            made = await store.announce(key, survey.id, now)
-            if made is not None:
-                mailing_id, queued = made
-                log.info("campaign %s opened; announcing to %d subscriber(s)", survey.id, queued)
-                await start_progress(
-                    services, self.bot, mailing_id, list(services.settings.admin_ids)
-                )
-        hours = services.settings.reminder_after_hours
-        if hours > 0:
-            idle_since = now - timedelta(hours=hours)
-            for survey in services.campaigns.open_at(now):
-                queued = await store.queue_reminders(survey.id, idle_since, now)
-                if queued:
-                    log.info("queued %d reminder(s) for %s", queued, survey.id)
-        services.outbox_wake.set()
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # a database hiccup must not end the loop for good
-                log.exception("the scheduler failed; trying again next minute")
-            every = self.services.settings.scheduler_seconds
-            if every >= 60:
-                # Wake just after the minute turns, so "opens: 08:00" is announced at 08:00.
-                now = datetime.now()
-                await asyncio.sleep(60 - now.second - now.microsecond / 1e6 + 0.5)
-            else:
-                await asyncio.sleep(every)

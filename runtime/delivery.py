@@ -10,56 +10,27 @@ of something already stored harmless).
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import signal
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import Application
 
 from handlers.context import TorgetApp
+from handlers.outcome import watching
 
 Hook = Callable[[TorgetApp], Awaitable[None]]
-
-
-@dataclass
-class Outcome:
-    """How handling one update went; the error handler marks a failure here."""
-
-    failed: bool = False
-
-
-_current: contextvars.ContextVar[Outcome | None] = contextvars.ContextVar(
-    "torget_outcome", default=None
-)
-
-
-def mark_failed() -> Outcome | None:
-    """Called by the error handler: the update being handled was not handled.
-
-    Returns the outcome (None when nobody waits for one, as in tests feeding updates
-    straight to the Application).
-    """
-    outcome = _current.get()
-    if outcome is not None:
-        outcome.failed = True
-    return outcome
 
 
 async def handle(app: Application, update: Update) -> bool:
     """Run the update through the handlers, in its resident's turn; True when it was handled.
 
     PTB's process_update catches what a handler raises and passes it to the error handler
-    (which calls mark_failed); error handlers run inside it, in this task, so the outcome
-    set here is the one they see.
+    (which calls handlers.outcome.mark_failed); error handlers run inside it, in this task,
+    so the outcome watched here is the one they mark.
     """
-    outcome = Outcome()
-    token = _current.set(outcome)
-    try:
+    with watching() as outcome:
         await app.update_processor.process_update(update, app.process_update(update))
-    finally:
-        _current.reset(token)
     return not outcome.failed
 
 

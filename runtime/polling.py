@@ -25,9 +25,9 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from handlers import delivery
 from handlers.context import TorgetApp
-from handlers.delivery import Hook
+from runtime import delivery
+from runtime.delivery import Hook
 
 log = logging.getLogger("torget.polling")
 

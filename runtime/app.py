@@ -1,0 +1,183 @@
+"""The running bot: the PTB Application with Torget's handlers, and its life from start to stop.
+
+bot.py makes the services and calls serve(); here the store opens (post_init), the command
+menus are set, the outbox sender, the scheduler and housekeeping start beside the handlers,
+updates come in by long polling or webhooks, and at the end everything stops in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import BadRequest
+from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+from config import Settings
+from core.i18n import LANGS, Catalogs
+from core.privacy import SECRET_FILE, SecretMismatch, proposed_secret, settle_secret
+from handlers import register
+from handlers.context import BotData, Ctx, Services, TorgetApp
+from runtime.concurrency import PerResidentUpdateProcessor
+from runtime.housekeeping import housekeeping
+from runtime.outbox import Sender
+from runtime.scheduler import Scheduler
+
+log = logging.getLogger("torget")
+
+
+async def open_services(services: Services) -> None:
+    """Open the store, take the deployment's pseudonym secret, and the dates admins set
+    from Telegram (SecretMismatch: this process must not start)."""
+    store, settings = services.store, services.settings
+    await store.open()
+    configured = (
+        settings.pseudonym_secret.get_secret_value().encode()
+        if settings.pseudonym_secret
+        else None
+    )
+    legacy = settings.data_dir / SECRET_FILE
+    from_file = legacy.read_text(encoding="ascii").strip().encode() if legacy.exists() else None
+    stored = await store.keep_pseudonym_secret(
+        proposed_secret(configured, from_file), services.clock()
+    )
+    try:
+        services.pseudonymize.use(settle_secret(configured, from_file, stored))
+    except SecretMismatch:
+        await store.close()
+        raise
+    services.campaigns.apply(await store.schedules())
+
+
+def build_application(
+    services: Services, token: str, request: BaseRequest | None = None
+) -> TorgetApp:
+    """The PTB Application with Torget's handlers; `request` replaces HTTP in tests."""
+    settings = services.settings
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .context_types(ContextTypes(context=Ctx, bot_data=BotData))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        # Residents are served side by side; each one's own updates still in order.
+        .concurrent_updates(PerResidentUpdateProcessor())
+    )
+    if settings.telegram_api_url:
+        # A self-hosted Bot API server: the bot appends /bot<token> and /file/bot<token>.
+        builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
+            f"{settings.telegram_api_url}/file/bot"
+        )
+    if request is None:
+        # aiohttp instead of PTB's default httpx: a sixth of the CPU per Bot API call. Imported
+        # here, since it takes 0.3 s that validate, preview and the other tools do not need.
+        from runtime.transport import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest()).get_updates_request(
+            AiohttpRequest(connections=1)
+        )
+    else:
+        builder = builder.request(request).get_updates_request(request)
+    app: TorgetApp = builder.build()  # type: ignore[assignment]
+    app.bot_data.services = services
+    register(app)
+    return app
+
+
+async def _post_init(app: TorgetApp) -> None:
+    services = app.bot_data.services
+    assert services is not None
+    await open_services(services)
+    await set_commands(app, services.catalogs, services.settings.admin_ids)
+    sender = Sender(services, app.bot)
+    services.background.extend(
+        [
+            asyncio.create_task(housekeeping(services)),
+            asyncio.create_task(Scheduler(services, app.bot).run()),
+            asyncio.create_task(sender.run()),
+        ]
+    )
+    log.info(
+        "Torget is running with %d survey(s), %d open now",
+        len(services.campaigns.all()),
+        len(services.campaigns.open_at(services.clock())),
+    )
+
+
+async def _post_shutdown(app: TorgetApp) -> None:
+    services = app.bot_data.services
+    if services is not None:
+        for task in services.background:
+            task.cancel()
+        await asyncio.gather(*services.background, return_exceptions=True)
+        services.background.clear()
+        await services.store.close()
+
+
+async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[int]) -> None:
+    """The command menus: residents' in their Telegram language, and admins' own."""
+    for lang in LANGS:
+        _ = catalogs.get(lang).gettext
+        commands = [
+            BotCommand("start", _("Open surveys, or continue where you were")),
+            BotCommand("idea", _("Share an idea for the area")),
+            BotCommand("tip", _("Report a place that feels unsafe")),
+            BotCommand("mine", _("Your ideas and tips, and what happened to them")),
+            BotCommand("notify", _("News of new surveys, and reminders: on or off")),
+            BotCommand("language", _("Svenska or English")),
+            BotCommand("cancel", _("Leave the survey you are answering")),
+            BotCommand("mydata", _("See what is stored about you")),
+            BotCommand("delete", _("Delete everything stored about you")),
+            BotCommand("help", _("What Torget is and how it works")),
+        ]
+        await app.bot.set_my_commands(commands, language_code=lang)
+        if lang == "sv":
+            await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+        admin_commands = [
+            BotCommand("campaigns", _("Campaigns: open, close, announce")),
+            BotCommand("stats", _("Results so far, with a chart")),
+            BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
+            BotCommand("moderate", _("Go through new ideas and tips")),
+            BotCommand("reload", _("Read the survey files again")),
+            *commands,
+        ]
+        for admin in admin_ids:
+            try:
+                await app.bot.set_my_commands(
+                    admin_commands, scope=BotCommandScopeChat(admin), language_code=lang
+                )
+                if lang == "sv":
+                    await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
+            except BadRequest:
+                # Telegram knows a chat only once the admin has written to the bot.
+                log.warning("an admin has not started the bot yet; their menu is not set")
+
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
+
+
+def serve(app: TorgetApp, settings: Settings) -> None:
+    """Polling, or webhooks when WEBHOOK_URL and WEBHOOK_SECRET are set, until stopped."""
+    # Each mode is imported only when chosen: tornado is for webhooks alone.
+    if settings.webhook_url and settings.webhook_secret is not None:
+        from runtime.webhook import serve as serve_webhook
+
+        asyncio.run(
+            serve_webhook(
+                app,
+                settings.webhook_url,
+                settings.webhook_secret.get_secret_value(),
+                settings.webhook_listen,
+                settings.webhook_port,
+                ALLOWED_UPDATES,
+                _post_init,
+                _post_shutdown,
+            )
+        )
+    else:
+        from runtime import polling
+
+        asyncio.run(polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown))

@@ -1,0 +1,39 @@
+"""Housekeeping: once an hour, forget old update claims and apply the campaigns' retention.
+
+Like the scheduler and the outbox sender, a loop that answers no update; a failed round is
+logged and tried again an hour later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from handlers.context import Services
+from storage.retention import purge
+
+log = logging.getLogger("torget")
+
+# Telegram keeps an undelivered update for 24 hours; a claim older than two days can go.
+KEEP_CLAIMS = timedelta(days=2)
+HOUSEKEEPING_EVERY = 3600.0
+
+
+async def housekeeping(services: Services) -> None:
+    """Once an hour: forget old update claims, and apply the campaigns' retention."""
+    while True:
+        try:
+            dropped = await services.store.forget_updates_before(services.clock() - KEEP_CLAIMS)
+            log.debug("forgot %d old update claims", dropped)
+            purged = await purge(
+                services.store,
+                services.campaigns,
+                services.clock(),
+                contributions_days=services.settings.retention_days,
+            )
+            if sum(purged.responses.values()):
+                log.info("retention: deleted %s", purged)
+        except Exception:  # a database hiccup must not end the loop for good
+            log.exception("housekeeping failed; trying again later")
+        await asyncio.sleep(HOUSEKEEPING_EVERY)
