@@ -14,16 +14,23 @@ from core.i18n import LOCALES_DIR, Catalogs
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+# The rooms whose texts residents and organizers read.
+TEXT_FOLDERS = ("core", "handlers", "authoring", "runtime")
 
 
 def source_messages() -> set[str]:
     found: set[str] = set()
-    for folder in ("core", "handlers", "authoring"):
+    for folder in TEXT_FOLDERS:
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder, keywords=KEYWORDS
         ):
             found.add(message[0] if isinstance(message, tuple) else message)
     return found
+
+
+def product_files() -> list[Path]:
+    """Every module whose texts people read (packages inside the rooms included)."""
+    return [path for folder in TEXT_FOLDERS for path in sorted((ROOT / folder).rglob("*.py"))]
 
 
 def swedish_catalog() -> dict[str, Message]:
@@ -49,7 +56,7 @@ def test_no_translation_call_inside_an_f_string() -> None:
     # gettext extraction cannot see _() inside an f-string, so such a text would never be
     # translated; translate first, format after.
     offenders = []
-    for path in [*ROOT.glob("handlers/*.py"), *ROOT.glob("core/*.py"), ROOT / "bot.py"]:
+    for path in [*product_files(), ROOT / "bot.py"]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.JoinedStr):
                 for inner in ast.walk(node):
@@ -112,12 +119,7 @@ def test_no_code_puts_quotation_marks_around_a_translated_text() -> None:
     # Quotation marks differ by language, so they belong inside the translated text: a
     # quote written in code ("“" + title + "”") shows English quotes to a Swedish reader.
     offenders = []
-    paths = [
-        *ROOT.glob("handlers/*.py"),
-        *ROOT.glob("core/*.py"),
-        *ROOT.glob("authoring/*.py"),
-        ROOT / "bot.py",
-    ]
+    paths = [*product_files(), ROOT / "bot.py"]
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         exempt: set[int] = set()
