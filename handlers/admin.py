@@ -25,7 +25,8 @@ from core.campaigns import Campaigns, Schedule, close_now, open_now
 from core.contributions import Kind
 from core.contributions import Status as ContributionStatus
 from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
-from core.loader import MAX_FILE_BYTES, FileTooLarge, Problem, SurveyFileError, megabytes
+from core.loader import MAX_FILE_BYTES, SurveyFileError
+from core.problems import FileProblem, FileTooLarge, megabytes
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
@@ -343,7 +344,7 @@ async def _reload(
     await send(context, chat_id, [Out("\n".join(lines))])
 
 
-def _problem(render: Renderer, problem: Problem) -> str:
+def _problem(render: Renderer, problem: FileProblem) -> str:
     """A problem as validate prints it; a file too large to read, in the admin's language."""
     if not isinstance(problem, FileTooLarge):
         return str(problem)
