@@ -18,6 +18,19 @@ from core.survey import STOCKHOLM
 Lang = Literal["sv", "en"]
 LANGS: tuple[Lang, ...] = ("sv", "en")
 DEFAULT_LANG: Lang = "sv"
+# Their names in the organizers' tools (validate, import-xlsform), which speak English.
+LANGUAGE_NAMES = {"sv": "Swedish", "en": "English"}
+# How organizers write the languages' names, in either language: read as the language.
+SPELLINGS = {
+    "svenska": "sv",
+    "swedish": "sv",
+    "svensk": "sv",
+    "engelska": "en",
+    "english": "en",
+}
+# Codes written by mistake for sv or en: only ever suggested, never read as them, for some
+# are another language's (se is Northern Sami's).
+CODE_SLIPS = {"se": "sv", "swe": "sv", "sw": "sv", "eng": "en", "gb": "en", "uk": "en"}
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
 

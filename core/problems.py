@@ -11,14 +11,25 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from core.survey import QUESTION_TYPES, Question
+from core.contributions import Category, Place
+from core.i18n import CODE_SLIPS, LANGUAGE_NAMES, SPELLINGS
+from core.survey import (
+    QUESTION_TYPES,
+    Area,
+    Choice,
+    Condition,
+    Question,
+    Retention,
+    Survey,
+    Text,
+    slug,
+)
 
 # The lists whose items a problem names by id: "question 'where'", "place 'torget'".
 LISTS = {"questions": "question", "categories": "category", "places": "place"}
@@ -40,75 +51,48 @@ TYPE_ALIASES = {
     "string": "text",
     "textarea": "text",
 }
-TEXT_FIELDS = (
-    "text",
-    "title",
-    "intro",
-    "thanks",
-    "hint",
-    "label",
-    "min_label",
-    "max_label",
-    "name",
-)
-FIELD_NAMES = {
-    "survey": [
-        "id",
-        "title",
-        "intro",
-        "thanks",
-        "opens",
-        "closes",
-        "allow_multiple",
-        "location_precision",
-        "area",
-        "retention",
-        "questions",
-    ],
-    "question": [
-        "id",
-        "type",
-        "text",
-        "hint",
-        "required",
-        "show_if",
-        "choices",
-        "max_choices",
-        "min",
-        "max",
-        "min_label",
-        "max_label",
-        "max_length",
-        "integer",
-    ],
-    "choices": ["id", "label"],
-    "show_if": ["question", "in", "not_in"],
-    "area": ["west", "south", "east", "north"],
-    "retention": ["days", "keep"],
-    "text": ["sv", "en"],
-    "categories": ["id", "label", "kinds"],
-    "places": ["id", "name", "lat", "lon"],
+QUESTION_MODELS: tuple[type[BaseModel], ...] = get_args(get_args(Question)[0])
+# The models whose fields a mapping of a file holds, by the key the mapping sits under.
+MODELS_UNDER: dict[str, tuple[type[BaseModel], ...]] = {
+    "survey": (Survey,),
+    "question": QUESTION_MODELS,
+    "choices": (Choice,),
+    "show_if": (Condition,),
+    "area": (Area,),
+    "retention": (Retention,),
+    "text": (Text,),
+    "categories": (Category,),
+    "places": (Place,),
 }
+
+
+def _field_names(models: tuple[type[BaseModel], ...]) -> list[str]:
+    """The models' fields as a file spells them ('in', not 'in_'), each once."""
+    names = (info.alias or name for model in models for name, info in model.model_fields.items())
+    return list(dict.fromkeys(names))
+
+
+# The fields a misspelled one is compared with: the models know them, nobody lists them.
+FIELD_NAMES = {key: _field_names(models) for key, models in MODELS_UNDER.items()}
+# The fields that hold a text in both languages, {sv: ..., en: ...}.
+TEXT_FIELDS = tuple(
+    dict.fromkeys(
+        name
+        for models in MODELS_UNDER.values()
+        for model in models
+        for name, info in model.model_fields.items()
+        if Text in (info.annotation, *get_args(info.annotation))
+    )
+)
 # Which question types have a field: 'choices' on a scale belongs to the choice questions.
 TYPES_WITH_FIELD: dict[str, list[str]] = {}
-for _model in get_args(get_args(Question)[0]):
+for _model in QUESTION_MODELS:
     for _name in _model.model_fields:
         TYPES_WITH_FIELD.setdefault(_name, []).append(
             get_args(_model.model_fields["type"].annotation)[0]
         )
-# Language keys organizers write for Swedish and English (se is Northern Sami's code).
-LANGUAGE_ALIASES = {
-    "se": "sv",
-    "swe": "sv",
-    "sw": "sv",
-    "svenska": "sv",
-    "swedish": "sv",
-    "eng": "en",
-    "english": "en",
-    "engelska": "en",
-    "gb": "en",
-    "uk": "en",
-}
+# Language keys organizers write for Swedish and English, to suggest sv or en for.
+LANGUAGE_ALIASES = SPELLINGS | CODE_SLIPS
 
 
 @dataclass(frozen=True)
@@ -423,7 +407,7 @@ def _missing(loc: tuple[Any, ...], field: str, data: Any) -> str:
     last = str(loc[-1]) if loc else field
     if last in ("sv", "en"):
         parent = ".".join(field.split(".")[:-1]) or _field_name(loc[:-1])
-        language = "Swedish" if last == "sv" else "English"
+        language = LANGUAGE_NAMES[last]
         return f"'{parent}' has no {language} text ('{last}:')"
     inside = str(loc[-3]) if len(loc) >= 3 else ""
     hints = {
@@ -460,17 +444,16 @@ def _bad_id(value: str, pattern: str, survey: bool) -> str:
         else ("lower-case letters a-z, digits and '_', starting with a letter")
     )
     what = "a survey id" if survey else "an id"
-    better = _slug(value, separator)
+    better = _example_id(value, separator)
     example = f"; for example '{better}'" if better and better != value else ""
     return f"'{value}' is not valid as {what}: use {allowed}{example}"
 
 
-def _slug(value: str, separator: str) -> str:
-    plain = unicodedata.normalize("NFKD", value.lower()).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", separator, plain).strip(separator)
-    if separator == "_" and slug[:1].isdigit():
-        slug = f"q_{slug}"
-    return slug
+def _example_id(value: str, separator: str) -> str:
+    made = slug(value, separator)
+    if separator == "_" and made[:1].isdigit():
+        made = f"q_{made}"
+    return made
 
 
 def _not_text(field: str, value: Any) -> str:

@@ -30,9 +30,8 @@ from authoring.xlsform.vocabulary import (
     split_type,
 )
 from core.contributions import FORM_IDS
+from core.i18n import LANGUAGE_NAMES
 from core.survey import LANGUAGES, MAX_TEXT_LIMIT
-
-LANGUAGE_NAMES = {"sv": "Swedish", "en": "English"}
 
 
 def convert(form: Form) -> Conversion:

@@ -9,16 +9,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.i18n import LANGS, SPELLINGS
+
 # How organizers and tools spell the two languages in `label::...` columns.
-LANGUAGE_WORDS = {
-    "sv": "sv",
-    "svenska": "sv",
-    "swedish": "sv",
-    "svensk": "sv",
-    "en": "en",
-    "english": "en",
-    "engelska": "en",
-}
+LANGUAGE_WORDS = {lang: lang for lang in LANGS} | SPELLINGS
 TRANSLATABLE = {
     "label",
     "hint",
