@@ -1,9 +1,12 @@
-"""The mapping: an XLSForm's rows in, a Torget survey (as plain data) and notes out; no I/O."""
+"""The mapping: an XLSForm's rows in, a Torget survey (as plain data) and notes out; no I/O.
+
+About 600 lines, kept whole: one class that walks the form once, row by row, and each of its
+methods reads or notes into the same state (lists, earlier questions, missing texts).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +18,16 @@ from authoring.xlsform.conditions import (
     plain_number,
     resolve,
 )
-from authoring.xlsform.form import Column, Conversion, Form, Note, Row, language_of, parse_header
+from authoring.xlsform.form import (
+    Column,
+    Conversion,
+    Form,
+    Note,
+    Row,
+    language_of,
+    parse_header,
+    rows_text,
+)
 from authoring.xlsform.ids import make_id, make_survey_id, unique_id
 from authoring.xlsform.vocabulary import (
     COLUMN_REASONS,
@@ -25,6 +37,7 @@ from authoring.xlsform.vocabulary import (
     SCALE_ENDS,
     SCALE_STARTS,
     TOOL_PREFIXES,
+    TORGET_TYPES,
     UNSUPPORTED_TYPES,
     YES,
     split_type,
@@ -84,11 +97,11 @@ class _Converter:
         survey["questions"] = self._questions()
         for name, choices in self.lists.items():
             if name not in self.used_lists:
-                rows = _rows([choice.row for choice in choices])
+                rows = rows_text([choice.row for choice in choices])
                 self.note("choices", None, f"list '{name}' ({rows}) is used by no question")
         self._summarise_languages()
         for header, rows_of in self.bookkeeping.items():
-            rows = _rows(rows_of)
+            rows = rows_text(rows_of)
             self.note("survey", None, f"column '{header}' ({rows}) is not carried over")
         # In the order an organizer reads the form: the survey sheet first, row by row.
         order = {"form": 0, "survey": 1, "choices": 2, "settings": 3}
@@ -248,7 +261,9 @@ class _Converter:
             self._check_languages(label, "choices", row.number, f"choice '{made}'")
             choices.append(ListChoice(name, made, label, row.number))
         for header, rows in extra.items():
-            self.note("choices", None, f"column '{header}' ({_rows(rows)}) is not carried over")
+            self.note(
+                "choices", None, f"column '{header}' ({rows_text(rows)}) is not carried over"
+            )
 
     # questions
 
@@ -325,17 +340,7 @@ class _Converter:
             self.note("survey", row.number, f"{subject}: a {kind} row{what}; {why}, left out")
             self.left_out.add(name)
             return None
-        torget = {
-            "select_one": "select_one",
-            "select_multiple": "select_multiple",
-            "integer": "number",
-            "decimal": "number",
-            "range": "scale",
-            "text": "text",
-            "geopoint": "location",
-            "image": "photo",
-            "note": "note",
-        }.get(kind)
+        torget = TORGET_TYPES.get(kind)
         if torget is None:
             instead = UNSUPPORTED_TYPES.get(kind)
             why = f" ({instead})" if instead else ""
@@ -605,11 +610,3 @@ class _Converter:
             self.note(
                 "survey", row.number, f"{subject}: {header} '{value}' is not carried over{why}"
             )
-
-
-def _rows(numbers: Sequence[int]) -> str:
-    if len(numbers) == 1:
-        return f"row {numbers[0]}"
-    if list(numbers) == list(range(numbers[0], numbers[-1] + 1)):
-        return f"rows {numbers[0]}-{numbers[-1]}"
-    return f"rows {', '.join(str(n) for n in numbers)}"

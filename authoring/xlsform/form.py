@@ -6,6 +6,7 @@ The reader fills these and the converter reads them; neither needs the other.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,15 @@ class Note:
     def __str__(self) -> str:
         where = self.sheet if self.row is None else f"{self.sheet} row {self.row}"
         return f"{where}: {self.text}"
+
+
+def rows_text(numbers: Sequence[int]) -> str:
+    """How a note names rows: 'row 4', 'rows 4-7', 'rows 4, 9'."""
+    if len(numbers) == 1:
+        return f"row {numbers[0]}"
+    if list(numbers) == list(range(numbers[0], numbers[-1] + 1)):
+        return f"rows {numbers[0]}-{numbers[-1]}"
+    return f"rows {', '.join(str(n) for n in numbers)}"
 
 
 @dataclass

@@ -73,6 +73,18 @@ YES = {"yes", "true", "1", "true()", "ja"}
 NO = {"no", "false", "0", "false()", "nej", ""}
 # Columns of KoboToolbox ($kuid, $autoname) and Survey123 (bind::esri:..., body::esri:...).
 TOOL_PREFIXES = ("$", "bind::", "body::", "instance::")
+# The types Torget has, by their XLSForm name.
+TORGET_TYPES = {
+    "select_one": "select_one",
+    "select_multiple": "select_multiple",
+    "integer": "number",
+    "decimal": "number",
+    "range": "scale",
+    "text": "text",
+    "geopoint": "location",
+    "image": "photo",
+    "note": "note",
+}
 SCALE_STARTS = (0, 1)
 SCALE_ENDS = range(2, 11)
 
