@@ -1,10 +1,11 @@
 """`bot.py import-xlsform`: an XLSForm (KoboToolbox, ODK, Survey123) to a Torget survey.
 
-Three parts: `read_workbook` reads the sheets into rows (openpyxl, imported only then),
-`convert` maps rows to a survey and a list of notes (pure, no I/O), and `to_yaml` writes
-the survey in the style of the shipped surveys with the notes as comments on top. What
-cannot be mapped is never dropped silently: each such thing becomes a Note naming its
-sheet and row.
+`reader.read_workbook` reads the sheets into rows (openpyxl, imported only then),
+`converter.convert` maps rows to a survey and a list of notes (pure, no I/O; `conditions`
+reads relevant and constraint expressions, `vocabulary` XLSForm's words, `ids` makes ids),
+and `writer.to_yaml` writes the survey in the style of the shipped surveys with the notes as
+comments on top; `command` is the command line. What cannot be mapped is never dropped
+silently: each such thing becomes a Note naming its sheet and row.
 """
 
 from authoring.xlsform.command import add_command, run
