@@ -321,17 +321,13 @@ def load_paths(paths: Iterable[Path]) -> Folder:
     surveys: list[Path] = []
     for path in paths:
         if path.name == CATEGORIES_FILE:
-            if path.exists():
-                try:
-                    categories = tuple(_load(path, CategoriesFile).categories)
-                except SurveyFileError as exc:
-                    problems.extend(exc.problems)
+            listed = _load_list(path, CategoriesFile, problems)
+            if listed is not None:
+                categories = tuple(listed.categories)
         elif path.name == PLACES_FILE:
-            if path.exists():
-                try:
-                    places = tuple(_load(path, PlacesFile).places)
-                except SurveyFileError as exc:
-                    problems.extend(exc.problems)
+            named = _load_list(path, PlacesFile, problems)
+            if named is not None:
+                places = tuple(named.places)
         else:
             surveys.append(path)
     try:
@@ -342,6 +338,17 @@ def load_paths(paths: Iterable[Path]) -> Folder:
     if problems:
         raise SurveyFileError(problems)
     return Folder(loaded, categories, places)
+
+
+def _load_list(path: Path, model: type[M], problems: list[FileProblem]) -> M | None:
+    """A categories or places file, or None when there is none or it has problems (kept)."""
+    if not path.exists():
+        return None
+    try:
+        return _load(path, model)
+    except SurveyFileError as exc:
+        problems.extend(exc.problems)
+        return None
 
 
 def _load(path: Path, model: type[M]) -> M:
