@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from core.survey import (
+    ID_LIMIT,
     IDENTIFIER,
     Area,
     Choice,
@@ -80,7 +81,7 @@ DESCRIPTION_LIMIT = 1000
 class Category(Strict):
     """A category residents choose from; `kinds` limits it to ideas or to tips."""
 
-    id: str = Field(pattern=IDENTIFIER, max_length=32)
+    id: str = Field(pattern=IDENTIFIER, max_length=ID_LIMIT)
     label: Text
     kinds: list[Kind] = Field(default_factory=lambda: [Kind.IDEA, Kind.TIP], min_length=1)
 

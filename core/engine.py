@@ -243,10 +243,6 @@ class Step:
     changed: tuple[str, ...] = ()  # question ids whose stored answer changed
     removed: tuple[str, ...] = ()  # answers dropped because their question is no longer shown
 
-    @property
-    def stored_something(self) -> bool:
-        return bool(self.changed or self.removed) or self.session.finished
-
 
 # ---- the engine -------------------------------------------------------------------------
 def start(

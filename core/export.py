@@ -305,10 +305,6 @@ class Grid:
             if count >= MIN_CELL_COUNT:
                 yield Feature(layer, lat, lon, {"group": group, "count": count})
 
-    @property
-    def suppressed(self) -> int:
-        return sum(1 for count in self._cells.values() if count < MIN_CELL_COUNT)
-
 
 def codebook(surveys: Iterable[Survey]) -> Iterator[dict[str, Cell]]:
     """One row per question: what the columns mean, in both languages."""

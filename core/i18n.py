@@ -18,6 +18,19 @@ from core.survey import STOCKHOLM
 Lang = Literal["sv", "en"]
 LANGS: tuple[Lang, ...] = ("sv", "en")
 DEFAULT_LANG: Lang = "sv"
+# Their names in the organizers' tools (validate, import-xlsform), which speak English.
+LANGUAGE_NAMES = {"sv": "Swedish", "en": "English"}
+# How organizers write the languages' names, in either language: read as the language.
+SPELLINGS = {
+    "svenska": "sv",
+    "swedish": "sv",
+    "svensk": "sv",
+    "engelska": "en",
+    "english": "en",
+}
+# Codes written by mistake for sv or en: only ever suggested, never read as them, for some
+# are another language's (se is Northern Sami's).
+CODE_SLIPS = {"se": "sv", "swe": "sv", "sw": "sv", "eng": "en", "gb": "en", "uk": "en"}
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
 
@@ -31,6 +44,11 @@ def as_lang(code: str | None) -> Lang | None:
     if base == "en":
         return "en"
     return None
+
+
+def locale(lang: str) -> str:
+    """The Babel locale that writes numbers and dates as the language's readers expect."""
+    return "sv_SE" if lang == "sv" else "en_GB"
 
 
 class Catalogs:
@@ -60,24 +78,22 @@ class Catalogs:
 
 def number(value: float, lang: str) -> str:
     """3,5 in Swedish, 3.5 in English."""
-    return format_decimal(value, locale="sv_SE" if lang == "sv" else "en_GB")
+    return format_decimal(value, locale=locale(lang))
 
 
 def degrees(value: float, lang: str) -> str:
     """A coordinate with four decimals, as the language writes decimals: 56,0437 / 56.0437."""
-    return format_decimal(value, format="0.0000", locale="sv_SE" if lang == "sv" else "en_GB")
+    return format_decimal(value, format="0.0000", locale=locale(lang))
 
 
 def percent(share: float, lang: str) -> str:
     """45 % in Swedish (with a no-break space), 45% in English."""
-    return format_percent(share, locale="sv_SE" if lang == "sv" else "en_GB")
+    return format_percent(share, locale=locale(lang))
 
 
 def day(moment: datetime, lang: str) -> str:
     """A date as people write it in the language, in Stockholm time: 3 dec. 2026."""
-    return format_datetime(
-        moment, "d MMM yyyy", tzinfo=STOCKHOLM, locale="sv_SE" if lang == "sv" else "en_GB"
-    )
+    return format_datetime(moment, "d MMM yyyy", tzinfo=STOCKHOLM, locale=locale(lang))
 
 
 def when(moment: datetime, lang: str) -> str:
@@ -86,5 +102,5 @@ def when(moment: datetime, lang: str) -> str:
         moment,
         "d MMM yyyy HH:mm" if lang == "sv" else "d MMM yyyy, HH:mm",
         tzinfo=STOCKHOLM,
-        locale="sv_SE" if lang == "sv" else "en_GB",
+        locale=locale(lang),
     )

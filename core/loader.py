@@ -1,20 +1,16 @@
-"""Read survey files and explain every problem in words an organizer understands.
+"""Read survey, categories and places files into their models, refusing what is no survey.
 
-Each problem names the file, the line and the field, e.g.
-`surveys/soder.yaml line 14, question 'where': type 'geopoint' is unknown; did you mean
-'location'?`. YAML is parsed into nodes first so every value keeps the line it came from.
+A file is measured before it is read, its YAML aliases are counted before they are built,
+and YAML is parsed into nodes first so every value keeps the line it came from; core.problems
+turns what went wrong into words an organizer understands.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -27,11 +23,19 @@ from core.contributions import (
     Place,
     PlacesFile,
 )
-from core.survey import QUESTION_TYPES, Question, Survey
+from core.problems import (
+    FileProblem,
+    FileTooLarge,
+    Located,
+    LocatedList,
+    explain,
+    explain_yaml,
+    key_on_line,
+    megabytes,
+)
+from core.survey import Survey
 
 M = TypeVar("M", bound=BaseModel)
-# The lists whose items a problem names by id: "question 'where'", "place 'torget'".
-LISTS = {"questions": "question", "categories": "category", "places": "place"}
 
 # Files in the surveys folder that are not surveys: the organizers' lists for ideas and tips.
 CATEGORIES_FILE = "categories.yaml"
@@ -46,121 +50,11 @@ MAX_FILE_BYTES = 1024 * 1024
 # many values aliases may add; sharing a list of choices between questions adds hundreds.
 MAX_ALIASED_VALUES = 100_000
 
-# Names organizers bring from XLSForm, Google Forms and the like, and what they mean here.
-TYPE_ALIASES = {
-    "geopoint": "location",
-    "gps": "location",
-    "position": "location",
-    "image": "photo",
-    "picture": "photo",
-    "range": "scale",
-    "rating": "scale",
-    "integer": "number",
-    "decimal": "number",
-    "single_choice": "select_one",
-    "multiple_choice": "select_multiple",
-    "choice": "select_one",
-    "string": "text",
-    "textarea": "text",
-}
-TEXT_FIELDS = (
-    "text",
-    "title",
-    "intro",
-    "thanks",
-    "hint",
-    "label",
-    "min_label",
-    "max_label",
-    "name",
-)
-FIELD_NAMES = {
-    "survey": [
-        "id",
-        "title",
-        "intro",
-        "thanks",
-        "opens",
-        "closes",
-        "allow_multiple",
-        "location_precision",
-        "area",
-        "retention",
-        "questions",
-    ],
-    "question": [
-        "id",
-        "type",
-        "text",
-        "hint",
-        "required",
-        "show_if",
-        "choices",
-        "max_choices",
-        "min",
-        "max",
-        "min_label",
-        "max_label",
-        "max_length",
-        "integer",
-    ],
-    "choices": ["id", "label"],
-    "show_if": ["question", "in", "not_in"],
-    "area": ["west", "south", "east", "north"],
-    "retention": ["days", "keep"],
-    "text": ["sv", "en"],
-    "categories": ["id", "label", "kinds"],
-    "places": ["id", "name", "lat", "lon"],
-}
-# Which question types have a field: 'choices' on a scale belongs to the choice questions.
-TYPES_WITH_FIELD: dict[str, list[str]] = {}
-for _model in get_args(get_args(Question)[0]):
-    for _name in _model.model_fields:
-        TYPES_WITH_FIELD.setdefault(_name, []).append(
-            get_args(_model.model_fields["type"].annotation)[0]
-        )
-# Language keys organizers write for Swedish and English (se is Northern Sami's code).
-LANGUAGE_ALIASES = {
-    "se": "sv",
-    "swe": "sv",
-    "sw": "sv",
-    "svenska": "sv",
-    "swedish": "sv",
-    "eng": "en",
-    "english": "en",
-    "engelska": "en",
-    "gb": "en",
-    "uk": "en",
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int | None
-    where: str | None
-    message: str
-    # The field the problem is about, inside `where` (e.g. "show_if.question"), if any.
-    field: str | None = None
-
-    def __str__(self) -> str:
-        place = self.path if self.line is None else f"{self.path} line {self.line}"
-        if self.where:
-            place = f"{place}, {self.where}"
-        return f"{place}: {self.message}"
-
-
-@dataclass(frozen=True)
-class FileTooLarge(Problem):
-    """A file refused unread for its size; admins read this one in their own language."""
-
-    size: int = 0
-
 
 class SurveyFileError(Exception):
     """One or more survey files could not be read; `problems` says where and why."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[FileProblem]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
@@ -199,25 +93,12 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
         lines[key] = key_node.start_mark.line + 1
-    return _Located(mapping, lines, node.start_mark.line + 1)
+    return Located(mapping, lines, node.start_mark.line + 1)
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list[Any]:
     items = [loader.construct_object(child, deep=True) for child in node.value]
-    return _LocatedList(items, [child.start_mark.line + 1 for child in node.value])
-
-
-class _Located(dict[Any, Any]):
-    def __init__(self, data: dict[Any, Any], lines: dict[Any, int], line: int) -> None:
-        super().__init__(data)
-        self.lines = lines
-        self.line = line
-
-
-class _LocatedList(list[Any]):
-    def __init__(self, data: list[Any], lines: list[int]) -> None:
-        super().__init__(data)
-        self.lines = lines
+    return LocatedList(items, [child.start_mark.line + 1 for child in node.value])
 
 
 for _loader in (_LineLoader, _FastLineLoader):
@@ -243,7 +124,7 @@ def read_file(path: Path, shown: str, what: str = "a survey file") -> str:
                 return text
             size = max(size, len(text.encode("utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
-        raise SurveyFileError([Problem(shown, None, None, f"cannot be read ({exc})")]) from exc
+        raise SurveyFileError([FileProblem(shown, None, None, f"cannot be read ({exc})")]) from exc
     raise SurveyFileError([too_large(shown, size, what)])
 
 
@@ -255,11 +136,6 @@ def too_large(shown: str, size: int, what: str = "a survey file") -> FileTooLarg
         "check that this is the right file"
     )
     return FileTooLarge(shown, None, None, message, size=size)
-
-
-def megabytes(size: int) -> float:
-    """Bytes in MB to one decimal, rounded up: a file just over 1 MB is 1.1 MB, not 1.0."""
-    return math.ceil(size * 10 / 2**20) / 10
 
 
 def parse_survey(text: str, shown: str) -> Survey:
@@ -280,27 +156,29 @@ def parse_file(text: str, shown: str, model: type[M]) -> M:
             "lists and fields are nested inside each other too deeply here (hundreds of "
             "levels of [, { or indentation); a survey needs only a few"
         )
-        raise SurveyFileError([Problem(shown, None, None, message)]) from exc
+        raise SurveyFileError([FileProblem(shown, None, None, message)]) from exc
     except yaml.MarkedYAMLError as exc:
-        line, message = _explain_yaml(exc, text)
-        key = _key_on_line(text, line)
+        line, message = explain_yaml(exc, text)
+        key = key_on_line(text, line)
         if key and not message.startswith(f"'{key}'"):
             message = f"'{key}': {message}"
-        raise SurveyFileError([Problem(shown, line, None, message, key)]) from exc
+        raise SurveyFileError([FileProblem(shown, line, None, message, key)]) from exc
     except yaml.YAMLError as exc:
-        raise SurveyFileError([Problem(shown, None, None, f"is not valid YAML ({exc})")]) from exc
+        raise SurveyFileError(
+            [FileProblem(shown, None, None, f"is not valid YAML ({exc})")]
+        ) from exc
     if not isinstance(data, dict):
         expected = {
             Survey: "a survey: fields such as 'id:', 'title:'",
             CategoriesFile: "a list of categories under 'categories:'",
             PlacesFile: "a list of places under 'places:'",
         }.get(model, "a mapping of fields")
-        raise SurveyFileError([Problem(shown, 1, None, f"should be {expected}")])
+        raise SurveyFileError([FileProblem(shown, 1, None, f"should be {expected}")])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         top = [info.alias or name for name, info in model.model_fields.items()]
-        problems = _explain(exc, data, shown, top)
+        problems = explain(exc, data, shown, top)
         raise SurveyFileError(problems) from exc
 
 
@@ -362,7 +240,7 @@ def _refuse_alias_bomb(root: yaml.Node, shown: str) -> None:
         f"stands for {count} values; aliases may add at most {MAX_ALIASED_VALUES:,}: "
         "write the repeated part out, or repeat it less"
     )
-    raise SurveyFileError([Problem(shown, worst.start_mark.line + 1, None, message)])
+    raise SurveyFileError([FileProblem(shown, worst.start_mark.line + 1, None, message)])
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -376,7 +254,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def load_surveys(paths: Iterable[Path]) -> list[Survey]:
     """Load several files; report the problems of all of them at once, and duplicate ids."""
     surveys: list[Survey] = []
-    problems: list[Problem] = []
+    problems: list[FileProblem] = []
     owner: dict[str, Path] = {}
     for path in paths:
         try:
@@ -386,7 +264,7 @@ def load_surveys(paths: Iterable[Path]) -> list[Survey]:
             continue
         if survey.id in owner:
             problems.append(
-                Problem(
+                FileProblem(
                     str(path),
                     None,
                     None,
@@ -396,7 +274,7 @@ def load_surveys(paths: Iterable[Path]) -> list[Survey]:
             continue
         if survey.id in FORM_IDS:
             problems.append(
-                Problem(
+                FileProblem(
                     str(path),
                     None,
                     None,
@@ -437,23 +315,19 @@ def load_paths(paths: Iterable[Path]) -> Folder:
 
     A missing categories or places file means the defaults: no file is needed to start.
     """
-    problems: list[Problem] = []
+    problems: list[FileProblem] = []
     categories: tuple[Category, ...] = DEFAULT_CATEGORIES
     places: tuple[Place, ...] = ()
     surveys: list[Path] = []
     for path in paths:
         if path.name == CATEGORIES_FILE:
-            if path.exists():
-                try:
-                    categories = tuple(_load(path, CategoriesFile).categories)
-                except SurveyFileError as exc:
-                    problems.extend(exc.problems)
+            listed = _load_list(path, CategoriesFile, problems)
+            if listed is not None:
+                categories = tuple(listed.categories)
         elif path.name == PLACES_FILE:
-            if path.exists():
-                try:
-                    places = tuple(_load(path, PlacesFile).places)
-                except SurveyFileError as exc:
-                    problems.extend(exc.problems)
+            named = _load_list(path, PlacesFile, problems)
+            if named is not None:
+                places = tuple(named.places)
         else:
             surveys.append(path)
     try:
@@ -466,387 +340,17 @@ def load_paths(paths: Iterable[Path]) -> Folder:
     return Folder(loaded, categories, places)
 
 
+def _load_list(path: Path, model: type[M], problems: list[FileProblem]) -> M | None:
+    """A categories or places file, or None when there is none or it has problems (kept)."""
+    if not path.exists():
+        return None
+    try:
+        return _load(path, model)
+    except SurveyFileError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
 def _load(path: Path, model: type[M]) -> M:
     what = "a categories file" if model is CategoriesFile else "a places file"
     return parse_file(read_file(path, str(path), what), str(path), model)
-
-
-def _explain_yaml(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
-    """What a YAML syntax error means to someone who writes the file by hand, and its line."""
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else None
-    problem = exc.problem or ""
-    lines = text.splitlines()
-    source = lines[mark.line] if mark and mark.line < len(lines) else ""
-    context = exc.context or ""
-    if "'\\t'" in problem:
-        return line, (
-            "a tab is used to indent this line; YAML needs spaces (set the editor to indent "
-            "with spaces)"
-        )
-    if problem.startswith("a field name here is"):
-        return line, problem
-    if problem.startswith("expected '<document start>'"):
-        return line, (
-            "the indentation here does not match the lines above: the survey's own fields "
-            "(id, title, questions ...) start at the first column, with no spaces before them"
-        )
-    if problem.startswith("the key "):
-        # From _construct_mapping: "the key 'max' appears twice".
-        return line, f"{problem.removeprefix('the key ')} in the same place; keep one of them"
-    if context.startswith(("while parsing a flow", "while scanning a quoted")) and (
-        exc.context_mark is not None
-    ):
-        opened = (
-            'a quote (")'
-            if "quoted" in context
-            else ("a '{'" if "mapping" in context else "a '['")
-        )
-        return exc.context_mark.line + 1, (
-            f'{opened} on this line is not closed, or a quote inside it is not; every ", '
-            "{ and [ needs its partner"
-        )
-    if problem == "mapping values are not allowed here" and mark is not None:
-        before = source[: mark.column]
-        if ": " in before.strip():
-            return line, (
-                "this text contains ': ', which YAML reads as a new field; put the whole text "
-                'in quotes, like sv: "Obs: ..."'
-            )
-        return line, (
-            "the indentation of this line is deeper than the line above it; fields that belong "
-            "together (the survey's, or one question's) start at the same column"
-        )
-    if problem.startswith("expected <block end>"):
-        item = " and the '-' of every item of a list" if "'-'" in problem else ""
-        return line, (
-            f"the indentation here does not match the lines above: the fields of one "
-            f"question{item} start at the same column"
-        )
-    if problem.startswith("could not find expected ':'"):
-        return line, (
-            "a line here has no ':' after its field name, or a text runs over several lines "
-            "without quotes; check the indentation and put long texts in quotes"
-        )
-    # Characters YAML keeps for itself at the start of a text: @ ` % | > * & !
-    special = re.match(r"found character '(.)' that cannot start any token", problem)
-    scanning = {
-        "while scanning an alias": "*",
-        "while scanning an anchor": "&",
-        "while scanning a tag": "!",
-    }
-    sign = special.group(1) if special else scanning.get(context)
-    if problem.startswith(("found undefined alias", "could not determine a constructor")):
-        sign = "*" if "alias" in problem else "!"
-    if sign:
-        return line, (
-            f"a text here starts with '{sign}', which YAML keeps for itself; put the text in "
-            'quotes, like "..."'
-        )
-    if problem.startswith(("expected chomping or indentation", "expected a comment or a line")):
-        return line, (
-            "a '|' or '>' here starts a block of text, whose lines begin on the next line; "
-            "put a one-line text in quotes instead"
-        )
-    reason = problem or "this is not valid YAML"
-    return line, f"{reason} (the file is not valid YAML here: check the indentation and quotes)"
-
-
-def _key_on_line(text: str, line: int | None) -> str | None:
-    """The field a line starts with (`  - id: where` gives id), to name it in a YAML error."""
-    lines = text.splitlines()
-    if line is None or not 0 < line <= len(lines):
-        return None
-    found = re.match(r"^[ \t]*(?:-[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*:", lines[line - 1])
-    return found.group(1) if found else None
-
-
-def _explain(
-    exc: ValidationError, data: dict[Any, Any], shown: str, top: list[str]
-) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[tuple[int | None, str | None, str]] = set()
-    errors = exc.errors()
-    # A misspelled field is a missing one too ('lable' for 'label'): say it once, as the typo.
-    guessed: set[tuple[Any, ...]] = set()
-    for error in errors:
-        if error["type"] == "extra_forbidden":
-            loc = _without_tags(tuple(error["loc"]), data)
-            guess = _guess_field(str(loc[-1]), loc, top)
-            if guess:
-                guessed.add((*loc[:-1], guess))
-    for error in _each_rule(errors):
-        ctx = error.get("ctx", {})
-        # `at` is a path from the survey's top, written without pydantic's tag steps.
-        loc = tuple(ctx.get("at", ())) or (
-            *_without_tags(tuple(error["loc"]), data),
-            *ctx.get("below", ()),
-        )
-        if error["type"] == "missing" and loc in guessed:
-            continue
-        if error["type"].startswith("union_tag"):
-            loc = (*loc, "type")  # point at the 'type:' line, not the question's first line
-        line, where, field = _locate(loc, data)
-        message = _message(error, loc, field, data, top)
-        key = (line, where, message)
-        if key not in seen:
-            seen.add(key)
-            problems.append(Problem(shown, line, where, message, field))
-    return problems
-
-
-def _each_rule(errors: list[Any]) -> list[Any]:
-    """The errors with every broken rule of a survey as one error of its own."""
-    spread: list[Any] = []
-    for error in errors:
-        spread.append(error)
-        for at, message in error.get("ctx", {}).get("more", ()):
-            spread.append({**error, "ctx": {"message": message, "at": at}})
-    return spread
-
-
-def _without_tags(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
-    """Drop the discriminator step pydantic puts in a union's path (questions.3.scale.max).
-
-    It comes once, right after the question's index: in questions.3.text.text.en, the
-    path of a `type: text` question's English text, the second `text` is the field.
-    """
-    if len(loc) >= 3 and loc[0] == "questions" and isinstance(loc[1], int):
-        question = _child(_child(data, "questions"), loc[1])
-        if isinstance(question, dict) and loc[2] == question.get("type"):
-            return (*loc[:2], *loc[3:])
-    return loc
-
-
-def _child(node: Any, part: Any) -> Any:
-    if isinstance(node, dict):
-        return node.get(part)
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part]
-    return None
-
-
-# Items inside a named item that a problem names too: "question 'how_often', choice 2".
-NESTED = {"choices": "choice"}
-
-
-def _locate(loc: tuple[Any, ...], data: Any) -> tuple[int | None, str | None, str | None]:
-    """The line of the deepest part of `loc` in the file, a human 'where' and the field."""
-    line: int | None = getattr(data, "line", 1)
-    named: list[str] = []
-    scope = 0  # how many parts of loc the names in `named` stand for
-    node = data
-    for depth, part in enumerate(loc):
-        if (isinstance(node, _Located) and part in node.lines) or (
-            isinstance(node, _LocatedList) and isinstance(part, int) and part < len(node)
-        ):
-            line = node.lines[part]
-        if isinstance(part, int) and depth >= 1:
-            noun = LISTS.get(loc[0]) if depth == 1 else NESTED.get(loc[depth - 1])
-            if noun:
-                item = _child(node, part)
-                item_id = item.get("id") if isinstance(item, dict) else None
-                named.append(f"{noun} '{item_id}'" if _is_id(item_id) else f"{noun} {part + 1}")
-                scope = depth + 1
-        node = _child(node, part)
-        if node is None:
-            break
-    field = ".".join(str(p) for p in loc[scope:] if not isinstance(p, int)) or None
-    return line, ", ".join(named) or None, field
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
-
-
-def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if not isinstance(p, int)]
-    if len(loc) >= 2 and loc[0] in LISTS:
-        parts = parts[1:]
-    return ".".join(parts) or "survey"
-
-
-def _message(error: Any, loc: tuple[Any, ...], at: str | None, data: Any, top: list[str]) -> str:
-    kind = error["type"]
-    # What the organizer wrote, by the name they see: a field, else the item it is about.
-    field = at or (NESTED.get(str(loc[-3])) if len(loc) >= 3 else None) or _field_name(loc)
-    last = str(loc[-1]) if loc else field
-    ctx = error.get("ctx", {})
-    value = error.get("input")
-    if kind == "survey_rule":
-        return str(ctx["message"])
-    if kind == "union_tag_invalid":
-        tag = str(ctx.get("tag"))
-        return f"type '{tag}' is unknown; {_suggest_type(tag)}"
-    if kind == "union_tag_not_found":
-        return f"'type' is missing; it is one of {', '.join(QUESTION_TYPES)}"
-    if kind == "missing":
-        return _missing(loc, field, data)
-    if kind == "extra_forbidden":
-        return f"'{last}' is not a field here{_suggest_field(last, loc, data, top)}"
-    if kind == "string_pattern_mismatch":
-        return _bad_id(str(value), str(ctx.get("pattern", "")), survey=loc == ("id",))
-    if kind == "string_type":
-        return _not_text(field, value)
-    if kind in ("model_type", "model_attributes_type"):
-        if loc and loc[-1] in TEXT_FIELDS:
-            return f'\'{field}\' needs both languages, like {{sv: "...", en: "..."}}'
-        if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] == "choices":
-            return (
-                "a choice needs an id and a label, like "
-                '- {id: weekly, label: {sv: "Varje vecka", en: "Every week"}}'
-            )
-        return f"'{field}' should have fields under it (name: value), not '{value}'"
-    if kind == "list_type":
-        if last in ("in", "not_in"):
-            return f"'{field}' should be a list, like {last}: [1, 2] (one value: {last}: [1])"
-        return f"'{field}' should be a list (items starting with '-')"
-    if kind in ("too_short", "too_long"):
-        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        word = "at least" if kind == "too_short" else "at most"
-        things = {"choices": "choices", "questions": "questions"}.get(last, "items")
-        return f"'{field}' needs {word} {limit} {things}, and has {ctx.get('actual_length')}"
-    if kind == "string_too_short":
-        return f"'{field}' is empty"
-    if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
-        return (
-            f"'{field}' should be a date and time written year-month-day, like "
-            f"2026-12-01T08:00:00+01:00 (or 2026-12-01 08:00 for Stockholm time), not '{value}'"
-        )
-    if kind in ("bool_parsing", "bool_type"):
-        return f"'{field}' should be true or false, not '{value}'"
-    if kind == "int_from_float":
-        return f"'{field}' should be a whole number, not '{value}'"
-    if kind in ("int_parsing", "int_type", "float_parsing", "float_type"):
-        return f"'{field}' should be a number, not '{value}'"
-    if kind in ("greater_than_equal", "less_than_equal"):
-        limit = ctx.get("ge", ctx.get("le"))
-        limit = f"{limit:g}" if isinstance(limit, float) else limit
-        word = "at least" if kind == "greater_than_equal" else "at most"
-        return f"'{field}' should be {word} {limit}"
-    if kind in ("literal_error", "enum"):
-        return f"'{field}' should be {ctx.get('expected')}, not '{value}'"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return f"'{field}': {error['msg']}"
-
-
-def _missing(loc: tuple[Any, ...], field: str, data: Any) -> str:
-    last = str(loc[-1]) if loc else field
-    if last in ("sv", "en"):
-        parent = ".".join(field.split(".")[:-1]) or _field_name(loc[:-1])
-        language = "Swedish" if last == "sv" else "English"
-        return f"'{parent}' has no {language} text ('{last}:')"
-    inside = str(loc[-3]) if len(loc) >= 3 else ""
-    hints = {
-        "text": 'write what residents read, in both languages: text: {sv: "...", en: "..."}',
-        "title": 'the name residents see, in both languages: title: {sv: "...", en: "..."}',
-        "label": 'the text on the button, in both languages: label: {sv: "...", en: "..."}',
-        "questions": "list the questions under 'questions:', each starting with '- id:'",
-        "question": "show_if names the earlier question it depends on, like "
-        "show_if: {question: feel_safe, in: [1, 2]}",
-        "choices": "list the choices, each like "
-        '- {id: weekly, label: {sv: "Varje vecka", en: "Every week"}}',
-    }
-    if last == "id":
-        if inside == "choices":
-            hint = (
-                "every choice needs an id that the exports and show_if use, like "
-                '- {id: rarely, label: {sv: "Sällan", en: "Rarely"}}'
-            )
-        elif len(loc) == 1:
-            hint = "the survey needs an id, like id: soder-kvall-2026"
-        else:
-            hint = "give it a short id of lower-case letters, digits and _, like id: feel_safe"
-        return f"'id' is missing: {hint}"
-    known = hints.get(last)
-    return f"'{last}' is missing: {known}" if known else f"'{last}' is missing"
-
-
-def _bad_id(value: str, pattern: str, survey: bool) -> str:
-    dash = "-" in pattern.replace("a-z", "").replace("0-9", "")
-    separator = "-" if dash else "_"
-    allowed = (
-        "lower-case letters a-z, digits and '-'"
-        if dash
-        else ("lower-case letters a-z, digits and '_', starting with a letter")
-    )
-    what = "a survey id" if survey else "an id"
-    better = _slug(value, separator)
-    example = f"; for example '{better}'" if better and better != value else ""
-    return f"'{value}' is not valid as {what}: use {allowed}{example}"
-
-
-def _slug(value: str, separator: str) -> str:
-    plain = unicodedata.normalize("NFKD", value.lower()).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", separator, plain).strip(separator)
-    if separator == "_" and slug[:1].isdigit():
-        slug = f"q_{slug}"
-    return slug
-
-
-def _not_text(field: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return (
-            f"'{field}' was read as a yes/no value, not as text: without quotes YAML reads yes, "
-            'no, on, off, true and false that way; put the word in quotes, like "yes"'
-        )
-    if isinstance(value, int | float):
-        return f"'{field}' was read as a number; put it in quotes, like \"{value}\""
-    if value is None:
-        return f"'{field}' is empty"
-    if isinstance(value, dict | list):
-        return f"'{field}' should be a single text, not a list or a mapping"
-    return f"'{field}' should be a text"
-
-
-def _suggest_type(tag: str) -> str:
-    lowered = tag.lower()
-    if lowered in TYPE_ALIASES:
-        return f"did you mean '{TYPE_ALIASES[lowered]}'?"
-    close = difflib.get_close_matches(lowered, QUESTION_TYPES, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"use one of {', '.join(QUESTION_TYPES)}"
-
-
-def _known_fields(loc: tuple[Any, ...], top: list[str]) -> list[str]:
-    """The fields of the mapping `loc` ends in, named by the key that mapping sits under."""
-    parents = [p for p in loc[:-1] if not isinstance(p, int)]
-    if not parents:
-        return top
-    parent = str(parents[-1])
-    if parent in TEXT_FIELDS:
-        return FIELD_NAMES["text"]
-    if parent in FIELD_NAMES:
-        return FIELD_NAMES[parent]
-    return FIELD_NAMES["question"] if parents[0] == "questions" else []
-
-
-def _guess_field(name: str, loc: tuple[Any, ...], top: list[str]) -> str | None:
-    if len(loc) == 3 and loc[0] == "questions" and name in TYPES_WITH_FIELD:
-        return None  # a real field, of another type of question
-    known = _known_fields(loc, top)
-    if name.lower() in LANGUAGE_ALIASES and "sv" in known:
-        return LANGUAGE_ALIASES[name.lower()]
-    # Short names are close to little by difflib's measure: 'is' for 'in' is half the letters.
-    cutoff = 0.5 if len(name) <= 3 else 0.6
-    close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=cutoff)
-    return close[0] if close else None
-
-
-def _suggest_field(name: str, loc: tuple[Any, ...], data: Any, top: list[str]) -> str:
-    if len(loc) == 3 and loc[0] == "questions" and name in TYPES_WITH_FIELD:
-        question = _child(_child(data, "questions"), loc[1])
-        kind = question.get("type") if isinstance(question, dict) else None
-        owners = " and ".join(TYPES_WITH_FIELD[name])
-        return f": '{name}' belongs to {owners} questions, and this is a {kind} question"
-    guess = _guess_field(name, loc, top)
-    known = _known_fields(loc, top)
-    if guess and known == FIELD_NAMES["text"]:
-        return f"; did you mean '{guess}'? (Swedish is sv, English is en)"
-    if guess:
-        return f"; did you mean '{guess}'?"
-    if 0 < len(known) <= 6:
-        return f"; the fields here are {', '.join(known)}"
-    return ""

@@ -31,10 +31,6 @@ def announce_topic(survey_id: str) -> str:
     return f"{MailKind.ANNOUNCE}:{survey_id}"
 
 
-def remind_topic(response_id: int) -> str:
-    return f"{MailKind.REMIND}:{response_id}"
-
-
 # A message that fails for a passing reason (the network) is tried this many times in all.
 MAX_ATTEMPTS = 5
 

@@ -8,6 +8,8 @@ photo for image, scale for range). Branching is data (`show_if`), never an expre
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
@@ -21,6 +23,8 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 LANGUAGES = ("sv", "en")
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 SURVEY_ID = r"^[a-z0-9][a-z0-9-]*$"
+ID_LIMIT = 32  # a question's, choice's or category's id
+SURVEY_ID_LIMIT = 40
 DEFAULT_TEXT_LIMIT = 1000
 # Telegram allows 4096 characters in a message; a longer answer cannot even arrive whole.
 MAX_TEXT_LIMIT = 4000
@@ -33,6 +37,16 @@ QuestionType = Literal[
     "select_one", "select_multiple", "scale", "text", "number", "location", "photo", "note"
 ]
 QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
+
+
+def slug(text: str, separator: str) -> str:
+    """The start of an id made from a name: 'Åka buss?' -> 'aka_buss' (or 'aka-buss').
+
+    Letters lose their accents and case, and every run of anything else becomes one
+    separator; the caller makes it fit its pattern and limit.
+    """
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", separator, plain).strip(separator)
 
 
 class CampaignState(StrEnum):
@@ -65,7 +79,7 @@ class Choice(Strict):
 
     id: str = Field(
         pattern=IDENTIFIER,
-        max_length=32,
+        max_length=ID_LIMIT,
         description="Stays the same in every export and in show_if: lower-case letters, "
         "digits and _, starting with a letter. Changing it later splits the answers in two.",
         examples=["daily", "weekly", "rarely"],
@@ -113,7 +127,7 @@ class Condition(Strict):
 class BaseQuestion(Strict):
     id: str = Field(
         pattern=IDENTIFIER,
-        max_length=32,
+        max_length=ID_LIMIT,
         description="The question's name in exports and in show_if: lower-case letters, "
         "digits and _, starting with a letter, unique in the survey.",
         examples=["feel_safe_evening", "where_unsafe"],
@@ -300,7 +314,7 @@ class Survey(Strict):
 
     id: str = Field(
         pattern=SURVEY_ID,
-        max_length=40,
+        max_length=SURVEY_ID_LIMIT,
         description="The campaign's name in links, QR codes and exports: lower-case letters, "
         "digits and -. Keep it once answers come in.",
         examples=["soder-trygghet-2026"],

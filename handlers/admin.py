@@ -25,8 +25,9 @@ from core.campaigns import Campaigns, Schedule, close_now, open_now
 from core.contributions import Kind
 from core.contributions import Status as ContributionStatus
 from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
-from core.loader import MAX_FILE_BYTES, FileTooLarge, Problem, SurveyFileError, megabytes
+from core.loader import MAX_FILE_BYTES, SurveyFileError
 from core.outbox import opening_key
+from core.problems import FileProblem, FileTooLarge, megabytes
 from core.stats import CampaignStats, QuestionStats, StatsBuilder
 from core.survey import STOCKHOLM, CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from handlers.common import Visitor, answer_callback, is_admin, renderer, send, visitor
@@ -343,7 +344,7 @@ async def _reload(
     await send(context, chat_id, [Out("\n".join(lines))])
 
 
-def _problem(render: Renderer, problem: Problem) -> str:
+def _problem(render: Renderer, problem: FileProblem) -> str:
     """A problem as validate prints it; a file too large to read, in the admin's language."""
     if not isinstance(problem, FileTooLarge):
         return str(problem)
@@ -467,7 +468,7 @@ def stats_text(render: Renderer, survey: Survey, result: CampaignStats) -> str:
         took = format_timedelta(
             timedelta(seconds=result.median_seconds),
             threshold=2,
-            locale="sv_SE" if lang == "sv" else "en_GB",
+            locale=i18n.locale(lang),
         )
         lines.append(_("Median time to complete: {time}").format(time=took))
     for number, question_stats in enumerate(result.questions, start=1):

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import bot as torget
-from core.loader import Problem, SurveyFileError, load_survey
+from core.loader import SurveyFileError, load_survey
+from core.problems import FileProblem
 
 BROKEN = Path(__file__).resolve().parent / "surveys" / "broken"
 
@@ -148,7 +149,7 @@ CASES = [
 ]
 
 
-def first_problem(name: str) -> Problem:
+def first_problem(name: str) -> FileProblem:
     path = BROKEN / f"{name}.yaml"
     with pytest.raises(SurveyFileError) as caught:
         load_survey(path, f"surveys/{name}.yaml")

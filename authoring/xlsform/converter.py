@@ -1,0 +1,612 @@
+"""The mapping: an XLSForm's rows in, a Torget survey (as plain data) and notes out; no I/O.
+
+About 600 lines, kept whole: one class that walks the form once, row by row, and each of its
+methods reads or notes into the same state (lists, earlier questions, missing texts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from authoring.xlsform.conditions import (
+    ListChoice,
+    Target,
+    constraint_limits,
+    parse_relevant,
+    plain_number,
+    resolve,
+)
+from authoring.xlsform.form import (
+    Column,
+    Conversion,
+    Form,
+    Note,
+    Row,
+    language_of,
+    parse_header,
+    rows_text,
+)
+from authoring.xlsform.ids import make_id, make_survey_id, unique_id
+from authoring.xlsform.vocabulary import (
+    COLUMN_REASONS,
+    METADATA_TYPES,
+    NO,
+    READ_COLUMNS,
+    SCALE_ENDS,
+    SCALE_STARTS,
+    TOOL_PREFIXES,
+    TORGET_TYPES,
+    UNSUPPORTED_TYPES,
+    YES,
+    split_type,
+)
+from core.contributions import FORM_IDS
+from core.i18n import LANGUAGE_NAMES
+from core.survey import LANGUAGES, MAX_TEXT_LIMIT
+
+
+def convert(form: Form) -> Conversion:
+    """Map an XLSForm's rows to a Torget survey (as plain data) and what did not fit."""
+    return _Converter(form).run()
+
+
+@dataclass
+class _Group:
+    kind: str  # group or repeat
+    name: str
+    row: int
+    condition: dict[str, Any] | None
+
+
+class _Converter:
+    def __init__(self, form: Form) -> None:
+        self.form = form
+        self.notes: list[Note] = []
+        self.columns: dict[str, Column] = {}
+        self.plain = "sv"
+        self.lists: dict[str, list[ListChoice]] = {}
+        self.used_lists: set[str] = set()
+        self.targets: dict[str, Target] = {}
+        self.left_out: set[str] = set()
+        self.question_ids: set[str] = set()
+        self.missing: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
+        self.languages_seen: set[str] = set()
+        self.bookkeeping: dict[str, list[int]] = {}
+
+    def note(self, sheet: str, row: int | None, text: str, lost: bool = True) -> None:
+        self.notes.append(Note(sheet, row, text, lost))
+
+    def column(self, header: str) -> Column:
+        if header not in self.columns:
+            self.columns[header] = parse_header(header)
+        return self.columns[header]
+
+    def run(self) -> Conversion:
+        settings = self._settings()
+        self._languages()
+        self._choices()
+        survey: dict[str, Any] = {"id": self._survey_id(settings)}
+        title = self._texts(settings.cells, "form_title") if settings else {}
+        if settings and title:
+            survey["title"] = title
+            self._check_languages(title, "settings", settings.number, "the title")
+        else:
+            self.note("settings", None, "the form has no form_title: write a title by hand")
+        survey["questions"] = self._questions()
+        for name, choices in self.lists.items():
+            if name not in self.used_lists:
+                rows = rows_text([choice.row for choice in choices])
+                self.note("choices", None, f"list '{name}' ({rows}) is used by no question")
+        self._summarise_languages()
+        for header, rows_of in self.bookkeeping.items():
+            rows = rows_text(rows_of)
+            self.note("survey", None, f"column '{header}' ({rows}) is not carried over")
+        # In the order an organizer reads the form: the survey sheet first, row by row.
+        order = {"form": 0, "survey": 1, "choices": 2, "settings": 3}
+        notes = sorted(self.notes, key=lambda n: (order.get(n.sheet, 4), n.row or 0))
+        return Conversion(survey, notes)
+
+    # settings and languages
+
+    def _settings(self) -> Row | None:
+        rows = [row for row in self.form.settings if row.cells]
+        if not rows:
+            return None
+        first = rows[0]
+        for header, value in first.cells.items():
+            base = self.column(header).base
+            if base not in ("form_id", "form_title", "default_language"):
+                self.note("settings", first.number, f"{header} ('{value}') is not carried over")
+        for extra in rows[1:]:
+            self.note("settings", extra.number, "only the first row of settings is read")
+        return first
+
+    def _languages(self) -> None:
+        settings = next((row for row in self.form.settings if row.cells), None)
+        default = self._value(settings.cells, "default_language") if settings else ""
+        from_settings = language_of(default) if default else None
+        chosen = self.form.plain_language or from_settings
+        self.plain = chosen if chosen in LANGUAGES else "sv"
+        sheets = (*self.form.survey, *self.form.choices, *self.form.settings)
+        headers = {h for row in sheets for h in row.cells}
+        plain = sorted(
+            h for h in headers if self.column(h).base in ("label", "hint", "form_title")
+        )
+        plain = [h for h in plain if self.column(h).language is None]
+        if plain:
+            if self.form.plain_language:
+                where = "as asked with --language"
+            elif from_settings in LANGUAGES:
+                where = "the settings sheet's default_language"
+            else:
+                where = "Torget's default"
+            other = "en" if self.plain == "sv" else "sv"
+            self.note(
+                "form",
+                None,
+                f"columns without a language ({', '.join(repr(h) for h in plain)}) were read "
+                f"as {LANGUAGE_NAMES[self.plain]} ({where}); if they are "
+                f"{LANGUAGE_NAMES[other]}, import again with --language {other}",
+                lost=False,
+            )
+        others: dict[str, list[str]] = {}
+        for sheet, rows in (("survey", self.form.survey), ("choices", self.form.choices)):
+            for row in rows:
+                for header in row.cells:
+                    language = self.column(header).language
+                    if language is not None and language not in LANGUAGES:
+                        others.setdefault(sheet, [])
+                        if header not in others[sheet]:
+                            others[sheet].append(header)
+        for sheet, headers_of in others.items():
+            for header in headers_of:
+                self.note(
+                    sheet,
+                    None,
+                    f"column '{header}' is not carried over (Torget asks in Swedish and English)",
+                )
+
+    def _texts(self, cells: dict[str, str], base: str) -> dict[str, str]:
+        """The Swedish and English texts of a column family (label, hint) in one row."""
+        found: dict[str, str] = {}
+        plain: str | None = None
+        for header, value in cells.items():
+            column = self.column(header)
+            if column.base != base:
+                continue
+            if column.language is None:
+                plain = value
+            elif column.language in LANGUAGES:
+                found[column.language] = value
+                self.languages_seen.add(column.language)
+        if plain is not None and self.plain not in found:
+            found[self.plain] = plain
+            self.languages_seen.add(self.plain)
+        return {lang: found[lang] for lang in LANGUAGES if lang in found}
+
+    def _check_languages(self, texts: dict[str, str], sheet: str, row: int, what: str) -> None:
+        for lang in LANGUAGES:
+            if lang not in texts:
+                self.missing[lang].append(f"{sheet} row {row} ({what})")
+
+    def _summarise_languages(self) -> None:
+        for lang in LANGUAGES:
+            places = self.missing[lang]
+            if not places:
+                continue
+            name = LANGUAGE_NAMES[lang]
+            if lang not in self.languages_seen:
+                text = (
+                    f"the form has no {name} texts: every title, label and hint needs "
+                    f"'{lang}:' added by hand ({len(places)} texts)"
+                )
+            else:
+                text = f"no {name} text for: {'; '.join(places)}"
+            self.note("form", None, text)
+
+    def _survey_id(self, settings: Row | None) -> str:
+        given = self._value(settings.cells, "form_id") if settings else ""
+        source = given or self.form.name
+        made = make_survey_id(source)
+        row = settings.number if settings and given else None
+        if not given:
+            self.note(
+                "settings",
+                None,
+                f"no form_id: the id '{made}' was made from the file name",
+                lost=False,
+            )
+        elif made != given:
+            self.note("settings", row, f"form_id '{given}' became the id '{made}'", lost=False)
+        if made in FORM_IDS:
+            self.note("settings", row, f"the id '{made}' is reserved for the bot: choose another")
+        return made
+
+    # choices
+
+    def _choices(self) -> None:
+        extra: dict[str, list[int]] = {}
+        for row in self.form.choices:
+            cells = row.cells
+            list_name, name = self._value(cells, "list_name"), self._value(cells, "name")
+            if not list_name and not name:
+                continue
+            if not list_name or not name:
+                missing = "list_name" if not list_name else "name"
+                self.note("choices", row.number, f"no {missing}: the choice is left out")
+                continue
+            label = self._texts(cells, "label")
+            for header in cells:
+                column = self.column(header)
+                if column.base in ("list_name", "name", "label"):
+                    continue
+                if column.language is not None and column.language not in LANGUAGES:
+                    continue  # noted once for the column
+                extra.setdefault(header, []).append(row.number)
+            choices = self.lists.setdefault(list_name, [])
+            known = {choice.id for choice in choices}
+            made = unique_id(make_id(name, "choice_"), known)
+            if made != name:
+                self.note(
+                    "choices",
+                    row.number,
+                    f"the choice '{name}' of list '{list_name}' has the id '{made}' "
+                    "(Torget ids are lower-case letters, digits and _)",
+                    lost=False,
+                )
+            if any(choice.name == name for choice in choices):
+                self.note("choices", row.number, f"'{name}' is twice in list '{list_name}'")
+            self._check_languages(label, "choices", row.number, f"choice '{made}'")
+            choices.append(ListChoice(name, made, label, row.number))
+        for header, rows in extra.items():
+            self.note(
+                "choices", None, f"column '{header}' ({rows_text(rows)}) is not carried over"
+            )
+
+    # questions
+
+    def _questions(self) -> list[dict[str, Any]]:
+        questions: list[dict[str, Any]] = []
+        groups: list[_Group] = []
+        for row in self.form.survey:
+            cells = row.cells
+            raw_type = self._value(cells, "type")
+            name = self._value(cells, "name")
+            if not raw_type:
+                what = f"'{name}'" if name else "a row"
+                self.note("survey", row.number, f"{what} without a type: left out")
+                continue
+            kind, rest = split_type(raw_type)
+            if kind in ("begin_group", "begin_repeat"):
+                groups.append(self._begin(row, kind, name))
+                continue
+            if kind in ("end_group", "end_repeat"):
+                if groups:
+                    groups.pop()
+                else:
+                    self.note("survey", row.number, f"{kind} without a begin: ignored")
+                continue
+            question = self._question(row, kind, rest, name, groups)
+            if question is not None:
+                questions.append(question)
+        for group in groups:
+            self.note("survey", group.row, f"{group.kind} '{group.name}' is never ended")
+        return questions
+
+    def _value(self, cells: dict[str, str], base: str) -> str:
+        return next((v for h, v in cells.items() if self.column(h).base == base), "")
+
+    def _begin(self, row: Row, kind: str, name: str) -> _Group:
+        word = "group" if kind == "begin_group" else "repeat"
+        label = self._texts(row.cells, "label")
+        shown = f" ({label[next(iter(label))]!r})" if label else ""
+        condition: dict[str, Any] | None = None
+        relevant = self._value(row.cells, "relevant")
+        if relevant:
+            condition = self._condition(relevant, row.number, f"{word} '{name}'")
+        if word == "group":
+            text = (
+                f"group '{name}'{shown}: its questions are kept, one after another "
+                "(Torget has no groups; the group's label is not shown)"
+            )
+        else:
+            text = (
+                f"repeat '{name}'{shown}: its questions are kept and asked once, "
+                "not repeated (Torget has no repeats)"
+            )
+        if condition is not None:
+            text += "; its relevant became the show_if of each question in it"
+        elif relevant:
+            text += "; they are always shown, as its relevant could not be carried over"
+        self.note("survey", row.number, text, lost=word == "repeat")
+        handled = {"type", "name", "label", "relevant"}
+        self._leftover_columns(row, handled, f"{word} '{name}'")
+        return _Group(word, name, row.number, condition)
+
+    def _question(
+        self, row: Row, kind: str, rest: list[str], name: str, groups: list[_Group]
+    ) -> dict[str, Any] | None:
+        subject = f"'{name}'" if name else "a question"
+        if kind in METADATA_TYPES:
+            self.note("survey", row.number, f"{subject}: metadata ({kind}) is not collected")
+            self.left_out.add(name)
+            return None
+        if kind in ("calculate", "hidden"):
+            calculation = self._value(row.cells, "calculation")
+            what = f" ({calculation})" if calculation else ""
+            why = "Torget does not calculate" if kind == "calculate" else "nothing is asked"
+            self.note("survey", row.number, f"{subject}: a {kind} row{what}; {why}, left out")
+            self.left_out.add(name)
+            return None
+        torget = TORGET_TYPES.get(kind)
+        if torget is None:
+            instead = UNSUPPORTED_TYPES.get(kind)
+            why = f" ({instead})" if instead else ""
+            self.note(
+                "survey",
+                row.number,
+                f"{subject}: type '{kind}' has no counterpart in Torget{why}; left out",
+            )
+            self.left_out.add(name)
+            return None
+        if not name:
+            self.note("survey", row.number, f"a {kind} question without a name: left out")
+            return None
+        qid = unique_id(make_id(name, "q_"), self.question_ids)
+        self.question_ids.add(qid)
+        if qid != name:
+            self.note(
+                "survey",
+                row.number,
+                f"the question '{name}' has the id '{qid}' "
+                "(Torget ids are lower-case letters, digits and _)",
+                lost=False,
+            )
+        question: dict[str, Any] = {"id": qid, "type": torget}
+        handled = set(READ_COLUMNS)
+        target = Target(qid, torget)
+        if kind in ("select_one", "select_multiple"):
+            self._select(row, question, target, rest)
+        elif rest:
+            self.note("survey", row.number, f"'{' '.join(rest)}' after the type is ignored")
+        if kind in ("integer", "decimal"):
+            question["integer"] = kind == "integer"
+        if kind == "range":
+            self._range(row, question, target)
+            handled.add("parameters")
+        if kind in ("integer", "decimal", "text", "select_multiple"):
+            self._constraint(row, question)
+            handled.add("constraint")
+        self._label(row, question, qid)
+        self._required(row, question, kind)
+        self._show_if(row, question, groups)
+        self._leftover_columns(row, handled, f"'{name}'")
+        self.targets[name] = target
+        return question
+
+    def _select(self, row: Row, question: dict[str, Any], target: Target, rest: list[str]) -> None:
+        if not rest:
+            self.note("survey", row.number, f"'{question['id']}' names no choice list")
+            question["choices"] = []
+            return
+        list_name, extra = rest[0], rest[1:]
+        if extra == ["or_other"]:
+            self.note(
+                "survey",
+                row.number,
+                f"'{question['id']}': or_other is not carried over (add an 'other' choice "
+                "and a text question shown for it)",
+            )
+        elif extra:
+            self.note("survey", row.number, f"'{' '.join(extra)}' after the list is ignored")
+        choices = self.lists.get(list_name)
+        if choices is None:
+            self.note(
+                "survey",
+                row.number,
+                f"'{question['id']}': the list '{list_name}' is not in the choices sheet",
+            )
+            choices = []
+        self.used_lists.add(list_name)
+        target.choices = choices
+        question["choices"] = [{"id": c.id, "label": c.label} for c in choices]
+
+    def _range(self, row: Row, question: dict[str, Any], target: Target) -> None:
+        raw = self._value(row.cells, "parameters")
+        params = {"start": "0", "end": "10", "step": "1"}
+        for part in re.split(r"[\s,;]+", raw.strip()):
+            key, sep, value = part.partition("=")
+            if not part:
+                continue
+            if sep and key.strip().lower() in params:
+                params[key.strip().lower()] = value.strip()
+            else:
+                self.note(
+                    "survey", row.number, f"'{question['id']}': parameter '{part}' is ignored"
+                )
+        try:
+            start, end, step = (float(params[k]) for k in ("start", "end", "step"))
+        except ValueError:
+            self.note(
+                "survey", row.number, f"'{question['id']}': parameters '{raw}' are not numbers"
+            )
+            start, end, step = 0.0, 10.0, 1.0
+        whole = all(v.is_integer() for v in (start, end, step))
+        if whole and step == 1 and int(start) in SCALE_STARTS and int(end) in SCALE_ENDS:
+            question["min"], question["max"] = int(start), int(end)
+            target.kind, target.low, target.high = "scale", int(start), int(end)
+            return
+        low, high = min(start, end), max(start, end)
+        question["type"] = "number"
+        question["min"], question["max"] = plain_number(low), plain_number(high)
+        question["integer"] = whole
+        target.kind = "number"
+        self.note(
+            "survey",
+            row.number,
+            f"'{question['id']}': the range {plain_number(start)} to {plain_number(end)} (step "
+            f"{plain_number(step)}) became a number question between {plain_number(low)} and "
+            f"{plain_number(high)} (a scale goes from 0 or 1 up to at most 10, in steps of 1)",
+            lost=False,
+        )
+
+    def _constraint(self, row: Row, question: dict[str, Any]) -> None:
+        raw = self._value(row.cells, "constraint")
+        if not raw:
+            return
+        found = constraint_limits(raw, question["type"], bool(question.get("integer")))
+        if found is None:
+            self.note(
+                "survey",
+                row.number,
+                f"'{question['id']}': the constraint '{raw}' is not carried over",
+            )
+            return
+        limits, changes = found
+        for key, value in limits.items():
+            if key == "max_length" and not 1 <= value <= MAX_TEXT_LIMIT:
+                self.note(
+                    "survey",
+                    row.number,
+                    f"'{question['id']}': the constraint '{raw}' is not carried over "
+                    f"(a text is at most {MAX_TEXT_LIMIT} characters)",
+                )
+                return
+        if question["type"] == "number":
+            low = limits.get("min", question.get("min"))
+            high = limits.get("max", question.get("max"))
+            if low is not None and high is not None and low > high:
+                self.note(
+                    "survey",
+                    row.number,
+                    f"'{question['id']}': the constraint '{raw}' allows no number; "
+                    "not carried over",
+                )
+                return
+        question.update(limits)
+        for change in changes:
+            self.note("survey", row.number, f"'{question['id']}': {change}", lost=False)
+
+    def _label(self, row: Row, question: dict[str, Any], qid: str) -> None:
+        label = self._texts(row.cells, "label")
+        if label:
+            question["text"] = label
+            self._check_languages(label, "survey", row.number, f"question '{qid}'")
+        else:
+            self.note("survey", row.number, f"'{qid}' has no label: write its text by hand")
+        hint = self._texts(row.cells, "hint")
+        if hint:
+            question["hint"] = hint
+            self._check_languages(hint, "survey", row.number, f"the hint of '{qid}'")
+        texts = " ".join((*label.values(), *hint.values()))
+        if re.search(r"\$\{[^}]*\}", texts):
+            self.note(
+                "survey",
+                row.number,
+                f"'{qid}': the text refers to an answer with ${{...}}, which Torget does "
+                "not fill in",
+            )
+        markup = re.search(r"</?[a-zA-Z][^>]*>|\*\*", texts)
+        if markup:
+            self.note(
+                "survey",
+                row.number,
+                f"'{qid}': the text has markup ({markup.group(0)}), which residents would "
+                "see as written",
+            )
+
+    def _required(self, row: Row, question: dict[str, Any], kind: str) -> None:
+        raw = self._value(row.cells, "required")
+        word = raw.strip().lower()
+        if kind == "note":
+            if word and word not in NO:
+                self.note("survey", row.number, f"'{question['id']}': a note needs no answer")
+            return
+        if word in YES:
+            return  # Torget's questions are required unless they say otherwise
+        question["required"] = False
+        if word not in NO:
+            self.note(
+                "survey",
+                row.number,
+                f"'{question['id']}': required '{raw}' is not carried over; the question "
+                "is optional",
+            )
+
+    def _show_if(self, row: Row, question: dict[str, Any], groups: list[_Group]) -> None:
+        relevant = self._value(row.cells, "relevant")
+        own = self._condition(relevant, row.number, f"'{question['id']}'") if relevant else None
+        inherited = [group for group in groups if group.condition is not None]
+        conditions = [*(group.condition for group in inherited), own]
+        kept = [condition for condition in conditions if condition is not None]
+        if not kept:
+            return
+        question["show_if"] = kept[-1]
+        if len(kept) > 1:
+            self.note(
+                "survey",
+                row.number,
+                f"'{question['id']}': a question has one show_if in Torget; the condition "
+                "of the group around it is not carried over, only the innermost one",
+            )
+
+    def _condition(self, relevant: str, row: int, subject: str) -> dict[str, Any] | None:
+        """A relevant expression as a show_if, or None with a note saying why not."""
+        parsed = parse_relevant(relevant)
+        if parsed is None:
+            self.note(
+                "survey",
+                row,
+                f"{subject}: the relevant '{relevant}' is too complex for show_if "
+                "(one earlier question, equal or not equal to some values); not carried over",
+            )
+            return None
+        joiner, atoms = parsed
+        name = atoms[0].question
+        if name in self.left_out:
+            self.note(
+                "survey",
+                row,
+                f"{subject}: the relevant '{relevant}' depends on '{name}', which was left "
+                "out; not carried over",
+            )
+            return None
+        target = self.targets.get(name)
+        if target is None:
+            self.note(
+                "survey",
+                row,
+                f"{subject}: the relevant '{relevant}' refers to '{name}', which is not an "
+                "earlier question; not carried over",
+            )
+            return None
+        result = resolve(joiner, atoms, target)
+        if isinstance(result, str):
+            self.note(
+                "survey", row, f"{subject}: the relevant '{relevant}' {result}; not carried over"
+            )
+            return None
+        condition, change = result
+        if change:
+            self.note("survey", row, f"{subject}: {change}", lost=False)
+        return condition
+
+    def _leftover_columns(self, row: Row, handled: set[str], subject: str) -> None:
+        for header, value in row.cells.items():
+            column = self.column(header)
+            if column.base in handled:
+                continue
+            if header.lower().startswith(TOOL_PREFIXES):
+                # A tool's own columns ($kuid, bind::esri:fieldType) are on most rows: one
+                # note for the column says it without a line for every cell.
+                self.bookkeeping.setdefault(header, []).append(row.number)
+                continue
+            if column.language is not None and column.language not in LANGUAGES:
+                continue  # noted once for the whole column
+            reason = COLUMN_REASONS.get(column.base.removeprefix("media::"))
+            why = f" ({reason})" if reason else ""
+            self.note(
+                "survey", row.number, f"{subject}: {header} '{value}' is not carried over{why}"
+            )
