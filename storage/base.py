@@ -31,7 +31,7 @@ class StaleSession(Exception):
         self.response_id = response_id
 
 
-class Status(StrEnum):
+class ResponseStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETE = "complete"
 
@@ -66,7 +66,7 @@ class Response:
     id: int
     pseudonym: str
     survey_id: str
-    status: Status
+    status: ResponseStatus
     session: Session
     started_at: datetime
     updated_at: datetime
@@ -81,7 +81,7 @@ class ExportedResponse:
     id: int
     pseudonym: str
     survey_id: str
-    status: Status
+    status: ResponseStatus
     started_at: datetime
     completed_at: datetime | None
     answers: Mapping[str, Any]

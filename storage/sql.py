@@ -58,8 +58,8 @@ from storage.base import (
     OutboxItem,
     Resident,
     Response,
+    ResponseStatus,
     StaleSession,
-    Status,
 )
 from storage.schema import (
     UTCDateTime,
@@ -338,7 +338,7 @@ class SqlStore:
                 mine = and_(
                     responses.c.id == replace,
                     responses.c.pseudonym == pseudonym,
-                    responses.c.status == Status.IN_PROGRESS.value,
+                    responses.c.status == ResponseStatus.IN_PROGRESS.value,
                 )
                 await connection.execute(
                     delete(answers).where(
@@ -357,7 +357,7 @@ class SqlStore:
                 responses.insert().values(
                     pseudonym=pseudonym,
                     survey_id=session.survey_id,
-                    status=Status.IN_PROGRESS.value,
+                    status=ResponseStatus.IN_PROGRESS.value,
                     state=session.to_json(),
                     version=session.version,
                     started_at=session.started_at,
@@ -577,7 +577,8 @@ class SqlStore:
             return True
 
     async def response_counts(self) -> dict[str, tuple[int, int]]:
-        complete = func.sum(case((responses.c.status == Status.COMPLETE.value, 1), else_=0))
+        done = responses.c.status == ResponseStatus.COMPLETE.value
+        complete = func.sum(case((done, 1), else_=0))
         query = select(responses.c.survey_id, func.count(), complete).group_by(
             responses.c.survey_id
         )
@@ -677,7 +678,7 @@ class SqlStore:
         )
         due = and_(
             responses.c.survey_id == survey_id,
-            responses.c.status == Status.IN_PROGRESS.value,
+            responses.c.status == ResponseStatus.IN_PROGRESS.value,
             responses.c.updated_at < idle_since,
             residents.c.reminders.is_(True),
             ~reminded,
@@ -1044,7 +1045,7 @@ class SqlStore:
                     id=row.id,
                     pseudonym=row.pseudonym,
                     survey_id=row.survey_id,
-                    status=Status(row.status),
+                    status=ResponseStatus(row.status),
                     started_at=row.started_at,
                     completed_at=row.completed_at,
                     answers=given[row.id],
@@ -1053,7 +1054,7 @@ class SqlStore:
             last = ids[-1]
 
 
-_IN_PROGRESS = Status.IN_PROGRESS.value
+_IN_PROGRESS = ResponseStatus.IN_PROGRESS.value
 # The statements of every update, built once (see SqlStore._prepare for the dialect's own).
 _RESIDENT = select(residents).where(residents.c.pseudonym == bindparam("pseudonym"))
 _ACTIVE_ID = (
@@ -1061,7 +1062,7 @@ _ACTIVE_ID = (
     .where(
         and_(
             responses.c.pseudonym == bindparam("pseudonym"),
-            responses.c.status == Status.IN_PROGRESS.value,
+            responses.c.status == ResponseStatus.IN_PROGRESS.value,
         )
     )
     .order_by(responses.c.updated_at.desc(), responses.c.id.desc())
@@ -1104,7 +1105,7 @@ _SAVE_STEP = (
     )
 )
 _FINISH_STEP = _SAVE_STEP.values(
-    status=Status.COMPLETE.value, completed_at=bindparam("updated_at")
+    status=ResponseStatus.COMPLETE.value, completed_at=bindparam("updated_at")
 )
 
 
@@ -1130,7 +1131,7 @@ def _response(row: Row[Any]) -> Response:
         id=row.id,
         pseudonym=row.pseudonym,
         survey_id=row.survey_id,
-        status=Status(row.status),
+        status=ResponseStatus(row.status),
         session=Session.from_json(row.state),
         started_at=row.started_at,
         updated_at=row.updated_at,
