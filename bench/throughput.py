@@ -445,7 +445,7 @@ async def fresh_postgres() -> str:
 
 async def complete_responses(database_url: str) -> int:
     from storage import create_store
-    from storage.base import ResponseStatus
+    from storage.records import ResponseStatus
 
     store = create_store(database_url)
     await store.open()

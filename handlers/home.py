@@ -9,7 +9,7 @@ from core.i18n import Lang
 from handlers.common import Visitor, renderer, send
 from handlers.context import Ctx
 from handlers.render import Out, language_keyboard
-from storage.base import ResponseStatus
+from storage.records import ResponseStatus
 
 ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
 

@@ -25,7 +25,7 @@ from core.i18n import as_lang
 from core.outbox import MAX_ATTEMPTS, MailKind, Pacer, Progress, backoff
 from handlers.context import Services
 from handlers.render import Out, Renderer
-from storage.base import OutboxItem
+from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from handlers.common import (
 from handlers.context import Ctx
 from handlers.home import home, menu, welcome
 from handlers.render import Out, Renderer, parse_answer_data, parse_offer_data
-from storage.base import Response, ResponseStatus, StaleSession
+from storage.records import Response, ResponseStatus, StaleSession
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from core.contributions import HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from core.engine import DONE, Session
 from storage import create_store
-from storage.base import ResponseStatus, StaleSession, Store
+from storage.base import Store
+from storage.records import ResponseStatus, StaleSession
 from storage.sql import SqlStore
 from tests.postgres import POSTGRES_URL, empty_postgres
 
