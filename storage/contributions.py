@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, func, select, update
 
 from core.contributions import Contribution, HideReason, NewContribution
 from core.contributions import Status as ContributionStatus
 from storage.engine import Room
 from storage.records import StaleSession
-from storage.rows import to_contribution
-from storage.schema import answers, contributions, responses
+from storage.rows import delete_responses, to_contribution
+from storage.schema import contributions, responses
 
 
 class Contributions(Protocol):
@@ -76,12 +76,7 @@ class ContributionsRoom(Room):
                 responses.c.pseudonym == pseudonym,
                 responses.c.version == based_on,
             )
-            await connection.execute(
-                delete(answers).where(
-                    answers.c.response_id.in_(select(responses.c.id).where(draft))
-                )
-            )
-            if (await connection.execute(delete(responses).where(draft))).rowcount != 1:
+            if await delete_responses(connection, draft) != 1:
                 # Sent (or changed) on another replica meanwhile: one idea, never two.
                 raise StaleSession(response_id)
             result = await connection.execute(
@@ -115,8 +110,7 @@ class ContributionsRoom(Room):
             .where(contributions.c.pseudonym == pseudonym)
             .order_by(contributions.c.id.desc())
         )
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+        rows = await self._rows(query)
         return [to_contribution(row) for row in rows]
 
     async def get_contribution(self, contribution_id: int) -> Contribution | None:
@@ -136,14 +130,12 @@ class ContributionsRoom(Room):
         return await self._one_contribution(query)
 
     async def _one_contribution(self, query: Any) -> Contribution | None:
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
+        row = await self._first(query)
         return to_contribution(row) if row is not None else None
 
     async def count_contributions(self, status: ContributionStatus) -> int:
         query = select(func.count()).where(contributions.c.status == status.value)
-        async with self.engine.connect() as connection:
-            return int((await connection.execute(query)).scalar_one())
+        return int(await self._scalar(query))
 
     async def set_contribution_status(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -96,6 +96,26 @@ class Room:
         async with self._one_writer, self.engine.begin() as connection:
             yield connection
 
+    async def _first(self, query: Any, parameters: Mapping[str, Any] | None = None) -> Any:
+        """The first row a read finds, or None."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(query, parameters)).first()
+
+    async def _rows(self, query: Any) -> Sequence[Any]:
+        """Every row a read finds."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(query)).all()
+
+    async def _scalar(self, query: Any) -> Any:
+        """The one value a read finds (a count, an id), or None."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(query)).scalar_one_or_none()
+
+    async def _write(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> int:
+        """Run one statement in a write transaction; return how many rows it changed."""
+        async with self._writing() as connection:
+            return int((await connection.execute(statement, parameters)).rowcount)
+
     async def close(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
@@ -134,11 +154,9 @@ class Room:
 
     async def forget_updates_before(self, when: datetime) -> int:
         """Drop claims older than Telegram would ever redeliver (it keeps updates a day)."""
-        async with self._writing() as connection:
-            result = await connection.execute(
-                delete(processed_updates).where(processed_updates.c.claimed_at < when)
-            )
-            return int(result.rowcount)
+        return await self._write(
+            delete(processed_updates).where(processed_updates.c.claimed_at < when)
+        )
 
     async def keep_pseudonym_secret(self, proposed: StoredSecret, now: datetime) -> StoredSecret:
         # The first replica to start stores its proposal; every later one reads that back.

@@ -52,8 +52,7 @@ class ExportReadsRoom(Room):
                 .order_by(contributions.c.id)
                 .limit(batch)
             )
-            async with self.engine.connect() as connection:
-                page = (await connection.execute(query)).all()
+            page = await self._rows(query)
             if not page:
                 return
             for row in page:
@@ -124,8 +123,7 @@ class ExportReadsRoom(Room):
         query = select(responses.c.survey_id, func.count(), complete).group_by(
             responses.c.survey_id
         )
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+        rows = await self._rows(query)
         return {survey_id: (int(started), int(done or 0)) for survey_id, started, done in rows}
 
     async def contribution_counts(
@@ -135,8 +133,7 @@ class ExportReadsRoom(Room):
         query = select(c.kind, c.category, c.time_of_day, c.status, func.count()).group_by(
             c.kind, c.category, c.time_of_day, c.status
         )
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+        rows = await self._rows(query)
         return [
             (
                 Kind(kind),

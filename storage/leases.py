@@ -27,5 +27,4 @@ class LeasesRoom(Room):
             set_={"holder": holder, "until": until},
             where=or_(leases.c.until < now, leases.c.holder == holder),
         )
-        async with self._writing() as connection:
-            return bool((await connection.execute(statement)).rowcount == 1)
+        return await self._write(statement) == 1

@@ -110,8 +110,7 @@ class MailingsRoom(Room):
 
     async def subscriber_count(self) -> int:
         query = select(func.count()).where(residents.c.news.is_(True))
-        async with self.engine.connect() as connection:
-            return int((await connection.execute(query)).scalar_one())
+        return int(await self._scalar(query))
 
     async def _new_mailing(
         self,
@@ -284,29 +283,24 @@ class MailingsRoom(Room):
             for row in rows
         ]
 
-    async def _change_held(self, statement: Any) -> int:
-        """Run an update of held rows (see _held); return how many it changed."""
-        async with self._writing() as connection:
-            return int((await connection.execute(statement)).rowcount)
-
     async def outbox_attempt(self, item_id: int, holder: str, now: datetime, hold: float) -> bool:
         attempt = _held([item_id], holder).values(
             attempted_at=now, due_at=now + timedelta(seconds=hold)
         )
-        return await self._change_held(attempt) == 1
+        return await self._write(attempt) == 1
 
     async def outbox_refused(self, item_id: int, holder: str) -> bool:
-        return await self._change_held(_held([item_id], holder).values(attempted_at=None)) == 1
+        return await self._write(_held([item_id], holder).values(attempted_at=None)) == 1
 
     async def outbox_hold(
         self, item_ids: Sequence[int], holder: str, now: datetime, hold: float
     ) -> int:
         until = now + timedelta(seconds=hold)
-        return await self._change_held(_held(item_ids, holder).values(due_at=until))
+        return await self._write(_held(item_ids, holder).values(due_at=until))
 
     async def outbox_release(self, item_ids: Sequence[int], holder: str, now: datetime) -> int:
         # Only what never went to Telegram: an attempted row may have reached the resident.
-        return await self._change_held(
+        return await self._write(
             _held(item_ids, holder)
             .where(outbox.c.attempted_at.is_(None))
             .values(status=Delivery.PENDING.value, holder=None, due_at=now)
@@ -314,7 +308,7 @@ class MailingsRoom(Room):
 
     async def outbox_sent(self, item_id: int, holder: str, now: datetime) -> bool:
         sent = _held([item_id], holder).values(status=Delivery.SENT.value, sent_at=now)
-        return await self._change_held(sent) == 1
+        return await self._write(sent) == 1
 
     async def outbox_failed(self, item_id: int, holder: str, *, blocked: bool = False) -> bool:
         status = Delivery.BLOCKED if blocked else Delivery.FAILED
@@ -341,17 +335,16 @@ class MailingsRoom(Room):
             holder=None,
             attempted_at=None,
         )
-        return await self._change_held(again) == 1
+        return await self._write(again) == 1
 
     async def set_mailing_messages(
         self, mailing_id: int, messages: Sequence[tuple[int, int]]
     ) -> None:
-        async with self._writing() as connection:
-            await connection.execute(
-                update(mailings)
-                .where(mailings.c.id == mailing_id)
-                .values(progress=[list(message) for message in messages])
-            )
+        await self._write(
+            update(mailings)
+            .where(mailings.c.id == mailing_id)
+            .values(progress=[list(message) for message in messages])
+        )
 
     async def mailing_progress(self, mailing_id: int) -> Progress | None:
         found = await self._progress(mailings.c.id == mailing_id)
@@ -396,10 +389,9 @@ class MailingsRoom(Room):
         return progress
 
     async def finish_mailing(self, mailing_id: int, now: datetime) -> None:
-        async with self._writing() as connection:
-            await connection.execute(
-                update(mailings).where(mailings.c.id == mailing_id).values(finished_at=now)
-            )
+        await self._write(
+            update(mailings).where(mailings.c.id == mailing_id).values(finished_at=now)
+        )
 
 
 def _held(item_ids: Sequence[int], holder: str) -> Any:

@@ -11,7 +11,8 @@ from sqlalchemy import and_, delete, exists, select
 
 from core.outbox import Delivery
 from storage.engine import Room
-from storage.schema import answers, contributions, mailings, outbox, responses, retained_counts
+from storage.rows import delete_responses
+from storage.schema import contributions, mailings, outbox, responses, retained_counts
 
 
 class Purges(Protocol):
@@ -65,18 +66,10 @@ class PurgesRoom(Room):
                         set_={"count": retained_counts.c.count + number},
                     )
                 )
-            await connection.execute(
-                delete(answers).where(answers.c.response_id.in_(select(responses.c.id).where(old)))
-            )
-            result = await connection.execute(delete(responses).where(old))
-            return int(result.rowcount)
+            return await delete_responses(connection, old)
 
     async def purge_contributions(self, before: datetime) -> int:
-        async with self._writing() as connection:
-            result = await connection.execute(
-                delete(contributions).where(contributions.c.created_at < before)
-            )
-            return int(result.rowcount)
+        return await self._write(delete(contributions).where(contributions.c.created_at < before))
 
     async def purge_outbox(self, before: datetime) -> int:
         done = (Delivery.SENT.value, Delivery.FAILED.value, Delivery.BLOCKED.value)
@@ -98,6 +91,5 @@ class PurgesRoom(Room):
         query = select(
             retained_counts.c.question_id, retained_counts.c.answer, retained_counts.c.count
         ).where(retained_counts.c.survey_id == survey_id)
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+        rows = await self._rows(query)
         return {(question_id, answer): int(number) for question_id, answer, number in rows}

@@ -9,8 +9,8 @@ from sqlalchemy import bindparam, delete, select, update
 
 from storage.engine import Room
 from storage.records import Resident
-from storage.rows import to_resident
-from storage.schema import answers, chats, contributions, outbox, residents, responses
+from storage.rows import delete_responses, to_resident
+from storage.schema import chats, contributions, outbox, residents, responses
 
 
 class Residents(Protocol):
@@ -34,8 +34,7 @@ class ResidentsRoom(Room):
     """Residents on the shared engine."""
 
     async def get_resident(self, pseudonym: str) -> Resident | None:
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(_RESIDENT, {"pseudonym": pseudonym})).first()
+        row = await self._first(_RESIDENT, {"pseudonym": pseudonym})
         return to_resident(row) if row is not None else None
 
     async def consent(
@@ -79,10 +78,8 @@ class ResidentsRoom(Room):
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return False
-            theirs = select(responses.c.id).where(responses.c.pseudonym == pseudonym)
             # Explicit deletes rather than trusting ON DELETE CASCADE to be switched on.
-            await connection.execute(delete(answers).where(answers.c.response_id.in_(theirs)))
-            await connection.execute(delete(responses).where(responses.c.pseudonym == pseudonym))
+            await delete_responses(connection, responses.c.pseudonym == pseudonym)
             await connection.execute(
                 delete(contributions).where(contributions.c.pseudonym == pseudonym)
             )
@@ -93,8 +90,7 @@ class ResidentsRoom(Room):
 
     async def chat_of(self, pseudonym: str) -> int | None:
         query = select(chats.c.chat_id).where(chats.c.pseudonym == pseudonym)
-        async with self.engine.connect() as connection:
-            found = (await connection.execute(query)).scalar_one_or_none()
+        found = await self._scalar(query)
         return int(found) if found is not None else None
 
 

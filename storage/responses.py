@@ -10,7 +10,7 @@ from sqlalchemy import JSON, and_, bindparam, delete, or_, select, update
 from core.engine import Session
 from storage.engine import Room
 from storage.records import Resident, Response, ResponseStatus, StaleSession
-from storage.rows import to_resident, to_response
+from storage.rows import delete_responses, to_resident, to_response
 from storage.schema import answers, residents, responses
 
 
@@ -91,16 +91,14 @@ class ResponsesRoom(Room):
         )
 
     async def visit(self, pseudonym: str) -> tuple[Resident | None, Response | None]:
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(_VISIT, {"pseudonym": pseudonym})).first()
+        row = await self._first(_VISIT, {"pseudonym": pseudonym})
         if row is None:
             return None, None
         active = to_response(row) if row.id is not None else None
         return to_resident(row), active
 
     async def active_response(self, pseudonym: str) -> Response | None:
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(_ACTIVE, {"pseudonym": pseudonym})).first()
+        row = await self._first(_ACTIVE, {"pseudonym": pseudonym})
         return to_response(row) if row is not None else None
 
     async def get_response(self, response_id: int) -> Response | None:
@@ -116,20 +114,17 @@ class ResponsesRoom(Room):
         return await self._one(query)
 
     async def mark_shown(self, response_id: int, version: int) -> None:
-        async with self._writing() as connection:
-            await connection.execute(_MARK_SHOWN, {"response_id": response_id, "shown": version})
+        await self._write(_MARK_SHOWN, {"response_id": response_id, "shown": version})
 
     async def responses_of(self, pseudonym: str) -> list[Response]:
         query = (
             select(responses).where(responses.c.pseudonym == pseudonym).order_by(responses.c.id)
         )
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+        rows = await self._rows(query)
         return [to_response(row) for row in rows]
 
     async def _one(self, query: Any) -> Response | None:
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
+        row = await self._first(query)
         return to_response(row) if row is not None else None
 
     async def start_response(
@@ -157,12 +152,7 @@ class ResponsesRoom(Room):
                     responses.c.pseudonym == pseudonym,
                     responses.c.status == ResponseStatus.IN_PROGRESS.value,
                 )
-                await connection.execute(
-                    delete(answers).where(
-                        answers.c.response_id.in_(select(responses.c.id).where(mine))
-                    )
-                )
-                await connection.execute(delete(responses).where(mine))
+                await delete_responses(connection, mine)
             theirs = and_(
                 responses.c.pseudonym == pseudonym, responses.c.survey_id == session.survey_id
             )

@@ -26,8 +26,7 @@ class SchedulesRoom(Room):
     """Campaign schedules on the shared engine."""
 
     async def schedules(self) -> dict[str, Schedule]:
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(select(campaign_schedules))).all()
+        rows = await self._rows(select(campaign_schedules))
         return {row.survey_id: Schedule(row.opens, row.closes) for row in rows}
 
     async def set_schedule(
