@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -82,21 +83,8 @@ class ContributionsRoom(Room):
             result = await connection.execute(
                 contributions.insert().values(
                     pseudonym=pseudonym,
-                    kind=contribution.kind.value,
-                    category=contribution.category,
-                    text=contribution.text,
-                    lat=contribution.lat,
-                    lon=contribution.lon,
-                    place_name=contribution.place_name,
-                    place_tag=contribution.place_tag,
-                    photo_file_id=contribution.photo_file_id,
-                    photo_unique_id=contribution.photo_unique_id,
-                    time_of_day=contribution.time_of_day.value
-                    if contribution.time_of_day
-                    else None,
-                    contactable=contribution.contactable,
+                    **_columns(contribution),
                     status=ContributionStatus.RECEIVED.value,
-                    source=contribution.source,
                     created_at=now,
                     status_changed_at=now,
                 )
@@ -160,3 +148,11 @@ class ContributionsRoom(Room):
                 )
             )
             return bool(result.rowcount == 1)
+
+
+def _columns(contribution: NewContribution) -> dict[str, Any]:
+    """The form's fields, each a column of the same name (enums as their values)."""
+    values = {field.name: getattr(contribution, field.name) for field in fields(NewContribution)}
+    values["kind"] = contribution.kind.value
+    values["time_of_day"] = contribution.time_of_day.value if contribution.time_of_day else None
+    return values

@@ -268,20 +268,8 @@ class MailingsRoom(Room):
                 .order_by(outbox.c.id)
             )
             rows = (await connection.execute(query)).all()
-        return [
-            OutboxItem(
-                id=row.id,
-                mailing_id=row.mailing_id,
-                kind=MailKind(row.kind),
-                survey_id=row.survey_id,
-                response_id=row.response_id,
-                pseudonym=row.pseudonym,
-                chat_id=row.chat_id,
-                language=row.language,
-                attempts=row.attempts,
-            )
-            for row in rows
-        ]
+        # The query selects OutboxItem's fields, by their names.
+        return [OutboxItem(**{**row._mapping, "kind": MailKind(row.kind)}) for row in rows]
 
     async def outbox_attempt(self, item_id: int, holder: str, now: datetime, hold: float) -> bool:
         attempt = _held([item_id], holder).values(
