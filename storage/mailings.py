@@ -1,5 +1,4 @@
-"""News and reminders: subscriptions, mailings, their outbox, and the leases replicas take
-turns by."""
+"""News and reminders: subscriptions, mailings and their outbox, sent at most once each."""
 
 from __future__ import annotations
 
