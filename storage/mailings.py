@@ -48,6 +48,8 @@ class Mailings(Protocol):
         (attempted_at set), it may have arrived, so it becomes failed instead: at most once.
         """
 
+    # Each of the following changes a message only while `holder` still holds it (claimed
+    # by it, still sending, not taken by another since), and says whether it did.
     async def outbox_attempt(self, item_id: int, holder: str, now: datetime, hold: float) -> bool:
         """About to hand the message to Telegram: mark it attempted and hold it `hold` more."""
 
