@@ -445,14 +445,14 @@ async def fresh_postgres() -> str:
 
 async def complete_responses(database_url: str) -> int:
     from storage import create_store
-    from storage.base import Status
+    from storage.records import ResponseStatus
 
     store = create_store(database_url)
     await store.open()
     try:
         complete = 0
         async for response in store.export_responses("soder-kvall"):
-            complete += response.status is Status.COMPLETE
+            complete += response.status is ResponseStatus.COMPLETE
         return complete
     finally:
         await store.close()

@@ -19,7 +19,7 @@ from core.export import (
 )
 from core.survey import Survey
 from exports.progress import Progress, quiet
-from storage.base import Store
+from storage.export_reads import ExportSource
 
 META = ["respondent", "response", "campaign", "status", "started", "completed", "source"]
 # A cell starting with one of these would run as a formula when Excel opens the file.
@@ -49,7 +49,7 @@ def format_cell(value: Cell) -> str:
 
 
 async def write_csv(
-    store: Store,
+    store: ExportSource,
     surveys: Sequence[Survey],
     out: Path,
     privacy: Privacy = PSEUDONYMOUS,
@@ -98,7 +98,7 @@ LONG = ["respondent", "response", "campaign", "status", "completed", "question",
 
 
 async def write_long_csv(
-    store: Store,
+    store: ExportSource,
     surveys: Sequence[Survey],
     out: Path,
     privacy: Privacy = PSEUDONYMOUS,
@@ -134,7 +134,7 @@ async def write_long_csv(
 
 
 async def write_contributions_csv(
-    store: Store, out: Path, privacy: Privacy = PSEUDONYMOUS, progress: Progress = quiet
+    store: ExportSource, out: Path, privacy: Privacy = PSEUDONYMOUS, progress: Progress = quiet
 ) -> int:
     """Write one row per idea or tip, with coordinates as stored (coarsened); return the rows."""
     rows = 0

@@ -28,7 +28,7 @@ from core.export import (
 )
 from core.survey import Survey
 from exports.progress import Progress, quiet
-from storage.base import Store
+from storage.export_reads import ExportSource
 
 # Six decimals are about 10 cm: more would pretend a precision the points do not have.
 DECIMALS = 6
@@ -39,7 +39,7 @@ WGS84_WKT = (
 
 
 async def features(
-    store: Store, surveys: Sequence[Survey], privacy: Privacy, progress: Progress = quiet
+    store: ExportSource, surveys: Sequence[Survey], privacy: Privacy, progress: Progress = quiet
 ) -> AsyncIterator[Feature]:
     """Every point, campaign by campaign, then the ideas and tips."""
     for survey in surveys:
@@ -57,7 +57,7 @@ async def features(
 
 
 async def _points_or_cells(
-    store: Store,
+    store: ExportSource,
     surveys: Sequence[Survey],
     privacy: Privacy,
     grid: float | None,
@@ -86,7 +86,7 @@ def _geojson(feature: Feature) -> dict[str, Any]:
 
 
 async def write_geojson(
-    store: Store,
+    store: ExportSource,
     surveys: Sequence[Survey],
     out: Path,
     privacy: Privacy = PSEUDONYMOUS,
@@ -108,7 +108,7 @@ async def write_geojson(
 
 
 async def write_gpkg(
-    store: Store,
+    store: ExportSource,
     surveys: Sequence[Survey],
     out: Path,
     privacy: Privacy = PSEUDONYMOUS,

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from core.export import PSEUDONYMOUS, Privacy, codebook, contribution_cells
 from core.survey import Survey
 from exports.progress import Progress, quiet
-from storage.base import Store
+from storage.export_reads import ExportSource
 
 
 def _plain(value: object) -> Any:
@@ -30,7 +30,7 @@ def _dump(value: object) -> str:
 
 
 async def write_json(
-    store: Store,
+    store: ExportSource,
     surveys: Sequence[Survey],
     out: Path,
     privacy: Privacy = PSEUDONYMOUS,

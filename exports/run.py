@@ -13,7 +13,7 @@ from exports.geo import write_geojson, write_gpkg
 from exports.json import write_json
 from exports.progress import Progress, quiet
 from exports.xlsx import write_xlsx
-from storage.base import Store
+from storage.export_reads import ExportSource
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Request:
         return None
 
 
-async def total(store: Store, request: Request) -> int:
+async def total(store: ExportSource, request: Request) -> int:
     """How many responses and ideas and tips the export will read, for the progress bar."""
     counts = await store.response_counts()
     responses = sum(counts.get(survey.id, (0, 0))[0] for survey in request.surveys)
@@ -49,7 +49,7 @@ async def total(store: Store, request: Request) -> int:
     return responses + contributions
 
 
-async def export(store: Store, request: Request, progress: Progress = quiet) -> str:
+async def export(store: ExportSource, request: Request, progress: Progress = quiet) -> str:
     """Write the file and say what it holds."""
     out, privacy, surveys = request.out, request.privacy, request.surveys
     if request.format == "csv":

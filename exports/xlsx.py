@@ -29,7 +29,7 @@ from core.export import (
 )
 from core.survey import Survey
 from exports.progress import Progress, quiet
-from storage.base import Store
+from storage.export_reads import ExportSource
 
 META = ["respondent", "response", "campaign", "status", "started", "completed", "source"]
 SHEET_NAME_LIMIT = 31
@@ -89,7 +89,7 @@ def sheet_name(title: str, taken: set[str]) -> str:
 
 
 async def write_xlsx(
-    store: Store,
+    store: ExportSource,
     surveys: Sequence[Survey],
     out: Path,
     privacy: Privacy = PSEUDONYMOUS,

@@ -16,7 +16,7 @@ from telegram.error import BadRequest
 from core.i18n import Lang, as_lang
 from handlers.context import Ctx
 from handlers.render import Out, Renderer
-from storage.base import Resident, Response, StaleSession
+from storage.records import Resident, Response, StaleSession
 
 log = logging.getLogger(__name__)
 

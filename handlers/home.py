@@ -9,7 +9,7 @@ from core.i18n import Lang
 from handlers.common import Visitor, renderer, send
 from handlers.context import Ctx
 from handlers.render import Out, language_keyboard
-from storage.base import Status
+from storage.records import ResponseStatus
 
 ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
 
@@ -56,7 +56,7 @@ async def menu(context: Ctx, who: Visitor) -> Out:
     started: set[str] = set()
     if who.resident is not None and surveys:
         for response in await services.store.responses_of(who.pseudonym):
-            done = response.status is Status.COMPLETE
+            done = response.status is ResponseStatus.COMPLETE
             (answered if done else started).add(response.survey_id)
     return renderer(context, who.lang).menu(surveys, answered, started)
 

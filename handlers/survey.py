@@ -28,7 +28,7 @@ from handlers.common import (
 from handlers.context import Ctx
 from handlers.home import home, menu, welcome
 from handlers.render import Out, Renderer, parse_answer_data, parse_offer_data
-from storage.base import Response, StaleSession, Status
+from storage.records import Response, ResponseStatus, StaleSession
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ async def begin(
             await send(context, who.chat_id, [Out(text), await menu(context, who)])
         return
     latest = await store.latest_response(who.pseudonym, survey.id)
-    if latest is not None and latest.status is Status.IN_PROGRESS:
+    if latest is not None and latest.status is ResponseStatus.IN_PROGRESS:
         if await claim():
             step = engine.show(survey, latest.session)
             await send(
@@ -217,7 +217,7 @@ async def _own_response(update: Update, context: Ctx) -> tuple[Visitor, Response
         response is None
         or survey is None
         or response.pseudonym != who.pseudonym
-        or response.status is not Status.IN_PROGRESS
+        or response.status is not ResponseStatus.IN_PROGRESS
         or not survey.is_open(services.clock())
     ):
         await answer_callback(update)
@@ -304,7 +304,7 @@ async def _sent_already(
     elif (
         response is None
         or response.pseudonym != who.pseudonym
-        or response.status is not Status.COMPLETE
+        or response.status is not ResponseStatus.COMPLETE
     ):
         return False
     else:
@@ -342,7 +342,7 @@ async def _show_ticks(
         latest = await store.get_response(response_id)
         if (
             latest is None
-            or latest.status is not Status.IN_PROGRESS
+            or latest.status is not ResponseStatus.IN_PROGRESS
             or latest.session.version == session.version
             or latest.session.since != session.since
         ):

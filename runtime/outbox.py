@@ -25,7 +25,7 @@ from core.outbox import MAX_ATTEMPTS, MailKind, Pacer, backoff
 from handlers.context import Services
 from handlers.progress import show_progress
 from handlers.render import Out, Renderer
-from storage.base import OutboxItem
+from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from core.campaigns import Campaigns
 from core.stats import StatsBuilder
 from core.survey import Survey
-from storage.base import Store
+from storage.export_reads import ExportSource
+from storage.purges import Purges
 
 EVERY_ID = 2**62
+
+
+class RetentionStore(ExportSource, Purges, Protocol):
+    """What retention needs: reading what it deletes (to count it), and deleting it."""
 
 
 @dataclass
@@ -32,7 +38,9 @@ class Purged:
         )
 
 
-async def purge_campaign(store: Store, survey: Survey, before: datetime, keep_counts: bool) -> int:
+async def purge_campaign(
+    store: RetentionStore, survey: Survey, before: datetime, keep_counts: bool
+) -> int:
     """Delete the campaign's responses last changed before `before`, keeping counts if asked."""
     builder = StatsBuilder(survey)
     last = 0
@@ -46,7 +54,7 @@ async def purge_campaign(store: Store, survey: Survey, before: datetime, keep_co
 
 
 async def purge(
-    store: Store,
+    store: RetentionStore,
     campaigns: Campaigns,
     now: datetime,
     older_than_days: int | None = None,

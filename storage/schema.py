@@ -53,6 +53,14 @@ Answer = JSON(none_as_null=False)
 
 metadata = MetaData()
 
+
+def _resident(**flags: Any) -> Column[Any]:
+    """The resident a row belongs to (the pseudonym): the row goes when the resident does."""
+    return Column(
+        "pseudonym", String(64), ForeignKey("residents.pseudonym", ondelete="CASCADE"), **flags
+    )
+
+
 processed_updates = Table(
     "processed_updates",
     metadata,
@@ -80,12 +88,7 @@ residents = Table(
 chats = Table(
     "chats",
     metadata,
-    Column(
-        "pseudonym",
-        String(64),
-        ForeignKey("residents.pseudonym", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _resident(primary_key=True),
     Column("chat_id", BigInteger, nullable=False),
 )
 
@@ -93,12 +96,7 @@ responses = Table(
     "responses",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "pseudonym",
-        String(64),
-        ForeignKey("residents.pseudonym", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _resident(nullable=False),
     Column("survey_id", String(40), nullable=False),
     Column("status", String(16), nullable=False),
     Column("state", JSON, nullable=False),
@@ -139,12 +137,7 @@ contributions = Table(
     "contributions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "pseudonym",
-        String(64),
-        ForeignKey("residents.pseudonym", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _resident(nullable=False),
     Column("kind", String(8), nullable=False),
     Column("category", String(32), nullable=False),
     Column("text", Text, nullable=False),
@@ -208,12 +201,7 @@ outbox = Table(
         ForeignKey("mailings.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column(
-        "pseudonym",
-        String(64),
-        ForeignKey("residents.pseudonym", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _resident(nullable=False),
     # "announce:<survey>" or "remind:<response>": a resident gets each one once, ever.
     Column("topic", String(64), nullable=False),
     Column("response_id", Integer, nullable=True),

@@ -14,7 +14,8 @@ from core.contributions import HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from core.engine import DONE, Session
 from storage import create_store
-from storage.base import StaleSession, Status, Store
+from storage.base import Store
+from storage.records import ResponseStatus, StaleSession
 from storage.sql import SqlStore
 from tests.postgres import POSTGRES_URL, empty_postgres
 
@@ -72,7 +73,7 @@ async def test_a_step_saves_session_and_answers_together(store: Store) -> None:
     stored = await store.get_response(response_id)
     assert stored is not None
     assert stored.session == later
-    assert stored.status is Status.IN_PROGRESS
+    assert stored.status is ResponseStatus.IN_PROGRESS
     exported = [r async for r in store.export_responses("soder")]
     assert [dict(r.answers) for r in exported] == [{"q1": 4}]
 
@@ -162,7 +163,7 @@ async def test_finishing_completes_and_drops_answers_no_longer_shown(store: Stor
     assert await store.save_step(4, response_id, done, {"q1": 5}, ["q2"], based_on=0)
     stored = await store.get_response(response_id)
     assert stored is not None
-    assert stored.status is Status.COMPLETE
+    assert stored.status is ResponseStatus.COMPLETE
     assert stored.completed_at == NOW + timedelta(minutes=3)
     [exported] = [r async for r in store.export_responses()]
     assert dict(exported.answers) == {"q1": 5}

@@ -1,0 +1,95 @@
+"""Retention's deletes: old responses (keeping their counts if asked), ideas and tips, and
+sent messages. What to delete when is storage.retention's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import and_, delete, exists, select
+
+from core.outbox import Delivery
+from storage.engine import Room
+from storage.rows import delete_responses
+from storage.schema import contributions, mailings, outbox, responses, retained_counts
+
+
+class Purges(Protocol):
+    async def purge_responses(
+        self,
+        survey_id: str,
+        before: datetime,
+        up_to_id: int,
+        counts: Mapping[tuple[str, str], int] | None = None,
+    ) -> int:
+        """Delete the campaign's responses last changed before `before` (ids up to
+        `up_to_id`, those counted), adding `counts` to what it keeps, in one transaction."""
+
+    async def purge_contributions(self, before: datetime) -> int:
+        """Delete ideas and tips sent before `before`."""
+
+    async def purge_outbox(self, before: datetime) -> int:
+        """Forget messages sent or given up on before `before`, and finished mailings."""
+
+    async def retained_counts(self, survey_id: str) -> dict[tuple[str, str], int]:
+        """What the campaign kept of purged responses (see core.stats.StatsBuilder)."""
+
+
+class PurgesRoom(Room):
+    """Purges on the shared engine."""
+
+    async def purge_responses(
+        self,
+        survey_id: str,
+        before: datetime,
+        up_to_id: int,
+        counts: Mapping[tuple[str, str], int] | None = None,
+    ) -> int:
+        old = and_(
+            responses.c.survey_id == survey_id,
+            responses.c.updated_at < before,
+            responses.c.id <= up_to_id,
+        )
+        async with self._writing() as connection:
+            for (question_id, answer), number in (counts or {}).items():
+                row = {
+                    "survey_id": survey_id,
+                    "question_id": question_id,
+                    "answer": answer[:64],
+                    "count": number,
+                }
+                statement = self._insert(retained_counts).values(**row)
+                await connection.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["survey_id", "question_id", "answer"],
+                        set_={"count": retained_counts.c.count + number},
+                    )
+                )
+            return await delete_responses(connection, old)
+
+    async def purge_contributions(self, before: datetime) -> int:
+        return await self._write(delete(contributions).where(contributions.c.created_at < before))
+
+    async def purge_outbox(self, before: datetime) -> int:
+        done = (Delivery.SENT.value, Delivery.FAILED.value, Delivery.BLOCKED.value)
+        async with self._writing() as connection:
+            result = await connection.execute(
+                delete(outbox).where(and_(outbox.c.status.in_(done), outbox.c.due_at < before))
+            )
+            await connection.execute(
+                delete(mailings).where(
+                    and_(
+                        mailings.c.finished_at < before,
+                        ~exists().where(outbox.c.mailing_id == mailings.c.id),
+                    )
+                )
+            )
+            return int(result.rowcount)
+
+    async def retained_counts(self, survey_id: str) -> dict[tuple[str, str], int]:
+        query = select(
+            retained_counts.c.question_id, retained_counts.c.answer, retained_counts.c.count
+        ).where(retained_counts.c.survey_id == survey_id)
+        rows = await self._rows(query)
+        return {(question_id, answer): int(number) for question_id, answer, number in rows}

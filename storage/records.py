@@ -1,0 +1,79 @@
+"""What the store hands back: plain records of residents, responses and messages, and the
+error of a step computed from a response that changed meanwhile. No database here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from core.engine import Session
+from core.outbox import MailKind
+
+
+class StaleSession(Exception):
+    """A step was computed from a version of the response that is no longer the stored one:
+    another replica saved a step of the same resident meanwhile. Nothing was stored."""
+
+    def __init__(self, response_id: int) -> None:
+        super().__init__(f"response {response_id} changed since it was read")
+        self.response_id = response_id
+
+
+class ResponseStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class Resident:
+    pseudonym: str
+    language: str
+    consented_at: datetime
+    # Both off until the resident says yes: nothing is sent unasked to someone who said no.
+    news: bool = False  # wants to hear about new campaigns
+    reminders: bool = False  # may get one reminder to finish a survey
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message of a mailing, claimed for sending, with where and how to write it."""
+
+    id: int
+    mailing_id: int
+    kind: MailKind
+    survey_id: str
+    response_id: int | None
+    pseudonym: str
+    chat_id: int | None
+    language: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Response:
+    id: int
+    pseudonym: str
+    survey_id: str
+    status: ResponseStatus
+    session: Session
+    started_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    shown_version: int | None = None  # see storage.schema.responses
+
+
+@dataclass(frozen=True)
+class ExportedResponse:
+    """One response as exports see it: the pseudonym, never a chat id."""
+
+    id: int
+    pseudonym: str
+    survey_id: str
+    status: ResponseStatus
+    started_at: datetime
+    completed_at: datetime | None
+    answers: Mapping[str, Any]
+    source: str | None = None  # the deep-link code (a QR poster) it came through
