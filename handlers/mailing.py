@@ -24,7 +24,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from core.i18n import as_lang
 from core.outbox import MAX_ATTEMPTS, MailKind, Pacer, Progress, backoff
 from handlers.context import Services
-from handlers.render import Out, Renderer
+from handlers.render import Renderer
+from handlers.reply import Reply as Out
 from storage.base import OutboxItem
 
 log = logging.getLogger(__name__)
