@@ -1,4 +1,5 @@
-"""Live results of one campaign: counts per choice, completion, time to complete.
+"""Live results of one campaign: counts per choice, completion, time to complete; and the
+ideas and tips counted by kind, category and time of day.
 
 Answers stream past a StatsBuilder, so memory grows with the number of questions and
 choices (and, for medians, with the numbers given), not with the number of texts.
@@ -9,11 +10,12 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.contributions import Kind, Status, TimeOfDay
 from core.survey import Note, Number, Question, Scale, SelectMultiple, SelectOne, Survey
 
 
@@ -172,3 +174,38 @@ class StatsBuilder:
 def _is_number(value: object) -> bool:
     """A finite int or float: JSON true is not 1, and NaN would poison a mean."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class ContributionCounts:
+    """Ideas and tips that are not hidden: how many of each kind, by category (most first)
+    and, for those that say when a place feels that way, by time of day (most first)."""
+
+    kinds: Mapping[Kind, int]
+    categories: Mapping[Kind, list[tuple[str, int]]]
+    times: list[tuple[TimeOfDay, int]]
+
+
+def count_contributions(
+    rows: Iterable[tuple[Kind, str, TimeOfDay | None, Status, int]],
+) -> ContributionCounts:
+    """Sum the store's rows of (kind, category, time of day, status, count); a hidden
+    contribution counts nowhere. Ties keep the order the rows came in."""
+    kinds: Counter[Kind] = Counter()
+    categories: Counter[tuple[Kind, str]] = Counter()
+    times: Counter[TimeOfDay] = Counter()
+    for kind, category, time_of_day, status, count in rows:
+        if status is Status.HIDDEN:
+            continue
+        kinds[kind] += count
+        categories[(kind, category)] += count
+        if time_of_day is not None:
+            times[time_of_day] += count
+    by_kind = {
+        kind: sorted(
+            ((category, count) for (k, category), count in categories.items() if k is kind),
+            key=lambda pair: -pair[1],
+        )
+        for kind in Kind
+    }
+    return ContributionCounts(kinds, by_kind, times.most_common())

@@ -11,21 +11,55 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, errors, guard, ideas, moderation, news, privacy, start, survey
-from handlers.context import TorgetApp
-from handlers.render import (
+from core.contributions import Kind
+from handlers import (
+    campaigns,
+    errors,
+    export,
+    guard,
+    ideas,
+    moderation,
+    news,
+    privacy,
+    reload,
+    start,
+    stats,
+    survey,
+)
+from handlers.buttons import (
+    ANNOUNCE,
     ANSWER,
+    APPROVE,
+    BACK,
     CAMPAIGN,
+    CLOSE,
+    CONFIRMED,
     CONSENT,
     CONTRIBUTE,
+    DELETE,
+    HANDLED,
+    HIDDEN,
+    HIDE,
+    KEEP_CAMPAIGN,
     LANGUAGE,
     MENU,
+    MINE,
     MODERATE,
+    NEXT,
+    OPEN,
     RESTART,
     RESUME,
+    START,
+    STATS,
     SUBSCRIBE,
     SURVEY,
+    contribute_data,
+    exactly,
+    moderate_pattern,
+    pattern,
 )
+from handlers.common import Handler
+from handlers.context import TorgetApp
 
 
 def register(app: TorgetApp) -> None:
@@ -54,25 +88,44 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("notify", news.notify, filters=new_private))
     # Admin commands check the sender themselves: a command menu only hides them.
     app.add_handler(CommandHandler("moderate", moderation.moderate, filters=new_private))
-    app.add_handler(CommandHandler("campaigns", admin.campaigns, filters=new_private))
-    app.add_handler(CommandHandler("reload", admin.reload, filters=new_private))
-    app.add_handler(CommandHandler("stats", admin.stats, filters=new_private))
-    app.add_handler(CommandHandler("export", admin.export_file, filters=new_private))
-    app.add_handler(MessageHandler(new_private & filters.COMMAND, start.unknown_command))
+    app.add_handler(CommandHandler("campaigns", campaigns.campaigns, filters=new_private))
+    app.add_handler(CommandHandler("reload", reload.reload, filters=new_private))
+    app.add_handler(CommandHandler("stats", stats.stats, filters=new_private))
+    app.add_handler(CommandHandler("export", export.export_file, filters=new_private))
+    app.add_handler(MessageHandler(new_private & filters.COMMAND, guard.unknown_command))
 
-    # Buttons, by the prefix of their callback data.
-    app.add_handler(CallbackQueryHandler(start.choose_language, pattern=rf"^{LANGUAGE}:"))
-    app.add_handler(CallbackQueryHandler(start.consent, pattern=rf"^{CONSENT}:"))
-    app.add_handler(CallbackQueryHandler(start.show_menu, pattern=rf"^{MENU}$"))
-    app.add_handler(CallbackQueryHandler(survey.pick_survey, pattern=rf"^{SURVEY}:"))
-    app.add_handler(CallbackQueryHandler(survey.resume_survey, pattern=rf"^{RESUME}:"))
-    app.add_handler(CallbackQueryHandler(survey.restart_survey, pattern=rf"^{RESTART}:"))
-    app.add_handler(CallbackQueryHandler(survey.press_answer, pattern=rf"^{ANSWER}:"))
-    app.add_handler(CallbackQueryHandler(privacy.confirm_delete, pattern=rf"^{privacy.DELETE}:"))
-    app.add_handler(CallbackQueryHandler(ideas.menu_choice, pattern=rf"^{CONTRIBUTE}:"))
-    app.add_handler(CallbackQueryHandler(moderation.press, pattern=rf"^{MODERATE}:"))
-    app.add_handler(CallbackQueryHandler(news.press, pattern=rf"^{SUBSCRIBE}:"))
-    app.add_handler(CallbackQueryHandler(admin.press, pattern=rf"^{CAMPAIGN}:"))
+    # Buttons: one handler per action, by its callback data (handlers/buttons.py). A family's
+    # last handler takes its data of no known action, as the family always has.
+    def button(handler: Handler, data_pattern: str) -> None:
+        app.add_handler(CallbackQueryHandler(handler, pattern=data_pattern))
+
+    button(start.choose_language, rf"^{LANGUAGE}:")
+    button(start.consent, rf"^{CONSENT}:")
+    button(start.show_menu, exactly(MENU))
+    button(survey.pick_survey, rf"^{SURVEY}:")
+    button(survey.resume_survey, rf"^{RESUME}:")
+    button(survey.restart_survey, rf"^{RESTART}:")
+    button(survey.press_answer, rf"^{ANSWER}:")
+    button(privacy.confirm_delete, rf"^{DELETE}:")
+    button(ideas.share_idea, exactly(contribute_data(Kind.IDEA)))
+    button(ideas.report_tip, exactly(contribute_data(Kind.TIP)))
+    button(ideas.my_contributions, exactly(contribute_data(MINE)))
+    button(ideas.ignore, rf"^{CONTRIBUTE}:")
+    for changing_keyboard in (HIDE, BACK):
+        button(moderation.change_buttons, moderate_pattern(changing_keyboard))
+    for going_on in (NEXT, START):
+        button(moderation.next_one, moderate_pattern(going_on))
+    for deciding in (APPROVE, HANDLED, HIDDEN):
+        button(moderation.decide, moderate_pattern(deciding))
+    button(moderation.ignore, rf"^{MODERATE}:")
+    button(news.press, rf"^{SUBSCRIBE}:")
+    for asking in (CLOSE, ANNOUNCE, KEEP_CAMPAIGN):
+        button(campaigns.ask_first, pattern(CAMPAIGN, asking))
+    for switching in (OPEN, CLOSE + CONFIRMED):
+        button(campaigns.open_or_close, pattern(CAMPAIGN, switching))
+    button(campaigns.announce_now, pattern(CAMPAIGN, ANNOUNCE + CONFIRMED))
+    button(stats.results, pattern(CAMPAIGN, STATS))
+    button(campaigns.ignore, rf"^{CAMPAIGN}:")
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 

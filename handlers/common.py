@@ -1,21 +1,23 @@
-"""What every handler needs: who is writing, in which language, and how to reply."""
+"""What every handler needs: who is writing, in which language, and how to reply.
+
+Shared ground: it imports no feature, so the features stand side by side on it."""
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from core.i18n import Lang, as_lang
 from handlers.context import Ctx
-from handlers.render import Out, Renderer
+from handlers.reply import Reply
 from storage.records import Resident, Response, StaleSession
 
 log = logging.getLogger(__name__)
@@ -99,13 +101,7 @@ def is_admin(update: Update, context: Ctx) -> bool:
     return user is not None and user.id in context.services.settings.admin_ids
 
 
-def renderer(context: Ctx, lang: Lang | None) -> Renderer:
-    chosen = lang or "sv"
-    places = context.services.campaigns.places()
-    return Renderer(context.services.catalogs.get(chosen), chosen, places)
-
-
-async def send(context: Ctx, chat_id: int, messages: Iterable[Out]) -> None:
+async def send(context: Ctx, chat_id: int, messages: Iterable[Reply]) -> None:
     for message in messages:
         await context.bot.send_message(
             chat_id,
@@ -146,3 +142,19 @@ async def close_keyboard(update: Update, note: str | None = None) -> None:
     except BadRequest:
         # Old or unchanged messages cannot be edited; the new message says where we are.
         log.debug("could not edit the pressed message")
+
+
+async def delivered(sending: Awaitable[object], what: str) -> bool:
+    """Whether Telegram took an organizer's message; when it refused, the caller sends what
+    still can be sent and says what failed. Only the kind of error is logged, never text."""
+    try:
+        await sending
+    except TelegramError as error:
+        log.warning("could not send an organizer %s: %s", what, type(error).__name__)
+        return False
+    return True
+
+
+async def tell_failed(context: Ctx, chat_id: int, text: str) -> None:
+    """Tell an organizer plainly what could not be sent, and what to do about it."""
+    await delivered(context.bot.send_message(chat_id, text), "notice of a failed send")

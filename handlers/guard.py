@@ -9,9 +9,10 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from core.flood import Verdict
-from handlers.common import spoken
+from handlers.common import Visitor, is_admin, send, spoken, visitor
 from handlers.context import Ctx
-from handlers.render import Renderer
+from handlers.render import Renderer, renderer
+from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +74,30 @@ async def group_hint(update: Update, context: Ctx) -> None:
         await context.bot.send_message(chat.id, text, disable_web_page_preview=True)
     except TelegramError:
         log.debug("could not answer in a group")
+
+
+async def unknown_command(update: Update, context: Ctx) -> None:
+    """Answer a command Torget does not have."""
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    render = renderer(context, who.lang)
+    await send(
+        context,
+        who.chat_id,
+        [Reply(render._("I don't know that command. /help lists what I can do."))],
+    )
+
+
+async def admin_command(update: Update, context: Ctx) -> tuple[Visitor, Renderer] | None:
+    """The admin behind a command, with the update claimed; None when there is nothing to do.
+
+    To anyone but an admin the command does not exist: they hear so, as for any unknown one.
+    """
+    if not is_admin(update, context):
+        await unknown_command(update, context)
+        return None
+    who = await visitor(update, context)
+    if not await context.services.store.claim_update(update.update_id):
+        return None
+    return who, renderer(context, who.lang)

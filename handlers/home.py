@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from telegram import Update
 
 from core import engine
+from core.contributions import PLACE, parse_start_code, tagged_place
 from core.i18n import Lang
-from handlers.common import Visitor, renderer, send
+from core.survey import Survey
+from handlers.common import Visitor, answer_callback, close_keyboard, send, visitor
 from handlers.context import Ctx
-from handlers.render import Out, language_keyboard
-from storage.records import ResponseStatus
+from handlers.render import language_keyboard, renderer
+from handlers.reply import Reply
+from storage.records import ResponseStatus, StaleSession
 
 ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
 
@@ -22,7 +28,7 @@ async def welcome(update: Update, context: Ctx, who: Visitor, code: str | None =
     """
     if who.resident is None:
         if who.lang is None:
-            await send(context, who.chat_id, [Out(ASK_LANGUAGE, language_keyboard(code))])
+            await send(context, who.chat_id, [Reply(ASK_LANGUAGE, language_keyboard(code))])
         else:
             await send(context, who.chat_id, [privacy_notice(context, who.lang, code)])
         return
@@ -48,7 +54,7 @@ async def home(context: Ctx, who: Visitor) -> None:
     await send(context, who.chat_id, [await menu(context, who)])
 
 
-async def menu(context: Ctx, who: Visitor) -> Out:
+async def menu(context: Ctx, who: Visitor) -> Reply:
     """The open surveys, with those the resident has answered or started marked."""
     services = context.services
     surveys = services.campaigns.open_at(services.clock())
@@ -61,7 +67,7 @@ async def menu(context: Ctx, who: Visitor) -> Out:
     return renderer(context, who.lang).menu(surveys, answered, started)
 
 
-def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
+def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Reply:
     render = renderer(context, lang)
     _ = render._
     organizer = context.services.settings.organizer_name or _(
@@ -86,4 +92,141 @@ def privacy_notice(context: Ctx, lang: Lang, code: str | None = None) -> Out:
         organizer=organizer,
         how_long=render.counts.kept_for(context.services.settings.retention_days),
     )
-    return Out(text, render.consent_keyboard(code))
+    return Reply(text, render.consent_keyboard(code))
+
+
+async def begin(
+    update: Update,
+    context: Ctx,
+    who: Visitor,
+    survey: Survey | None,
+    *,
+    prefill: Mapping[str, Any] | None = None,
+    source: str | None = None,
+    claimed: bool = False,
+) -> None:
+    """Start a survey or a form, offer to continue it, or say it was already answered.
+
+    `claimed` says the update was already claimed by the caller's own write (a consent
+    that leads straight into a survey from a deep link).
+    """
+    services = context.services
+    store = services.store
+    update_id = None if claimed else update.update_id
+
+    async def claim() -> bool:
+        await answer_callback(update)
+        return update_id is None or await store.claim_update(update_id)
+
+    render = renderer(context, who.lang)
+    now = services.clock()
+    if survey is None or not survey.is_open(now):
+        if await claim():
+            text = render._("That survey is closed now. Thank you for your interest!")
+            await send(context, who.chat_id, [Reply(text), await menu(context, who)])
+        return
+    latest = await store.latest_response(who.pseudonym, survey.id)
+    if latest is not None and latest.status is ResponseStatus.IN_PROGRESS:
+        if await claim():
+            step = engine.show(survey, latest.session)
+            await send(
+                context,
+                who.chat_id,
+                [render.resume_offer(survey, latest.id, step.prompt, latest.session.version)],
+            )
+        return
+    if latest is not None and not survey.allow_multiple:
+        text = render._(
+            "You have already answered “{title}”. Thank you, your answers are saved!"
+        ).format(title=survey.title.get(render.lang))
+        if update.callback_query is not None:
+            # Pressed in the menu, which already marks it answered: a toast is enough, a
+            # second menu saying the same would only push the first one up.
+            await answer_callback(update, text)
+            if update_id is not None:
+                await store.claim_update(update_id)
+            return
+        if await claim():
+            await send(context, who.chat_id, [Reply(text), await menu(context, who)])
+        return
+    step = engine.start(survey, now, prefill=prefill, source=source)
+    try:
+        response_id = await store.start_response(
+            update_id, who.pseudonym, step.session, once=not survey.allow_multiple
+        )
+    except StaleSession:
+        # Another replica started (or finished) this survey for them a moment ago.
+        await answer_callback(update)
+        return await where_they_are(update, context, claimed=claimed)
+    await answer_callback(update)
+    if response_id is None:
+        return
+    await close_keyboard(update)
+    await show(
+        context,
+        who.chat_id,
+        [render.intro(survey), *render.step(survey, step, response_id)],
+        response_id,
+        step.session.version,
+    )
+
+
+async def where_they_are(
+    update: Update, context: Ctx, who: Visitor | None = None, *, claimed: bool = False
+) -> None:
+    """Show the current question (or the menu) as stored now, once per update.
+
+    `who`: the resident as just read (else read now: after StaleSession it must be fresh).
+    `claimed`: the caller's own earlier write claimed the update already.
+    """
+    who = who or await visitor(update, context)
+    services = context.services
+    if not claimed and not await services.store.claim_update(update.update_id):
+        return
+    if who.resident is None:
+        return await welcome(update, context, who)
+    active = who.active
+    survey = services.campaigns.get(active.survey_id) if active else None
+    if active is None or survey is None or not survey.is_open(services.clock()):
+        return await home(context, who)
+    render = renderer(context, who.lang)
+    await show(
+        context,
+        who.chat_id,
+        render.step(survey, engine.show(survey, active.session), active.id),
+        active.id,
+        active.session.version,
+    )
+
+
+async def show(
+    context: Ctx, chat_id: int, messages: list[Reply], response_id: int, version: int
+) -> None:
+    """Send a step and record that the resident has now seen this version's question."""
+    await send(context, chat_id, messages)
+    await context.services.store.mark_shown(response_id, version)
+    # They are answering again: a stray message after this one deserves its own answer.
+    context.services.stray.forget(chat_id)
+
+
+async def follow_link(
+    update: Update, context: Ctx, who: Visitor, code: str, claimed: bool = False
+) -> None:
+    """Open what a deep link (a QR code on a poster) points at, tagged with its place."""
+    campaigns = context.services.campaigns
+    parsed = parse_start_code(code)
+    target = campaigns.get(parsed.target) if parsed else None
+    place = campaigns.place(parsed.place) if parsed and parsed.place else None
+    if parsed is None or target is None or (parsed.place and place is None):
+        if claimed or await context.services.store.claim_update(update.update_id):
+            render = renderer(context, who.lang)
+            text = render._(
+                "That link does not lead anywhere I know; it may be old. "
+                "Here is what you can do right now:"
+            )
+            await send(context, who.chat_id, [Reply(text), await menu(context, who)])
+        return
+    prefill = None
+    if place is not None and campaigns.is_form(target.id):
+        prefill = {PLACE: tagged_place(place, who.lang or "sv")}
+    await begin(update, context, who, target, prefill=prefill, source=str(parsed), claimed=claimed)

@@ -13,26 +13,34 @@ from core import i18n
 from core.contributions import Contribution, HideReason, Kind, Status
 from core.i18n import as_lang
 from core.places import map_link
-from handlers.admin import admin_command, delivered, tell_failed
-from handlers.common import answer_callback, close_keyboard, is_admin, renderer, send, visitor
+from handlers.buttons import (
+    APPROVE,
+    BACK,
+    HANDLED,
+    HIDDEN,
+    HIDE,
+    NEXT,
+    START,
+    moderate_data,
+    parse_moderate_data,
+)
+from handlers.common import (
+    Visitor,
+    answer_callback,
+    close_keyboard,
+    delivered,
+    is_admin,
+    send,
+    tell_failed,
+    visitor,
+)
 from handlers.context import Ctx
-from handlers.render import MODERATE, Out, Renderer
+from handlers.guard import admin_command
+from handlers.render import Renderer, renderer
+from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
 
-# The two queues an admin walks: new contributions, then approved ones waiting to be handled.
-QUEUES = {"r": Status.RECEIVED, "s": Status.SEEN}
-QUEUE_CODES = {status: code for code, status in QUEUES.items()}
-# What a button does to the contribution it is under.
-APPROVE, HANDLED, HIDE, HIDDEN, NEXT, BACK, START = (
-    "ok",
-    "done",
-    "hide",
-    "hid",
-    "next",
-    "back",
-    "go",
-)
 STATUS_OF = {APPROVE: Status.SEEN, HANDLED: Status.HANDLED, HIDDEN: Status.HIDDEN}
 
 
@@ -44,53 +52,67 @@ async def moderate(update: Update, context: Ctx) -> None:
         await show_next(context, who.chat_id, render, Status.RECEIVED, 0)
 
 
-async def press(update: Update, context: Ctx) -> None:
-    """A moderation button: approve, hide (with a reason), mark handled, or the next one."""
+async def _pressed(
+    update: Update, context: Ctx
+) -> tuple[Status, int, str, HideReason | None, Visitor, Renderer] | None:
+    """What a moderation button names, and the admin who pressed it; None (the spinner
+    stopped, nothing else) for anyone else or garbled data."""
     query = update.callback_query
     assert query is not None and query.data is not None
     if not is_admin(update, context):
-        return await answer_callback(update)
+        await answer_callback(update)
+        return None
     who = await visitor(update, context)
     render = renderer(context, who.lang)
-    services = context.services
-    parts = query.data.split(":")
-    queue = QUEUES.get(parts[1]) if len(parts) >= 4 else None
-    if queue is None or not parts[2].isdigit():
-        return await answer_callback(update)
-    item_id, what = int(parts[2]), parts[3]
-    if what in (HIDE, BACK):
-        # Only the keyboard changes: reasons to hide with, or the card's buttons again.
+    parsed = parse_moderate_data(query.data)
+    if parsed is None:
         await answer_callback(update)
-        item = await services.store.get_contribution(item_id)
-        if item is not None:
-            markup = (
-                reasons(render, queue, item_id)
-                if what == HIDE
-                else card_buttons(render, queue, item)
-            )
-            try:
-                await query.edit_message_reply_markup(reply_markup=markup)
-            except BadRequest:
-                log.debug("could not change the moderation buttons")
+        return None
+    return *parsed, who, render
+
+
+async def change_buttons(update: Update, context: Ctx) -> None:
+    """Hide… or Back: only the keyboard changes, to reasons to hide with or the card's own."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
         return
-    if what in (NEXT, START):
-        await answer_callback(update)
-        if not await services.store.claim_update(update.update_id):
-            return
-        if what == NEXT:
-            await close_keyboard(update, render._("Left for later"))
-        return await show_next(context, who.chat_id, render, queue, item_id)
-    status = STATUS_OF.get(what)
-    reason = None
-    if what == HIDDEN:
+    queue, item_id, what, _reason, _who, render = pressed
+    query = update.callback_query
+    assert query is not None
+    await answer_callback(update)
+    item = await context.services.store.get_contribution(item_id)
+    if item is not None:
+        markup = (
+            reasons(render, queue, item_id) if what == HIDE else card_buttons(render, queue, item)
+        )
         try:
-            reason = HideReason(parts[4]) if len(parts) > 4 else None
-        except ValueError:
-            reason = None
-        if reason is None:
-            return await answer_callback(update)
-    if status is None:
-        return await answer_callback(update)
+            await query.edit_message_reply_markup(reply_markup=markup)
+        except BadRequest:
+            log.debug("could not change the moderation buttons")
+
+
+async def next_one(update: Update, context: Ctx) -> None:
+    """Next (this one left for later), or the start of the approved queue."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return
+    queue, item_id, what, _reason, who, render = pressed
+    await answer_callback(update)
+    if not await context.services.store.claim_update(update.update_id):
+        return
+    if what == NEXT:
+        await close_keyboard(update, render._("Left for later"))
+    await show_next(context, who.chat_id, render, queue, item_id)
+
+
+async def decide(update: Update, context: Ctx) -> None:
+    """Approve, mark handled, or hide with a reason; the sender hears if they asked to."""
+    pressed = await _pressed(update, context)
+    if pressed is None:
+        return
+    queue, item_id, what, reason, who, render = pressed
+    services = context.services
+    status = STATUS_OF[what]
     changed = await services.store.set_contribution_status(
         update.update_id, item_id, status, reason, services.clock()
     )
@@ -111,6 +133,12 @@ async def press(update: Update, context: Ctx) -> None:
     await show_next(context, who.chat_id, render, queue, item_id)
 
 
+async def ignore(update: Update, context: Ctx) -> None:
+    """A moderation button of no action known (hand-made, or from an older version)."""
+    if await _pressed(update, context) is not None:
+        await answer_callback(update)
+
+
 async def show_next(
     context: Ctx, chat_id: int, render: Renderer, queue: Status, after: int
 ) -> None:
@@ -128,7 +156,7 @@ async def show_next(
     )
     waiting = await store.count_contributions(queue)
     text = card(context, render, item, waiting, photo_failed)
-    shown = Out(text, card_buttons(render, queue, item))
+    shown = Reply(text, card_buttons(render, queue, item))
     if not await delivered(send(context, chat_id, [shown]), "moderation card"):
         notice = render._(
             "⚠️ {kind} #{id} could not be shown: Telegram did not take the message. It is "
@@ -187,7 +215,7 @@ def card_buttons(render: Renderer, queue: Status, item: Contribution) -> InlineK
     _ = render._
 
     def data(what: str) -> str:
-        return f"{MODERATE}:{QUEUE_CODES[queue]}:{item.id}:{what}"
+        return moderate_data(queue, item.id, what)
 
     first = [InlineKeyboardButton(_("✔️ Handled"), callback_data=data(HANDLED))]
     if queue is Status.RECEIVED:
@@ -204,30 +232,31 @@ def card_buttons(render: Renderer, queue: Status, item: Contribution) -> InlineK
 
 
 def reasons(render: Renderer, queue: Status, item_id: int) -> InlineKeyboardMarkup:
-    prefix = f"{MODERATE}:{QUEUE_CODES[queue]}:{item_id}"
     rows = [
         [
             InlineKeyboardButton(
-                render.hide_reason_label(reason), callback_data=f"{prefix}:{HIDDEN}:{reason}"
+                render.hide_reason_label(reason),
+                callback_data=moderate_data(queue, item_id, HIDDEN, reason),
             )
         ]
         for reason in HideReason
     ]
-    rows.append([InlineKeyboardButton(render._("⬅ Back"), callback_data=f"{prefix}:{BACK}")])
+    back = moderate_data(queue, item_id, BACK)
+    rows.append([InlineKeyboardButton(render._("⬅ Back"), callback_data=back)])
     return InlineKeyboardMarkup(rows)
 
 
-async def _queue_empty(context: Ctx, render: Renderer, queue: Status) -> Out:
+async def _queue_empty(context: Ctx, render: Renderer, queue: Status) -> Reply:
     _ = render._
     if queue is Status.SEEN:
-        return Out(_("Nothing more to go through. Thank you!"))
+        return Reply(_("Nothing more to go through. Thank you!"))
     seen = await context.services.store.count_contributions(Status.SEEN)
     text = _("No new ideas or tips to go through.")
     if not seen:
-        return Out(text)
+        return Reply(text)
     label = render.counts.approved_waiting(seen)
-    data = f"{MODERATE}:{QUEUE_CODES[Status.SEEN]}:0:{START}"
-    return Out(text, InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]]))
+    data = moderate_data(Status.SEEN, 0, START)
+    return Reply(text, InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]]))
 
 
 async def tell_sender(context: Ctx, item: Contribution) -> None:

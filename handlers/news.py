@@ -6,10 +6,12 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
+from handlers.buttons import NEWS, REMINDERS, WRITE, parse_subscribe_data
+from handlers.common import answer_callback, close_keyboard, send, visitor
 from handlers.context import Ctx
 from handlers.home import welcome
-from handlers.render import NEWS, PANEL, REMINDERS, WRITE, Out
+from handlers.render import renderer
+from handlers.reply import Reply
 
 
 async def notify(update: Update, context: Ctx) -> None:
@@ -30,13 +32,13 @@ async def press(update: Update, context: Ctx) -> None:
     assert query is not None and query.data is not None
     who = await visitor(update, context)
     store = context.services.store
-    parts = query.data.split(":")
-    if who.resident is None or len(parts) < 3 or parts[1] not in (NEWS, REMINDERS, WRITE):
+    parsed = parse_subscribe_data(query.data)
+    if who.resident is None or parsed is None:
         await answer_callback(update)
         if who.resident is None and await store.claim_update(update.update_id):
             await welcome(update, context, who)
         return
-    what, choice = parts[1], parts[2]
+    what, choice, from_panel = parsed
     wanted = choice == "on"
     if what == WRITE:
         # The question after consent: yes turns on both, no turns off both (off already,
@@ -57,7 +59,7 @@ async def press(update: Update, context: Ctx) -> None:
     _ = render._
     news = wanted if what == NEWS else who.resident.news
     reminders = wanted if what == REMINDERS else who.resident.reminders
-    if len(parts) > 3 and parts[3] == PANEL:
+    if from_panel:
         panel = render.subscriptions(news, reminders)
         markup = panel.markup if isinstance(panel.markup, InlineKeyboardMarkup) else None
         try:
@@ -80,12 +82,12 @@ async def press(update: Update, context: Ctx) -> None:
             text = _(
                 "Okay, I will only write when you write to me. /notify if you change your mind."
             )
-        await send(context, who.chat_id, [Out(text)])
+        await send(context, who.chat_id, [Reply(text)])
         return
     if choice == "no":
         # The first-day offer of an older version, declined: nothing changes but the buttons go.
         await close_keyboard(update, _("No, thanks"))
-        await send(context, who.chat_id, [Out(_("Okay. /notify if you change your mind."))])
+        await send(context, who.chat_id, [Reply(_("Okay. /notify if you change your mind."))])
         return
     if what == NEWS and wanted:
         await close_keyboard(update, _("🔔 Yes, tell me"))
@@ -94,4 +96,4 @@ async def press(update: Update, context: Ctx) -> None:
         text = _("Okay, no more news of new surveys. /notify turns it back on.")
     else:
         text = _("Okay, no more reminders. /notify turns them back on.")
-    await send(context, who.chat_id, [Out(text)])
+    await send(context, who.chat_id, [Reply(text)])

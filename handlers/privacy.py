@@ -11,13 +11,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from core import i18n
 from core.contributions import Kind
 from core.engine import final_answers
-from handlers.common import answer_callback, close_keyboard, renderer, send, visitor
+from handlers.buttons import CONFIRM_DELETE, KEEP
+from handlers.common import answer_callback, close_keyboard, send, visitor
 from handlers.context import Ctx
-from handlers.render import Out
-
-DELETE = "del"
-CONFIRM_DELETE = f"{DELETE}:yes"
-KEEP = f"{DELETE}:no"
+from handlers.render import renderer
+from handlers.reply import Reply
 
 
 async def my_data(update: Update, context: Ctx) -> None:
@@ -29,7 +27,7 @@ async def my_data(update: Update, context: Ctx) -> None:
     render = renderer(context, who.lang)
     _ = render._
     if who.resident is None:
-        await send(context, who.chat_id, [Out(_("Nothing is stored about you."))])
+        await send(context, who.chat_id, [Reply(_("Nothing is stored about you."))])
         return
     responses = await services.store.responses_of(who.pseudonym)
     lines = [
@@ -103,7 +101,7 @@ async def my_data(update: Update, context: Ctx) -> None:
     text = "\n".join(lines)
     if len(text) > 4000:
         text = text[:3990] + "…"
-    await send(context, who.chat_id, [Out(text)])
+    await send(context, who.chat_id, [Reply(text)])
     payload = json.dumps(export, ensure_ascii=False, indent=2).encode()
     await context.bot.send_document(
         who.chat_id, document=io.BytesIO(payload), filename="torget-mydata.json"
@@ -118,7 +116,7 @@ async def ask_delete(update: Update, context: Ctx) -> None:
     render = renderer(context, who.lang)
     _ = render._
     if who.resident is None:
-        await send(context, who.chat_id, [Out(_("Nothing is stored about you."))])
+        await send(context, who.chat_id, [Reply(_("Nothing is stored about you."))])
         return
     keyboard = InlineKeyboardMarkup(
         [
@@ -130,7 +128,7 @@ async def ask_delete(update: Update, context: Ctx) -> None:
         "Do you want to delete everything you have given to Torget: all your answers, "
         "ideas and tips, and your language choice? This cannot be undone."
     )
-    await send(context, who.chat_id, [Out(text, keyboard)])
+    await send(context, who.chat_id, [Reply(text, keyboard)])
 
 
 async def confirm_delete(update: Update, context: Ctx) -> None:

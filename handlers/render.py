@@ -8,7 +8,6 @@ ids are short (survey ids 40, question and choice ids 32 characters at most).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -43,6 +42,7 @@ from core.engine import (
     ReviewPrompt,
     Step,
 )
+from core.i18n import Lang
 from core.survey import (
     Location,
     Question,
@@ -51,45 +51,27 @@ from core.survey import (
     Survey,
 )
 from core.texts import Button, QuestionText, SurveyTexts
-
-# Callback-data prefixes, one per kind of button; handlers build their patterns from these.
-ANSWER = "a"
-LANGUAGE = "l"
-CONSENT = "c"
-MENU = "m"
-SURVEY = "s"
-RESUME = "r"
-RESTART = "n"
-CONTRIBUTE = "i"  # i:idea, i:tip, i:mine
-MODERATE = "o"  # o:<queue>:<contribution>:<what>[:<reason>]
-SUBSCRIBE = "u"  # u:<news|rem|all>:<on|off|no>
-CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
-NEWS, REMINDERS = "news", "rem"
-WRITE = "all"  # the one question after consent: may Torget write at all (news and reminders)
-PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
-MINE = "mine"
-CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
-
-ACTION_CODES: dict[Action, str] = {
-    Action.CHOOSE: "c",
-    Action.TOGGLE: "t",
-    Action.TICK: "+",
-    Action.UNTICK: "-",
-    Action.DONE: "d",
-    Action.NEXT: "n",
-    Action.SKIP: "s",
-    Action.BACK: "b",
-    Action.CONFIRM: "y",
-    Action.CHANGE: "x",
-    Action.JUMP: "j",
-    Action.SUMMARY: "r",
-}
-ACTIONS_BY_CODE = {code: action for action, code in ACTION_CODES.items()}
+from handlers.buttons import (
+    CONSENT,
+    LANGUAGE,
+    MENU,
+    MINE,
+    NEWS,
+    REMINDERS,
+    WRITE,
+    answer_data,
+    carry,
+    contribute_data,
+    restart_data,
+    resume_data,
+    subscribe_data,
+    survey_data,
+)
+from handlers.context import Ctx
+from handlers.reply import Reply
 
 # "My contributions" lists this many, newest first; a message holds 4096 characters.
 MAX_LISTED = 15
-
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
 # The fields of a button in the PTB this was written for; if a newer PTB has others, the
 # Keyboard below leaves every button to PTB, so nothing it would send is ever left out.
@@ -137,50 +119,6 @@ def _button(button: InlineKeyboardButton) -> dict[str, Any]:
     return button.to_dict()
 
 
-@dataclass(frozen=True)
-class Out:
-    """One message to send."""
-
-    text: str
-    markup: Markup = None
-
-
-def answer_data(response_id: int, version: int, action: Action, value: str = "") -> str:
-    data = f"{ANSWER}:{response_id}:{version}:{ACTION_CODES[action]}"
-    return f"{data}:{value}" if value else data
-
-
-def resume_data(response_id: int, version: int | None = None) -> str:
-    """A Continue button's data: the response, and the version the offer was drawn for."""
-    return f"{RESUME}:{response_id}" if version is None else f"{RESUME}:{response_id}:{version}"
-
-
-def parse_offer_data(data: str) -> tuple[int, int | None] | None:
-    """A Continue or Start over button's (response id, version; None for a reminder or an
-    older button), or None if garbled."""
-    parts = data.split(":")
-    try:
-        response_id = int(parts[1])
-        version = int(parts[2]) if len(parts) > 2 else None
-    except (IndexError, ValueError):
-        return None
-    return response_id, version
-
-
-def parse_answer_data(data: str) -> tuple[int, int, Action, str] | None:
-    parts = data.split(":", 4)
-    if len(parts) < 4 or parts[0] != ANSWER:
-        return None
-    try:
-        response_id, version = int(parts[1]), int(parts[2])
-    except ValueError:
-        return None
-    action = ACTIONS_BY_CODE.get(parts[3])
-    if action is None:
-        return None
-    return response_id, version, action, parts[4] if len(parts) == 5 else ""
-
-
 class Renderer:
     """Everything a resident reads in one language."""
 
@@ -195,15 +133,17 @@ class Renderer:
         self.texts = SurveyTexts(translations, lang, places)
 
     # ---- the survey ----
-    def step(self, survey: Survey, step: Step, response_id: int) -> list[Out]:
+    def step(self, survey: Survey, step: Step, response_id: int) -> list[Reply]:
         """The problem (if any) and then the prompt of an engine step."""
-        messages: list[Out] = []
+        messages: list[Reply] = []
         if step.problem is not None:
-            messages.append(Out(self.problem(step.problem, step.detail)))
+            messages.append(Reply(self.problem(step.problem, step.detail)))
         messages.extend(self.prompt(survey, step.prompt, response_id, step.session.version))
         return messages
 
-    def prompt(self, survey: Survey, prompt: Prompt, response_id: int, version: int) -> list[Out]:
+    def prompt(
+        self, survey: Survey, prompt: Prompt, response_id: int, version: int
+    ) -> list[Reply]:
         if isinstance(prompt, QuestionPrompt):
             return [self.question(prompt, response_id, version)]
         if isinstance(prompt, ReviewPrompt):
@@ -212,11 +152,11 @@ class Renderer:
             return [self.change(prompt, response_id, version)]
         return [self.finished(prompt)]
 
-    def intro(self, survey: Survey) -> Out:
+    def intro(self, survey: Survey) -> Reply:
         title, *rest = self.texts.intro(survey)
-        return Out("\n\n".join([f"<b>{escape(title)}</b>", *(escape(p) for p in rest)]))
+        return Reply("\n\n".join([f"<b>{escape(title)}</b>", *(escape(p) for p in rest)]))
 
-    def question(self, prompt: QuestionPrompt, response_id: int, version: int) -> Out:
+    def question(self, prompt: QuestionPrompt, response_id: int, version: int) -> Reply:
         shown = self.texts.question(prompt)
         lines = [shown.progress] if shown.progress else []
         lines.append(f"<b>{escape(shown.text)}</b>")
@@ -233,7 +173,7 @@ class Renderer:
             return InlineKeyboardButton(pressed.label, callback_data=data)
 
         if isinstance(prompt.question, Location):
-            return Out(text, self._location_keyboard(shown))
+            return Reply(text, self._location_keyboard(shown))
         rows: list[list[InlineKeyboardButton]] = []
         if isinstance(prompt.question, Scale):
             rows.append([button(choice) for choice in shown.choices])
@@ -243,7 +183,7 @@ class Renderer:
             rows.append([button(shown.finish)])
         if shown.navigation:
             rows.append([button(pressed) for pressed in shown.navigation])
-        return Out(text, Keyboard(rows) if rows else None)
+        return Reply(text, Keyboard(rows) if rows else None)
 
     def _location_keyboard(self, shown: QuestionText) -> ReplyKeyboardMarkup:
         # Sharing a position only works from a reply keyboard, so Back and Skip live there
@@ -269,7 +209,7 @@ class Renderer:
         """An answer as the resident recognises it, for the summary."""
         return self.texts.answer(question, value)
 
-    def review(self, prompt: ReviewPrompt, response_id: int, version: int) -> Out:
+    def review(self, prompt: ReviewPrompt, response_id: int, version: int) -> Reply:
         shown = self.texts.review(prompt)
         lines = [f"<b>{escape(shown.title)}</b>"]
         for number, question, answer in shown.items:
@@ -286,9 +226,9 @@ class Renderer:
                 for pressed in shown.buttons
             ]
         )
-        return Out("\n".join(lines), keyboard)
+        return Reply("\n".join(lines), keyboard)
 
-    def change(self, prompt: ChangePrompt, response_id: int, version: int) -> Out:
+    def change(self, prompt: ChangePrompt, response_id: int, version: int) -> Reply:
         shown = self.texts.change(prompt)
         rows = []
         for number, question in shown.items:
@@ -310,10 +250,10 @@ class Renderer:
                 )
             ]
         )
-        return Out(shown.title, Keyboard(rows))
+        return Reply(shown.title, Keyboard(rows))
 
-    def finished(self, prompt: FinishedPrompt) -> Out:
-        return Out(escape(self.texts.thanks(prompt.survey)), self.menu_button())
+    def finished(self, prompt: FinishedPrompt) -> Reply:
+        return Reply(escape(self.texts.thanks(prompt.survey)), self.menu_button())
 
     def problem(self, problem: Problem, values: Mapping[str, Any]) -> str:
         return self.texts.problem(problem, values)
@@ -327,7 +267,7 @@ class Renderer:
         surveys: list[Survey],
         answered: Collection[str] = (),
         started: Collection[str] = (),
-    ) -> Out:
+    ) -> Reply:
         """The open surveys, each marked when the resident has answered (✓) or started (▶)
         it, and said so in the text too: a button alone is easy to misread on a phone."""
         _ = self._
@@ -349,11 +289,11 @@ class Renderer:
                 label, note = title, ""
             if note:
                 marks.append(note.format(title=escape(title)))
-            rows.append([InlineKeyboardButton(label, callback_data=f"{SURVEY}:{survey.id}")])
+            rows.append([InlineKeyboardButton(label, callback_data=survey_data(survey.id))])
         rows += [
-            [InlineKeyboardButton(self.idea_label(), callback_data=f"{CONTRIBUTE}:{Kind.IDEA}")],
-            [InlineKeyboardButton(self.tip_label(), callback_data=f"{CONTRIBUTE}:{Kind.TIP}")],
-            [InlineKeyboardButton(_("📋 My contributions"), callback_data=f"{CONTRIBUTE}:{MINE}")],
+            [InlineKeyboardButton(self.idea_label(), callback_data=contribute_data(Kind.IDEA))],
+            [InlineKeyboardButton(self.tip_label(), callback_data=contribute_data(Kind.TIP))],
+            [InlineKeyboardButton(_("📋 My contributions"), callback_data=contribute_data(MINE))],
         ]
         if not surveys:
             text = _(
@@ -367,7 +307,7 @@ class Renderer:
             )
         else:
             text = _("What would you like to answer? You can also share an idea or a tip.")
-        return Out("\n\n".join([text, "\n".join(marks)]) if marks else text, Keyboard(rows))
+        return Reply("\n\n".join([text, "\n".join(marks)]) if marks else text, Keyboard(rows))
 
     def idea_label(self) -> str:
         return self._("💡 Share an idea")
@@ -464,24 +404,24 @@ class Renderer:
         lines.append(f"<i>{escape(status)}</i>")
         return "\n".join(lines)
 
-    def contributions(self, items: list[Contribution], forms: dict[Kind, Survey | None]) -> Out:
+    def contributions(self, items: list[Contribution], forms: dict[Kind, Survey | None]) -> Reply:
         _ = self._
         if not items:
             text = _(
                 "You have not sent any ideas or tips yet. When you do, you can follow them "
                 "here: received, seen by the partnership, handled."
             )
-            return Out(text, self.menu_button())
+            return Reply(text, self.menu_button())
         shown = items[:MAX_LISTED]
         parts = ["<b>{}</b>".format(_("My contributions"))]
         parts += [self.contribution(item, forms.get(item.kind)) for item in shown]
         if len(items) > len(shown):
             parts.append(self.counts.older(len(items) - len(shown)))
-        return Out("\n\n".join(parts), self.menu_button())
+        return Reply("\n\n".join(parts), self.menu_button())
 
     def resume_offer(
         self, survey: Survey, response_id: int, prompt: Prompt, version: int | None = None
-    ) -> Out:
+    ) -> Reply:
         """Offer to continue, saying where the resident got to as the questions say it.
 
         `version`: the response's version the offer was drawn for, so that a second tap on
@@ -514,14 +454,10 @@ class Renderer:
                         _("▶ Continue"), callback_data=resume_data(response_id, version)
                     )
                 ],
-                [
-                    InlineKeyboardButton(
-                        _("↺ Start over"), callback_data=f"{RESTART}:{response_id}"
-                    )
-                ],
+                [InlineKeyboardButton(_("↺ Start over"), callback_data=restart_data(response_id))],
             ]
         )
-        return Out(text, keyboard)
+        return Reply(text, keyboard)
 
     def consent_keyboard(self, code: str | None = None) -> InlineKeyboardMarkup:
         other = "en" if self.lang == "sv" else "sv"
@@ -538,7 +474,7 @@ class Renderer:
         )
 
     # ---- news and reminders ----
-    def announcement(self, survey: Survey, organizer: str | None) -> Out:
+    def announcement(self, survey: Survey, organizer: str | None) -> Reply:
         """A campaign has opened: the message each subscriber gets."""
         _ = self._
         title = escape(survey.title.get(self.lang))
@@ -555,12 +491,16 @@ class Renderer:
                 _("Open until {date}.").format(date=escape(i18n.day(survey.closes, self.lang))),
             ]
         buttons = [
-            [InlineKeyboardButton(_("✍️ Answer now"), callback_data=f"{SURVEY}:{survey.id}")],
-            [InlineKeyboardButton(_("🔕 No more news"), callback_data=f"{SUBSCRIBE}:{NEWS}:off")],
+            [InlineKeyboardButton(_("✍️ Answer now"), callback_data=survey_data(survey.id))],
+            [
+                InlineKeyboardButton(
+                    _("🔕 No more news"), callback_data=subscribe_data(NEWS, "off")
+                )
+            ],
         ]
-        return Out("\n".join(lines), Keyboard(buttons))
+        return Reply("\n".join(lines), Keyboard(buttons))
 
-    def reminder(self, survey: Survey, response_id: int) -> Out:
+    def reminder(self, survey: Survey, response_id: int) -> Reply:
         """The one gentle reminder to finish a survey."""
         _ = self._
         text = _(
@@ -568,16 +508,16 @@ class Renderer:
             "saved, and the rest takes only a minute or two."
         ).format(title=escape(survey.title.get(self.lang)))
         buttons = [
-            [InlineKeyboardButton(_("▶ Continue"), callback_data=f"{RESUME}:{response_id}")],
+            [InlineKeyboardButton(_("▶ Continue"), callback_data=resume_data(response_id))],
             [
                 InlineKeyboardButton(
-                    _("No more reminders"), callback_data=f"{SUBSCRIBE}:{REMINDERS}:off"
+                    _("No more reminders"), callback_data=subscribe_data(REMINDERS, "off")
                 )
             ],
         ]
-        return Out(text, Keyboard(buttons))
+        return Reply(text, Keyboard(buttons))
 
-    def news_offer(self) -> Out:
+    def news_offer(self) -> Reply:
         """Asked once, right after the privacy notice is accepted: every message Torget
         might send unasked, in one question, so that "no" means none of them."""
         _ = self._
@@ -590,14 +530,14 @@ class Renderer:
         buttons = [
             [
                 InlineKeyboardButton(
-                    _("🔔 Yes, tell me"), callback_data=f"{SUBSCRIBE}:{WRITE}:on"
+                    _("🔔 Yes, tell me"), callback_data=subscribe_data(WRITE, "on")
                 ),
-                InlineKeyboardButton(_("No, thanks"), callback_data=f"{SUBSCRIBE}:{WRITE}:no"),
+                InlineKeyboardButton(_("No, thanks"), callback_data=subscribe_data(WRITE, "no")),
             ]
         ]
-        return Out(text, Keyboard(buttons))
+        return Reply(text, Keyboard(buttons))
 
-    def subscriptions(self, news: bool, reminders: bool) -> Out:
+    def subscriptions(self, news: bool, reminders: bool) -> Reply:
         """What /notify shows: both settings, each switched with one tap."""
         _ = self._
         lines = [
@@ -612,22 +552,22 @@ class Renderer:
             [
                 InlineKeyboardButton(
                     _("Stop news") if news else _("Get news"),
-                    callback_data=f"{SUBSCRIBE}:{NEWS}:{'off' if news else 'on'}:{PANEL}",
+                    callback_data=subscribe_data(NEWS, "off" if news else "on", panel=True),
                 )
             ],
             [
                 InlineKeyboardButton(
                     _("Stop reminders") if reminders else _("Allow reminders"),
-                    callback_data=(
-                        f"{SUBSCRIBE}:{REMINDERS}:{'off' if reminders else 'on'}:{PANEL}"
+                    callback_data=subscribe_data(
+                        REMINDERS, "off" if reminders else "on", panel=True
                     ),
                 )
             ],
         ]
-        return Out("\n".join(lines), Keyboard(buttons))
+        return Reply("\n".join(lines), Keyboard(buttons))
 
-    def remove_keyboard(self, text: str) -> Out:
-        return Out(text, ReplyKeyboardRemove())
+    def remove_keyboard(self, text: str) -> Reply:
+        return Reply(text, ReplyKeyboardRemove())
 
 
 def language_keyboard(code: str | None = None) -> InlineKeyboardMarkup:
@@ -642,19 +582,8 @@ def language_keyboard(code: str | None = None) -> InlineKeyboardMarkup:
     )
 
 
-def carry(prefix: str, lang: str, code: str | None) -> str:
-    """Callback data that carries a newcomer's deep-link code through onboarding.
-
-    Keeping the code in the buttons, not the store, is what lets nothing be stored before
-    consent. A code too long for Telegram's 64 bytes is dropped: the menu is the fallback.
-    """
-    data = f"{prefix}:{lang}"
-    carried = f"{data}:{code}" if code else data
-    return carried if len(carried.encode()) <= CALLBACK_LIMIT else data
-
-
-def split_carried(data: str) -> tuple[str, str | None]:
-    """(language, code) from data made by carry()."""
-    parts = data.split(":", 2)
-    lang = parts[1] if len(parts) > 1 else ""
-    return lang, parts[2] if len(parts) > 2 and parts[2] else None
+def renderer(context: Ctx, lang: Lang | None) -> Renderer:
+    """The renderer in this language (Swedish when none is known), with today's places."""
+    chosen = lang or "sv"
+    places = context.services.campaigns.places()
+    return Renderer(context.services.catalogs.get(chosen), chosen, places)

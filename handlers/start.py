@@ -8,19 +8,19 @@ from telegram import Update
 
 from core import engine
 from core.i18n import as_lang
+from handlers.buttons import split_carried
 from handlers.common import (
     again_when_stale,
     answer_callback,
     close_keyboard,
     keep_language,
-    renderer,
     send,
     visitor,
 )
 from handlers.context import Ctx
-from handlers.home import ASK_LANGUAGE, home, menu, privacy_notice, welcome
-from handlers.ideas import follow_link
-from handlers.render import Out, language_keyboard, split_carried
+from handlers.home import ASK_LANGUAGE, follow_link, home, menu, privacy_notice, welcome
+from handlers.render import language_keyboard, renderer
+from handlers.reply import Reply
 
 
 async def start(update: Update, context: Ctx) -> None:
@@ -59,7 +59,7 @@ async def choose_language(update: Update, context: Ctx) -> None:
     await close_keyboard(update)
     who = replace(who, lang=lang)
     render = renderer(context, lang)
-    await send(context, who.chat_id, [Out(render._("Okay, I will write in English."))])
+    await send(context, who.chat_id, [Reply(render._("Okay, I will write in English."))])
     await home(context, who)
 
 
@@ -87,7 +87,7 @@ async def consent(update: Update, context: Ctx) -> None:
     await send(
         context,
         who.chat_id,
-        [Out(render._("Thank you! Welcome to Torget.")), render.news_offer()],
+        [Reply(render._("Thank you! Welcome to Torget.")), render.news_offer()],
     )
     if code:
         # The deep link they came through; this update is claimed by the consent itself.
@@ -111,7 +111,7 @@ async def ask_language(update: Update, context: Ctx) -> None:
     who = await visitor(update, context)
     if not await context.services.store.claim_update(update.update_id):
         return
-    await send(context, who.chat_id, [Out(ASK_LANGUAGE, language_keyboard())])
+    await send(context, who.chat_id, [Reply(ASK_LANGUAGE, language_keyboard())])
 
 
 async def help_command(update: Update, context: Ctx) -> None:
@@ -135,7 +135,7 @@ async def help_command(update: Update, context: Ctx) -> None:
         "/help – this message\n\n"
         "Answer with the buttons, or write when a question asks for text or a number."
     )
-    await send(context, who.chat_id, [Out(text)])
+    await send(context, who.chat_id, [Reply(text)])
 
 
 @again_when_stale
@@ -162,16 +162,3 @@ async def cancel(update: Update, context: Ctx) -> None:
         "/start when you want to continue."
     )
     await send(context, who.chat_id, [render.remove_keyboard(text)])
-
-
-async def unknown_command(update: Update, context: Ctx) -> None:
-    """Answer a command Torget does not have."""
-    who = await visitor(update, context)
-    if not await context.services.store.claim_update(update.update_id):
-        return
-    render = renderer(context, who.lang)
-    await send(
-        context,
-        who.chat_id,
-        [Out(render._("I don't know that command. /help lists what I can do."))],
-    )

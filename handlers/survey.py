@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 
 from telegram import Document, Message, Update
 from telegram.error import BadRequest
@@ -15,19 +13,20 @@ from core.campaigns import Campaigns
 from core.contributions import Kind, from_answers
 from core.engine import Action, Input, Press, Step
 from core.survey import Location, Note, Survey
+from handlers.buttons import parse_answer_data, parse_offer_data, parse_survey_data
 from handlers.common import (
     STALE_TRIES,
     Visitor,
     again_when_stale,
     answer_callback,
     close_keyboard,
-    renderer,
     send,
     visitor,
 )
 from handlers.context import Ctx
-from handlers.home import home, menu, welcome
-from handlers.render import Out, Renderer, parse_answer_data, parse_offer_data
+from handlers.home import begin, home, menu, show, welcome, where_they_are
+from handlers.render import Renderer, renderer
+from handlers.reply import Reply
 from storage.records import Response, ResponseStatus, StaleSession
 
 log = logging.getLogger(__name__)
@@ -49,84 +48,8 @@ async def pick_survey(update: Update, context: Ctx) -> None:
         if await context.services.store.claim_update(update.update_id):
             await welcome(update, context, who)
         return
-    survey = context.services.campaigns.get(query.data.split(":", 1)[1])
+    survey = context.services.campaigns.get(parse_survey_data(query.data))
     await begin(update, context, who, survey)
-
-
-async def begin(
-    update: Update,
-    context: Ctx,
-    who: Visitor,
-    survey: Survey | None,
-    *,
-    prefill: Mapping[str, Any] | None = None,
-    source: str | None = None,
-    claimed: bool = False,
-) -> None:
-    """Start a survey or a form, offer to continue it, or say it was already answered.
-
-    `claimed` says the update was already claimed by the caller's own write (a consent
-    that leads straight into a survey from a deep link).
-    """
-    services = context.services
-    store = services.store
-    update_id = None if claimed else update.update_id
-
-    async def claim() -> bool:
-        await answer_callback(update)
-        return update_id is None or await store.claim_update(update_id)
-
-    render = renderer(context, who.lang)
-    now = services.clock()
-    if survey is None or not survey.is_open(now):
-        if await claim():
-            text = render._("That survey is closed now. Thank you for your interest!")
-            await send(context, who.chat_id, [Out(text), await menu(context, who)])
-        return
-    latest = await store.latest_response(who.pseudonym, survey.id)
-    if latest is not None and latest.status is ResponseStatus.IN_PROGRESS:
-        if await claim():
-            step = engine.show(survey, latest.session)
-            await send(
-                context,
-                who.chat_id,
-                [render.resume_offer(survey, latest.id, step.prompt, latest.session.version)],
-            )
-        return
-    if latest is not None and not survey.allow_multiple:
-        text = render._(
-            "You have already answered “{title}”. Thank you, your answers are saved!"
-        ).format(title=survey.title.get(render.lang))
-        if update.callback_query is not None:
-            # Pressed in the menu, which already marks it answered: a toast is enough, a
-            # second menu saying the same would only push the first one up.
-            await answer_callback(update, text)
-            if update_id is not None:
-                await store.claim_update(update_id)
-            return
-        if await claim():
-            await send(context, who.chat_id, [Out(text), await menu(context, who)])
-        return
-    step = engine.start(survey, now, prefill=prefill, source=source)
-    try:
-        response_id = await store.start_response(
-            update_id, who.pseudonym, step.session, once=not survey.allow_multiple
-        )
-    except StaleSession:
-        # Another replica started (or finished) this survey for them a moment ago.
-        await answer_callback(update)
-        return await where_they_are(update, context, claimed=claimed)
-    await answer_callback(update)
-    if response_id is None:
-        return
-    await close_keyboard(update)
-    await show(
-        context,
-        who.chat_id,
-        [render.intro(survey), *render.step(survey, step, response_id)],
-        response_id,
-        step.session.version,
-    )
 
 
 @again_when_stale
@@ -358,34 +281,6 @@ async def stale_button(update: Update, context: Ctx) -> None:
     await where_they_are(update, context, who)
 
 
-async def where_they_are(
-    update: Update, context: Ctx, who: Visitor | None = None, *, claimed: bool = False
-) -> None:
-    """Show the current question (or the menu) as stored now, once per update.
-
-    `who`: the resident as just read (else read now: after StaleSession it must be fresh).
-    `claimed`: the caller's own earlier write claimed the update already.
-    """
-    who = who or await visitor(update, context)
-    services = context.services
-    if not claimed and not await services.store.claim_update(update.update_id):
-        return
-    if who.resident is None:
-        return await welcome(update, context, who)
-    active = who.active
-    survey = services.campaigns.get(active.survey_id) if active else None
-    if active is None or survey is None or not survey.is_open(services.clock()):
-        return await home(context, who)
-    render = renderer(context, who.lang)
-    await show(
-        context,
-        who.chat_id,
-        render.step(survey, engine.show(survey, active.session), active.id),
-        active.id,
-        active.session.version,
-    )
-
-
 async def message(update: Update, context: Ctx) -> None:
     """Take a message as the answer to the current question, or explain what is expected."""
     incoming = update.message
@@ -403,7 +298,7 @@ async def message(update: Update, context: Ctx) -> None:
     if active is None:
         if await _first_stray(update, context, who):
             text = render._("Choose a survey in the menu to answer it.")
-            await send(context, who.chat_id, [Out(text), await menu(context, who)])
+            await send(context, who.chat_id, [Reply(text), await menu(context, who)])
         return
     survey = services.campaigns.get(active.survey_id)
     if survey is None or not survey.is_open(now):
@@ -442,7 +337,7 @@ async def message(update: Update, context: Ctx) -> None:
         # Another replica took a message of theirs first: this one was written for the
         # question that was on screen then, not for the one after it. Show where they are.
         return await where_they_are(update, context)
-    messages: list[Out] = []
+    messages: list[Reply] = []
     if _left_location(survey, session, step):
         # The location question's reply keyboard stays on screen until it is removed, which
         # takes a message of its own: it says what became of the question.
@@ -571,16 +466,6 @@ async def _save(update: Update, context: Ctx, response: Response, step: Step) ->
         list(step.removed),
         based_on=response.session.version,
     )
-
-
-async def show(
-    context: Ctx, chat_id: int, messages: list[Out], response_id: int, version: int
-) -> None:
-    """Send a step and record that the resident has now seen this version's question."""
-    await send(context, chat_id, messages)
-    await context.services.store.mark_shown(response_id, version)
-    # They are answering again: a stray message after this one deserves its own answer.
-    context.services.stray.forget(chat_id)
 
 
 async def _closed(context: Ctx, who: Visitor, render: Renderer) -> None:

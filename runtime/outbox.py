@@ -24,7 +24,8 @@ from core.i18n import as_lang
 from core.outbox import MAX_ATTEMPTS, MailKind, Pacer, backoff
 from handlers.context import Services
 from handlers.progress import show_progress
-from handlers.render import Out, Renderer
+from handlers.render import Renderer
+from handlers.reply import Reply as Out
 from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,217 @@
+"""Callback data, one place per button family: each builds its data and parses it back.
+
+Data must stay byte for byte what it was: buttons already in residents' chats keep working.
+Every family starts with its own prefix; handlers/__init__.py registers one handler per
+action with the patterns made here. Telegram takes 64 bytes, which short ids keep to
+(survey ids 40, question and choice ids 32 characters at most).
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.contributions import HideReason, Kind, Status
+from core.engine import Action
+
+# Callback-data prefixes, one per kind of button; handlers build their patterns from these.
+ANSWER = "a"
+LANGUAGE = "l"
+CONSENT = "c"
+MENU = "m"
+SURVEY = "s"
+RESUME = "r"
+RESTART = "n"
+CONTRIBUTE = "i"  # i:idea, i:tip, i:mine
+MODERATE = "o"  # o:<queue>:<contribution>:<what>[:<reason>]
+SUBSCRIBE = "u"  # u:<news|rem|all>:<on|off|no>
+CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
+NEWS, REMINDERS = "news", "rem"
+WRITE = "all"  # the one question after consent: may Torget write at all (news and reminders)
+PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
+MINE = "mine"
+CALLBACK_LIMIT = 64  # bytes of callback data Telegram accepts
+
+ACTION_CODES: dict[Action, str] = {
+    Action.CHOOSE: "c",
+    Action.TOGGLE: "t",
+    Action.TICK: "+",
+    Action.UNTICK: "-",
+    Action.DONE: "d",
+    Action.NEXT: "n",
+    Action.SKIP: "s",
+    Action.BACK: "b",
+    Action.CONFIRM: "y",
+    Action.CHANGE: "x",
+    Action.JUMP: "j",
+    Action.SUMMARY: "r",
+}
+ACTIONS_BY_CODE = {code: action for action, code in ACTION_CODES.items()}
+
+
+def pattern(prefix: str, *head: str) -> str:
+    """The regex of a family's data (or, with `head`, of one action's): prefix and head
+    fields whole, so that "k:close" does not catch "k:close!"."""
+    fields = ":".join(re.escape(field) for field in (prefix, *head))
+    return rf"^{fields}(:|$)"
+
+
+# ---- survey answers: a:<response>:<version>:<action>[:<value>] ----
+def answer_data(response_id: int, version: int, action: Action, value: str = "") -> str:
+    data = f"{ANSWER}:{response_id}:{version}:{ACTION_CODES[action]}"
+    return f"{data}:{value}" if value else data
+
+
+def resume_data(response_id: int, version: int | None = None) -> str:
+    """A Continue button's data: the response, and the version the offer was drawn for."""
+    return f"{RESUME}:{response_id}" if version is None else f"{RESUME}:{response_id}:{version}"
+
+
+def parse_offer_data(data: str) -> tuple[int, int | None] | None:
+    """A Continue or Start over button's (response id, version; None for a reminder or an
+    older button), or None if garbled."""
+    parts = data.split(":")
+    try:
+        response_id = int(parts[1])
+        version = int(parts[2]) if len(parts) > 2 else None
+    except (IndexError, ValueError):
+        return None
+    return response_id, version
+
+
+def parse_answer_data(data: str) -> tuple[int, int, Action, str] | None:
+    parts = data.split(":", 4)
+    if len(parts) < 4 or parts[0] != ANSWER:
+        return None
+    try:
+        response_id, version = int(parts[1]), int(parts[2])
+    except ValueError:
+        return None
+    action = ACTIONS_BY_CODE.get(parts[3])
+    if action is None:
+        return None
+    return response_id, version, action, parts[4] if len(parts) == 5 else ""
+
+
+# ---- language and consent, carrying a newcomer's deep-link code ----
+def carry(prefix: str, lang: str, code: str | None) -> str:
+    """Callback data that carries a newcomer's deep-link code through onboarding.
+
+    Keeping the code in the buttons, not the store, is what lets nothing be stored before
+    consent. A code too long for Telegram's 64 bytes is dropped: the menu is the fallback.
+    """
+    data = f"{prefix}:{lang}"
+    carried = f"{data}:{code}" if code else data
+    return carried if len(carried.encode()) <= CALLBACK_LIMIT else data
+
+
+def split_carried(data: str) -> tuple[str, str | None]:
+    """(language, code) from data made by carry()."""
+    parts = data.split(":", 2)
+    lang = parts[1] if len(parts) > 1 else ""
+    return lang, parts[2] if len(parts) > 2 and parts[2] else None
+
+
+# ---- the main menu: m, s:<survey id>, i:<idea|tip|mine>; offers: n:<response> ----
+def survey_data(survey_id: str) -> str:
+    return f"{SURVEY}:{survey_id}"
+
+
+def parse_survey_data(data: str) -> str:
+    """The survey id a menu or announcement button names (maybe no longer known)."""
+    return data.split(":", 1)[1]
+
+
+def restart_data(response_id: int) -> str:
+    """A Start over button's data; parse_offer_data reads it back."""
+    return f"{RESTART}:{response_id}"
+
+
+def contribute_data(choice: Kind | str) -> str:
+    """The menu's idea, tip and My contributions (MINE) buttons."""
+    return f"{CONTRIBUTE}:{choice}"
+
+
+# ---- news and reminders: u:<news|rem|all>:<on|off|no>[:p] ----
+def subscribe_data(what: str, choice: str, panel: bool = False) -> str:
+    """`panel`: pressed in the /notify panel, which the press then edits in place."""
+    data = f"{SUBSCRIBE}:{what}:{choice}"
+    return f"{data}:{PANEL}" if panel else data
+
+
+def parse_subscribe_data(data: str) -> tuple[str, str, bool] | None:
+    """(what, choice, from the panel), or None when it names nothing to switch."""
+    parts = data.split(":")
+    if len(parts) < 3 or parts[1] not in (NEWS, REMINDERS, WRITE):
+        return None
+    return parts[1], parts[2], len(parts) > 3 and parts[3] == PANEL
+
+
+# ---- /delete: del:yes or del:no ----
+DELETE = "del"
+CONFIRM_DELETE = f"{DELETE}:yes"
+KEEP = f"{DELETE}:no"
+
+
+# ---- moderation, admins only: o:<queue>:<contribution>:<what>[:<reason>] ----
+# The two queues an admin walks: new contributions, then approved ones waiting to be handled.
+QUEUES = {"r": Status.RECEIVED, "s": Status.SEEN}
+QUEUE_CODES = {status: code for code, status in QUEUES.items()}
+# What a button does to the contribution it is under.
+APPROVE, HANDLED, HIDE, HIDDEN, NEXT, BACK, START = (
+    "ok",
+    "done",
+    "hide",
+    "hid",
+    "next",
+    "back",
+    "go",
+)
+
+
+def moderate_data(queue: Status, item_id: int, what: str, reason: HideReason | None = None) -> str:
+    data = f"{MODERATE}:{QUEUE_CODES[queue]}:{item_id}:{what}"
+    return f"{data}:{reason}" if reason is not None else data
+
+
+def moderate_pattern(what: str) -> str:
+    """The regex of one moderation action, whatever the queue and contribution."""
+    return rf"^{MODERATE}:[^:]*:[^:]*:{re.escape(what)}(:|$)"
+
+
+def parse_moderate_data(data: str) -> tuple[Status, int, str, HideReason | None] | None:
+    """(queue, contribution id, what, reason to hide with), or None if garbled. A reason is
+    only read for HIDDEN, where a missing or unknown one makes the data garbled."""
+    parts = data.split(":")
+    queue = QUEUES.get(parts[1]) if len(parts) >= 4 else None
+    if queue is None or not parts[2].isdigit():
+        return None
+    item_id, what = int(parts[2]), parts[3]
+    reason = None
+    if what == HIDDEN:
+        try:
+            reason = HideReason(parts[4]) if len(parts) > 4 else None
+        except ValueError:
+            reason = None
+        if reason is None:
+            return None
+    return queue, item_id, what, reason
+
+
+# ---- campaigns, admins only: k:<what>:<survey id> ----
+OPEN, CLOSE, ANNOUNCE, STATS, KEEP_CAMPAIGN = "open", "close", "ann", "stats", "keep"
+CONFIRMED = "!"  # close! and ann! do it; close and ann ask first
+
+
+def campaign_data(what: str, survey_id: str) -> str:
+    return f"{CAMPAIGN}:{what}:{survey_id}"
+
+
+def parse_campaign_data(data: str) -> tuple[str, str] | None:
+    """(what, survey id), or None if garbled."""
+    parts = data.split(":", 2)
+    return (parts[1], parts[2]) if len(parts) == 3 else None
+
+
+def exactly(data: str) -> str:
+    """The regex of one button's data, whole: for the families without fields after it."""
+    return rf"^{re.escape(data)}$"

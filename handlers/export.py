@@ -1,0 +1,73 @@
+"""/export (admins only): the answers, ideas and tips as a file, sent in the chat."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from telegram import Update
+
+from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
+from core.survey import STOCKHOLM
+from handlers.admin import named_campaign
+from handlers.common import delivered, send, tell_failed
+from handlers.context import Ctx
+from handlers.guard import admin_command
+from handlers.reply import Reply
+
+log = logging.getLogger(__name__)
+
+# The Bot API takes documents up to 50 MB from a bot.
+UPLOAD_LIMIT = 50 * 1024 * 1024
+
+
+async def export_file(update: Update, context: Ctx) -> None:
+    """Send an export as a file: /export [xlsx|csv|geojson|gpkg|json] [campaign] [anonymous]."""
+    found = await admin_command(update, context)
+    if found is None:
+        return
+    who, render = found
+    _ = render._
+    services = context.services
+    words = [word.lower() for word in context.args or []]
+    fmt = next((word for word in words if word in FORMATS), "xlsx")
+    privacy = ANONYMOUS if "anonymous" in words or "anonym" in words else PSEUDONYMOUS
+    named = [w for w in words if w not in FORMATS and w not in ("anonymous", "anonym")]
+    surveys = services.campaigns.all()
+    if named:
+        survey = await named_campaign(context, who, render, named[0])
+        if survey is None:
+            return
+        surveys = [survey]
+    # The writers (XlsxWriter, fudgeo) load on the first export, not at every start.
+    from exports.run import Request, export
+
+    stamp = services.clock().astimezone(STOCKHOLM).strftime("%Y-%m-%d")
+    name = f"torget-{named[0] if named else 'all'}-{stamp}{SUFFIXES[fmt]}"
+    with tempfile.TemporaryDirectory() as folder:
+        request = Request(fmt, surveys, Path(folder) / name, privacy)
+        await export(services.store, request)
+        path = request.out.with_suffix(SUFFIXES[fmt])
+        if path.stat().st_size > UPLOAD_LIMIT:
+            text = _(
+                "The file is larger than Telegram lets a bot send (50 MB). Export it on the "
+                "server with python bot.py export, or ask for one campaign at a time."
+            )
+            return await send(context, who.chat_id, [Reply(text)])
+        caption = _("Pseudonymous export: no names or Telegram ids.")
+        if privacy.anonymous:
+            caption = _("Anonymous export: no pseudonyms, times rounded to the day.")
+        log.info(
+            "an admin exported %s (%s)", fmt, "anonymous" if privacy.anonymous else "pseudonymous"
+        )
+        sending = context.bot.send_document(
+            who.chat_id, document=path.read_bytes(), filename=name, caption=caption
+        )
+        if not await delivered(sending, "export file"):
+            text = _(
+                "⚠️ The export file could not be sent: Telegram did not take it. Try /export "
+                "again in a moment. If it keeps failing, export on the server with python "
+                "bot.py export."
+            )
+            await tell_failed(context, who.chat_id, text)
