@@ -13,9 +13,9 @@ from core.i18n import Lang
 from core.survey import Survey
 from handlers.common import Visitor, answer_callback, close_keyboard, send, visitor
 from handlers.context import Ctx
-from handlers.render import language_keyboard, renderer
+from handlers.render import Renderer, language_keyboard, renderer
 from handlers.reply import Reply
-from storage.records import ResponseStatus, StaleSession
+from storage.records import Response, ResponseStatus, StaleSession
 
 ASK_LANGUAGE = "Vilket språk vill du använda?\nWhich language would you like to use?"
 
@@ -44,14 +44,15 @@ async def home(context: Ctx, who: Visitor) -> None:
     if active is not None:
         survey = services.campaigns.get(active.survey_id)
         if survey is not None and survey.is_open(now):
-            step = engine.show(survey, active.session)
-            await send(
-                context,
-                who.chat_id,
-                [render.resume_offer(survey, active.id, step.prompt, active.session.version)],
-            )
+            await send(context, who.chat_id, [resume_offer(render, survey, active)])
             return
     await send(context, who.chat_id, [await menu(context, who)])
+
+
+def resume_offer(render: Renderer, survey: Survey, response: Response) -> Reply:
+    """The offer to continue an unfinished response, drawn for its current version."""
+    step = engine.show(survey, response.session)
+    return render.resume_offer(survey, response.id, step.prompt, response.session.version)
 
 
 async def menu(context: Ctx, who: Visitor) -> Reply:
@@ -128,12 +129,7 @@ async def begin(
     latest = await store.latest_response(who.pseudonym, survey.id)
     if latest is not None and latest.status is ResponseStatus.IN_PROGRESS:
         if await claim():
-            step = engine.show(survey, latest.session)
-            await send(
-                context,
-                who.chat_id,
-                [render.resume_offer(survey, latest.id, step.prompt, latest.session.version)],
-            )
+            await send(context, who.chat_id, [resume_offer(render, survey, latest)])
         return
     if latest is not None and not survey.allow_multiple:
         text = render._(
