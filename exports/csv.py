@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator, Sequence
 
 from core.export import (
     CONTRIBUTION_COLUMNS,
-    PSEUDONYMOUS,
     Cell,
     Column,
     Privacy,
@@ -19,7 +17,9 @@ from core.export import (
 )
 from core.survey import Survey
 from exports.progress import Progress, quiet
+from exports.request import Request
 from storage.export_reads import ExportSource
+from storage.records import ExportedResponse
 
 META = ["respondent", "response", "campaign", "status", "started", "completed", "source"]
 # A cell starting with one of these would run as a formula when Excel opens the file.
@@ -48,15 +48,30 @@ def format_cell(value: Cell) -> str:
     return safe_text(value)
 
 
-async def write_csv(
-    store: ExportSource,
-    surveys: Sequence[Survey],
-    out: Path,
-    privacy: Privacy = PSEUDONYMOUS,
-    progress: Progress = quiet,
-) -> int:
-    """Write one row per response and one column per question; return the number of rows."""
+async def _answered(
+    store: ExportSource, surveys: Sequence[Survey]
+) -> AsyncIterator[tuple[ExportedResponse, Survey]]:
+    """The responses to these campaigns, each with its survey; one campaign is read alone."""
     by_id = {survey.id: survey for survey in surveys}
+    async for response in store.export_responses(surveys[0].id if len(surveys) == 1 else None):
+        survey = by_id.get(response.survey_id)
+        if survey is not None:
+            yield response, survey
+
+
+def _whose(response: ExportedResponse, privacy: Privacy) -> list[str]:
+    """The first columns of a response's rows: who, which response, which campaign, status."""
+    return [
+        privacy.respondent(response.pseudonym) or "",
+        str(response.id),
+        response.survey_id,
+        response.status.value,
+    ]
+
+
+async def write_csv(store: ExportSource, request: Request, progress: Progress = quiet) -> int:
+    """Write one row per response and one column per question; return the number of rows."""
+    surveys, out, privacy = request.surveys, request.out, request.privacy
     several = len(surveys) > 1
     columns: list[tuple[Survey, Column]] = [
         (survey, column)
@@ -68,16 +83,9 @@ async def write_csv(
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, dialect=SwedishExcel)
         writer.writerow(META + [column.name for _, column in columns])
-        only = surveys[0].id if len(surveys) == 1 else None
-        async for response in store.export_responses(only):
-            survey = by_id.get(response.survey_id)
-            if survey is None:
-                continue
+        async for response, survey in _answered(store, surveys):
             meta = [
-                privacy.respondent(response.pseudonym) or "",
-                str(response.id),
-                response.survey_id,
-                response.status.value,
+                *_whose(response, privacy),
                 privacy.text(response.started_at),
                 privacy.text(response.completed_at),
                 response.source or "",
@@ -97,36 +105,20 @@ async def write_csv(
 LONG = ["respondent", "response", "campaign", "status", "completed", "question", "state", "value"]
 
 
-async def write_long_csv(
-    store: ExportSource,
-    surveys: Sequence[Survey],
-    out: Path,
-    privacy: Privacy = PSEUDONYMOUS,
-    progress: Progress = quiet,
-) -> int:
+async def write_long_csv(store: ExportSource, request: Request, progress: Progress = quiet) -> int:
     """One row per answer: (response, question, answered or skipped, value); return the rows.
 
     A question that was not shown has no row, so the three cases stay apart.
     """
-    by_id = {survey.id: survey for survey in surveys}
+    surveys, out, privacy = request.surveys, request.out, request.privacy
     rows = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, dialect=SwedishExcel)
         writer.writerow(LONG)
-        only = surveys[0].id if len(surveys) == 1 else None
-        async for response in store.export_responses(only):
-            survey = by_id.get(response.survey_id)
+        async for response, survey in _answered(store, surveys):
             progress(1)
-            if survey is None:
-                continue
-            head = [
-                privacy.respondent(response.pseudonym) or "",
-                str(response.id),
-                response.survey_id,
-                response.status.value,
-                privacy.text(response.completed_at),
-            ]
+            head = [*_whose(response, privacy), privacy.text(response.completed_at)]
             for question_id, state, value in long_rows(survey, response.answers):
                 writer.writerow([*head, question_id, state, format_cell(value)])
                 rows += 1
@@ -134,9 +126,10 @@ async def write_long_csv(
 
 
 async def write_contributions_csv(
-    store: ExportSource, out: Path, privacy: Privacy = PSEUDONYMOUS, progress: Progress = quiet
+    store: ExportSource, request: Request, progress: Progress = quiet
 ) -> int:
     """Write one row per idea or tip, with coordinates as stored (coarsened); return the rows."""
+    out, privacy = request.out, request.privacy
     rows = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from core.contributions import Status
@@ -19,7 +18,6 @@ from core.export import (
     CONTRIBUTION_PROPERTIES,
     GRID_PROPERTIES,
     LAYERS,
-    PSEUDONYMOUS,
     Feature,
     Grid,
     Privacy,
@@ -28,6 +26,7 @@ from core.export import (
 )
 from core.survey import Survey
 from exports.progress import Progress, quiet
+from exports.request import Request
 from storage.export_reads import ExportSource
 
 # Six decimals are about 10 cm: more would pretend a precision the points do not have.
@@ -57,18 +56,15 @@ async def features(
 
 
 async def _points_or_cells(
-    store: ExportSource,
-    surveys: Sequence[Survey],
-    privacy: Privacy,
-    grid: float | None,
-    progress: Progress,
+    store: ExportSource, request: Request, progress: Progress
 ) -> AsyncIterator[Feature]:
-    if grid is None:
-        async for feature in features(store, surveys, privacy, progress):
+    points = features(store, request.surveys, request.privacy, progress)
+    if request.grid is None:
+        async for feature in points:
             yield feature
         return
-    cells = Grid(grid)
-    async for feature in features(store, surveys, privacy, progress):
+    cells = Grid(request.grid)
+    async for feature in points:
         cells.add(feature)
     for cell in cells.features():
         yield cell
@@ -85,20 +81,14 @@ def _geojson(feature: Feature) -> dict[str, Any]:
     }
 
 
-async def write_geojson(
-    store: ExportSource,
-    surveys: Sequence[Survey],
-    out: Path,
-    privacy: Privacy = PSEUDONYMOUS,
-    grid: float | None = None,
-    progress: Progress = quiet,
-) -> int:
+async def write_geojson(store: ExportSource, request: Request, progress: Progress = quiet) -> int:
     """One FeatureCollection, written feature by feature; return how many features."""
+    out = request.out
     out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with out.open("w", encoding="utf-8") as handle:
         handle.write('{"type": "FeatureCollection", "features": [\n')
-        async for feature in _points_or_cells(store, surveys, privacy, grid, progress):
+        async for feature in _points_or_cells(store, request, progress):
             if written:
                 handle.write(",\n")
             handle.write(json.dumps(_geojson(feature), ensure_ascii=False))
@@ -107,25 +97,19 @@ async def write_geojson(
     return written
 
 
-async def write_gpkg(
-    store: ExportSource,
-    surveys: Sequence[Survey],
-    out: Path,
-    privacy: Privacy = PSEUDONYMOUS,
-    grid: float | None = None,
-    progress: Progress = quiet,
-) -> int:
+async def write_gpkg(store: ExportSource, request: Request, progress: Progress = quiet) -> int:
     """A GeoPackage with one point layer per kind (answers, ideas, tips); return the points."""
     from fudgeo.enumeration import FieldType, GeometryType
     from fudgeo.geometry import Point
     from fudgeo.geopkg import Field, GeoPackage, SpatialReferenceSystem
 
+    out = request.out
     out.parent.mkdir(parents=True, exist_ok=True)
     path = out.with_suffix(".gpkg")
     path.unlink(missing_ok=True)
     package = GeoPackage.create(path)
     srs = SpatialReferenceSystem("WGS 84", "EPSG", 4326, WGS84_WKT)
-    names = GRID_PROPERTIES if grid is not None else None
+    names = GRID_PROPERTIES if request.grid is not None else None
     layers: dict[str, tuple[str, list[str]]] = {}
     for layer in LAYERS:
         properties = names or (
@@ -154,7 +138,7 @@ async def write_gpkg(
             batch[layer].clear()
 
     try:
-        async for feature in _points_or_cells(store, surveys, privacy, grid, progress):
+        async for feature in _points_or_cells(store, request, progress):
             properties = layers[feature.layer][1]
             point = Point(
                 x=round(feature.lon, DECIMALS), y=round(feature.lat, DECIMALS), srs_id=4326

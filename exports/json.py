@@ -8,14 +8,12 @@ question null, and a question that was not shown is absent.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
-from core.export import PSEUDONYMOUS, Privacy, codebook, contribution_cells
-from core.survey import Survey
+from core.export import codebook, contribution_cells
 from exports.progress import Progress, quiet
+from exports.request import Request
 from storage.export_reads import ExportSource
 
 
@@ -30,13 +28,10 @@ def _dump(value: object) -> str:
 
 
 async def write_json(
-    store: ExportSource,
-    surveys: Sequence[Survey],
-    out: Path,
-    privacy: Privacy = PSEUDONYMOUS,
-    progress: Progress = quiet,
+    store: ExportSource, request: Request, progress: Progress = quiet
 ) -> tuple[int, int]:
     """Write everything; return (responses, ideas and tips) written."""
+    surveys, out, privacy = request.surveys, request.out, request.privacy
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         handle.write('{\n"anonymous": ' + _dump(privacy.anonymous) + ',\n"campaigns": [\n')

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import xlsxwriter
@@ -19,16 +18,14 @@ from xlsxwriter.worksheet import Worksheet
 from core.export import (
     CODEBOOK_COLUMNS,
     CONTRIBUTION_COLUMNS,
-    PSEUDONYMOUS,
     Cell,
-    Privacy,
     cell,
     codebook,
     contribution_cells,
     question_columns,
 )
-from core.survey import Survey
 from exports.progress import Progress, quiet
+from exports.request import Request
 from storage.export_reads import ExportSource
 
 META = ["respondent", "response", "campaign", "status", "started", "completed", "source"]
@@ -89,13 +86,10 @@ def sheet_name(title: str, taken: set[str]) -> str:
 
 
 async def write_xlsx(
-    store: ExportSource,
-    surveys: Sequence[Survey],
-    out: Path,
-    privacy: Privacy = PSEUDONYMOUS,
-    progress: Progress = quiet,
+    store: ExportSource, request: Request, progress: Progress = quiet
 ) -> tuple[int, int]:
     """Write the workbook; return (responses, ideas and tips) written."""
+    surveys, out, privacy = request.surveys, request.out, request.privacy
     out.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(
         str(out),

@@ -10,6 +10,7 @@ import pytest
 
 import bot as torget
 from exports.csv import SwedishExcel, write_csv
+from exports.request import Request
 from tests.conftest import TEST_SURVEYS, Bot
 from tests.fakebot import Resident
 
@@ -48,7 +49,7 @@ async def test_one_row_per_response_with_a_column_per_question(bot: Bot, tmp_pat
     survey = bot.services.campaigns.get("test-kvall")
     assert survey is not None
     out = tmp_path / "svar.csv"
-    assert await write_csv(bot.services.store, [survey], out) == 2
+    assert await write_csv(bot.services.store, Request("csv", [survey], out)) == 2
     text = out.read_text(encoding="utf-8-sig")
     assert "555000111" not in text and "555000222" not in text
     first, second = read(out)

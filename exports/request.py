@@ -1,0 +1,33 @@
+"""What an export is asked for: the format, the campaigns, the file, and how private."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.export import FORMATS, PSEUDONYMOUS, Privacy
+from core.survey import Survey
+
+
+@dataclass(frozen=True)
+class Request:
+    format: str
+    surveys: Sequence[Survey]
+    out: Path
+    privacy: Privacy = PSEUDONYMOUS
+    grid: float | None = None  # metres, for maps (geojson, gpkg)
+    long: bool = False  # csv: one row per answer
+    contributions: bool = False  # csv: the ideas and tips instead of the answers
+
+    def problem(self) -> str | None:
+        """What is wrong with the request, in words for the person who asked."""
+        if self.format not in FORMATS:
+            return f"unknown format '{self.format}' (choose {', '.join(FORMATS)})"
+        if self.grid is not None and self.format not in ("geojson", "gpkg"):
+            return "--grid makes maps: use it with geojson or gpkg"
+        if self.grid is not None and self.grid <= 0:
+            return "--grid takes a cell size in metres above 0"
+        if (self.long or self.contributions) and self.format != "csv":
+            return "--long and --contributions are for csv (the other formats hold both)"
+        return None
