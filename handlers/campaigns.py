@@ -28,9 +28,9 @@ from handlers.buttons import (
     STATS,
     campaign_data,
 )
-from handlers.common import answer_callback, send, tell_failed
+from handlers.common import Visitor, answer_callback, send, tell_failed
 from handlers.context import Ctx
-from handlers.guard import admin_command
+from handlers.guard import admin_only
 from handlers.progress import start_progress
 from handlers.render import Renderer
 from handlers.reply import Reply
@@ -38,12 +38,9 @@ from handlers.reply import Reply
 log = logging.getLogger(__name__)
 
 
-async def campaigns(update: Update, context: Ctx) -> None:
+@admin_only
+async def campaigns(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
     """List the campaigns: state, dates, responses, and what can be done (/campaigns)."""
-    found = await admin_command(update, context)
-    if found is None:
-        return
-    who, render = found
     services = context.services
     now = services.clock()
     listed = services.campaigns.overview(now)

@@ -11,9 +11,10 @@ from telegram import Update
 from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
 from core.survey import STOCKHOLM
 from handlers.admin import named_campaign
-from handlers.common import delivered, send, tell_failed
+from handlers.common import Visitor, delivered, send, tell_failed
 from handlers.context import Ctx
-from handlers.guard import admin_command
+from handlers.guard import admin_only
+from handlers.render import Renderer
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,9 @@ log = logging.getLogger(__name__)
 UPLOAD_LIMIT = 50 * 1024 * 1024
 
 
-async def export_file(update: Update, context: Ctx) -> None:
+@admin_only
+async def export_file(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
     """Send an export as a file: /export [xlsx|csv|geojson|gpkg|json] [campaign] [anonymous]."""
-    found = await admin_command(update, context)
-    if found is None:
-        return
-    who, render = found
     _ = render._
     services = context.services
     words = [word.lower() for word in context.args or []]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -89,11 +92,26 @@ async def unknown_command(update: Update, context: Ctx) -> None:
     )
 
 
-async def admin_command(update: Update, context: Ctx) -> tuple[Visitor, Renderer] | None:
-    """The admin behind a command, with the update claimed; None when there is nothing to do.
+AdminCommand = Callable[[Update, Ctx, Visitor, Renderer], Awaitable[None]]
+
+
+def admin_only(command: AdminCommand) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+    """A command for admins: it runs with the admin and their renderer, the update claimed.
 
     To anyone but an admin the command does not exist: they hear so, as for any unknown one.
     """
+
+    @functools.wraps(command)
+    async def run(update: Update, context: Ctx) -> None:
+        found = await admin_command(update, context)
+        if found is not None:
+            await command(update, context, *found)
+
+    return run
+
+
+async def admin_command(update: Update, context: Ctx) -> tuple[Visitor, Renderer] | None:
+    """The admin behind a command, with the update claimed; None when there is nothing to do."""
     if not is_admin(update, context):
         await unknown_command(update, context)
         return None

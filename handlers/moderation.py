@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -35,7 +39,7 @@ from handlers.common import (
     visitor,
 )
 from handlers.context import Ctx
-from handlers.guard import admin_command
+from handlers.guard import admin_only
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
 
@@ -44,46 +48,57 @@ log = logging.getLogger(__name__)
 STATUS_OF = {APPROVE: Status.SEEN, HANDLED: Status.HANDLED, HIDDEN: Status.HIDDEN}
 
 
-async def moderate(update: Update, context: Ctx) -> None:
+@admin_only
+async def moderate(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
     """Show the oldest new idea or tip with the moderation buttons (/moderate)."""
-    found = await admin_command(update, context)
-    if found is not None:
-        who, render = found
-        await show_next(context, who.chat_id, render, Status.RECEIVED, 0)
+    await show_next(context, who.chat_id, render, Status.RECEIVED, 0)
 
 
-async def _pressed(
-    update: Update, context: Ctx
-) -> tuple[Status, int, str, HideReason | None, Visitor, Renderer] | None:
-    """What a moderation button names, and the admin who pressed it; None (the spinner
-    stopped, nothing else) for anyone else or garbled data."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if not is_admin(update, context):
-        await answer_callback(update)
-        return None
-    who = await visitor(update, context)
-    render = renderer(context, who.lang)
-    parsed = parse_moderate_data(query.data)
-    if parsed is None:
-        await answer_callback(update)
-        return None
-    return *parsed, who, render
+@dataclass(frozen=True)
+class CardPress:
+    """A moderation button as pressed: the queue shown, the card, what to do, and by whom."""
+
+    queue: Status
+    item_id: int
+    what: str
+    reason: HideReason | None
+    who: Visitor
+    render: Renderer
 
 
-async def change_buttons(update: Update, context: Ctx) -> None:
+CardAction = Callable[[Update, Ctx, CardPress], Awaitable[None]]
+
+
+def card_button(action: CardAction) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+    """A moderation button's action, run for an admin with the data read; anyone else, or
+    garbled data, gets the spinner stopped and nothing else."""
+
+    @functools.wraps(action)
+    async def run(update: Update, context: Ctx) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        parsed = parse_moderate_data(query.data) if is_admin(update, context) else None
+        if parsed is None:
+            await answer_callback(update)
+            return
+        who = await visitor(update, context)
+        await action(update, context, CardPress(*parsed, who, renderer(context, who.lang)))
+
+    return run
+
+
+@card_button
+async def change_buttons(update: Update, context: Ctx, press: CardPress) -> None:
     """Hide… or Back: only the keyboard changes, to reasons to hide with or the card's own."""
-    pressed = await _pressed(update, context)
-    if pressed is None:
-        return
-    queue, item_id, what, _reason, _who, render = pressed
     query = update.callback_query
     assert query is not None
     await answer_callback(update)
-    item = await context.services.store.get_contribution(item_id)
+    item = await context.services.store.get_contribution(press.item_id)
     if item is not None:
         markup = (
-            reasons(render, queue, item_id) if what == HIDE else card_buttons(render, queue, item)
+            reasons(press.render, press.queue, press.item_id)
+            if press.what == HIDE
+            else card_buttons(press.render, press.queue, item)
         )
         try:
             await query.edit_message_reply_markup(reply_markup=markup)
@@ -91,30 +106,25 @@ async def change_buttons(update: Update, context: Ctx) -> None:
             log.debug("could not change the moderation buttons")
 
 
-async def next_one(update: Update, context: Ctx) -> None:
+@card_button
+async def next_one(update: Update, context: Ctx, press: CardPress) -> None:
     """Next (this one left for later), or the start of the approved queue."""
-    pressed = await _pressed(update, context)
-    if pressed is None:
-        return
-    queue, item_id, what, _reason, who, render = pressed
     await answer_callback(update)
     if not await context.services.store.claim_update(update.update_id):
         return
-    if what == NEXT:
-        await close_keyboard(update, render._("Left for later"))
-    await show_next(context, who.chat_id, render, queue, item_id)
+    if press.what == NEXT:
+        await close_keyboard(update, press.render._("Left for later"))
+    await show_next(context, press.who.chat_id, press.render, press.queue, press.item_id)
 
 
-async def decide(update: Update, context: Ctx) -> None:
+@card_button
+async def decide(update: Update, context: Ctx, press: CardPress) -> None:
     """Approve, mark handled, or hide with a reason; the sender hears if they asked to."""
-    pressed = await _pressed(update, context)
-    if pressed is None:
-        return
-    queue, item_id, what, reason, who, render = pressed
     services = context.services
-    status = STATUS_OF[what]
+    render = press.render
+    status = STATUS_OF[press.what]
     changed = await services.store.set_contribution_status(
-        update.update_id, item_id, status, reason, services.clock()
+        update.update_id, press.item_id, status, press.reason, services.clock()
     )
     await answer_callback(update)
     if not changed:
@@ -124,19 +134,19 @@ async def decide(update: Update, context: Ctx) -> None:
         Status.HANDLED: render._("Marked as handled"),
         Status.HIDDEN: render._("Hidden"),
     }[status]
-    if reason is not None:
-        note = render.hidden_note(reason)
+    if press.reason is not None:
+        note = render.hidden_note(press.reason)
     await close_keyboard(update, note)
-    item = await services.store.get_contribution(item_id)
+    item = await services.store.get_contribution(press.item_id)
     if item is not None and item.contactable:
         await tell_sender(context, item)
-    await show_next(context, who.chat_id, render, queue, item_id)
+    await show_next(context, press.who.chat_id, render, press.queue, press.item_id)
 
 
-async def ignore(update: Update, context: Ctx) -> None:
+@card_button
+async def ignore(update: Update, context: Ctx, press: CardPress) -> None:
     """A moderation button of no action known (hand-made, or from an older version)."""
-    if await _pressed(update, context) is not None:
-        await answer_callback(update)
+    await answer_callback(update)
 
 
 async def show_next(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
+from collections.abc import Awaitable, Callable, Coroutine
 from html import escape
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -12,39 +15,58 @@ from core import i18n
 from core.contributions import Kind
 from core.engine import final_answers
 from handlers.buttons import CONFIRM_DELETE, KEEP
-from handlers.common import answer_callback, close_keyboard, send, visitor
+from handlers.common import Visitor, answer_callback, close_keyboard, send, visitor
 from handlers.context import Ctx
-from handlers.render import renderer
+from handlers.render import Renderer, renderer
 from handlers.reply import Reply
+from storage.records import Resident
+
+ResidentCommand = Callable[[Update, Ctx, Visitor, Resident, Renderer], Awaitable[None]]
 
 
-async def my_data(update: Update, context: Ctx) -> None:
+def for_someone_stored(
+    command: ResidentCommand,
+) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+    """/mydata or /delete, run for a stored resident with the update claimed; someone never
+    stored hears that nothing is stored about them."""
+
+    @functools.wraps(command)
+    async def run(update: Update, context: Ctx) -> None:
+        who = await visitor(update, context)
+        if not await context.services.store.claim_update(update.update_id):
+            return
+        render = renderer(context, who.lang)
+        if who.resident is None:
+            await send(context, who.chat_id, [Reply(render._("Nothing is stored about you."))])
+            return
+        await command(update, context, who, who.resident, render)
+
+    return run
+
+
+@for_someone_stored
+async def my_data(
+    update: Update, context: Ctx, who: Visitor, resident: Resident, render: Renderer
+) -> None:
     """Show the resident everything stored about them, as a message and a JSON file (/mydata)."""
-    who = await visitor(update, context)
     services = context.services
-    if not await services.store.claim_update(update.update_id):
-        return
-    render = renderer(context, who.lang)
     _ = render._
-    if who.resident is None:
-        await send(context, who.chat_id, [Reply(_("Nothing is stored about you."))])
-        return
     responses = await services.store.responses_of(who.pseudonym)
     lines = [
         "<b>{}</b>".format(_("What Torget has stored about you")),
         _("Language: {language}. You agreed to the privacy notice on {date}.").format(
-            language="svenska" if who.resident.language == "sv" else "English",
-            date=i18n.when(who.resident.consented_at, render.lang),
+            language="svenska" if resident.language == "sv" else "English",
+            date=i18n.when(resident.consented_at, render.lang),
         ),
     ]
     # What the resident chose in /notify is stored too, so it is shown too.
-    lines.append(render.subscriptions(who.resident.news, who.resident.reminders).text)
+    lines.append(render.subscriptions(resident.news, resident.reminders).text)
     given: list[dict[str, object]] = []
     export: dict[str, object] = {
-        "language": who.resident.language,
-        "consented_at": who.resident.consented_at.isoformat(),
-        "news_of_new_surveys": who.resident.news,
-        "reminders": who.resident.reminders,
+        "language": resident.language,
+        "consented_at": resident.consented_at.isoformat(),
+        "news_of_new_surveys": resident.news,
+        "reminders": resident.reminders,
         "responses": given,
     }
     for response in responses:
@@ -108,16 +130,12 @@ async def my_data(update: Update, context: Ctx) -> None:
     )
 
 
-async def ask_delete(update: Update, context: Ctx) -> None:
+@for_someone_stored
+async def ask_delete(
+    update: Update, context: Ctx, who: Visitor, _resident: Resident, render: Renderer
+) -> None:
     """Ask the resident to confirm that everything about them should be erased (/delete)."""
-    who = await visitor(update, context)
-    if not await context.services.store.claim_update(update.update_id):
-        return
-    render = renderer(context, who.lang)
     _ = render._
-    if who.resident is None:
-        await send(context, who.chat_id, [Reply(_("Nothing is stored about you."))])
-        return
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(_("🗑 Yes, delete everything"), callback_data=CONFIRM_DELETE)],

@@ -13,21 +13,18 @@ from core import i18n
 from core.campaigns import Campaigns
 from core.loader import MAX_FILE_BYTES, SurveyFileError
 from core.problems import FileProblem, FileTooLarge, megabytes
-from handlers.common import send
+from handlers.common import Visitor, send
 from handlers.context import Ctx
-from handlers.guard import admin_command
+from handlers.guard import admin_only
 from handlers.render import Renderer
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
 
 
-async def reload(update: Update, context: Ctx) -> None:
+@admin_only
+async def reload(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
     """Read the surveys folder again; a broken file changes nothing (/reload)."""
-    found = await admin_command(update, context)
-    if found is None:
-        return
-    who, render = found
     services = context.services
     if services.load_campaigns is None:
         return

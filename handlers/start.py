@@ -7,7 +7,7 @@ from dataclasses import replace
 from telegram import Update
 
 from core import engine
-from core.i18n import as_lang
+from core.i18n import Lang, as_lang
 from handlers.buttons import split_carried
 from handlers.common import (
     again_when_stale,
@@ -34,29 +34,33 @@ async def start(update: Update, context: Ctx) -> None:
     await welcome(update, context, who, code)
 
 
-async def choose_language(update: Update, context: Ctx) -> None:
-    """Switch language: before consent it only changes the notice; after, it is stored."""
+def _chosen_language(update: Update) -> tuple[Lang, str | None]:
+    """The language a button chose, and the link the resident came by (carried along)."""
     query = update.callback_query
     assert query is not None and query.data is not None
     chosen, code = split_carried(query.data)
-    lang = as_lang(chosen) or "sv"
+    return as_lang(chosen) or "sv", code
+
+
+async def choose_language(update: Update, context: Ctx) -> None:
+    """Switch language: before consent it only changes the notice; after, it is stored."""
+    lang, code = _chosen_language(update)
     who = await visitor(update, context)
     store = context.services.store
+    # Nothing is stored before they agree, so the choice is only kept in mind then: a
+    # message they write before agreeing is answered in it too.
     if who.resident is None:
-        if not await store.claim_update(update.update_id):
-            return await answer_callback(update)
-        # Nothing is stored before they agree, so the choice is kept in mind instead: a
-        # message they write before agreeing is answered in it too.
-        keep_language(update, context, lang)
-        await answer_callback(update)
-        await close_keyboard(update)
-        await send(context, who.chat_id, [privacy_notice(context, lang, code)])
-        return
-    if not await store.set_language(update.update_id, who.pseudonym, lang):
+        taken = await store.claim_update(update.update_id)
+    else:
+        taken = await store.set_language(update.update_id, who.pseudonym, lang)
+    if not taken:
         return await answer_callback(update)
     keep_language(update, context, lang)
     await answer_callback(update)
     await close_keyboard(update)
+    if who.resident is None:
+        await send(context, who.chat_id, [privacy_notice(context, lang, code)])
+        return
     who = replace(who, lang=lang)
     render = renderer(context, lang)
     await send(context, who.chat_id, [Reply(render._("Okay, I will write in English."))])
@@ -65,10 +69,7 @@ async def choose_language(update: Update, context: Ctx) -> None:
 
 async def consent(update: Update, context: Ctx) -> None:
     """Store the resident, who has just agreed to the privacy notice."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    chosen, code = split_carried(query.data)
-    lang = as_lang(chosen) or "sv"
+    lang, code = _chosen_language(update)
     who = await visitor(update, context)
     services = context.services
     if who.resident is None:

@@ -16,21 +16,18 @@ from core.stats import CampaignStats, QuestionStats, StatsBuilder, count_contrib
 from core.survey import CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from handlers.admin import STATE_ICONS, named_campaign, pressed_campaign
 from handlers.buttons import STATS, campaign_data
-from handlers.common import answer_callback, delivered, send, tell_failed
+from handlers.common import Visitor, answer_callback, delivered, send, tell_failed
 from handlers.context import Ctx
-from handlers.guard import admin_command
+from handlers.guard import admin_only
 from handlers.render import Renderer
 from handlers.reply import Reply
 
 MESSAGE_LIMIT = 4096
 
 
-async def stats(update: Update, context: Ctx) -> None:
+@admin_only
+async def stats(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
     """Results so far: of the campaign named, of the only open one, or a choice (/stats)."""
-    found = await admin_command(update, context)
-    if found is None:
-        return
-    who, render = found
     services = context.services
     _ = render._
     now = services.clock()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from telegram import Document, Message, Update
 from telegram.error import BadRequest
@@ -52,13 +55,45 @@ async def pick_survey(update: Update, context: Ctx) -> None:
     await begin(update, context, who, survey)
 
 
+OfferAction = Callable[[Update, Ctx, Visitor, Response, Survey], Awaitable[None]]
+
+
+def on_own_response(action: OfferAction) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+    """A Continue or Start again button's action, run on the unfinished response it names
+    while that is still the resident's and its survey open; otherwise they get the menu."""
+
+    @functools.wraps(action)
+    async def run(update: Update, context: Ctx) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        who = await visitor(update, context)
+        services = context.services
+        parsed = parse_offer_data(query.data)
+        response_id = parsed[0] if parsed else -1
+        response = await services.store.get_response(response_id) if who.resident else None
+        survey = services.campaigns.get(response.survey_id) if response else None
+        if (
+            response is None
+            or survey is None
+            or response.pseudonym != who.pseudonym
+            or response.status is not ResponseStatus.IN_PROGRESS
+            or not survey.is_open(services.clock())
+        ):
+            await answer_callback(update)
+            if await services.store.claim_update(update.update_id):
+                await welcome(update, context, who)
+            return
+        await action(update, context, who, response, survey)
+
+    return run
+
+
 @again_when_stale
-async def resume_survey(update: Update, context: Ctx) -> None:
+@on_own_response
+async def resume_survey(
+    update: Update, context: Ctx, who: Visitor, response: Response, survey: Survey
+) -> None:
     """Continue an unfinished response where the resident left it."""
-    found = await _own_response(update, context)
-    if found is None:
-        return
-    who, response, survey = found
     if _continued_already(update, response):
         render = renderer(context, who.lang)
         await answer_callback(update, render.problem(engine.Problem.REPEATED, {}))
@@ -68,27 +103,15 @@ async def resume_survey(update: Update, context: Ctx) -> None:
     saved = await context.services.store.save_step(
         update.update_id, response.id, step.session, {}, [], based_on=response.session.version
     )
-    await answer_callback(update)
-    if not saved:
-        return
-    await close_keyboard(update)
-    render = renderer(context, who.lang)
-    await show(
-        context,
-        who.chat_id,
-        render.step(survey, step, response.id),
-        response.id,
-        step.session.version,
-    )
+    await _step_instead(update, context, who, survey, step, response.id if saved else None)
 
 
 @again_when_stale
-async def restart_survey(update: Update, context: Ctx) -> None:
+@on_own_response
+async def restart_survey(
+    update: Update, context: Ctx, who: Visitor, response: Response, survey: Survey
+) -> None:
     """Throw away an unfinished response and begin the survey again."""
-    found = await _own_response(update, context)
-    if found is None:
-        return
-    who, response, survey = found
     step = engine.start(survey, context.services.clock())
     response_id = await context.services.store.start_response(
         update.update_id,
@@ -97,6 +120,19 @@ async def restart_survey(update: Update, context: Ctx) -> None:
         replace=response.id,
         once=not survey.allow_multiple,
     )
+    await _step_instead(update, context, who, survey, step, response_id)
+
+
+async def _step_instead(
+    update: Update,
+    context: Ctx,
+    who: Visitor,
+    survey: Survey,
+    step: Step,
+    response_id: int | None,
+) -> None:
+    """After Continue or Start again: the spinner stops and, when the step was stored (a
+    response id), the offer's keyboard goes and the step's question comes."""
     await answer_callback(update)
     if response_id is None:
         return
@@ -124,30 +160,6 @@ def _continued_already(update: Update, response: Response) -> bool:
         and not session.paused
         and response.shown_version == session.version
     )
-
-
-async def _own_response(update: Update, context: Ctx) -> tuple[Visitor, Response, Survey] | None:
-    """The unfinished response a resume/restart button names, if it is still theirs and open."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    who = await visitor(update, context)
-    services = context.services
-    parsed = parse_offer_data(query.data)
-    response_id = parsed[0] if parsed else -1
-    response = await services.store.get_response(response_id) if who.resident else None
-    survey = services.campaigns.get(response.survey_id) if response else None
-    if (
-        response is None
-        or survey is None
-        or response.pseudonym != who.pseudonym
-        or response.status is not ResponseStatus.IN_PROGRESS
-        or not survey.is_open(services.clock())
-    ):
-        await answer_callback(update)
-        if await services.store.claim_update(update.update_id):
-            await welcome(update, context, who)
-        return None
-    return who, response, survey
 
 
 @again_when_stale
