@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
@@ -13,10 +12,11 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+# The languages are the survey model's; named here too, where the texts are made.
+from core.survey import LANGS as LANGS
 from core.survey import STOCKHOLM
+from core.survey import Lang as Lang
 
-Lang = Literal["sv", "en"]
-LANGS: tuple[Lang, ...] = ("sv", "en")
 DEFAULT_LANG: Lang = "sv"
 # Their names in the organizers' tools (validate, import-xlsform), which speak English.
 LANGUAGE_NAMES = {"sv": "Swedish", "en": "English"}

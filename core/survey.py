@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-LANGUAGES = ("sv", "en")
+# The languages every text is written in; core.i18n speaks them.
+Lang = Literal["sv", "en"]
+LANGS: tuple[Lang, ...] = ("sv", "en")
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 SURVEY_ID = r"^[a-z0-9][a-z0-9-]*$"
 ID_LIMIT = 32  # a question's, choice's or category's id

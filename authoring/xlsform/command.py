@@ -12,7 +12,7 @@ from authoring.xlsform.form import NotAnXLSForm
 from authoring.xlsform.reader import read_workbook
 from authoring.xlsform.writer import schema_reference, to_yaml
 from core.loader import SurveyFileError, load_survey
-from core.survey import LANGUAGES
+from core.survey import LANGS
 
 
 def add_command(commands: Any) -> None:
@@ -23,7 +23,7 @@ def add_command(commands: Any) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     parser.add_argument(
         "--language",
-        choices=list(LANGUAGES),
+        choices=list(LANGS),
         help="the language of columns without one, such as a plain 'label' "
         "(default: the settings sheet's default_language, else sv)",
     )

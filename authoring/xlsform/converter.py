@@ -44,7 +44,7 @@ from authoring.xlsform.vocabulary import (
 )
 from core.contributions import FORM_IDS
 from core.i18n import LANGUAGE_NAMES
-from core.survey import LANGUAGES, MAX_TEXT_LIMIT
+from core.survey import LANGS, MAX_TEXT_LIMIT
 
 
 def convert(form: Form) -> Conversion:
@@ -71,7 +71,7 @@ class _Converter:
         self.targets: dict[str, Target] = {}
         self.left_out: set[str] = set()
         self.question_ids: set[str] = set()
-        self.missing: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
+        self.missing: dict[str, list[str]] = {lang: [] for lang in LANGS}
         self.languages_seen: set[str] = set()
         self.bookkeeping: dict[str, list[int]] = {}
 
@@ -128,7 +128,7 @@ class _Converter:
         default = self._value(settings.cells, "default_language") if settings else ""
         from_settings = language_of(default) if default else None
         chosen = self.form.plain_language or from_settings
-        self.plain = chosen if chosen in LANGUAGES else "sv"
+        self.plain = chosen if chosen in LANGS else "sv"
         sheets = (*self.form.survey, *self.form.choices, *self.form.settings)
         headers = {h for row in sheets for h in row.cells}
         plain = sorted(
@@ -138,7 +138,7 @@ class _Converter:
         if plain:
             if self.form.plain_language:
                 where = "as asked with --language"
-            elif from_settings in LANGUAGES:
+            elif from_settings in LANGS:
                 where = "the settings sheet's default_language"
             else:
                 where = "Torget's default"
@@ -156,7 +156,7 @@ class _Converter:
             for row in rows:
                 for header in row.cells:
                     language = self.column(header).language
-                    if language is not None and language not in LANGUAGES:
+                    if language is not None and language not in LANGS:
                         others.setdefault(sheet, [])
                         if header not in others[sheet]:
                             others[sheet].append(header)
@@ -178,21 +178,21 @@ class _Converter:
                 continue
             if column.language is None:
                 plain = value
-            elif column.language in LANGUAGES:
+            elif column.language in LANGS:
                 found[column.language] = value
                 self.languages_seen.add(column.language)
         if plain is not None and self.plain not in found:
             found[self.plain] = plain
             self.languages_seen.add(self.plain)
-        return {lang: found[lang] for lang in LANGUAGES if lang in found}
+        return {lang: found[lang] for lang in LANGS if lang in found}
 
     def _check_languages(self, texts: dict[str, str], sheet: str, row: int, what: str) -> None:
-        for lang in LANGUAGES:
+        for lang in LANGS:
             if lang not in texts:
                 self.missing[lang].append(f"{sheet} row {row} ({what})")
 
     def _summarise_languages(self) -> None:
-        for lang in LANGUAGES:
+        for lang in LANGS:
             places = self.missing[lang]
             if not places:
                 continue
@@ -242,7 +242,7 @@ class _Converter:
                 column = self.column(header)
                 if column.base in ("list_name", "name", "label"):
                     continue
-                if column.language is not None and column.language not in LANGUAGES:
+                if column.language is not None and column.language not in LANGS:
                     continue  # noted once for the column
                 extra.setdefault(header, []).append(row.number)
             choices = self.lists.setdefault(list_name, [])
@@ -603,7 +603,7 @@ class _Converter:
                 # note for the column says it without a line for every cell.
                 self.bookkeeping.setdefault(header, []).append(row.number)
                 continue
-            if column.language is not None and column.language not in LANGUAGES:
+            if column.language is not None and column.language not in LANGS:
                 continue  # noted once for the whole column
             reason = COLUMN_REASONS.get(column.base.removeprefix("media::"))
             why = f" ({reason})" if reason else ""
