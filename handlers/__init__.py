@@ -33,6 +33,7 @@ from handlers.buttons import (
     BACK,
     CAMPAIGN,
     CLOSE,
+    CONFIRM_DELETE,
     CONFIRMED,
     CONSENT,
     CONTRIBUTE,
@@ -45,14 +46,17 @@ from handlers.buttons import (
     MENU,
     MINE,
     MODERATE,
+    NEWS,
     NEXT,
     OPEN,
+    REMINDERS,
     RESTART,
     RESUME,
     START,
     STATS,
     SUBSCRIBE,
     SURVEY,
+    WRITE,
     contribute_data,
     exactly,
     moderate_pattern,
@@ -106,7 +110,8 @@ def register(app: TorgetApp) -> None:
     button(survey.resume_survey, rf"^{RESUME}:")
     button(survey.restart_survey, rf"^{RESTART}:")
     button(survey.press_answer, rf"^{ANSWER}:")
-    button(privacy.confirm_delete, rf"^{DELETE}:")
+    button(privacy.delete_everything, exactly(CONFIRM_DELETE))
+    button(privacy.keep_everything, rf"^{DELETE}:")
     button(ideas.share_idea, exactly(contribute_data(Kind.IDEA)))
     button(ideas.report_tip, exactly(contribute_data(Kind.TIP)))
     button(ideas.my_contributions, exactly(contribute_data(MINE)))
@@ -118,7 +123,10 @@ def register(app: TorgetApp) -> None:
     for deciding in (APPROVE, HANDLED, HIDDEN):
         button(moderation.decide, moderate_pattern(deciding))
     button(moderation.ignore, rf"^{MODERATE}:")
-    button(news.press, rf"^{SUBSCRIBE}:")
+    button(news.may_write, pattern(SUBSCRIBE, WRITE))
+    for offered in (NEWS, REMINDERS):
+        button(news.decline, pattern(SUBSCRIBE, offered, "no"))
+    button(news.switch, rf"^{SUBSCRIBE}:")
     for asking in (CLOSE, ANNOUNCE, KEEP_CAMPAIGN):
         button(campaigns.ask_first, pattern(CAMPAIGN, asking))
     for switching in (OPEN, CLOSE + CONFIRMED):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from core.flood import Verdict
-from handlers.common import Visitor, is_admin, send, spoken, visitor
+from handlers.common import Handler, Visitor, is_admin, send, spoken, visitor
 from handlers.context import Ctx
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
@@ -95,7 +94,7 @@ async def unknown_command(update: Update, context: Ctx) -> None:
 AdminCommand = Callable[[Update, Ctx, Visitor, Renderer], Awaitable[None]]
 
 
-def admin_only(command: AdminCommand) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+def admin_only(command: AdminCommand) -> Handler:
     """A command for admins: it runs with the admin and their renderer, the update claimed.
 
     To anyone but an admin the command does not exist: they hear so, as for any unknown one.

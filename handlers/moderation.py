@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -29,6 +28,7 @@ from handlers.buttons import (
     parse_moderate_data,
 )
 from handlers.common import (
+    Handler,
     Visitor,
     answer_callback,
     close_keyboard,
@@ -69,7 +69,7 @@ class CardPress:
 CardAction = Callable[[Update, Ctx, CardPress], Awaitable[None]]
 
 
-def card_button(action: CardAction) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+def card_button(action: CardAction) -> Handler:
     """A moderation button's action, run for an admin with the data read; anyone else, or
     garbled data, gets the spinner stopped and nothing else."""
 

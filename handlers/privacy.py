@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 import io
 import json
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from html import escape
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
@@ -15,7 +14,7 @@ from core import i18n
 from core.contributions import Kind
 from core.engine import final_answers
 from handlers.buttons import CONFIRM_DELETE, KEEP
-from handlers.common import Visitor, answer_callback, close_keyboard, send, visitor
+from handlers.common import Handler, Visitor, answer_callback, close_keyboard, send, visitor
 from handlers.context import Ctx
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
@@ -26,7 +25,7 @@ ResidentCommand = Callable[[Update, Ctx, Visitor, Resident, Renderer], Awaitable
 
 def for_someone_stored(
     command: ResidentCommand,
-) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+) -> Handler:
     """/mydata or /delete, run for a stored resident with the update claimed; someone never
     stored hears that nothing is stored about them."""
 
@@ -149,22 +148,28 @@ async def ask_delete(
     await send(context, who.chat_id, [Reply(text, keyboard)])
 
 
-async def confirm_delete(update: Update, context: Ctx) -> None:
-    """Erase the resident, or keep everything, as they chose."""
-    query = update.callback_query
-    assert query is not None
+async def keep_everything(update: Update, context: Ctx) -> None:
+    """No, keep it (or a delete button of no known choice): nothing is deleted."""
+    await _nothing_deleted(update, context, await visitor(update, context))
+
+
+async def _nothing_deleted(update: Update, context: Ctx, who: Visitor) -> None:
+    if await context.services.store.claim_update(update.update_id):
+        await answer_callback(update)
+        await close_keyboard(update, renderer(context, who.lang)._("Nothing was deleted."))
+
+
+async def delete_everything(update: Update, context: Ctx) -> None:
+    """Yes, delete everything: the resident is erased (someone already gone keeps nothing)."""
     who = await visitor(update, context)
     store = context.services.store
-    render = renderer(context, who.lang)
-    _ = render._
-    if query.data != CONFIRM_DELETE or who.resident is None:
-        if await store.claim_update(update.update_id):
-            await answer_callback(update)
-            await close_keyboard(update, _("Nothing was deleted."))
-        return
+    if who.resident is None:
+        return await _nothing_deleted(update, context, who)
     if not await store.forget_resident(update.update_id, who.pseudonym):
         return await answer_callback(update)
     await answer_callback(update)
     await close_keyboard(update)
+    render = renderer(context, who.lang)
+    _ = render._
     text = _("Everything you gave has been deleted. /start if you want to take part again.")
     await send(context, who.chat_id, [render.remove_keyboard(text)])

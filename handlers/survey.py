@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from telegram import Document, Message, Update
 from telegram.error import BadRequest
@@ -19,6 +18,7 @@ from core.survey import Location, Note, Survey
 from handlers.buttons import parse_answer_data, parse_offer_data, parse_survey_data
 from handlers.common import (
     STALE_TRIES,
+    Handler,
     Visitor,
     again_when_stale,
     answer_callback,
@@ -58,7 +58,7 @@ async def pick_survey(update: Update, context: Ctx) -> None:
 OfferAction = Callable[[Update, Ctx, Visitor, Response, Survey], Awaitable[None]]
 
 
-def on_own_response(action: OfferAction) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+def on_own_response(action: OfferAction) -> Handler:
     """A Continue or Start again button's action, run on the unfinished response it names
     while that is still the resident's and its survey open; otherwise they get the menu."""
 

@@ -396,6 +396,22 @@ class Resident:
                     return
         raise AssertionError(f"no reply button {label!r} in {self.reply_buttons()}")
 
+    async def press_data(self, data: str) -> None:
+        """Press a button with this data under a message of the bot's: one an older version
+        sent, or one made by hand."""
+        message = {"message_id": self.fake.new_message_id(), "date": 0, "chat": self.chat}
+        await self._feed(
+            {
+                "callback_query": {
+                    "id": str(next(self.fake.next_update_id)),
+                    "from": self.user,
+                    "chat_instance": "1",
+                    "message": {**message, "text": "…"},
+                    "data": data,
+                }
+            }
+        )
+
     async def replay_all(self) -> int:
         """Deliver every update again, in order, as Telegram may after a crash; return how many."""
         for data in list(self.history):

@@ -220,6 +220,26 @@ async def test_a_resident_who_says_yes_gets_news_and_one_reminder(
     assert sum(reminder in str(call.params) for call in resident.sent) == 1
 
 
+async def test_declining_an_older_versions_news_offer_keeps_news_off(bot: Bot) -> None:
+    resident = bot.resident()
+    await resident.onboard()
+    await resident.click_where("Ja, gärna")
+    # The first-day offer that an older version sent had a "No, thanks" of its own.
+    await resident.press_data("u:news:no")
+    assert resident.last_text() == "Okej. Skicka /notify om du ändrar dig."
+    stored = await bot.services.store.get_resident(bot.services.pseudonymize(resident.chat_id))
+    assert stored is not None and not stored.news and stored.reminders
+
+
+async def test_a_delete_button_of_no_known_choice_deletes_nothing(bot: Bot) -> None:
+    resident = bot.resident()
+    await resident.onboard()
+    await resident.send("/delete")
+    await resident.press_data("del:maybe")
+    assert await bot.services.store.get_resident(bot.services.pseudonymize(resident.chat_id))
+    assert "Ingenting raderades." in resident.last_text()
+
+
 # ---- the language a resident chose -------------------------------------------------------
 async def onboard_choosing(bot: Bot, resident: Resident, lang: str) -> None:
     """Onboard choosing `lang` on the notice, whatever the phone's language."""
