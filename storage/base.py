@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from storage.contributions import Contributions
+from storage.definitions import Definitions
 from storage.engine import Database
 from storage.export_reads import ExportSource
 from storage.leases import Leases
@@ -27,6 +28,7 @@ class Store(
     Responses,
     Contributions,
     Schedules,
+    Definitions,
     Mailings,
     Leases,
     Purges,

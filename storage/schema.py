@@ -111,6 +111,9 @@ responses = Table(
     # check in one statement that nobody saved another step since it was read: two replicas
     # answering the same resident at once must not both win.
     Column("version", Integer, nullable=False, server_default="0"),
+    # The campaign's version (definitions.version) the response is answered on; None for
+    # responses from before campaigns were versioned, which are version 1.
+    Column("survey_version", Integer, nullable=True),
     Index("ix_responses_resident", "pseudonym", "status", "updated_at"),
     Index("ix_responses_survey", "survey_id", "id"),
     # Never reuse the id of a deleted response: buttons on old messages carry it.
@@ -169,6 +172,40 @@ campaign_schedules = Table(
     Column("opens", UTCDateTime, nullable=True),
     Column("closes", UTCDateTime, nullable=True),
     Column("changed_at", UTCDateTime, nullable=False),
+)
+
+# Campaigns and the lists beside them (categories, places), as their authors wrote them: each
+# change a new version, never an overwrite, so that a response answered on version 2 is read
+# with version 2's questions. Every replica serves the newest version of each.
+definitions = Table(
+    "definitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(12), nullable=False),  # survey, categories or places
+    Column("name", String(40), nullable=False),  # the survey's id; "categories", "places"
+    Column("version", Integer, nullable=False),
+    Column("source", Text, nullable=False),  # the YAML text as written (or converted)
+    Column("digest", String(64), nullable=False),  # sha256 of source: is a file new?
+    Column("origin", String(120), nullable=False),  # "file:soder.yaml", "telegram", "cli"
+    Column("author", String(64), nullable=True),  # the organizer's pseudonym; None for files
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "name", "version", name="uq_definitions_version"),
+    sqlite_autoincrement=True,
+)
+
+# A file an organizer sent, checked and shown to them, waiting for Save: kept here rather
+# than in one process's memory, since the Save press may reach another replica.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(12), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("based_on", Integer, nullable=True),  # the version it was compared with
+    Column("author", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 # One announcement, or one round of reminders: the messages of the outbox belong to one.

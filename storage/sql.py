@@ -9,6 +9,7 @@ storage.responses, ...); SqlStore is all of them on one engine (storage.engine.R
 from __future__ import annotations
 
 from storage.contributions import ContributionsRoom
+from storage.definitions import DefinitionsRoom
 from storage.export_reads import ExportReadsRoom
 from storage.leases import LeasesRoom
 from storage.mailings import MailingsRoom
@@ -23,6 +24,7 @@ class SqlStore(
     ResponsesRoom,
     ContributionsRoom,
     SchedulesRoom,
+    DefinitionsRoom,
     MailingsRoom,
     LeasesRoom,
     PurgesRoom,

@@ -15,6 +15,7 @@ from core.contributions import Status as ContributionStatus
 from core.engine import DONE, Session
 from storage import create_store
 from storage.base import Store
+from storage.definitions import DefinitionKind, StaleDefinition
 from storage.records import ResponseStatus, StaleSession
 from storage.sql import SqlStore
 from tests.postgres import POSTGRES_URL, empty_postgres
@@ -326,6 +327,13 @@ async def test_upgrading_switches_reminders_off_for_who_never_said_yes(tmp_path:
         # As a database of 0006 had them: Bob never said yes, and had the reminder on.
         await connection.execute(text("UPDATE residents SET reminders = 1 WHERE news = 0"))
         await connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+        # ...and without what the migrations after 0007 added.
+        for later in (
+            "DROP TABLE definitions",
+            "DROP TABLE uploads",
+            "ALTER TABLE responses DROP COLUMN survey_version",
+        ):
+            await connection.execute(text(later))
     await store.close()
 
     store = SqlStore(url)
@@ -675,3 +683,60 @@ async def test_purging_keeps_counts_and_deletes_only_what_is_old(store: Store) -
     assert await store.purge_responses("soder", before, recent, {("q1", "1"): 2}) == 0
     assert await store.retained_counts("soder") == {("q1", "1"): 3}
     assert [r.id async for r in store.export_responses("soder")] == [recent]
+
+
+# ---- campaigns as written, versioned ----------------------------------------------------
+SURVEY = DefinitionKind.SURVEY
+
+
+async def test_each_save_is_a_new_version_and_an_old_base_is_refused(store: Store) -> None:
+    stamp = await store.definitions_stamp()
+    first = await store.save_definition(
+        SURVEY, "soder", "id: soder\n", NOW, origin="telegram", author=ALICE, based_on=None
+    )
+    assert first.version == 1 and await store.definitions_stamp() > stamp
+    second = await store.save_definition(
+        SURVEY, "soder", "id: soder # 2\n", NOW, origin="telegram", author=BOB, based_on=1
+    )
+    assert second.version == 2
+    # Alice still has version 1 in front of her: her save would undo Bob's.
+    with pytest.raises(StaleDefinition) as refused:
+        await store.save_definition(
+            SURVEY, "soder", "id: soder # A\n", NOW, origin="telegram", author=ALICE, based_on=1
+        )
+    assert refused.value.newest == 2
+    with pytest.raises(StaleDefinition):  # a "new" campaign whose id is taken
+        await store.save_definition(
+            SURVEY, "soder", "x", NOW, origin="telegram", author=ALICE, based_on=None
+        )
+    history = await store.definition_history(SURVEY, "soder")
+    assert [(d.version, d.author) for d in history] == [(2, BOB), (1, ALICE)]
+    assert [d.version for d in await store.newest_definitions()] == [2]
+    assert len(await store.every_definition()) == 2
+    old = await store.definition(SURVEY, "soder", 1)
+    assert old is not None and old.source == "id: soder\n"
+
+
+async def test_a_file_is_imported_once_and_never_over_a_newer_telegram_version(
+    store: Store,
+) -> None:
+    text = "id: soder\n"
+    imported = await store.import_definition(SURVEY, "soder", text, NOW, origin="file:soder.yaml")
+    assert imported is not None and imported.version == 1
+    assert await store.import_definition(SURVEY, "soder", text, NOW, origin="file:x") is None
+    await store.save_definition(
+        SURVEY, "soder", "id: soder # edited\n", NOW, origin="telegram", author=ALICE, based_on=1
+    )
+    # The old file is still in the folder at the next start: it does not undo the edit.
+    assert await store.import_definition(SURVEY, "soder", text, NOW, origin="file:x") is None
+    changed = await store.import_definition(SURVEY, "soder", "id: soder # 3\n", NOW, origin="f")
+    assert changed is not None and changed.version == 3
+
+
+async def test_a_kept_upload_waits_for_save_and_old_ones_are_forgotten(store: Store) -> None:
+    kept = await store.keep_upload(SURVEY, "soder", "id: soder\n", None, ALICE, NOW)
+    upload = await store.upload(kept)
+    assert upload is not None and (upload.author, upload.based_on) == (ALICE, None)
+    assert await store.drop_upload(kept) and not await store.drop_upload(kept)
+    await store.keep_upload(SURVEY, "soder", "x", 1, ALICE, NOW)
+    assert await store.drop_uploads_before(NOW + timedelta(days=1)) == 1
