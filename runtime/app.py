@@ -18,20 +18,23 @@ from telegram.request import BaseRequest
 
 from config import Settings
 from core.i18n import LANGS, Catalogs
+from core.loader import SurveyFileError
 from core.privacy import SECRET_FILE, SecretMismatch, proposed_secret, settle_secret
 from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from runtime.concurrency import PerResidentUpdateProcessor
 from runtime.housekeeping import housekeeping
 from runtime.outbox import Sender
+from runtime.refresh import refresh_campaigns
 from runtime.scheduler import Scheduler
 
 log = logging.getLogger("torget")
 
 
 async def open_services(services: Services) -> None:
-    """Open the store, take the deployment's pseudonym secret, and the dates admins set
-    from Telegram (SecretMismatch: this process must not start)."""
+    """Open the store, take the deployment's pseudonym secret, import the surveys folder and
+    build the campaigns from the store (SecretMismatch, or SurveyFileError for a broken file
+    with no stored version to serve instead: this process must not start)."""
     store, settings = services.store, services.settings
     await store.open()
     configured = (
@@ -46,10 +49,21 @@ async def open_services(services: Services) -> None:
     )
     try:
         services.pseudonymize.use(settle_secret(configured, from_file, stored))
-    except SecretMismatch:
+        if services.library is not None:
+            imported = await services.library.import_folder(services.clock(), strict=False)
+            if imported.new or imported.changed:
+                log.info(
+                    "from the surveys folder: %d new, %d changed",
+                    len(imported.new),
+                    len(imported.changed),
+                )
+    except (SecretMismatch, SurveyFileError):
         await store.close()
         raise
-    services.campaigns.apply(await store.schedules())
+    if services.refresh_campaigns is not None:
+        await services.refresh_campaigns()
+    else:
+        services.campaigns.apply(await store.schedules())
 
 
 def build_application(
@@ -96,6 +110,7 @@ async def _post_init(app: TorgetApp) -> None:
     services.background.extend(
         [
             asyncio.create_task(housekeeping(services)),
+            asyncio.create_task(refresh_campaigns(services)),
             asyncio.create_task(Scheduler(services, app.bot).run()),
             asyncio.create_task(sender.run()),
         ]
@@ -141,7 +156,7 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
             BotCommand("stats", _("Results so far, with a chart")),
             BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
             BotCommand("moderate", _("Go through new ideas and tips")),
-            BotCommand("reload", _("Read the survey files again")),
+            BotCommand("reload", _("Import the survey files again")),
             *commands,
         ]
         for admin in admin_ids:
