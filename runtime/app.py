@@ -1,15 +1,16 @@
 """The running bot: the PTB Application with Torget's handlers, and its life from start to stop.
 
-bot.py makes the services and calls serve(); here the store opens (post_init), the command
-menus are set, the outbox sender, the scheduler and housekeeping start beside the handlers,
-updates come in by long polling or webhooks, and at the end everything stops in turn.
+bot.py makes the services and calls serve(); here the store opens and the campaigns are
+built (open_services, before anything reaches Telegram), the command menus are set, the
+outbox sender, the scheduler, the campaigns' refresh and housekeeping start beside the
+handlers, updates come in by long polling or webhooks, and at the end everything stops in turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import BadRequest
@@ -104,7 +105,6 @@ def build_application(
 async def _post_init(app: TorgetApp) -> None:
     services = app.bot_data.services
     assert services is not None
-    await open_services(services)
     await set_commands(app, services.catalogs, services.settings.admin_ids)
     sender = Sender(services, app.bot)
     services.background.extend(
@@ -176,23 +176,38 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"
 
 def serve(app: TorgetApp, settings: Settings) -> None:
     """Polling, or webhooks when WEBHOOK_URL and WEBHOOK_SECRET are set, until stopped."""
+    services = app.bot_data.services
+    assert services is not None
+
+    async def run(feed: Callable[[], Awaitable[None]]) -> None:
+        # The store, the secret and the campaigns before anything reaches Telegram: a wrong
+        # secret or a broken survey file with nothing stored instead stops the start here.
+        await open_services(services)
+        try:
+            await feed()
+        finally:
+            await services.store.close()  # post_shutdown did, unless starting failed
+
     # Each mode is imported only when chosen: tornado is for webhooks alone.
     if settings.webhook_url and settings.webhook_secret is not None:
         from runtime.webhook import serve as serve_webhook
 
+        url, secret = settings.webhook_url, settings.webhook_secret.get_secret_value()
         asyncio.run(
-            serve_webhook(
-                app,
-                settings.webhook_url,
-                settings.webhook_secret.get_secret_value(),
-                settings.webhook_listen,
-                settings.webhook_port,
-                ALLOWED_UPDATES,
-                _post_init,
-                _post_shutdown,
+            run(
+                lambda: serve_webhook(
+                    app,
+                    url,
+                    secret,
+                    settings.webhook_listen,
+                    settings.webhook_port,
+                    ALLOWED_UPDATES,
+                    _post_init,
+                    _post_shutdown,
+                )
             )
         )
     else:
         from runtime import polling
 
-        asyncio.run(polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown))
+        asyncio.run(run(lambda: polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown)))
