@@ -4,12 +4,17 @@ resident finishes on the version they began, and every replica serves what any o
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from core.loader import SurveyFileError
+import core.campaigns as campaigns_module
+from core.campaigns import Deployment, Schedule, Shelf
+from core.loader import SurveyFileError, parse_survey
+from core.survey import Survey
 from storage.definitions import DefinitionKind
 from tests.conftest import Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import FakeTelegram, Resident
@@ -245,3 +250,82 @@ async def test_a_resident_begun_on_a_version_this_replica_has_not_built_yet_is_s
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_a_reload_on_one_replica_is_served_by_the_other_after_the_schedulers_round(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    surveys = folder(tmp_path)
+    settings = settings_for(tmp_path, surveys)
+    telegram = FakeTelegram()
+    a = await start_bot(settings, clock, telegram)
+    b = await start_bot(settings, clock, telegram)
+    try:
+        (surveys / "torget.yaml").write_text(SECOND, encoding="utf-8")
+        admin = a.admin()
+        await admin.onboard(news="Nej tack")
+        await admin.send("/reload")
+        assert "Ändrade: <code>torget-kvall</code>" in admin.last_text()
+        assert a.services.campaigns.version_of("torget-kvall") == 2
+        assert b.services.campaigns.version_of("torget-kvall") == 1
+        await b.tick()  # the minute's round refreshes too, besides the refresh loop
+        assert b.services.campaigns.version_of("torget-kvall") == 2
+        await admin.send("/reload")  # the same folder again: nothing new
+        assert "Ändrade" not in admin.last_text()
+        assert await versions(a) == [(1, "file:torget.yaml"), (2, "file:torget.yaml")]
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+# ---- the shelf: stored texts into Campaigns ----------------------------------------------
+@dataclass(frozen=True)
+class Stored:
+    kind: str
+    name: str
+    version: int
+    source: str
+
+
+def test_every_version_is_served_with_the_current_dates_and_each_text_parsed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[str] = []
+
+    def counting(text: str, shown: str) -> Survey:
+        parsed.append(shown)
+        return parse_survey(text, shown)
+
+    monkeypatch.setattr(campaigns_module, "parse_survey", counting)
+    shelf = Shelf(Deployment(), lambda lang, text: text)
+    stored = [Stored("survey", "torget-kvall", 1, FIRST)]
+    campaigns = shelf.build(stored)
+    assert campaigns.version_of("torget-kvall") == 1
+    stored.append(Stored("survey", "torget-kvall", 2, SECOND))
+    campaigns = shelf.build(stored)
+    assert parsed == ["survey torget-kvall version 1", "survey torget-kvall version 2"]
+
+    closed = datetime(2026, 11, 20, tzinfo=UTC)
+    campaigns.apply({"torget-kvall": Schedule(opens=None, closes=closed)})
+    assert campaigns.version_of("torget-kvall") == 2
+    current, first = campaigns.get("torget-kvall"), campaigns.get("torget-kvall", 1)
+    assert current is not None and first is not None
+    assert [len(s.questions) for s in (current, first)] == [3, 2]
+    assert first.closes == closed  # an admin's dates hold for every version
+    assert list(campaigns.versions("torget-kvall")) == [1, 2]
+    assert campaigns.get("torget-kvall", 3) is None
+    assert campaigns.get("idea", 7) is campaigns.get("idea")  # the forms have no versions
+
+
+def test_a_stored_text_that_cannot_be_read_leaves_the_newest_one_that_can(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    shelf = Shelf(Deployment(), lambda lang, text: text)
+    stored = [
+        Stored("survey", "torget-kvall", 1, FIRST),
+        Stored("survey", "torget-kvall", 2, "id: torget-kvall\n"),
+    ]
+    with caplog.at_level(logging.WARNING):
+        campaigns = shelf.build(stored)
+    assert campaigns.version_of("torget-kvall") == 1
+    assert "survey torget-kvall version 2 cannot be read" in caplog.text
