@@ -151,6 +151,24 @@ async def test_a_changed_file_at_restart_is_version_2_and_who_began_on_1_finishe
         await bot.stop()
 
 
+async def test_starting_over_after_a_new_version_begins_on_the_new_version(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    surveys = folder(tmp_path)
+    bot = await start_bot(settings_for(tmp_path, surveys), clock)
+    try:
+        began = await half_way(bot)
+        (surveys / "torget.yaml").write_text(SECOND, encoding="utf-8")
+        await bot.restart()
+        again = Resident(bot.app, bot.fake, user_id=began.chat_id)
+        await again.send("/start")
+        await again.click("↺ Börja om")
+        await again.click("Ja")
+        assert "Vad saknar du på torget?" in again.last_text()
+    finally:
+        await bot.stop()
+
+
 async def test_a_file_that_disappears_keeps_its_campaign(tmp_path: Path, clock: FakeClock) -> None:
     surveys = folder(tmp_path)
     bot = await start_bot(settings_for(tmp_path, surveys), clock)
