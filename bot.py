@@ -63,14 +63,14 @@ def utc_now() -> datetime:
 
 def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
     """Everything handlers need; the store is opened, the folder imported and the campaigns
-    built in post_init (open_services), or by the caller."""
+    built by runtime.app.open_services (serve() calls it; tests call it themselves)."""
     catalogs = Catalogs()
     store = create_store(settings.database_url)
     library = Library(store, settings.surveys_dir, shelf(settings, catalogs))
     services = Services(
         settings=settings,
         store=store,
-        # None served until the store is open and the folder imported (open_services).
+        # None until the store is open and the folder imported (open_services).
         campaigns=Campaigns(),
         catalogs=catalogs,
         # The secret is the deployment's, known once the store is open (open_services).
