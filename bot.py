@@ -1,6 +1,7 @@
 """Torget: the composition root and the command line.
 
-settings -> store -> surveys -> Application -> run. `python bot.py --help` lists commands.
+settings -> store -> campaigns (the folder imported, then built from the store) ->
+Application -> run. `python bot.py --help` lists commands.
 The running bot (the Application, its loops, polling and webhooks) is in runtime/.
 """
 
@@ -21,8 +22,8 @@ from pydantic import ValidationError
 
 from authoring import preview, schema, xlsform
 from config import Settings
-from core.campaigns import Campaigns, deployment_area
-from core.contributions import Kind, build_form, parse_start_code
+from core.campaigns import Campaigns, Deployment, Shelf
+from core.contributions import parse_start_code
 from core.export import FORMATS
 from core.flood import FloodGuard
 from core.i18n import Catalogs
@@ -30,7 +31,6 @@ from core.loader import (
     CATEGORIES_FILE,
     PLACES_FILE,
     SurveyFileError,
-    load_folder,
     load_paths,
     survey_files,
 )
@@ -40,6 +40,7 @@ from handlers.context import Services
 from runtime.app import build_application, serve
 from storage import create_store
 from storage.base import Store
+from storage.library import Library
 from storage.lock import DatabaseInUse, lock_database
 from storage.retention import Purged, purge
 
@@ -60,51 +61,57 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def load_campaigns(settings: Settings, catalogs: Catalogs) -> Campaigns:
-    """Read SURVEYS_DIR and build the idea and tip forms; SurveyFileError explains problems."""
-    folder = load_folder(settings.surveys_dir)
-
-    def translate(lang: str, text: str) -> str:
-        return catalogs.get(lang).gettext(text)
-
-    # Ideas and tips belong to no campaign: without AREA_BBOX they may be about any place
-    # the campaigns and places.yaml cover, so one from another country is kindly refused.
-    area = settings.area_bbox or deployment_area(folder.surveys, folder.places)
-    forms = [
-        build_form(kind, folder.categories, translate, settings.location_precision, area)
-        for kind in Kind
-    ]
-    return Campaigns(
-        folder.surveys,
-        forms,
-        folder.places,
-        settings.location_precision,
-        settings.area_bbox,
-        retention_days=settings.retention_days,
-    )
-
-
 def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
-    """Everything handlers need; the store is opened in post_init (or by the caller)."""
+    """Everything handlers need; the store is opened, the folder imported and the campaigns
+    built by runtime.app.open_services (serve() calls it; tests call it themselves)."""
     catalogs = Catalogs()
-    return Services(
+    store = create_store(settings.database_url)
+    library = Library(store, settings.surveys_dir, shelf(settings, catalogs))
+    services = Services(
         settings=settings,
-        store=create_store(settings.database_url),
-        campaigns=load_campaigns(settings, catalogs),
+        store=store,
+        # None until the store is open and the folder imported (open_services).
+        campaigns=Campaigns(),
         catalogs=catalogs,
         # The secret is the deployment's, known once the store is open (open_services).
         pseudonymize=Pseudonymizer(),
         clock=clock,
-        load_campaigns=lambda: load_campaigns(settings, catalogs),
+        library=library,
         flood=FloodGuard(settings.flood_rate, settings.flood_burst, clock),
     )
+
+    async def refresh_campaigns() -> None:
+        services.campaigns = await library.campaigns(services.campaigns)
+
+    services.refresh_campaigns = refresh_campaigns
+    return services
+
+
+def shelf(settings: Settings, catalogs: Catalogs) -> Shelf:
+    """What builds the campaigns from stored definitions, with the deployment's settings."""
+
+    def translate(lang: str, text: str) -> str:
+        return catalogs.get(lang).gettext(text)
+
+    deployment = Deployment(
+        settings.location_precision, settings.area_bbox, settings.retention_days
+    )
+    return Shelf(deployment, translate)
+
+
+async def stored_campaigns(settings: Settings, store: Store) -> Campaigns:
+    """The folder imported, then the campaigns as the bot serves them (for the command line);
+    SurveyFileError as at start-up."""
+    library = Library(store, settings.surveys_dir, shelf(settings, Catalogs()))
+    await library.import_folder(utc_now(), strict=False)
+    return await library.campaigns()
 
 
 # ---- command line ----------------------------------------------------------------------
 def campaigns_or_none(settings: Settings) -> Campaigns | None:
-    """The campaigns, or None after printing what is wrong with the survey files."""
+    """The stored campaigns, or None after printing what is wrong with the survey files."""
     try:
-        return load_campaigns(settings, Catalogs())
+        return asyncio.run(with_store(settings, lambda store: stored_campaigns(settings, store)))
     except SurveyFileError as exc:
         print(exc, file=sys.stderr)
         return None
@@ -170,14 +177,7 @@ def in_use(exc: DatabaseInUse) -> str:
 
 def serve_bot(settings: Settings, token: str) -> int:
     """Polling, or webhooks when WEBHOOK_URL is set, until stopped."""
-    try:
-        services = create_services(settings)
-    except SurveyFileError as exc:
-        print("Torget cannot start: a survey file has problems.", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
-    app = build_application(services, token)
+    app = build_application(create_services(settings), token)
     if settings.webhook_url and settings.webhook_secret is None:
         print("WEBHOOK_URL needs WEBHOOK_SECRET too (letters, digits, _ and -).", file=sys.stderr)
         return 2
@@ -185,6 +185,12 @@ def serve_bot(settings: Settings, token: str) -> int:
         serve(app, settings)
     except SecretMismatch as exc:
         print(f"Torget cannot start: {exc}", file=sys.stderr)
+        return 2
+    except SurveyFileError as exc:
+        # A broken file with no stored version to serve instead (open_services).
+        print("Torget cannot start: a survey file has problems.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
         return 2
     return 0
 

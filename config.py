@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     # Seconds between the scheduler's rounds (announce, remind, pick up admins' dates).
     scheduler_seconds: float = Field(default=60.0, gt=0)
+    # Seconds between a replica's looks at the stored campaigns: a version saved on one
+    # replica (or imported by its /reload) is served by every replica this soon.
+    campaigns_refresh_seconds: float = Field(default=5.0, gt=0)
     # Per resident: messages a second, sustained, and how many at once (a burst) before
     # the excess is dropped with one polite notice. Tapping through a survey stays far below.
     flood_rate: float = Field(default=1.0, gt=0)

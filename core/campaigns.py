@@ -1,14 +1,37 @@
-"""The campaigns Torget knows, the idea and tip forms, and the places links can tag."""
+"""The campaigns Torget knows (every version of each), the idea and tip forms, and the places
+links can tag; and the shelf that builds them from the stored definitions."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from core.contributions import FORM_IDS, Kind, Place
+from core.contributions import (
+    DEFAULT_CATEGORIES,
+    FORM_IDS,
+    CategoriesFile,
+    Category,
+    Kind,
+    Place,
+    PlacesFile,
+    Translate,
+    build_form,
+)
+from core.loader import (
+    KIND_CATEGORIES,
+    KIND_PLACES,
+    KIND_SURVEY,
+    SurveyFileError,
+    parse_file,
+    parse_survey,
+)
 from core.survey import Area, CampaignState, Precision, Retention, Survey
+
+log = logging.getLogger(__name__)
 
 # An opening this recent is announced by itself; an older one only when an admin asks, so
 # a restart (or the first start of a new version) does not announce last month's campaign.
@@ -46,6 +69,9 @@ def close_now(survey: Survey, now: datetime) -> Schedule:
 
 
 class Campaigns:
+    """The campaigns served now: the current (newest) version of each, and every earlier
+    version still stored, for the responses answered on it."""
+
     def __init__(
         self,
         surveys: Iterable[Survey] = (),
@@ -55,16 +81,31 @@ class Campaigns:
         area: Area | None = None,
         schedules: Mapping[str, Schedule] | None = None,
         retention_days: int | None = None,
+        *,
+        versions: Mapping[str, Mapping[int, Survey]] | None = None,
     ) -> None:
+        # `surveys` have one version (files read without a store); `versions` every stored one.
+        written: dict[str, Mapping[int, Survey]] = {survey.id: {1: survey} for survey in surveys}
+        written.update({key: kept for key, kept in (versions or {}).items() if kept})
         # A survey that says nothing about places or retention follows the deployment's.
+        self._written = {
+            survey_id: {
+                version: _with_defaults(kept[version], precision, area, retention_days)
+                for version in sorted(kept)
+            }
+            for survey_id, kept in written.items()
+        }
+        self._current = {survey_id: max(kept) for survey_id, kept in self._written.items()}
         self._files = {
-            survey.id: _with_defaults(survey, precision, area, retention_days)
-            for survey in surveys
+            survey_id: self._written[survey_id][version]
+            for survey_id, version in self._current.items()
         }
         self._forms = {form.id: form for form in forms}
         self._places = {place.id: place for place in places}
         self._schedules: dict[str, Schedule] = {}
         self._by_id = dict(self._files)
+        # Earlier versions with today's dates, made when first asked for.
+        self._earlier: dict[tuple[str, int], Survey] = {}
         self.apply(schedules or {})
 
     def apply(self, schedules: Mapping[str, Schedule]) -> None:
@@ -74,18 +115,46 @@ class Campaigns:
             survey_id: _scheduled(survey, self._schedules.get(survey_id))
             for survey_id, survey in self._files.items()
         }
+        self._earlier = {}
 
     @property
     def schedules(self) -> dict[str, Schedule]:
         return dict(self._schedules)
 
     def from_file(self, survey_id: str) -> Survey | None:
-        """The campaign as its file has it, before any date an admin set."""
+        """The current version as written, before any date an admin set."""
         return self._files.get(survey_id)
 
-    def get(self, survey_id: str) -> Survey | None:
-        """A campaign, or the idea or tip form (whose ids campaigns may not use)."""
-        return self._by_id.get(survey_id) or self._forms.get(survey_id)
+    def get(self, survey_id: str, version: int | None = None) -> Survey | None:
+        """A campaign, or the idea or tip form (whose ids campaigns may not use).
+
+        `version` None: the current version; another: that version with the current dates
+        (a response keeps the questions it was begun on). None when it is not stored.
+        """
+        if version is None or version == self._current.get(survey_id):
+            return self._by_id.get(survey_id) or self._forms.get(survey_id)
+        if survey_id in self._forms:
+            return self._forms[survey_id]  # the forms have no versions
+        written = self._written.get(survey_id, {}).get(version)
+        if written is None:
+            return None
+        key = (survey_id, version)
+        if key not in self._earlier:
+            self._earlier[key] = _scheduled(written, self._schedules.get(survey_id))
+        return self._earlier[key]
+
+    def version_of(self, survey_id: str) -> int | None:
+        """The current version's number; None for the forms and unknown ids."""
+        return self._current.get(survey_id)
+
+    def versions(self, survey_id: str) -> dict[int, Survey]:
+        """Every stored version, oldest first, each with the current dates."""
+        found: dict[int, Survey] = {}
+        for version in self._written.get(survey_id, {}):
+            survey = self.get(survey_id, version)
+            if survey is not None:
+                found[version] = survey
+        return found
 
     def form(self, kind: Kind) -> Survey | None:
         return self._forms.get(kind.value)
@@ -132,6 +201,109 @@ class Campaigns:
             for survey in self.open_at(now)
             if survey.opens is not None and now - survey.opens <= ANNOUNCE_WITHIN
         ]
+
+
+class Stored(Protocol):
+    """A stored definition as the shelf reads it (storage.definitions.Definition)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def source(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the settings say for every campaign."""
+
+    precision: Precision = "100m"
+    area: Area | None = None  # AREA_BBOX
+    retention_days: int | None = None
+
+
+Parsed = Survey | CategoriesFile | PlacesFile
+
+
+class Shelf:
+    """Builds Campaigns from the stored definitions, parsing each stored text once per
+    process: a refresh that finds one new version parses that one."""
+
+    def __init__(self, deployment: Deployment, translate: Translate) -> None:
+        self.deployment = deployment
+        self.translate = translate
+        self._parsed: dict[tuple[str, str, int], Parsed | None] = {}
+        # Texts just read from the folder, so that start-up does not parse them twice.
+        self._read: dict[tuple[str, str], Parsed] = {}
+
+    def remember(self, kind: str, text: str, model: Parsed) -> None:
+        """A text parsed already (a file of the folder): its stored versions need no parse."""
+        self._read[(kind, text)] = model
+
+    def build(self, stored: Iterable[Stored]) -> Campaigns:
+        """The campaigns every stored definition makes; one that cannot be read is left out
+        (logged), and its campaign served on the newest version that can."""
+        versions: dict[str, dict[int, Survey]] = {}
+        categories: tuple[int, tuple[Category, ...]] = (0, DEFAULT_CATEGORIES)
+        places: tuple[int, tuple[Place, ...]] = (0, ())
+        for definition in stored:
+            parsed = self.parsed(definition)
+            if isinstance(parsed, Survey):
+                versions.setdefault(definition.name, {})[definition.version] = parsed
+            elif isinstance(parsed, CategoriesFile) and definition.version > categories[0]:
+                categories = (definition.version, tuple(parsed.categories))
+            elif isinstance(parsed, PlacesFile) and definition.version > places[0]:
+                places = (definition.version, tuple(parsed.places))
+        self._read.clear()
+        deployment = self.deployment
+        current = [kept[max(kept)] for kept in versions.values()]
+        # Ideas and tips belong to no campaign: without AREA_BBOX they may be about any place
+        # the campaigns and places cover, so one from another country is kindly refused.
+        area = deployment.area or deployment_area(current, places[1])
+        forms = [
+            build_form(kind, categories[1], self.translate, deployment.precision, area)
+            for kind in Kind
+        ]
+        return Campaigns(
+            (),
+            forms,
+            places[1],
+            deployment.precision,
+            deployment.area,
+            retention_days=deployment.retention_days,
+            versions=versions,
+        )
+
+    def parsed(self, definition: Stored) -> Parsed | None:
+        key = (definition.kind, definition.name, definition.version)
+        if key not in self._parsed:
+            self._parsed[key] = self._parse(definition)
+        return self._parsed[key]
+
+    def _parse(self, definition: Stored) -> Parsed | None:
+        kind, name, version = definition.kind, definition.name, definition.version
+        known = self._read.get((kind, definition.source))
+        shown = f"{kind} {name} version {version}"
+        try:
+            if kind == KIND_SURVEY:
+                survey = known or parse_survey(definition.source, shown)
+                if not isinstance(survey, Survey) or survey.id != name:
+                    raise SurveyFileError([])  # stored under another id: not this campaign
+                return survey
+            if kind == KIND_CATEGORIES:
+                return known or parse_file(definition.source, shown, CategoriesFile)
+            if kind == KIND_PLACES:
+                return known or parse_file(definition.source, shown, PlacesFile)
+        except SurveyFileError as exc:
+            # Stored texts were checked when saved; this one may be from a newer Torget.
+            first = str(exc.problems[0]) if exc.problems else "it is stored under another id"
+            log.warning("the stored %s cannot be read, so it is not served: %s", shown, first)
+            return None
+        log.warning("a stored definition of unknown kind %r is not served", kind)
+        return None
 
 
 def deployment_area(surveys: Iterable[Survey], places: Iterable[Place]) -> Area | None:

@@ -99,8 +99,10 @@ def start(
     now: datetime,
     prefill: Mapping[str, Answer] | None = None,
     source: str | None = None,
+    version: int = 1,
 ) -> Step:
-    """Begin a new response at the first question not answered by `prefill`.
+    """Begin a new response on `version` of the survey, at the first question not answered
+    by `prefill`.
 
     A deep link from a QR code on a lamppost prefills the place; the resident can still
     change it from the summary.
@@ -114,6 +116,7 @@ def start(
         started_at=now,
         updated_at=now,
         source=source,
+        survey_version=version,
     )
     return _advance(survey, session, now, changed=tuple(answers))
 

@@ -262,32 +262,31 @@ def load_surveys(paths: Iterable[Path]) -> list[Survey]:
         except SurveyFileError as exc:
             problems.extend(exc.problems)
             continue
-        if survey.id in owner:
-            problems.append(
-                FileProblem(
-                    str(path),
-                    None,
-                    None,
-                    f"the id '{survey.id}' is also used by {owner[survey.id]}",
-                )
-            )
-            continue
-        if survey.id in FORM_IDS:
-            problems.append(
-                FileProblem(
-                    str(path),
-                    None,
-                    None,
-                    f"the id '{survey.id}' is reserved for the form residents send "
-                    f"{'safety tips' if survey.id == 'tip' else 'ideas'} with; choose another",
-                )
-            )
+        taken = _id_problem(path, survey, owner)
+        if taken is not None:
+            problems.append(taken)
             continue
         owner[survey.id] = path
         surveys.append(survey)
     if problems:
         raise SurveyFileError(problems)
     return surveys
+
+
+def _id_problem(path: Path, survey: Survey, owner: dict[str, Path]) -> FileProblem | None:
+    """A survey whose id another file of the folder (`owner`) or the idea and tip forms use."""
+    if survey.id in owner:
+        message = f"the id '{survey.id}' is also used by {owner[survey.id]}"
+        return FileProblem(str(path), None, None, message)
+    if survey.id in FORM_IDS:
+        return FileProblem(
+            str(path),
+            None,
+            None,
+            f"the id '{survey.id}' is reserved for the form residents send "
+            f"{'safety tips' if survey.id == 'tip' else 'ideas'} with; choose another",
+        )
+    return None
 
 
 def survey_files(folder: Path) -> list[Path]:
@@ -338,6 +337,59 @@ def load_paths(paths: Iterable[Path]) -> Folder:
     if problems:
         raise SurveyFileError(problems)
     return Folder(loaded, categories, places)
+
+
+# What a file of the folder defines, as the store names it (storage.definitions.DefinitionKind).
+KIND_SURVEY, KIND_CATEGORIES, KIND_PLACES = "survey", "categories", "places"
+
+
+@dataclass(frozen=True)
+class FolderFile:
+    """One file of the folder as read: its text and model, or the problems it has."""
+
+    path: Path
+    kind: str  # KIND_SURVEY, KIND_CATEGORIES or KIND_PLACES
+    name: str  # the survey's id, or "categories" or "places"; "" when it could not be read
+    text: str
+    model: Survey | CategoriesFile | PlacesFile | None
+    problems: tuple[FileProblem, ...] = ()
+
+
+def read_folder(folder: Path) -> list[FolderFile]:
+    """Every file of the folder on its own: a broken one is listed with its problems beside
+    the good ones (load_folder instead refuses the whole folder)."""
+    read: list[FolderFile] = []
+    owner: dict[str, Path] = {}
+    for path in survey_files(folder):
+        try:
+            text = read_file(path, str(path))
+            survey = parse_survey(text, str(path))
+        except SurveyFileError as exc:
+            read.append(FolderFile(path, KIND_SURVEY, "", "", None, tuple(exc.problems)))
+            continue
+        taken = _id_problem(path, survey, owner)
+        if taken is not None:
+            read.append(FolderFile(path, KIND_SURVEY, survey.id, text, None, (taken,)))
+            continue
+        owner[survey.id] = path
+        read.append(FolderFile(path, KIND_SURVEY, survey.id, text, survey))
+    lists: tuple[tuple[str, str, type[CategoriesFile] | type[PlacesFile]], ...] = (
+        (CATEGORIES_FILE, KIND_CATEGORIES, CategoriesFile),
+        (PLACES_FILE, KIND_PLACES, PlacesFile),
+    )
+    for file_name, kind, model in lists:
+        path = folder / file_name
+        if not path.exists():
+            continue
+        what = "a categories file" if kind == KIND_CATEGORIES else "a places file"
+        try:
+            text = read_file(path, str(path), what)
+            parsed: CategoriesFile | PlacesFile = parse_file(text, str(path), model)
+        except SurveyFileError as exc:
+            read.append(FolderFile(path, kind, kind, "", None, tuple(exc.problems)))
+            continue
+        read.append(FolderFile(path, kind, kind, text, parsed))
+    return read
 
 
 def _load_list(path: Path, model: type[M], problems: list[FileProblem]) -> M | None:

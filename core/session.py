@@ -47,6 +47,9 @@ class Session:
     # for: (first version, last version, action, value). The same press again is a double
     # tap on a slow phone, not a press on an old question.
     came_by: tuple[int, int, str, str] | None = None
+    # The campaign's version the resident started on: they finish on its questions even
+    # when an organizer saves a new version meanwhile.
+    survey_version: int = 1
 
     @property
     def finished(self) -> bool:
@@ -65,6 +68,7 @@ class Session:
             "source": self.source,
             "since": self.since,
             "came_by": list(self.came_by) if self.came_by is not None else None,
+            "survey_version": self.survey_version,
         }
 
     @classmethod
@@ -89,6 +93,8 @@ class Session:
                 if came_by
                 else None
             ),
+            # Saved before campaigns had versions: every campaign then had only its first.
+            survey_version=int(data.get("survey_version", 1)),
         )
 
 

@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from core.i18n import Lang, as_lang
+from core.survey import Survey
 from handlers.context import Ctx
 from handlers.reply import Reply
 from storage.records import Resident, Response, StaleSession
@@ -53,6 +54,19 @@ async def visitor(update: Update, context: Ctx) -> Visitor:
             services.languages.put(user.id, lang, services.clock())
     lang = lang or spoken(update, context)
     return Visitor(user.id, chat.id, pseudonym, resident, lang, active)
+
+
+async def survey_of(context: Ctx, response: Response) -> Survey | None:
+    """The survey a response is answered on: the version it was begun on, whatever an
+    organizer has saved since. A version this replica has not built yet (another replica
+    stored it a moment ago) is looked for once more in the store."""
+    services = context.services
+    session = response.session
+    survey = services.campaigns.get(session.survey_id, session.survey_version)
+    if survey is None and services.refresh_campaigns is not None:
+        await services.refresh_campaigns()
+        survey = services.campaigns.get(session.survey_id, session.survey_version)
+    return survey
 
 
 def spoken(update: Update, context: Ctx) -> Lang | None:

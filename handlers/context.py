@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +16,7 @@ from core.i18n import Catalogs, Lang
 from core.memory import Quiet, Recent
 from core.privacy import Pseudonymizer
 from storage.base import Store
+from storage.library import Library
 
 # After a stray message (text while no survey asks for it) is answered with the menu, more
 # stray messages get no answer for this long: the menu is still on screen, and a resident
@@ -38,9 +39,12 @@ class Services:
     clock: Callable[[], datetime]
     # Drops a flood from one sender before any handler runs (None: no limit).
     flood: FloodGuard | None = None
-    # Reads the surveys folder again (/reload); bot.py gives it, with the same settings.
-    load_campaigns: Callable[[], Campaigns] | None = None
-    # One /reload at a time: a slow read that finishes last must not undo a newer one.
+    # Builds `campaigns` again from the store when any replica has stored a version since
+    # (cheap when none has): the refresh loop calls it, and so does a handler that saved one.
+    refresh_campaigns: Callable[[], Awaitable[None]] | None = None
+    # The surveys folder and the stored definitions (start-up and /reload import the folder).
+    library: Library | None = None
+    # One /reload at a time: two imports of one folder at once would race for its versions.
     reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Loops started in post_init (housekeeping, scheduler, sender), cancelled in post_shutdown.
     background: list[asyncio.Task[None]] = field(default_factory=list)

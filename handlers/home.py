@@ -11,7 +11,14 @@ from core import engine
 from core.contributions import PLACE, parse_start_code, tagged_place
 from core.i18n import Lang
 from core.survey import Survey
-from handlers.common import Visitor, answer_callback, close_keyboard, send, visitor
+from handlers.common import (
+    Visitor,
+    answer_callback,
+    close_keyboard,
+    send,
+    survey_of,
+    visitor,
+)
 from handlers.context import Ctx
 from handlers.render import Renderer, language_keyboard, renderer
 from handlers.reply import Reply
@@ -42,7 +49,7 @@ async def home(context: Ctx, who: Visitor) -> None:
     active = await services.store.active_response(who.pseudonym)
     now = services.clock()
     if active is not None:
-        survey = services.campaigns.get(active.survey_id)
+        survey = await survey_of(context, active)
         if survey is not None and survey.is_open(now):
             await send(context, who.chat_id, [resume_offer(render, survey, active)])
             return
@@ -128,8 +135,11 @@ async def begin(
         return
     latest = await store.latest_response(who.pseudonym, survey.id)
     if latest is not None and latest.status is ResponseStatus.IN_PROGRESS:
+        # Offered on the version they began, which they finish on.
+        begun = await survey_of(context, latest)
         if await claim():
-            await send(context, who.chat_id, [resume_offer(render, survey, latest)])
+            offer = resume_offer(render, begun, latest) if begun else await menu(context, who)
+            await send(context, who.chat_id, [offer])
         return
     if latest is not None and not survey.allow_multiple:
         text = render._(
@@ -145,7 +155,8 @@ async def begin(
         if await claim():
             await send(context, who.chat_id, [Reply(text), await menu(context, who)])
         return
-    step = engine.start(survey, now, prefill=prefill, source=source)
+    version = services.campaigns.version_of(survey.id) or 1
+    step = engine.start(survey, now, prefill=prefill, source=source, version=version)
     try:
         response_id = await store.start_response(
             update_id, who.pseudonym, step.session, once=not survey.allow_multiple
@@ -182,7 +193,7 @@ async def where_they_are(
     if who.resident is None:
         return await welcome(update, context, who)
     active = who.active
-    survey = services.campaigns.get(active.survey_id) if active else None
+    survey = await survey_of(context, active) if active else None
     if active is None or survey is None or not survey.is_open(services.clock()):
         return await home(context, who)
     render = renderer(context, who.lang)

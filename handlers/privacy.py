@@ -69,7 +69,9 @@ async def my_data(
         "responses": given,
     }
     for response in responses:
-        survey = services.campaigns.get(response.survey_id)
+        # The questions of the version they answered.
+        begun = services.campaigns.get(response.survey_id, response.session.survey_version)
+        survey = begun or services.campaigns.get(response.survey_id)
         title = survey.title.get(render.lang) if survey else response.survey_id
         status = _("sent") if response.status == "complete" else _("not finished")
         lines.append(f"\n<b>{escape(title)}</b> ({status})")

@@ -1,48 +1,45 @@
-"""/reload (admins only): read the surveys folder again; a broken file changes nothing."""
+"""/reload (admins only): import the surveys folder again; a broken file changes nothing.
+
+A changed file becomes its campaign's next version, in the store, so every replica serves it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from html import escape
 
 from telegram import Update
 
 from core import i18n
-from core.campaigns import Campaigns
-from core.loader import MAX_FILE_BYTES, SurveyFileError
+from core.loader import MAX_FILE_BYTES
 from core.problems import FileProblem, FileTooLarge, megabytes
 from handlers.common import Visitor, send
 from handlers.context import Ctx
 from handlers.guard import admin_only
 from handlers.render import Renderer
 from handlers.reply import Reply
+from storage.library import Library
 
 log = logging.getLogger(__name__)
 
 
 @admin_only
 async def reload(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
-    """Read the surveys folder again; a broken file changes nothing (/reload)."""
+    """Import the surveys folder again; every replica serves what changed (/reload)."""
     services = context.services
-    if services.load_campaigns is None:
+    if services.library is None:
         return
     async with services.reloading:
-        await _reload(context, who.chat_id, render, services.load_campaigns)
+        await _reload(context, who.chat_id, render, services.library)
 
 
-async def _reload(
-    context: Ctx, chat_id: int, render: Renderer, load: Callable[[], Campaigns]
-) -> None:
+async def _reload(context: Ctx, chat_id: int, render: Renderer, library: Library) -> None:
     services = context.services
     _ = render._
-    old = services.campaigns
-    try:
-        # Reading and checking the files takes a while: residents are answered meanwhile.
-        fresh = await asyncio.to_thread(load)
-    except SurveyFileError as exc:
-        problems = "\n".join(_problem(render, problem) for problem in exc.problems)
+    # Reading and checking the files happens in a thread: residents are answered meanwhile.
+    imported = await library.import_folder(services.clock(), strict=True)
+    if imported.problems:
+        problems = "\n".join(_problem(render, problem) for problem in imported.problems)
         if len(problems) > 3000:
             problems = problems[:3000] + "\n…"
         text = _(
@@ -50,24 +47,21 @@ async def _reload(
             "as before. The same list as python bot.py validate:"
         )
         return await send(context, chat_id, [Reply(f"{text}\n<pre>{escape(problems)}</pre>")])
-    fresh.apply(await services.store.schedules())
-    services.campaigns = fresh
-    before = {survey.id for survey in old.all()}
-    after = {survey.id for survey in fresh.all()}
-    changed = sorted(
-        survey_id
-        for survey_id in before & after
-        if old.from_file(survey_id) != fresh.from_file(survey_id)
-    )
-    lines = [render.counts.reloaded(len(after))]
+    # This replica at once; the others within seconds, through their own refresh.
+    if services.refresh_campaigns is not None:
+        await services.refresh_campaigns()
+    count = len(services.campaigns.all())
+    lines = [render.counts.reloaded(count)]
     for label, ids in (
-        (_("New"), sorted(after - before)),
-        (_("Changed"), changed),
-        (_("Removed"), sorted(before - after)),
+        (_("New"), imported.new),
+        (_("Changed"), imported.changed),
+        # A campaign stays when its file goes: it may have answers, and may be edited in
+        # Telegram now. Closing it is the organizer's choice, in /campaigns.
+        (_("No longer in the folder, still served (close them in /campaigns)"), imported.absent),
     ):
         if ids:
             lines.append(f"{label}: " + ", ".join(f"<code>{escape(i)}</code>" for i in ids))
-    log.info("surveys reloaded: %d campaign(s)", len(after))
+    log.info("surveys folder imported: %d campaign(s)", count)
     await send(context, chat_id, [Reply("\n".join(lines))])
 
 

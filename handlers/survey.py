@@ -24,6 +24,7 @@ from handlers.common import (
     answer_callback,
     close_keyboard,
     send,
+    survey_of,
     visitor,
 )
 from handlers.context import Ctx
@@ -71,7 +72,7 @@ def on_own_response(action: OfferAction) -> Handler:
         parsed = parse_offer_data(query.data)
         response_id = parsed[0] if parsed else -1
         response = await services.store.get_response(response_id) if who.resident else None
-        survey = services.campaigns.get(response.survey_id) if response else None
+        survey = await survey_of(context, response) if response else None
         if (
             response is None
             or survey is None
@@ -111,8 +112,11 @@ async def resume_survey(
 async def restart_survey(
     update: Update, context: Ctx, who: Visitor, response: Response, survey: Survey
 ) -> None:
-    """Throw away an unfinished response and begin the survey again."""
-    step = engine.start(survey, context.services.clock())
+    """Throw away an unfinished response and begin the survey again, on its current version."""
+    campaigns = context.services.campaigns
+    survey = campaigns.get(response.survey_id) or survey
+    version = campaigns.version_of(survey.id) or 1
+    step = engine.start(survey, context.services.clock(), version=version)
     response_id = await context.services.store.start_response(
         update.update_id,
         who.pseudonym,
@@ -177,7 +181,7 @@ async def press_answer(update: Update, context: Ctx) -> None:
             return
         await stale_button(update, context)
         return
-    survey = services.campaigns.get(active.survey_id)
+    survey = await survey_of(context, active)
     if survey is None or not survey.is_open(services.clock()):
         await answer_callback(update)
         if await services.store.claim_update(update.update_id):
@@ -312,7 +316,7 @@ async def message(update: Update, context: Ctx) -> None:
             text = render._("Choose a survey in the menu to answer it.")
             await send(context, who.chat_id, [Reply(text), await menu(context, who)])
         return
-    survey = services.campaigns.get(active.survey_id)
+    survey = await survey_of(context, active)
     if survey is None or not survey.is_open(now):
         if await _first_stray(update, context, who):
             await _closed(context, who, render)

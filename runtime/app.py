@@ -1,15 +1,16 @@
 """The running bot: the PTB Application with Torget's handlers, and its life from start to stop.
 
-bot.py makes the services and calls serve(); here the store opens (post_init), the command
-menus are set, the outbox sender, the scheduler and housekeeping start beside the handlers,
-updates come in by long polling or webhooks, and at the end everything stops in turn.
+bot.py makes the services and calls serve(); here the store opens and the campaigns are
+built (open_services, before anything reaches Telegram), the command menus are set, the
+outbox sender, the scheduler, the campaigns' refresh and housekeeping start beside the
+handlers, updates come in by long polling or webhooks, and at the end everything stops in turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import BadRequest
@@ -18,20 +19,23 @@ from telegram.request import BaseRequest
 
 from config import Settings
 from core.i18n import LANGS, Catalogs
+from core.loader import SurveyFileError
 from core.privacy import SECRET_FILE, SecretMismatch, proposed_secret, settle_secret
 from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from runtime.concurrency import PerResidentUpdateProcessor
 from runtime.housekeeping import housekeeping
 from runtime.outbox import Sender
+from runtime.refresh import refresh_campaigns
 from runtime.scheduler import Scheduler
 
 log = logging.getLogger("torget")
 
 
 async def open_services(services: Services) -> None:
-    """Open the store, take the deployment's pseudonym secret, and the dates admins set
-    from Telegram (SecretMismatch: this process must not start)."""
+    """Open the store, take the deployment's pseudonym secret, import the surveys folder and
+    build the campaigns from the store (SecretMismatch, or SurveyFileError for a broken file
+    with no stored version to serve instead: this process must not start)."""
     store, settings = services.store, services.settings
     await store.open()
     configured = (
@@ -46,10 +50,21 @@ async def open_services(services: Services) -> None:
     )
     try:
         services.pseudonymize.use(settle_secret(configured, from_file, stored))
-    except SecretMismatch:
+        if services.library is not None:
+            imported = await services.library.import_folder(services.clock(), strict=False)
+            if imported.new or imported.changed:
+                log.info(
+                    "from the surveys folder: %d new, %d changed",
+                    len(imported.new),
+                    len(imported.changed),
+                )
+    except (SecretMismatch, SurveyFileError):
         await store.close()
         raise
-    services.campaigns.apply(await store.schedules())
+    if services.refresh_campaigns is not None:
+        await services.refresh_campaigns()
+    else:
+        services.campaigns.apply(await store.schedules())
 
 
 def build_application(
@@ -90,12 +105,12 @@ def build_application(
 async def _post_init(app: TorgetApp) -> None:
     services = app.bot_data.services
     assert services is not None
-    await open_services(services)
     await set_commands(app, services.catalogs, services.settings.admin_ids)
     sender = Sender(services, app.bot)
     services.background.extend(
         [
             asyncio.create_task(housekeeping(services)),
+            asyncio.create_task(refresh_campaigns(services)),
             asyncio.create_task(Scheduler(services, app.bot).run()),
             asyncio.create_task(sender.run()),
         ]
@@ -141,7 +156,7 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
             BotCommand("stats", _("Results so far, with a chart")),
             BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
             BotCommand("moderate", _("Go through new ideas and tips")),
-            BotCommand("reload", _("Read the survey files again")),
+            BotCommand("reload", _("Import the survey files again")),
             *commands,
         ]
         for admin in admin_ids:
@@ -161,23 +176,38 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"
 
 def serve(app: TorgetApp, settings: Settings) -> None:
     """Polling, or webhooks when WEBHOOK_URL and WEBHOOK_SECRET are set, until stopped."""
+    services = app.bot_data.services
+    assert services is not None
+
+    async def run(feed: Callable[[], Awaitable[None]]) -> None:
+        # The store, the secret and the campaigns before anything reaches Telegram: a wrong
+        # secret or a broken survey file with nothing stored instead stops the start here.
+        await open_services(services)
+        try:
+            await feed()
+        finally:
+            await services.store.close()  # post_shutdown did, unless starting failed
+
     # Each mode is imported only when chosen: tornado is for webhooks alone.
     if settings.webhook_url and settings.webhook_secret is not None:
         from runtime.webhook import serve as serve_webhook
 
+        url, secret = settings.webhook_url, settings.webhook_secret.get_secret_value()
         asyncio.run(
-            serve_webhook(
-                app,
-                settings.webhook_url,
-                settings.webhook_secret.get_secret_value(),
-                settings.webhook_listen,
-                settings.webhook_port,
-                ALLOWED_UPDATES,
-                _post_init,
-                _post_shutdown,
+            run(
+                lambda: serve_webhook(
+                    app,
+                    url,
+                    secret,
+                    settings.webhook_listen,
+                    settings.webhook_port,
+                    ALLOWED_UPDATES,
+                    _post_init,
+                    _post_shutdown,
+                )
             )
         )
     else:
         from runtime import polling
 
-        asyncio.run(polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown))
+        asyncio.run(run(lambda: polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown)))

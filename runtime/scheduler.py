@@ -32,8 +32,12 @@ class Scheduler:
     async def tick(self) -> None:
         services = self.services
         store, now = services.store, services.clock()
-        # Every replica refreshes the dates admins set; only the lease holder queues.
-        services.campaigns.apply(await store.schedules())
+        # Every replica refreshes the campaigns and the dates admins set (the refresh loop
+        # does too, more often; an opening must not wait for it); only the lease holder queues.
+        if services.refresh_campaigns is not None:
+            await services.refresh_campaigns()
+        else:
+            services.campaigns.apply(await store.schedules())
         if not await store.acquire_lease("scheduler", self.holder, now, 90):
             return
         for survey in services.campaigns.to_announce(now):

@@ -201,7 +201,11 @@ class DefinitionsRoom(Room):
         return _definition(row) if row is not None else None
 
     async def definitions_stamp(self) -> int:
-        return int(await self._scalar(select(func.coalesce(func.max(definitions.c.id), 0))))
+        # The count as well as the highest id: on PostgreSQL two saves at once may commit in
+        # the other order than their ids, and the highest id alone would then not move when
+        # the lower one becomes visible. Versions are never deleted, so the count only grows.
+        query = select(func.count() + func.coalesce(func.max(definitions.c.id), 0))
+        return int(await self._scalar(query.select_from(definitions)))
 
     async def keep_upload(
         self,

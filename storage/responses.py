@@ -164,6 +164,7 @@ class ResponsesRoom(Room):
                 responses.insert().values(
                     pseudonym=pseudonym,
                     survey_id=session.survey_id,
+                    survey_version=session.survey_version,
                     status=ResponseStatus.IN_PROGRESS.value,
                     state=session.to_json(),
                     version=session.version,

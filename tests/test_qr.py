@@ -35,6 +35,8 @@ def test_the_qr_command_checks_the_code_leads_somewhere(
 ) -> None:
     monkeypatch.setenv("SURVEYS_DIR", str(TEST_SURVEYS))
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    # The codes are checked against the stored campaigns (the folder imported first).
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'qr.db'}")
     out = tmp_path / "furutorp.png"
     args = ["qr", "--start", "tip_furutorp", "--out", str(out), "--bot", "torget_test_bot"]
     assert torget.main(args) == 0
