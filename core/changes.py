@@ -87,9 +87,7 @@ def changes(old: Survey | None, new: Survey, answered: Collection[str] = ()) -> 
     after = {question.id: question for question in new.questions}
     for question in old.questions:
         if question.id not in after:
-            removed = Change(
-                What.QUESTION_REMOVED, question.id, breaking=question.id in answered
-            )
+            removed = Change(What.QUESTION_REMOVED, question.id, breaking=question.id in answered)
             found.append(removed)
     for question in new.questions:
         if question.id not in before:
@@ -142,8 +140,10 @@ def _choice_changes(question: str, old: Sequence[Choice], new: Sequence[Choice])
         # The same label under a new id is the same answer renamed; its answers are lost all
         # the same, so it breaks, but the organizer recognises it better as a rename.
         twin = next((c for c in added if c.label == choice.label), None)
-        if twin is None and len(removed) == len(added) == 1 and old.index(choice) == new.index(
-            added[0]
+        if (
+            twin is None
+            and len(removed) == len(added) == 1
+            and old.index(choice) == new.index(added[0])
         ):
             twin = added[0]  # one choice swapped for another in the same place
         if twin is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -40,6 +40,9 @@ class Services:
     flood: FloodGuard | None = None
     # Reads the surveys folder again (/reload); bot.py gives it, with the same settings.
     load_campaigns: Callable[[], Campaigns] | None = None
+    # Reads the store's definitions again when another version was saved, and rebuilds
+    # `campaigns` (cheap when nothing changed); called right after a save in Telegram.
+    refresh_campaigns: Callable[[], Awaitable[None]] | None = None
     # One /reload at a time: a slow read that finishes last must not undo a newer one.
     reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Loops started in post_init (housekeeping, scheduler, sender), cancelled in post_shutdown.

@@ -52,8 +52,8 @@ def test_a_choice_removed_renamed_or_a_type_changed_breaks_answers() -> None:
         ('      - {id: resident, label: {sv: "Boende", en: "Resident"}}\n', ""),
         ("  - id: kind\n    type: select_one", "  - id: kind\n    type: text"),
         (
-            "    text: {sv: \"Du är här som\", en: \"You are here as\"}\n    choices:\n",
-            "    text: {sv: \"Du är här som\", en: \"You are here as\"}\n",
+            '    text: {sv: "Du är här som", en: "You are here as"}\n    choices:\n',
+            '    text: {sv: "Du är här som", en: "You are here as"}\n',
         ),
     )
     found = changes(ORIGINAL, new)
