@@ -336,7 +336,7 @@ def change_line(render: Renderer, change: Change, new: Survey) -> str:
         What.QUESTION_OTHER: _("Question {question}: {fields} changed"),
         What.CHOICE_ADDED: _("Question {question}: choice {choice} added"),
         What.CHOICE_REMOVED: _("Question {question}: choice {choice} removed"),
-        What.CHOICE_RENAMED: _("Question {question}: choice {choice} renamed {to}"),
+        What.CHOICE_RENAMED: _("Question {question}: choice {choice} renamed to {to}"),
         What.CHOICE_LABEL: _("Question {question}: choice {choice} has a new label"),
         What.TITLE: _("New title"),
         What.DATES: _("New dates: {dates}"),
@@ -474,20 +474,17 @@ async def _stale(
     store = context.services.store
     name = f"<code>{escape(upload.name)}</code>"
     newest = stale.newest or 0
-    lines = [
-        _(
-            "⚠️ Not saved: someone saved version {newest} of {name} meanwhile, and this file "
-            "was checked against {checked}."
-        ).format(
-            newest=newest,
-            name=name,
-            checked=(
-                _("version {version}").format(version=upload.based_on)
-                if upload.based_on is not None
-                else _("no version at all")
-            ),
+    if upload.based_on is not None:
+        refusal = _(
+            "⚠️ Not saved: someone saved version {newest} of {name} meanwhile, after this "
+            "file was checked against version {checked}."
         )
-    ]
+    else:
+        refusal = _(
+            "⚠️ Not saved: someone saved {name} meanwhile (it is at version {newest} now), "
+            "after this file was checked as something new."
+        )
+    lines = [refusal.format(newest=newest, name=name, checked=upload.based_on)]
     latest = await store.definition(upload.kind, upload.name, newest)
     earlier = (
         await store.definition(upload.kind, upload.name, upload.based_on)
