@@ -48,6 +48,7 @@ DOWNLOAD_TIMEOUT = 30.0
 # Telegram takes 4096 characters a message; the framing and the count need some of them.
 PROBLEMS_SHOWN = 3300
 QUESTIONS_SHOWN = 40
+MESSAGE_ROOM = 3900  # of Telegram's 4096 characters, counting the HTML tags
 SHORT_TEXT = 60
 # categories.yaml and places.yaml by their names; also as a download names them
 # (categories-v3.yaml) and as a phone saves a second copy (places (1).yaml).
@@ -245,11 +246,12 @@ async def _offer(context: Ctx, who: Visitor, render: Renderer, checked: Checked)
         text = text.format(version=current.version, name=f"<code>{escape(checked.name)}</code>")
         return await send(context, who.chat_id, [Reply(text)])
     based_on = current.version if current is not None else None
-    found = Changes(())
+    found: Changes | None = None  # None: nothing to compare with
     if isinstance(checked.model, Survey) and current is not None:
         old = await asyncio.to_thread(_stored_survey, current.source, checked.name)
-        answered = await store.answered_questions(checked.name)
-        found = changes(old, checked.model, answered)
+        if old is not None:
+            answered = await store.answered_questions(checked.name)
+            found = changes(old, checked.model, answered)
     upload_id = await store.keep_upload(
         checked.kind, checked.name, checked.source, based_on, who.pseudonym, services.clock()
     )
@@ -270,7 +272,9 @@ async def _offer(context: Ctx, who: Visitor, render: Renderer, checked: Checked)
     await send(context, who.chat_id, [Reply(text, markup)])
 
 
-def _summary(render: Renderer, checked: Checked, based_on: int | None, found: Changes) -> str:
+def _summary(
+    render: Renderer, checked: Checked, based_on: int | None, found: Changes | None
+) -> str:
     _ = render._
     name = f"<code>{escape(checked.name)}</code>"
     if based_on is None:
@@ -291,7 +295,7 @@ def _summary(render: Renderer, checked: Checked, based_on: int | None, found: Ch
         lines.append(render.counts.listed("categories", len(model.categories)))
     elif isinstance(model, PlacesFile):
         lines.append(render.counts.listed("places", len(model.places)))
-    if based_on is not None and isinstance(model, Survey):
+    if based_on is not None and isinstance(model, Survey) and found is not None:
         lines.append("")
         if found:
             lines.append(_("What changed since version {version}:").format(version=based_on))
@@ -303,7 +307,7 @@ def _summary(render: Renderer, checked: Checked, based_on: int | None, found: Ch
                     "comments differ."
                 ).format(version=based_on)
             )
-    if found.breaking:
+    if found is not None and found.breaking:
         lines.append("")
         lines.append(
             _(
@@ -317,8 +321,20 @@ def _summary(render: Renderer, checked: Checked, based_on: int | None, found: Ch
         lines += [f"– {escape(note)}" for note in checked.notes[:10]]
         if len(checked.notes) > 10:
             lines.append("…")
-    text = "\n".join(lines)
-    return text if len(text) <= 4000 else text[:3990] + "\n…"
+    return _fit(lines)
+
+
+def _fit(lines: list[str]) -> str:
+    """The lines that fit in one message; whole lines, so that no HTML tag is cut in two."""
+    kept: list[str] = []
+    length = 0
+    for line in lines:
+        length += len(line) + 1
+        if length > MESSAGE_ROOM:
+            kept.append("…")
+            break
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def change_line(render: Renderer, change: Change, new: Survey) -> str:
@@ -510,7 +526,7 @@ async def _stale(
             "file again to compare it with that version."
         ).format(newest=newest, id=escape(upload.name))
     )
-    await send(context, who.chat_id, [Reply("\n".join(lines))])
+    await send(context, who.chat_id, [Reply(_fit(lines))])
 
 
 async def _show_saved(

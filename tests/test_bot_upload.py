@@ -332,3 +332,21 @@ async def test_a_file_never_saved_is_forgotten_after_a_day(bot: Bot) -> None:
     await admin.click("Spara som version 1")
     assert admin.answered_callbacks()[-1] == "Den här filen är redan sparad eller avbruten."
     assert await bot.services.store.definition_history(DefinitionKind.SURVEY, "test-torg") == []
+
+
+async def test_an_xlsform_whose_survey_has_problems_comes_back_as_yaml_to_fix(
+    bot: Bot, tmp_path: Path
+) -> None:
+    untranslated = ["text", "why", "Varför?", None, "yes", None, None, None]
+    form = xlsform(tmp_path / "halvklar.xlsx", [HEAD, question("text", "what"), untranslated])
+    admin = bot.admin()
+    await admin.send_document("halvklar.xlsx", None, file_id="xl-2", content=form.read_bytes())
+    problems = admin.texts()[-2]
+    assert problems.startswith("⚠️ halvklar.xlsx har fel, så inget har sparats.")
+    # Lines of the survey made from the form, which comes back to be fixed and sent again.
+    assert "halvklar.yaml line " in problems
+    assert escape("question 'why': 'text' has no English text") in problems
+    returned = [call for call in bot.fake.calls if call.method == "sendDocument"][-1]
+    assert returned.params["_filenames"]["document"] == "halvklar.yaml"
+    assert b"id: why" in returned.params["_files"]["document"]
+    assert await bot.services.store.upload(1) is None
