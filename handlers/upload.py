@@ -76,8 +76,7 @@ class Refused:
 
     problems: tuple[str, ...] = ()
     not_a_form: str | None = None  # an .xlsx that is no XLSForm: the import's reason
-    converted: Checked | None = None  # an XLSForm converted to a survey that has problems
-    source: str = ""
+    source: str = ""  # an XLSForm's survey, which comes back to be fixed by hand
 
 
 @admin_only
@@ -183,9 +182,13 @@ def _check_xlsx(name: str, content: bytes) -> Checked | Refused:
         except Exception as exc:  # openpyxl on a damaged zip can fail in many ways
             log.info("an .xlsx could not be read: %s", type(exc).__name__)
             return Refused(not_a_form=f"{name} is not an Excel workbook (.xlsx) I can read")
-    conversion = convert(form)
     shown = f"{path.stem}.yaml"
-    source = to_yaml(conversion, name, shown)
+    try:
+        conversion = convert(form)
+        source = to_yaml(conversion, name, shown)
+    except Exception as exc:  # a form stranger than any the import was written for
+        log.warning("an XLSForm could not be converted: %s", type(exc).__name__)
+        return Refused(not_a_form=f"{name} could not be converted to a survey")
     notes = tuple(str(note) for note in (*conversion.lost, *conversion.changed))
     return _check_survey(source, shown, notes)
 
