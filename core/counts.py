@@ -84,6 +84,27 @@ class Counts:
             count,
         )
 
+    # ---- organizers: a file sent in Telegram ----
+    def questions(self, count: int) -> str:
+        """Above the questions of a survey file an organizer sent."""
+        return self._counted(
+            self.ngettext("{count} question:", "{count} questions:", count), count
+        )
+
+    def problems(self, count: int) -> str:
+        """Under the problems of a file an organizer sent, as validate ends its list."""
+        return self._counted(
+            self.ngettext("{count} problem found.", "{count} problems found.", count), count
+        )
+
+    def listed(self, kind: str, count: int) -> str:
+        """A categories or places file an organizer sent: how many it lists."""
+        if kind == "categories":
+            text = self.ngettext("{count} category", "{count} categories", count)
+        else:
+            text = self.ngettext("{count} place", "{count} places", count)
+        return self._counted(text, count)
+
     # ---- organizers: announcements ----
     def tell_subscribers(self, count: int) -> str:
         """The button that sends an announcement out, after asking."""

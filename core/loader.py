@@ -278,15 +278,29 @@ def _id_problem(path: Path, survey: Survey, owner: dict[str, Path]) -> FileProbl
     if survey.id in owner:
         message = f"the id '{survey.id}' is also used by {owner[survey.id]}"
         return FileProblem(str(path), None, None, message)
-    if survey.id in FORM_IDS:
-        return FileProblem(
-            str(path),
-            None,
-            None,
-            f"the id '{survey.id}' is reserved for the form residents send "
-            f"{'safety tips' if survey.id == 'tip' else 'ideas'} with; choose another",
-        )
-    return None
+    return reserved_id(survey, str(path))
+
+
+def check_survey(text: str, shown: str) -> Survey:
+    """One survey file's text checked as `validate` checks the file: every problem of its
+    own, and an id that belongs to the idea or tip form (SurveyFileError)."""
+    survey = parse_survey(text, shown)
+    reserved = reserved_id(survey, shown)
+    if reserved is not None:
+        raise SurveyFileError([reserved])
+    return survey
+
+
+def reserved_id(survey: Survey, shown: str) -> FileProblem | None:
+    if survey.id not in FORM_IDS:
+        return None
+    return FileProblem(
+        shown,
+        None,
+        None,
+        f"the id '{survey.id}' is reserved for the form residents send "
+        f"{'safety tips' if survey.id == 'tip' else 'ideas'} with; choose another",
+    )
 
 
 def survey_files(folder: Path) -> list[Path]:

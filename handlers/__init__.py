@@ -14,6 +14,7 @@ from telegram.ext import (
 from core.contributions import Kind
 from handlers import (
     campaigns,
+    download,
     errors,
     export,
     guard,
@@ -25,6 +26,7 @@ from handlers import (
     start,
     stats,
     survey,
+    upload,
 )
 from handlers.buttons import (
     ANNOUNCE,
@@ -38,6 +40,7 @@ from handlers.buttons import (
     CONSENT,
     CONTRIBUTE,
     DELETE,
+    DROP,
     HANDLED,
     HIDDEN,
     HIDE,
@@ -52,11 +55,15 @@ from handlers.buttons import (
     REMINDERS,
     RESTART,
     RESUME,
+    SAVE,
     START,
     STATS,
     SUBSCRIBE,
     SURVEY,
+    UPLOAD,
+    VERSION,
     WRITE,
+    YAML,
     contribute_data,
     exactly,
     moderate_pattern,
@@ -96,6 +103,7 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("reload", reload.reload, filters=new_private))
     app.add_handler(CommandHandler("stats", stats.stats, filters=new_private))
     app.add_handler(CommandHandler("export", export.export_file, filters=new_private))
+    app.add_handler(CommandHandler("versions", download.versions, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, guard.unknown_command))
 
     # Buttons: one handler per action, by its callback data (handlers/buttons.py). A family's
@@ -133,9 +141,23 @@ def register(app: TorgetApp) -> None:
         button(campaigns.open_or_close, pattern(CAMPAIGN, switching))
     button(campaigns.announce_now, pattern(CAMPAIGN, ANNOUNCE + CONFIRMED))
     button(stats.results, pattern(CAMPAIGN, STATS))
+    button(download.campaign_file, pattern(CAMPAIGN, YAML))
     button(campaigns.ignore, rf"^{CAMPAIGN}:")
+    button(upload.save, pattern(UPLOAD, SAVE))
+    button(upload.save_anyway, pattern(UPLOAD, SAVE + CONFIRMED))
+    button(upload.cancel, pattern(UPLOAD, DROP))
+    button(upload.ignore, rf"^{UPLOAD}:")
+    button(download.download_version, rf"^{VERSION}:")
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
+
+    # A file from an admin is a survey, categories or places file to check and save; a
+    # picture sent as a file is left to the survey, which explains why it is refused. Anyone
+    # else's file goes on below, as it always has.
+    services = app.bot_data.services
+    assert services is not None
+    organizers_file = filters.Document.ALL & ~filters.Document.IMAGE & guard.FromAdmin(services)
+    app.add_handler(MessageHandler(new_private & organizers_file, upload.receive))
 
     # Everything else a resident sends is an answer, or gets a hint.
     app.add_handler(MessageHandler(new_private, survey.message))

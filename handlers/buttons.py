@@ -25,6 +25,8 @@ CONTRIBUTE = "i"  # i:idea, i:tip, i:mine
 MODERATE = "o"  # o:<queue>:<contribution>:<what>[:<reason>]
 SUBSCRIBE = "u"  # u:<news|rem|all>:<on|off|no>
 CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
+UPLOAD = "f"  # f:<what>:<upload id>, admins only: a file sent, waiting for Save
+VERSION = "v"  # v:<kind>:<name>:<version>, admins only: download a stored version
 NEWS, REMINDERS = "news", "rem"
 WRITE = "all"  # the one question after consent: may Torget write at all (news and reminders)
 PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
@@ -199,6 +201,7 @@ def parse_moderate_data(data: str) -> tuple[Status, int, str, HideReason | None]
 
 # ---- campaigns, admins only: k:<what>:<survey id> ----
 OPEN, CLOSE, ANNOUNCE, STATS, KEEP_CAMPAIGN = "open", "close", "ann", "stats", "keep"
+YAML = "yaml"  # the current version's file
 CONFIRMED = "!"  # close! and ann! do it; close and ann ask first
 
 
@@ -210,6 +213,40 @@ def parse_campaign_data(data: str) -> tuple[str, str] | None:
     """(what, survey id), or None if garbled."""
     parts = data.split(":", 2)
     return (parts[1], parts[2]) if len(parts) == 3 else None
+
+
+# ---- a file an organizer sent, admins only: f:<save|save!|drop>:<upload id> ----
+SAVE, DROP = "save", "drop"  # save asks first when answers would break; save! saves
+
+
+def upload_data(what: str, upload_id: int) -> str:
+    return f"{UPLOAD}:{what}:{upload_id}"
+
+
+def parse_upload_data(data: str) -> tuple[str, int] | None:
+    """(what, upload id), or None if garbled."""
+    parts = data.split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+# ---- a stored version's file, admins only: v:<s|c|p>:<name>:<version> ----
+KIND_CODES = {"survey": "s", "categories": "c", "places": "p"}
+KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
+
+
+def version_data(kind: str, name: str, version: int) -> str:
+    """`kind` as storage.definitions.DefinitionKind spells it (survey, categories, places)."""
+    return f"{VERSION}:{KIND_CODES[kind]}:{name}:{version}"
+
+
+def parse_version_data(data: str) -> tuple[str, str, int] | None:
+    """(kind, name, version), or None if garbled."""
+    parts = data.split(":")
+    if len(parts) != 4 or parts[1] not in KINDS_BY_CODE or not parts[3].isdigit():
+        return None
+    return KINDS_BY_CODE[parts[1]], parts[2], int(parts[3])
 
 
 def exactly(data: str) -> str:

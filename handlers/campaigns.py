@@ -7,25 +7,21 @@ To anyone else they do not exist, and a hand-made button is ignored.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from core import i18n
 from core.campaigns import Schedule, close_now, open_now
 from core.outbox import opening_key
-from core.survey import CampaignState, Survey
-from handlers.admin import STATE_ICONS, pressed_campaign
+from core.survey import Survey
+from handlers.admin import campaign_buttons, campaign_card, pressed_campaign
 from handlers.buttons import (
-    ANNOUNCE,
     CLOSE,
     CONFIRMED,
     KEEP_CAMPAIGN,
     OPEN,
-    STATS,
     campaign_data,
 )
 from handlers.common import Visitor, answer_callback, send, tell_failed
@@ -53,62 +49,12 @@ async def campaigns(update: Update, context: Ctx, who: Visitor, render: Renderer
     counts = await services.store.response_counts()
     cards = [
         Reply(
-            _card(context, render, survey, counts.get(survey.id, (0, 0))),
-            _buttons(render, survey, now),
+            campaign_card(context, render, survey, counts.get(survey.id, (0, 0))),
+            campaign_buttons(render, survey, now),
         )
         for survey in listed
     ]
     await send(context, who.chat_id, cards)
-
-
-def _card(context: Ctx, render: Renderer, survey: Survey, counts: tuple[int, int]) -> str:
-    _ = render._
-    now = context.services.clock()
-    state = survey.state(now)
-    label = {
-        CampaignState.OPEN: _("Open"),
-        CampaignState.SCHEDULED: _("Scheduled"),
-        CampaignState.DRAFT: _("Draft"),
-        CampaignState.CLOSED: _("Closed"),
-    }[state]
-    lines = [
-        f"{STATE_ICONS[state]} <b>{escape(survey.title.get(render.lang))}</b> · "
-        f"<code>{escape(survey.id)}</code>",
-        f"{label}: {escape(_dates(render, survey))}",
-    ]
-    if survey.id in context.services.campaigns.schedules:
-        lines.append("<i>{}</i>".format(_("Dates set in Telegram, not in the file")))
-    lines.append(render.counts.responses(*counts))
-    return "\n".join(lines)
-
-
-def _dates(render: Renderer, survey: Survey) -> str:
-    _ = render._
-    if survey.opens is None:
-        return _("no opening date")
-    opens = i18n.when(survey.opens, render.lang)
-    if survey.closes is None:
-        return _("from {opens}, no closing date").format(opens=opens)
-    return f"{opens} – {i18n.when(survey.closes, render.lang)}"
-
-
-def _buttons(render: Renderer, survey: Survey, now: datetime) -> InlineKeyboardMarkup:
-    _ = render._
-    state = survey.state(now)
-
-    def data(what: str) -> str:
-        return campaign_data(what, survey.id)
-
-    if state is CampaignState.OPEN:
-        first = [
-            InlineKeyboardButton(_("⏹ Close now"), callback_data=data(CLOSE)),
-            InlineKeyboardButton(_("📣 Announce"), callback_data=data(ANNOUNCE)),
-        ]
-    else:
-        first = [InlineKeyboardButton(_("▶ Open now"), callback_data=data(OPEN))]
-    return InlineKeyboardMarkup(
-        [first, [InlineKeyboardButton(_("📊 Results"), callback_data=data(STATS))]]
-    )
 
 
 async def ask_first(update: Update, context: Ctx) -> None:
@@ -122,7 +68,7 @@ async def ask_first(update: Update, context: Ctx) -> None:
     assert query is not None
     await answer_callback(update)
     if what == KEEP_CAMPAIGN:
-        markup = _buttons(render, survey, context.services.clock())
+        markup = campaign_buttons(render, survey, context.services.clock())
     else:
         markup = await _confirm(context, render, survey, what)
     try:
@@ -215,12 +161,12 @@ async def _refresh_card(update: Update, context: Ctx, render: Renderer, survey: 
     if update_query is None:
         return
     counts = await context.services.store.response_counts()
-    text = _card(context, render, survey, counts.get(survey.id, (0, 0)))
+    text = campaign_card(context, render, survey, counts.get(survey.id, (0, 0)))
     try:
         await update_query.edit_message_text(
             text,
             parse_mode=ParseMode.HTML,
-            reply_markup=_buttons(render, survey, context.services.clock()),
+            reply_markup=campaign_buttons(render, survey, context.services.clock()),
         )
     except BadRequest:
         log.debug("could not refresh a campaign card")

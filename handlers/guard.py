@@ -6,13 +6,13 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, filters
 
 from core.flood import Verdict
 from handlers.common import Handler, Visitor, is_admin, send, spoken, visitor
-from handlers.context import Ctx
+from handlers.context import Ctx, Services
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
 
@@ -118,3 +118,16 @@ async def admin_command(update: Update, context: Ctx) -> tuple[Visitor, Renderer
     if not await context.services.store.claim_update(update.update_id):
         return None
     return who, renderer(context, who.lang)
+
+
+class FromAdmin(filters.MessageFilter):
+    """Messages from admins (the ids is_admin knows): a file an admin sends is a survey
+    upload, while anyone else's file stays what it always was, a resident's message."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(name="FromAdmin")
+        self._services = services
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        return user is not None and user.id in self._services.settings.admin_ids

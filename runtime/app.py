@@ -153,6 +153,7 @@ async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[i
             await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
         admin_commands = [
             BotCommand("campaigns", _("Campaigns: open, close, announce")),
+            BotCommand("versions", _("A campaign's saved versions, as files")),
             BotCommand("stats", _("Results so far, with a chart")),
             BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
             BotCommand("moderate", _("Go through new ideas and tips")),

@@ -1,4 +1,5 @@
-"""Housekeeping: once an hour, forget old update claims and apply the campaigns' retention.
+"""Housekeeping: once an hour, forget old update claims and files organizers sent but never
+saved, and apply the campaigns' retention.
 
 Like the scheduler and the outbox sender, a loop that answers no update; a failed round is
 logged and tried again an hour later.
@@ -17,15 +18,16 @@ log = logging.getLogger("torget")
 
 # Telegram keeps an undelivered update for 24 hours; a claim older than two days can go.
 KEEP_CLAIMS = timedelta(days=2)
+# A file an organizer sent waits this long for Save (or Cancel); then it is forgotten.
+KEEP_UPLOADS = timedelta(days=1)
 HOUSEKEEPING_EVERY = 3600.0
 
 
 async def housekeeping(services: Services) -> None:
-    """Once an hour: forget old update claims, and apply the campaigns' retention."""
+    """Once an hour: forget old update claims and unsaved files, apply the retention."""
     while True:
         try:
-            dropped = await services.store.forget_updates_before(services.clock() - KEEP_CLAIMS)
-            log.debug("forgot %d old update claims", dropped)
+            await tidy(services)
             purged = await purge(
                 services.store,
                 services.campaigns,
@@ -37,3 +39,12 @@ async def housekeeping(services: Services) -> None:
         except Exception:  # a database hiccup must not end the loop for good
             log.exception("housekeeping failed; trying again later")
         await asyncio.sleep(HOUSEKEEPING_EVERY)
+
+
+async def tidy(services: Services) -> None:
+    """Forget old update claims and the files organizers sent a day ago but never saved."""
+    now = services.clock()
+    dropped = await services.store.forget_updates_before(now - KEEP_CLAIMS)
+    log.debug("forgot %d old update claims", dropped)
+    uploads = await services.store.drop_uploads_before(now - KEEP_UPLOADS)
+    log.debug("forgot %d unsaved uploads", uploads)

@@ -71,6 +71,10 @@ class Responses(Protocol):
     async def responses_of(self, pseudonym: str) -> list[Response]:
         """All of a resident's responses, oldest first (for /mydata)."""
 
+    async def answered_questions(self, survey_id: str) -> set[str]:
+        """The ids of a survey's questions that have at least one answer (in any version):
+        removing one of them in a new version leaves its answers without a question."""
+
 
 class ResponsesRoom(Room):
     """Responses and answers on the shared engine."""
@@ -122,6 +126,15 @@ class ResponsesRoom(Room):
         )
         rows = await self._rows(query)
         return [to_response(row) for row in rows]
+
+    async def answered_questions(self, survey_id: str) -> set[str]:
+        query = (
+            select(answers.c.question_id)
+            .join(responses, responses.c.id == answers.c.response_id)
+            .where(responses.c.survey_id == survey_id)
+            .distinct()
+        )
+        return {row.question_id for row in await self._rows(query)}
 
     async def _one(self, query: Any) -> Response | None:
         row = await self._first(query)

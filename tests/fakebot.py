@@ -28,6 +28,7 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+FILE_FOLDER = "documents"  # where getFile says a sent file is, as Telegram's own paths
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendLocation"}
 EDITING = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
 
@@ -61,6 +62,10 @@ class BotApi:
     throttle_next: float | None = None
     throttle_chat: int | None = None  # only a send to this chat is refused (None: any)
     clock: Any = None  # the bot's (fake) clock, so tests can see when each call was made
+    # Files people sent, by file_id: getFile names them and a download returns their bytes.
+    files: dict[str, bytes] = field(default_factory=dict)
+    # Every file the bot downloaded, by file_id, in order.
+    downloads: list[str] = field(default_factory=list)
     # Calls Telegram refuses once each: method -> (HTTP status, description), see fail_next.
     failing: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     next_update_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -103,8 +108,16 @@ class BotApi:
         if method == "getUpdates":
             return []
         if method == "getFile":
-            file_id = params.get("file_id", "file")
-            return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": 10}
+            file_id = str(params.get("file_id", "file"))
+            content = self.files.get(file_id)
+            if content is None:
+                return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": 10}
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(content),
+                "file_path": f"{FILE_FOLDER}/{file_id}",
+            }
         if method in SENDING:
             chat_id = int(params["chat_id"])
             message: dict[str, Any] = {
@@ -153,7 +166,7 @@ JSON_FIELDS = {
 
 
 def _decoded(key: str, value: Any) -> Any:
-    if key == "_files":
+    if key in ("_files", "_filenames"):
         return value
     # Over HTTP, nested objects (reply_markup) arrive as JSON text inside the form.
     if key in JSON_FIELDS and isinstance(value, str):
@@ -199,12 +212,23 @@ class FakeTelegram(BaseRequest, BotApi):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if method == "GET" and "/file/bot" in url:
+            # A download (File.download_as_bytearray): the bytes of a file someone sent.
+            file_id = url.rsplit(f"/{FILE_FOLDER}/", 1)[-1]
+            content = self.files.get(file_id)
+            if content is None:
+                return 404, b'{"ok": false, "error_code": 404, "description": "Not Found"}'
+            self.downloads.append(file_id)
+            return 200, content
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         if request_data is not None and request_data.multipart_data:
             # Uploaded files (a chart sent as a photo): keep their bytes for the test to open.
             params["_files"] = {
                 name: part[1] for name, part in request_data.multipart_data.items()
+            }
+            params["_filenames"] = {
+                name: part[0] for name, part in request_data.multipart_data.items()
             }
         status, body = self.handle(api_method, params)
         killed = self.kill_at is not None and self.calls[-1].chat_id == self.kill_at
@@ -300,16 +324,27 @@ class Resident:
         self,
         file_name: str,
         mime_type: str | None,
-        file_size: int = 2_400_000,
+        file_size: int | None = None,
         file_id: str = "doc-1",
+        content: bytes | None = None,
+        unsized: bool = False,
     ) -> None:
-        """A file sent with 📎 → File: Telegram passes it on as it is, metadata and all."""
+        """A file sent with 📎 → File: Telegram passes it on as it is, metadata and all.
+
+        With `content`, Telegram holds the file's bytes, so the bot can download them; its
+        size is theirs unless `file_size` says otherwise (2.4 MB without content).
+        `unsized`: Telegram does not say how large the file is."""
+        if content is not None:
+            self.fake.files[file_id] = content
+        if file_size is None:
+            file_size = len(content) if content is not None else 2_400_000
         document: dict[str, Any] = {
             "file_id": file_id,
             "file_unique_id": f"u-{file_id}",
             "file_name": file_name,
-            "file_size": file_size,
         }
+        if not unsized:
+            document["file_size"] = file_size
         if mime_type is not None:
             document["mime_type"] = mime_type
         await self._feed({"message": self._message(document=document)})

@@ -101,6 +101,29 @@ CASES: list[tuple[str, Render, dict[str, tuple[str, ...]]]] = [
         },
     ),
     (
+        "questions of a file sent in Telegram",
+        Counts.questions,
+        {"sv": ("1 fråga:", "{n} frågor:"), "en": ("1 question:", "{n} questions:")},
+    ),
+    (
+        "problems of a file sent in Telegram",
+        Counts.problems,
+        {
+            "sv": ("1 problem hittades.", "{n} problem hittades."),
+            "en": ("1 problem found.", "{n} problems found."),
+        },
+    ),
+    (
+        "categories of a file sent in Telegram",
+        lambda c, n: c.listed("categories", n),
+        {"sv": ("1 kategori", "{n} kategorier"), "en": ("1 category", "{n} categories")},
+    ),
+    (
+        "places of a file sent in Telegram",
+        lambda c, n: c.listed("places", n),
+        {"sv": ("1 plats", "{n} platser"), "en": ("1 place", "{n} places")},
+    ),
+    (
         "subscribers an announcement goes to",
         Counts.tell_subscribers,
         {

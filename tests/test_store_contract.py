@@ -740,3 +740,14 @@ async def test_a_kept_upload_waits_for_save_and_old_ones_are_forgotten(store: St
     assert await store.drop_upload(kept) and not await store.drop_upload(kept)
     await store.keep_upload(SURVEY, "soder", "x", 1, ALICE, NOW)
     assert await store.drop_uploads_before(NOW + timedelta(days=1)) == 1
+
+
+async def test_the_questions_with_answers_are_known_by_survey(store: Store) -> None:
+    await agreed(store)
+    assert await store.answered_questions("soder") == set()
+    response_id = await store.start_response(2, ALICE, session())
+    assert response_id is not None
+    later = replace(session(current="q3", q1=4, q2="x"), version=1)
+    assert await store.save_step(3, response_id, later, {"q1": 4, "q2": "x"}, [], based_on=0)
+    assert await store.answered_questions("soder") == {"q1", "q2"}
+    assert await store.answered_questions("another") == set()
