@@ -66,9 +66,8 @@ class Library:
         """Store each changed or new file of the folder as the next version of what it defines.
 
         `strict` (/reload): a folder with problems imports nothing and says why. Otherwise
-        (start-up) a broken file whose campaign is stored already is logged and left out, and
-        the stored version is served; SurveyFileError when a broken file has nothing stored
-        to fall back on, as before campaigns were stored.
+        (start-up) a broken file is logged and left out, and what it defined is served as
+        stored; SurveyFileError only when nothing at all is stored yet (a first start).
         """
         files = await asyncio.to_thread(self.read, self.folder)
         stored = await self.store.every_definition()
@@ -77,14 +76,18 @@ class Library:
         if broken and strict:
             imported.problems = [problem for file in broken for problem in file.problems]
             return imported
+        if broken and not stored:
+            # A first start with a broken folder: nothing to serve instead, say why and stop.
+            raise SurveyFileError([problem for file in broken for problem in file.problems])
         origins = {definition.origin for definition in stored}
-        orphans = [file for file in broken if origin_of(file.path) not in origins]
-        if orphans:
-            raise SurveyFileError([problem for file in orphans for problem in file.problems])
         for file in broken:
-            log.warning(
-                "%s has problems, so what it defines is served as stored: %s",
+            # A running deployment keeps running for its residents: a broken file is left
+            # out (what it defined stays as stored) and the operator reads why in the log;
+            # /reload and `validate` show the same problems.
+            log.error(
+                "%s has problems and is left out%s: %s",
                 file.path.name,
+                "; its campaign is served as stored" if origin_of(file.path) in origins else "",
                 file.problems[0],
             )
             imported.kept.append(file.path.name)

@@ -201,6 +201,24 @@ async def test_a_broken_file_at_restart_keeps_the_stored_version_and_names_the_f
         await bot.stop()
 
 
+async def test_a_new_broken_file_beside_stored_campaigns_is_left_out_and_the_bot_runs(
+    tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    surveys = folder(tmp_path)
+    bot = await start_bot(settings_for(tmp_path, surveys), clock)
+    try:
+        new = FIRST.replace("torget-kvall", "torget-natt").replace("type: text", "type: txt")
+        (surveys / "natt.yaml").write_text(new, encoding="utf-8")
+        with caplog.at_level(logging.WARNING):
+            await bot.restart()  # residents are still answered
+        assert any("natt.yaml has problems" in r.getMessage() for r in caplog.records)
+        resident = await half_way(bot)
+        assert "Vad skulle göra torget bättre?" in resident.last_text()
+        assert bot.services.campaigns.get("torget-natt") is None
+    finally:
+        await bot.stop()
+
+
 async def test_a_broken_file_with_nothing_stored_stops_the_start_and_says_why(
     tmp_path: Path, clock: FakeClock
 ) -> None:
