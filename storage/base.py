@@ -19,6 +19,7 @@ from storage.mailings import Mailings
 from storage.purges import Purges
 from storage.residents import Residents
 from storage.responses import Responses
+from storage.roles import Roles
 from storage.schedules import Schedules
 
 
@@ -29,6 +30,7 @@ class Store(
     Contributions,
     Schedules,
     Definitions,
+    Roles,
     Mailings,
     Leases,
     Purges,

@@ -16,6 +16,7 @@ from storage.mailings import MailingsRoom
 from storage.purges import PurgesRoom
 from storage.residents import ResidentsRoom
 from storage.responses import ResponsesRoom
+from storage.roles import RolesRoom
 from storage.schedules import SchedulesRoom
 
 
@@ -25,6 +26,7 @@ class SqlStore(
     ContributionsRoom,
     SchedulesRoom,
     DefinitionsRoom,
+    RolesRoom,
     MailingsRoom,
     LeasesRoom,
     PurgesRoom,

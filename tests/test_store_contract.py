@@ -331,6 +331,9 @@ async def test_upgrading_switches_reminders_off_for_who_never_said_yes(tmp_path:
         for later in (
             "DROP TABLE definitions",
             "DROP TABLE uploads",
+            "DROP TABLE organizers",
+            "DROP TABLE invitations",
+            "DROP TABLE audit_log",
             "ALTER TABLE responses DROP COLUMN survey_version",
         ):
             await connection.execute(text(later))
