@@ -13,6 +13,7 @@ from telegram.ext import (
 
 from core.contributions import Kind
 from handlers import (
+    audit,
     campaigns,
     download,
     errors,
@@ -23,6 +24,7 @@ from handlers import (
     news,
     privacy,
     reload,
+    roles,
     start,
     stats,
     survey,
@@ -32,6 +34,7 @@ from handlers.buttons import (
     ANNOUNCE,
     ANSWER,
     APPROVE,
+    AUDIT,
     BACK,
     CAMPAIGN,
     CLOSE,
@@ -52,6 +55,7 @@ from handlers.buttons import (
     NEWS,
     NEXT,
     OPEN,
+    ORGANIZER,
     REMINDERS,
     RESTART,
     RESUME,
@@ -69,8 +73,8 @@ from handlers.buttons import (
     moderate_pattern,
     pattern,
 )
-from handlers.common import Handler
-from handlers.context import TorgetApp
+from handlers.common import Handler, access
+from handlers.context import Ctx, TorgetApp
 
 
 def register(app: TorgetApp) -> None:
@@ -86,6 +90,9 @@ def register(app: TorgetApp) -> None:
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, guard.group_hint))
 
     # Commands first, so "/help" typed during a text question is not taken as the answer.
+    # An invitation link's /start (Join-…, core.roles) before every other deep link.
+    invitation = filters.Regex(r"^/start(@\w+)? Join-")
+    app.add_handler(CommandHandler("start", roles.join, filters=new_private & invitation))
     app.add_handler(CommandHandler("start", start.start, filters=new_private))
     app.add_handler(CommandHandler("menu", start.show_menu, filters=new_private))
     app.add_handler(CommandHandler("language", start.ask_language, filters=new_private))
@@ -104,6 +111,9 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("stats", stats.stats, filters=new_private))
     app.add_handler(CommandHandler("export", export.export_file, filters=new_private))
     app.add_handler(CommandHandler("versions", download.versions, filters=new_private))
+    app.add_handler(CommandHandler("invite", roles.invite, filters=new_private))
+    app.add_handler(CommandHandler("organizers", roles.organizers, filters=new_private))
+    app.add_handler(CommandHandler("audit", audit.audit_log, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, guard.unknown_command))
 
     # Buttons: one handler per action, by its callback data (handlers/buttons.py). A family's
@@ -148,18 +158,26 @@ def register(app: TorgetApp) -> None:
     button(upload.cancel, pattern(UPLOAD, DROP))
     button(upload.ignore, rf"^{UPLOAD}:")
     button(download.download_version, rf"^{VERSION}:")
+    button(roles.organizer_button, rf"^{ORGANIZER}:")
+    button(audit.turn_page, rf"^{AUDIT}:")
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 
-    # A file from an admin is a survey, categories or places file to check and save; a
-    # picture sent as a file is left to the survey, which explains why it is refused. Anyone
-    # else's file goes on below, as it always has.
-    services = app.bot_data.services
-    assert services is not None
-    organizers_file = filters.Document.ALL & ~filters.Document.IMAGE & guard.FromAdmin(services)
-    app.add_handler(MessageHandler(new_private & organizers_file, upload.receive))
+    # A file from an owner or organizer is a survey, categories or places file to check and
+    # save; a picture sent as a file is left to the survey, which explains why it is refused.
+    # Whose file it is takes the store to tell (a filter cannot wait for it), so the handler
+    # asks, and anyone else's file goes on as it always has, a resident's message.
+    organizers_file = filters.Document.ALL & ~filters.Document.IMAGE
+    app.add_handler(MessageHandler(new_private & organizers_file, _document))
 
     # Everything else a resident sends is an answer, or gets a hint.
     app.add_handler(MessageHandler(new_private, survey.message))
 
     app.add_error_handler(errors.on_error)
+
+
+async def _document(update: Update, context: Ctx) -> None:
+    if (await access(update, context)).staff:
+        await upload.receive(update, context)
+    else:
+        await survey.message(update, context)
