@@ -34,6 +34,7 @@ from handlers.common import Visitor, answer_callback, name_of, send, staff
 from handlers.context import Ctx
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
+from storage.definitions import DefinitionKind
 from storage.export_reads import ExportSource
 from storage.records import ExportedResponse
 from storage.roles import AuditEntry
@@ -158,6 +159,43 @@ def campaign_buttons(render: Renderer, survey: Survey, now: datetime) -> InlineK
         InlineKeyboardButton(_("⬇ YAML"), callback_data=data(YAML)),
     ]
     return InlineKeyboardMarkup([first, second])
+
+
+def not_theirs(
+    context: Ctx,
+    who: Visitor,
+    render: Renderer,
+    kind: DefinitionKind,
+    name: str,
+    area: str | None,
+) -> str | None:
+    """Why this owner or organizer may not save a file (an upload's kind, name, and the
+    area a survey names); None when they may. Lists are the owners'; an organizer of an
+    area saves only a survey of their area, under an id no other area's campaign has."""
+    _ = render._
+    access = who.access
+    if kind is not DefinitionKind.SURVEY:
+        if access.owner:
+            return None
+        return _(
+            "Only the deployment's owners can change categories.yaml and places.yaml, so "
+            "nothing was kept. Ask an owner to send it."
+        )
+    if access.area is None:
+        return None
+    if not access.sees(area):
+        named = escape(area) if area else _("no area")
+        return _(
+            "This survey's area_name is {named}, but you run the campaigns of {area}, so "
+            "nothing was kept. Write area_name: {area} in the file and send it again."
+        ).format(named=named, area=escape(access.area))
+    current = context.services.campaigns.get(name)
+    if current is not None and not access.sees_survey(current):
+        return _(
+            "Another area already has a campaign with the id “{id}”, so nothing was kept. "
+            "Give your survey an id of its own and send it again."
+        ).format(id=escape(name))
+    return None
 
 
 class AreaSource:

@@ -33,7 +33,7 @@ from core.loader import MAX_FILE_BYTES, SurveyFileError, check_survey, parse_fil
 from core.problems import FileProblem, megabytes
 from core.roles import Action
 from core.survey import Survey
-from handlers.admin import audit, campaign_buttons, campaign_card, campaign_dates
+from handlers.admin import audit, campaign_buttons, campaign_card, campaign_dates, not_theirs
 from handlers.buttons import CONFIRMED, DROP, SAVE, parse_upload_data, upload_data
 from handlers.common import Visitor, answer_callback, close_keyboard, send, staff
 from handlers.context import Ctx
@@ -104,6 +104,9 @@ async def receive(update: Update, context: Ctx, who: Visitor, render: Renderer) 
             "are taken by their names. This file is neither, so nothing was read."
         )
         return await send(context, who.chat_id, [Reply(text)])
+    if LIST_FILE.match(lowered) and not who.access.owner:  # refused unread
+        refused = not_theirs(context, who, render, DefinitionKind.CATEGORIES, lowered, None)
+        return await send(context, who.chat_id, [Reply(refused or "")])
     if document.file_size is not None and document.file_size > limit:
         return await _too_large(context, who, render, document.file_size, limit)
     try:
@@ -119,45 +122,10 @@ async def receive(update: Update, context: Ctx, who: Visitor, render: Renderer) 
     if isinstance(result, Refused):
         return await _refused(context, who, render, name, result)
     area = result.model.area_name if isinstance(result.model, Survey) else None
-    refusal = _not_theirs(context, who, render, result.kind, result.name, area)
+    refusal = not_theirs(context, who, render, result.kind, result.name, area)
     if refusal is not None:
         return await send(context, who.chat_id, [Reply(refusal)])
     await _offer(context, who, render, result)
-
-
-def _not_theirs(
-    context: Ctx,
-    who: Visitor,
-    render: Renderer,
-    kind: DefinitionKind,
-    name: str,
-    area: str | None,
-) -> str | None:
-    """Why this owner or organizer may not save this file; None when they may."""
-    _ = render._
-    access = who.access
-    if kind is not DefinitionKind.SURVEY:
-        if access.owner:
-            return None
-        return _(
-            "Only the deployment's owners can change categories.yaml and places.yaml, so "
-            "nothing was kept. Ask an owner to send it."
-        )
-    if access.area is None:
-        return None
-    if not access.sees(area):
-        named = escape(area) if area else _("no area")
-        return _(
-            "This survey's area_name is {named}, but you run the campaigns of {area}, so "
-            "nothing was kept. Write area_name: {area} in the file and send it again."
-        ).format(named=named, area=escape(access.area))
-    current = context.services.campaigns.get(name)
-    if current is not None and not access.sees_survey(current):
-        return _(
-            "Another area already has a campaign with the id “{id}”, so nothing was kept. "
-            "Give your survey an id of its own and send it again."
-        ).format(id=escape(name))
-    return None
 
 
 async def save(update: Update, context: Ctx) -> None:
@@ -459,7 +427,7 @@ async def _save(update: Update, context: Ctx, confirmed: bool) -> None:
     survey = upload.kind is DefinitionKind.SURVEY
     kept = await asyncio.to_thread(_stored_survey, upload.source, upload.name) if survey else None
     area = kept.area_name if kept is not None else None
-    refusal = _not_theirs(context, who, render, upload.kind, upload.name, area)
+    refusal = not_theirs(context, who, render, upload.kind, upload.name, area)
     if refusal is not None:
         await answer_callback(update)
         await close_keyboard(update)
