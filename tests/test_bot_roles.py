@@ -261,3 +261,29 @@ async def test_an_organizer_moderates_only_their_areas_ideas_and_tips(bot: Bot) 
     assert sent_to(eva) == shown
     [first] = [c async for c in store.export_contributions() if c.id == 1]
     assert first.text == "Mörkt i Malmö" and first.status.value == "received"
+
+
+async def test_operators_print_the_audit_log(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    import bot as torget
+
+    owner = owner_of(bot)
+    eva = person(bot, 2002, "Eva")
+    await eva.send(f"/start {await invitation(owner, 'Söder')}")
+    await owner.send("/organizers")
+    await owner.click("📍 Byt område")
+    await owner.click("Alla områden")
+    monkeypatch.setenv("DATABASE_URL", bot.settings.database_url)
+    monkeypatch.chdir(bot.settings.data_dir)
+    # The command line runs its own event loop, as from a terminal.
+    code = await asyncio.to_thread(torget.main, ["audit"])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("  Olga (owner)  area (Eva → every area)")
+    assert lines[1].endswith("  Eva (organizer)  joined (Söder)")
+    assert lines[2].endswith("  Olga (owner)  invited (Söder)")
+    assert lines[2].startswith("2026-12-01 18:30")  # Stockholm time
+    assert "2002" not in "\n".join(lines) and str(ADMIN_ID) not in "\n".join(lines)
