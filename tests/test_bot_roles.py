@@ -262,6 +262,14 @@ async def test_an_organizer_moderates_only_their_areas_ideas_and_tips(bot: Bot) 
     [first] = [c async for c in store.export_contributions() if c.id == 1]
     assert first.text == "Mörkt i Malmö" and first.status.value == "received"
 
+    # Their export holds their area's campaigns and tips only.
+    await eva.send("/export json")
+    [exported] = eva.sent[-1].params["_files"].values()
+    text = bytes(exported).decode("utf-8")
+    assert "Mörkt vid Medborgarplatsen" in text and "Fler bänkar" in text
+    assert "Malmö" not in text
+    assert "soder-kvall" in text and "torg-dag" not in text
+
 
 async def test_operators_print_the_audit_log(
     bot: Bot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
