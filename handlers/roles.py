@@ -143,7 +143,7 @@ async def join(update: Update, context: Ctx) -> None:
     text = _(
         "Welcome! You are now an organizer of {area}. /campaigns shows the campaigns, "
         "/stats their results, /moderate the ideas and tips; a survey file you send me "
-        "becomes a campaign. /help lists the rest."
+        "becomes a campaign. The command menu (/) has the rest."
     ).format(area=area_words(render, organizer.area))
     await send(context, who.chat_id, [Reply(text)])
     await _tell_owner(context, found.invitation, organizer)
