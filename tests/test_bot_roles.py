@@ -295,3 +295,34 @@ async def test_operators_print_the_audit_log(
     assert lines[2].endswith("  Olga (owner)  invited (Söder)")
     assert lines[2].startswith("2026-12-01 18:30")  # Stockholm time
     assert "2002" not in "\n".join(lines) and str(ADMIN_ID) not in "\n".join(lines)
+
+
+async def test_a_removed_organizers_pending_save_does_nothing_and_replays_count_once(
+    bot: Bot,
+) -> None:
+    owner = Resident(bot.app, bot.fake, user_id=ADMIN_ID, first_name="Olga", language_code="en")
+    eva = Resident(bot.app, bot.fake, user_id=2002, first_name="Eva", language_code="en")
+    await owner.send("/invite")
+    assert "Forward this link to the person who is to run the campaigns of every area" in (
+        owner.last_text()
+    )
+    payload = re.search(r"start=(\S+)", owner.last_text())
+    assert payload is not None
+    await eva.send(f"/start {payload.group(1)}")
+    assert eva.last_text().startswith("Welcome! You are now an organizer of every area.")
+    await eva.replay_last()  # Telegram delivers the same update again
+    assert len(await bot.services.store.organizers()) == 1
+    assert await bot.services.store.audit_count() == 2  # invited, joined: once each
+
+    new = survey("ny", "Ny", None)
+    await eva.send_document("ny.yaml", "application/x-yaml", file_id="n1", content=new.encode())
+    upload_card = eva.last_message_id()
+    await owner.send("/organizers")
+    await owner.click("✖ Remove")
+    await owner.click("✖ Yes, remove Eva")
+    assert owner.last_text() == "Eva is no longer an organizer."
+    await eva.click_in(upload_card, "💾 Save as version 1")
+    assert await bot.services.store.definition_history(DefinitionKind.SURVEY, "ny") == []
+    # The removed organizer's file is a resident's message again.
+    await eva.send_document("ny.yaml", "application/x-yaml", file_id="n2", content=new.encode())
+    assert "n2" not in bot.fake.downloads
