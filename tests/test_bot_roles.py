@@ -326,3 +326,27 @@ async def test_a_removed_organizers_pending_save_does_nothing_and_replays_count_
     # The removed organizer's file is a resident's message again.
     await eva.send_document("ny.yaml", "application/x-yaml", file_id="n2", content=new.encode())
     assert "n2" not in bot.fake.downloads
+
+
+async def test_a_role_changed_on_one_replica_counts_at_once_on_another(bot: Bot) -> None:
+    other_folder = bot.settings.data_dir / "replica-b"
+    other_folder.mkdir()
+    # One Telegram (its update ids run on across both), one database, two processes.
+    other = await start_bot(
+        bot.settings.model_copy(update={"data_dir": other_folder}), bot.clock, bot.fake
+    )
+    try:
+        owner_a, owner_b = owner_of(bot), owner_of(other)
+        eva_a = person(bot, 2002, "Eva")
+        eva_b = Resident(other.app, bot.fake, user_id=2002, first_name="Eva")
+        await eva_b.send(f"/start {await invitation(owner_a, 'Söder')}")
+        assert eva_b.last_text().startswith("Välkommen!")
+        await eva_a.send("/campaigns")
+        assert "Kvällen på Söder" in eva_a.last_text()
+        await owner_b.send("/organizers")
+        await owner_b.click("✖ Ta bort")
+        await owner_b.click("✖ Ja, ta bort Eva")
+        await eva_a.send("/campaigns")
+        assert UNKNOWN in eva_a.last_text()
+    finally:
+        await other.stop()
