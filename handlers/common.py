@@ -149,7 +149,8 @@ def name_of(update: Update) -> str:
     user = update.effective_user
     if user is None:
         return "?"
-    return user.full_name or (f"@{user.username}" if user.username else "?")
+    # Telegram allows 64 + 64 characters and a space; the store keeps 128.
+    return (user.full_name or (f"@{user.username}" if user.username else "?"))[:128]
 
 
 async def send(context: Ctx, chat_id: int, messages: Iterable[Reply]) -> None:

@@ -115,6 +115,12 @@ async def test_an_organizer_of_an_area_runs_only_its_campaigns_until_removed(bot
     for forged in ("k:stats:torg-dag", "k:open:alla", "k:yaml:torg-dag"):
         await eva.press_data(forged)
     assert sent_to(eva) == shown
+    await eva.send("/versions torg-dag")
+    assert eva.last_text() == (
+        "Ingen version av ”torg-dag” är sparad. Sparade: <code>soder-kvall</code>"
+    )
+    await eva.press_data("v:s:torg-dag:1")
+    assert not [c for c in eva.sent if c.method == "sendDocument"]
     await eva.send("/stats torg-dag")
     assert "torg-dag" in eva.last_text() and "De som finns: soder-kvall" in eva.last_text()
 
