@@ -356,3 +356,35 @@ async def test_a_role_changed_on_one_replica_counts_at_once_on_another(bot: Bot)
         assert UNKNOWN in eva_a.last_text()
     finally:
         await other.stop()
+
+
+async def test_closing_and_opening_from_the_card_are_in_the_log(bot: Bot) -> None:
+    owner = owner_of(bot)
+    eva = person(bot, 2002, "Eva")
+    await eva.send(f"/start {await invitation(owner, 'Söder')}")
+    await eva.send("/campaigns")  # one card: Söder's
+    await eva.click("⏹ Stäng nu")
+    await eva.click("⏹ Ja, stäng den nu")
+    await eva.click("▶ Öppna nu")
+    await owner.send("/audit")
+    log = owner.last_text().split("\n")
+    assert log[1].endswith("<b>Eva</b> (arrangör) · öppnade <code>soder-kvall</code>")
+    assert log[2].endswith("<b>Eva</b> (arrangör) · stängde <code>soder-kvall</code>")
+    assert len(log) == 5  # the heading, opened, closed, joined, invited
+
+
+async def test_the_audit_log_is_paged_with_buttons(bot: Bot) -> None:
+    owner = owner_of(bot)
+    for _ in range(11):
+        await invitation(owner, "Söder")
+    await owner.send("/audit")
+    assert owner.last_text().startswith("<b>Ändringslogg, senaste först (1–10 av 11):</b>")
+    assert owner.buttons() == ["Äldre ▶"]
+    await owner.click("Äldre ▶")
+    assert owner.last_text().startswith("<b>Ändringslogg, senaste först (11–11 av 11):</b>")
+    assert owner.buttons() == ["◀ Nyare"]
+    # Someone else pressing a page of the log sees nothing.
+    eva = person(bot, 2002, "Eva")
+    shown = sent_to(eva)
+    await eva.press_data("w:0")
+    assert sent_to(eva) == shown
