@@ -756,7 +756,7 @@ async def test_the_questions_with_answers_are_known_by_survey(store: Store) -> N
 
 # ---- trials: an organizer answering a campaign before residents do ----
 async def finish_trial(store: Store, update_id: int, response_id: int, **answers: object) -> None:
-    done = replace(session(current=DONE, **answers), version=1)
+    done = Session("soder", DONE, dict(answers), NOW, NOW, version=1)
     assert await store.save_step(update_id, response_id, done, answers, [], based_on=0)
 
 
