@@ -231,3 +231,35 @@ async def test_an_admin_tries_a_campaign_in_english(bot: Bot) -> None:
     intro = admin.texts()[-3]
     assert intro.startswith("🧪 <b>A trial of")
     assert "they are never counted or exported, and they are deleted after a day" in intro
+
+
+async def test_a_trial_gets_no_reminder_and_its_admin_still_hears_of_the_opening(
+    bot: Bot,
+) -> None:
+    admin = bot.admin()
+    await admin.onboard(news="Ja, gärna")  # news and the reminder both on
+    await admin.send("/campaigns")
+    kvall = max(
+        mid
+        for (chat, mid), message in bot.fake.messages.items()
+        if chat == ADMIN_ID and message.get("text", "").startswith("🟢 <b>Kvällen på Söder")
+    )
+    await admin.click_on(kvall, "Provsvara")
+    await admin.click("4")  # and leaves it there
+    bot.clock.advance(hours=23)
+    await bot.tick()
+    await bot.deliver()
+    bot.clock.advance(hours=2)
+    await bot.tick()
+    await bot.deliver()
+    assert not any("Du har börjat på ”Kvällen på Söder”" in t for t in admin.texts())
+
+    await saved_draft(bot, admin)
+    await admin.click("Provsvara")
+    await answer(admin)
+    assert admin.last_text() == TRIAL_THANKS
+    await admin.click_on(card(bot)[0], "Öppna nu")
+    await bot.tick()
+    await bot.deliver()
+    told = [t for t in admin.texts() if t.startswith("📣 Ny enkät") and "Parken i december" in t]
+    assert len(told) == 1
