@@ -19,6 +19,7 @@ from handlers.buttons import (
     CLOSE,
     OPEN,
     STATS,
+    TRY,
     YAML,
     campaign_data,
     parse_campaign_data,
@@ -122,4 +123,5 @@ def campaign_buttons(render: Renderer, survey: Survey, now: datetime) -> InlineK
         InlineKeyboardButton(_("📊 Results"), callback_data=data(STATS)),
         InlineKeyboardButton(_("⬇ YAML"), callback_data=data(YAML)),
     ]
-    return InlineKeyboardMarkup([first, second])
+    trial = [InlineKeyboardButton(_("🧪 Try it"), callback_data=data(TRY))]
+    return InlineKeyboardMarkup([first, second, trial])
