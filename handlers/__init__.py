@@ -28,6 +28,7 @@ from handlers import (
     start,
     stats,
     survey,
+    trial,
     upload,
 )
 from handlers.buttons import (
@@ -64,6 +65,7 @@ from handlers.buttons import (
     STATS,
     SUBSCRIBE,
     SURVEY,
+    TRY,
     UPLOAD,
     VERSION,
     WRITE,
@@ -152,6 +154,7 @@ def register(app: TorgetApp) -> None:
     button(campaigns.announce_now, pattern(CAMPAIGN, ANNOUNCE + CONFIRMED))
     button(stats.results, pattern(CAMPAIGN, STATS))
     button(download.campaign_file, pattern(CAMPAIGN, YAML))
+    button(trial.try_campaign, pattern(CAMPAIGN, TRY))
     button(campaigns.ignore, rf"^{CAMPAIGN}:")
     button(upload.save, pattern(UPLOAD, SAVE))
     button(upload.save_anyway, pattern(UPLOAD, SAVE + CONFIRMED))

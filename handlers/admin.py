@@ -26,6 +26,7 @@ from handlers.buttons import (
     CLOSE,
     OPEN,
     STATS,
+    TRY,
     YAML,
     campaign_data,
     parse_campaign_data,
@@ -158,7 +159,8 @@ def campaign_buttons(render: Renderer, survey: Survey, now: datetime) -> InlineK
         InlineKeyboardButton(_("📊 Results"), callback_data=data(STATS)),
         InlineKeyboardButton(_("⬇ YAML"), callback_data=data(YAML)),
     ]
-    return InlineKeyboardMarkup([first, second])
+    trial = [InlineKeyboardButton(_("🧪 Try it"), callback_data=data(TRY))]
+    return InlineKeyboardMarkup([first, second, trial])
 
 
 def not_theirs(

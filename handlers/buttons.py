@@ -204,6 +204,7 @@ def parse_moderate_data(data: str) -> tuple[Status, int, str, HideReason | None]
 # ---- campaigns, admins only: k:<what>:<survey id> ----
 OPEN, CLOSE, ANNOUNCE, STATS, KEEP_CAMPAIGN = "open", "close", "ann", "stats", "keep"
 YAML = "yaml"  # the current version's file
+TRY = "try"  # answer the campaign as a resident would, as a trial (handlers/trial.py)
 CONFIRMED = "!"  # close! and ann! do it; close and ann ask first
 
 

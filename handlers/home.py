@@ -1,14 +1,21 @@
-"""Where a resident lands: the privacy notice for newcomers, else the menu or their survey."""
+"""Where a resident lands: the privacy notice for newcomers, else the menu or their survey.
+
+An organizer's trial of a campaign (handlers/trial.py starts one) is answered as any
+response: `answerable` lets it be answered whatever the campaign's state, and its first
+message and its thanks (`trial_intro`, `step_replies`) say it is a trial."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
+from html import escape
 from typing import Any
 
 from telegram import Update
 
 from core import engine
 from core.contributions import PLACE, parse_start_code, tagged_place
+from core.engine import FinishedPrompt, Step
 from core.i18n import Lang
 from core.survey import Survey
 from handlers.common import (
@@ -50,7 +57,8 @@ async def home(context: Ctx, who: Visitor) -> None:
     now = services.clock()
     if active is not None:
         survey = await survey_of(context, active)
-        if survey is not None and survey.is_open(now):
+        if answerable(survey, active, now):
+            assert survey is not None
             await send(context, who.chat_id, [resume_offer(render, survey, active)])
             return
     await send(context, who.chat_id, [await menu(context, who)])
@@ -59,7 +67,53 @@ async def home(context: Ctx, who: Visitor) -> None:
 def resume_offer(render: Renderer, survey: Survey, response: Response) -> Reply:
     """The offer to continue an unfinished response, drawn for its current version."""
     step = engine.show(survey, response.session)
-    return render.resume_offer(survey, response.id, step.prompt, response.session.version)
+    offer = render.resume_offer(survey, response.id, step.prompt, response.session.version)
+    if response.trial:
+        mark = render._("🧪 A trial: these answers are not counted.")
+        return Reply(f"{mark}\n{offer.text}", offer.markup)
+    return offer
+
+
+def answerable(survey: Survey | None, response: Response, now: datetime) -> bool:
+    """Whether a response can be answered now: while its campaign is open, or whatever the
+    campaign's state when it is an organizer's trial (a draft is tried before it opens)."""
+    return survey is not None and (response.trial or survey.is_open(now))
+
+
+def trial_intro(render: Renderer, survey: Survey, now: datetime) -> Reply:
+    """The first message of a trial: what it is, and how to stop."""
+    _ = render._
+    lines = [
+        _("🧪 <b>A trial of “{title}”</b>").format(title=escape(survey.title.get(render.lang))),
+        _(
+            "You answer it here as a resident would. Your answers are marked as a trial: "
+            "they are never counted or exported, and they are deleted after a day."
+        ),
+    ]
+    if not survey.is_open(now):
+        lines.append(_("Residents cannot answer it now: it is not open."))
+    lines.append(_("/cancel stops the trial; 🧪 Try it on the campaign's card begins it again."))
+    return Reply("\n\n".join(lines))
+
+
+def step_replies(render: Renderer, survey: Survey, step: Step, response: Response) -> list[Reply]:
+    """The messages of a step; a trial ends with the campaign's thanks as residents read
+    it, framed as a trial's end."""
+    replies = render.step(survey, step, response.id)
+    if not response.trial or not isinstance(step.prompt, FinishedPrompt):
+        return replies
+    _ = render._
+    text = "\n\n".join(
+        [
+            _("🧪 <b>The trial is over.</b> Residents read this thanks:"),
+            f"<i>{escape(render.texts.thanks(survey))}</i>",
+            _(
+                "These answers were a trial: they are not counted or exported, "
+                "and they are deleted within a day."
+            ),
+        ]
+    )
+    return [*replies[:-1], Reply(text, render.menu_button())]
 
 
 async def menu(context: Ctx, who: Visitor) -> Reply:
@@ -70,6 +124,8 @@ async def menu(context: Ctx, who: Visitor) -> Reply:
     started: set[str] = set()
     if who.resident is not None and surveys:
         for response in await services.store.responses_of(who.pseudonym):
+            if response.trial:
+                continue  # a trial is no answer: the campaign is still theirs to answer
             done = response.status is ResponseStatus.COMPLETE
             (answered if done else started).add(response.survey_id)
     return renderer(context, who.lang).menu(surveys, answered, started)
@@ -194,13 +250,13 @@ async def where_they_are(
         return await welcome(update, context, who)
     active = who.active
     survey = await survey_of(context, active) if active else None
-    if active is None or survey is None or not survey.is_open(services.clock()):
+    if active is None or survey is None or not answerable(survey, active, services.clock()):
         return await home(context, who)
     render = renderer(context, who.lang)
     await show(
         context,
         who.chat_id,
-        render.step(survey, engine.show(survey, active.session), active.id),
+        step_replies(render, survey, engine.show(survey, active.session), active),
         active.id,
         active.session.version,
     )

@@ -74,6 +74,8 @@ async def my_data(
         survey = begun or services.campaigns.get(response.survey_id)
         title = survey.title.get(render.lang) if survey else response.survey_id
         status = _("sent") if response.status == "complete" else _("not finished")
+        if response.trial:
+            status = "{}, {}".format(_("a trial, not counted"), status)
         lines.append(f"\n<b>{escape(title)}</b> ({status})")
         answers = final_answers(survey, response.session.answers) if survey else {}
         for question_id, value in answers.items():
@@ -95,6 +97,7 @@ async def my_data(
                 if response.completed_at
                 else None,
                 "answers": response.session.answers,
+                "trial": response.trial,
             }
         )
     if not responses:

@@ -141,7 +141,8 @@ async def help_command(update: Update, context: Ctx) -> None:
 
 @again_when_stale
 async def cancel(update: Update, context: Ctx) -> None:
-    """Leave the survey in progress; the answers so far are kept for later (/cancel)."""
+    """Leave the survey in progress; the answers so far are kept for later (/cancel). A
+    trial is not kept: it stops, and its answers are deleted."""
     who = await visitor(update, context)
     services = context.services
     render = renderer(context, who.lang)
@@ -150,6 +151,12 @@ async def cancel(update: Update, context: Ctx) -> None:
         if not await services.store.claim_update(update.update_id):
             return
         text = render._("There is nothing to cancel. /start shows the open surveys.")
+        await send(context, who.chat_id, [render.remove_keyboard(text)])
+        return
+    if active.trial:
+        if not await services.store.stop_trial(update.update_id, who.pseudonym, active.id):
+            return
+        text = render._("The trial is stopped, and its answers are deleted.")
         await send(context, who.chat_id, [render.remove_keyboard(text)])
         return
     paused = engine.pause(active.session, services.clock())

@@ -28,7 +28,16 @@ from handlers.common import (
     visitor,
 )
 from handlers.context import Ctx
-from handlers.home import begin, home, menu, show, welcome, where_they_are
+from handlers.home import (
+    answerable,
+    begin,
+    home,
+    menu,
+    show,
+    step_replies,
+    welcome,
+    where_they_are,
+)
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
 from storage.records import Response, ResponseStatus, StaleSession
@@ -61,7 +70,8 @@ OfferAction = Callable[[Update, Ctx, Visitor, Response, Survey], Awaitable[None]
 
 def on_own_response(action: OfferAction) -> Handler:
     """A Continue or Start again button's action, run on the unfinished response it names
-    while that is still the resident's and its survey open; otherwise they get the menu."""
+    while that is still the resident's and its survey open (or it is their trial);
+    otherwise they get the menu."""
 
     @functools.wraps(action)
     async def run(update: Update, context: Ctx) -> None:
@@ -78,7 +88,7 @@ def on_own_response(action: OfferAction) -> Handler:
             or survey is None
             or response.pseudonym != who.pseudonym
             or response.status is not ResponseStatus.IN_PROGRESS
-            or not survey.is_open(services.clock())
+            or not answerable(survey, response, services.clock())
         ):
             await answer_callback(update)
             if await services.store.claim_update(update.update_id):
@@ -112,18 +122,23 @@ async def resume_survey(
 async def restart_survey(
     update: Update, context: Ctx, who: Visitor, response: Response, survey: Survey
 ) -> None:
-    """Throw away an unfinished response and begin the survey again, on its current version."""
+    """Throw away an unfinished response and begin the survey again, on its current version
+    (a trial begins again as a fresh trial)."""
     campaigns = context.services.campaigns
+    store = context.services.store
     survey = campaigns.get(response.survey_id) or survey
     version = campaigns.version_of(survey.id) or 1
     step = engine.start(survey, context.services.clock(), version=version)
-    response_id = await context.services.store.start_response(
-        update.update_id,
-        who.pseudonym,
-        step.session,
-        replace=response.id,
-        once=not survey.allow_multiple,
-    )
+    if response.trial:
+        response_id = await store.start_trial(update.update_id, who.pseudonym, step.session)
+    else:
+        response_id = await store.start_response(
+            update.update_id,
+            who.pseudonym,
+            step.session,
+            replace=response.id,
+            once=not survey.allow_multiple,
+        )
     await _step_instead(update, context, who, survey, step, response_id)
 
 
@@ -182,11 +197,12 @@ async def press_answer(update: Update, context: Ctx) -> None:
         await stale_button(update, context)
         return
     survey = await survey_of(context, active)
-    if survey is None or not survey.is_open(services.clock()):
+    if not answerable(survey, active, services.clock()):
         await answer_callback(update)
         if await services.store.claim_update(update.update_id):
             await _closed(context, who, render)
         return
+    assert survey is not None
     _, version, action, value = parsed
     before = active.session
     step = engine.apply(survey, before, Press(action, version, value), services.clock())
@@ -216,7 +232,7 @@ async def press_answer(update: Update, context: Ctx) -> None:
     await show(
         context,
         who.chat_id,
-        render.step(survey, step, active.id),
+        step_replies(render, survey, step, active),
         active.id,
         step.session.version,
     )
@@ -317,10 +333,11 @@ async def message(update: Update, context: Ctx) -> None:
             await send(context, who.chat_id, [Reply(text), await menu(context, who)])
         return
     survey = await survey_of(context, active)
-    if survey is None or not survey.is_open(now):
+    if not answerable(survey, active, now):
         if await _first_stray(update, context, who):
             await _closed(context, who, render)
         return
+    assert survey is not None
     session = active.session
     resume_after = timedelta(minutes=services.settings.resume_after_minutes)
     if engine.is_paused(session, now, resume_after):
@@ -358,7 +375,7 @@ async def message(update: Update, context: Ctx) -> None:
         # The location question's reply keyboard stays on screen until it is removed, which
         # takes a message of its own: it says what became of the question.
         messages.append(render.remove_keyboard(_left_location_text(render, given)))
-    messages.extend(render.step(survey, step, active.id))
+    messages.extend(step_replies(render, survey, step, active))
     await show(context, who.chat_id, messages, active.id, step.session.version)
 
 

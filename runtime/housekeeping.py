@@ -1,5 +1,6 @@
-"""Housekeeping: once an hour, forget old update claims and files organizers sent but never
-saved, and apply the campaigns' retention.
+"""Housekeeping: once an hour, forget old update claims, files organizers sent but never
+saved and the trial answers of organizers trying a campaign, and apply the campaigns'
+retention.
 
 Like the scheduler and the outbox sender, a loop that answers no update; a failed round is
 logged and tried again an hour later.
@@ -20,6 +21,9 @@ log = logging.getLogger("torget")
 KEEP_CLAIMS = timedelta(days=2)
 # A file an organizer sent waits this long for Save (or Cancel); then it is forgotten.
 KEEP_UPLOADS = timedelta(days=1)
+# A trial (an organizer answering a campaign to try it) is deleted a day after its last
+# answer: it is never counted, and an organizer tries again with a fresh one.
+KEEP_TRIALS = timedelta(days=1)
 HOUSEKEEPING_EVERY = 3600.0
 
 
@@ -42,9 +46,12 @@ async def housekeeping(services: Services) -> None:
 
 
 async def tidy(services: Services) -> None:
-    """Forget old update claims and the files organizers sent a day ago but never saved."""
+    """Forget old update claims, the files organizers sent a day ago but never saved, and
+    trials untouched for a day."""
     now = services.clock()
     dropped = await services.store.forget_updates_before(now - KEEP_CLAIMS)
     log.debug("forgot %d old update claims", dropped)
     uploads = await services.store.drop_uploads_before(now - KEEP_UPLOADS)
     log.debug("forgot %d unsaved uploads", uploads)
+    trials = await services.store.purge_trials(now - KEEP_TRIALS)
+    log.debug("deleted %d trial responses", trials)

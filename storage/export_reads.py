@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, case, func, select
+from sqlalchemy import JSON, and_, case, func, select
 
 from core.contributions import Contribution, Kind, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from storage.engine import Room
 from storage.records import ExportedResponse, ResponseStatus
-from storage.rows import to_contribution
+from storage.rows import REAL, to_contribution
 from storage.schema import answers, contributions, responses
 
 
@@ -28,11 +28,11 @@ class ExportSource(Protocol):
         updated_before: datetime | None = None,
     ) -> AsyncIterator[ExportedResponse]:
         """Every response (complete and in progress), oldest first, read in batches;
-        `updated_before`: only those last changed before then (retention)."""
+        `updated_before`: only those last changed before then (retention). Never a trial."""
         ...
 
     async def response_counts(self) -> dict[str, tuple[int, int]]:
-        """(started, complete) responses by campaign."""
+        """(started, complete) responses by campaign, trials left out."""
 
     async def contribution_counts(
         self,
@@ -83,7 +83,7 @@ class ExportReadsRoom(Room):
                 responses.c.completed_at,
                 # The QR poster or link the response came through, from the session state.
                 responses.c.state["source"].as_string().label("source"),
-            ).where(responses.c.id > last)
+            ).where(and_(responses.c.id > last, REAL))
             if survey_id is not None:
                 query = query.where(responses.c.survey_id == survey_id)
             if updated_before is not None:
@@ -120,8 +120,10 @@ class ExportReadsRoom(Room):
     async def response_counts(self) -> dict[str, tuple[int, int]]:
         done = responses.c.status == ResponseStatus.COMPLETE.value
         complete = func.sum(case((done, 1), else_=0))
-        query = select(responses.c.survey_id, func.count(), complete).group_by(
-            responses.c.survey_id
+        query = (
+            select(responses.c.survey_id, func.count(), complete)
+            .where(REAL)
+            .group_by(responses.c.survey_id)
         )
         rows = await self._rows(query)
         return {survey_id: (int(started), int(done or 0)) for survey_id, started, done in rows}

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.outbox import Delivery, MailKind, Progress, announce_topic
 from storage.engine import Room
 from storage.records import OutboxItem, ResponseStatus
+from storage.rows import REAL
 from storage.schema import UTCDateTime, chats, mailings, outbox, residents, responses
 
 
@@ -31,13 +32,15 @@ class Mailings(Protocol):
     async def announce(self, key: str, survey_id: str, now: datetime) -> tuple[int, int] | None:
         """Queue the campaign's announcement for every subscriber not yet told of it.
 
-        Those who already answered it are left out. Returns (mailing id, messages queued);
-        None when a mailing with this key exists (another replica, or a restart, made it).
+        Those who already answered it (not only tried it) are left out. Returns (mailing
+        id, messages queued); None when a mailing with this key exists (another replica, or
+        a restart, made it).
         """
 
     async def queue_reminders(self, survey_id: str, idle_since: datetime, now: datetime) -> int:
         """Queue one reminder for each response to the campaign left unfinished since
-        `idle_since` whose resident allows reminders and has not had one for it."""
+        `idle_since` whose resident allows reminders and has not had one for it (never for
+        a trial)."""
 
     async def claim_outbox(
         self, now: datetime, limit: int, hold: float, holder: str
@@ -157,6 +160,8 @@ class MailingsRoom(Room):
                 and_(
                     responses.c.pseudonym == residents.c.pseudonym,
                     responses.c.survey_id == survey_id,
+                    # An organizer who only tried the campaign still hears it has opened.
+                    REAL,
                 )
             )
             recipients = select(
@@ -179,6 +184,7 @@ class MailingsRoom(Room):
             responses.c.survey_id == survey_id,
             responses.c.status == ResponseStatus.IN_PROGRESS.value,
             responses.c.updated_at < idle_since,
+            REAL,
             residents.c.reminders.is_(True),
             ~reminded,
         )

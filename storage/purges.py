@@ -29,6 +29,10 @@ class Purges(Protocol):
     async def purge_contributions(self, before: datetime) -> int:
         """Delete ideas and tips sent before `before`."""
 
+    async def purge_trials(self, before: datetime) -> int:
+        """Delete organizers' trial responses last changed before `before`, with their
+        answers."""
+
     async def purge_outbox(self, before: datetime) -> int:
         """Forget messages sent or given up on before `before`, and finished mailings."""
 
@@ -70,6 +74,11 @@ class PurgesRoom(Room):
 
     async def purge_contributions(self, before: datetime) -> int:
         return await self._write(delete(contributions).where(contributions.c.created_at < before))
+
+    async def purge_trials(self, before: datetime) -> int:
+        old = and_(responses.c.trial.is_(True), responses.c.updated_at < before)
+        async with self._writing() as connection:
+            return await delete_responses(connection, old)
 
     async def purge_outbox(self, before: datetime) -> int:
         done = (Delivery.SENT.value, Delivery.FAILED.value, Delivery.BLOCKED.value)

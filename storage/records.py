@@ -63,6 +63,7 @@ class Response:
     updated_at: datetime
     completed_at: datetime | None
     shown_version: int | None = None  # see storage.schema.responses
+    trial: bool = False  # an organizer trying the campaign: never counted (schema.responses)
 
 
 @dataclass(frozen=True)

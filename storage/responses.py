@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import JSON, and_, bindparam, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.engine import Session
 from storage.engine import Room
 from storage.records import Resident, Response, ResponseStatus, StaleSession
-from storage.rows import delete_responses, to_resident, to_response
+from storage.rows import REAL, delete_responses, to_resident, to_response
 from storage.schema import answers, residents, responses
 
 
@@ -24,7 +25,8 @@ class Responses(Protocol):
     async def get_response(self, response_id: int) -> Response | None: ...
 
     async def latest_response(self, pseudonym: str, survey_id: str) -> Response | None:
-        """The resident's newest response to this survey, in progress or complete."""
+        """The resident's newest response to this survey, in progress or complete; never a
+        trial (a trial stops nobody answering for real)."""
 
     async def start_response(
         self,
@@ -44,8 +46,19 @@ class Responses(Protocol):
 
         StaleSession (and nothing stored) when the resident already has a response to this
         survey in progress, or any response at all when `once` (one response per resident):
-        another replica started it a moment ago.
+        another replica started it a moment ago. Trials are not counted in either.
         """
+
+    async def start_trial(
+        self, update_id: int | None, pseudonym: str, session: Session
+    ) -> int | None:
+        """Store a new trial response (an organizer trying the campaign) and return its id;
+        None when the update was already claimed. The resident's earlier trials of the same
+        campaign are deleted in the same transaction: a fresh trial replaces the old."""
+
+    async def stop_trial(self, update_id: int | None, pseudonym: str, response_id: int) -> bool:
+        """Delete the resident's trial response, with its answers; False when the update was
+        already claimed. A response that is not their trial is left alone."""
 
     async def save_step(
         self,
@@ -69,11 +82,12 @@ class Responses(Protocol):
         """The question of this session version has reached the resident."""
 
     async def responses_of(self, pseudonym: str) -> list[Response]:
-        """All of a resident's responses, oldest first (for /mydata)."""
+        """All of a resident's responses, oldest first (for /mydata), trials too."""
 
     async def answered_questions(self, survey_id: str) -> set[str]:
-        """The ids of a survey's questions that have at least one answer (in any version):
-        removing one of them in a new version leaves its answers without a question."""
+        """The ids of a survey's questions that have at least one answer (in any version, not
+        in a trial): removing one of them in a new version leaves its answers without a
+        question."""
 
 
 class ResponsesRoom(Room):
@@ -111,7 +125,9 @@ class ResponsesRoom(Room):
     async def latest_response(self, pseudonym: str, survey_id: str) -> Response | None:
         query = (
             select(responses)
-            .where(and_(responses.c.pseudonym == pseudonym, responses.c.survey_id == survey_id))
+            .where(
+                and_(responses.c.pseudonym == pseudonym, responses.c.survey_id == survey_id, REAL)
+            )
             .order_by(responses.c.id.desc())
             .limit(1)
         )
@@ -131,7 +147,7 @@ class ResponsesRoom(Room):
         query = (
             select(answers.c.question_id)
             .join(responses, responses.c.id == answers.c.response_id)
-            .where(responses.c.survey_id == survey_id)
+            .where(and_(responses.c.survey_id == survey_id, REAL))
             .distinct()
         )
         return {row.question_id for row in await self._rows(query)}
@@ -167,26 +183,47 @@ class ResponsesRoom(Room):
                 )
                 await delete_responses(connection, mine)
             theirs = and_(
-                responses.c.pseudonym == pseudonym, responses.c.survey_id == session.survey_id
+                responses.c.pseudonym == pseudonym,
+                responses.c.survey_id == session.survey_id,
+                REAL,
             )
             blocking = theirs if once else and_(theirs, responses.c.status == _IN_PROGRESS)
             found = await connection.execute(select(responses.c.id).where(blocking).limit(1))
             if (taken := found.scalar()) is not None:
                 raise StaleSession(int(taken))
-            result = await connection.execute(
-                responses.insert().values(
-                    pseudonym=pseudonym,
-                    survey_id=session.survey_id,
-                    survey_version=session.survey_version,
-                    status=ResponseStatus.IN_PROGRESS.value,
-                    state=session.to_json(),
-                    version=session.version,
-                    started_at=session.started_at,
-                    updated_at=session.updated_at,
-                )
+            return await _insert_response(connection, pseudonym, session, trial=False)
+
+    async def start_trial(
+        self, update_id: int | None, pseudonym: str, session: Session
+    ) -> int | None:
+        async with self._writing() as connection:
+            if not await self._claim(connection, update_id):
+                return None
+            # As start_response: two replicas take turns on the resident's row.
+            await connection.execute(
+                select(residents.c.pseudonym)
+                .where(residents.c.pseudonym == pseudonym)
+                .with_for_update()
             )
-            (response_id,) = result.inserted_primary_key or (None,)
-            return int(response_id) if response_id is not None else None
+            earlier = and_(
+                responses.c.pseudonym == pseudonym,
+                responses.c.survey_id == session.survey_id,
+                responses.c.trial.is_(True),
+            )
+            await delete_responses(connection, earlier)
+            return await _insert_response(connection, pseudonym, session, trial=True)
+
+    async def stop_trial(self, update_id: int | None, pseudonym: str, response_id: int) -> bool:
+        async with self._writing() as connection:
+            if not await self._claim(connection, update_id):
+                return False
+            mine = and_(
+                responses.c.id == response_id,
+                responses.c.pseudonym == pseudonym,
+                responses.c.trial.is_(True),
+            )
+            await delete_responses(connection, mine)
+            return True
 
     async def save_step(
         self,
@@ -242,6 +279,26 @@ class ResponsesRoom(Room):
 
 
 _IN_PROGRESS = ResponseStatus.IN_PROGRESS.value
+
+
+async def _insert_response(
+    connection: AsyncConnection, pseudonym: str, session: Session, *, trial: bool
+) -> int | None:
+    result = await connection.execute(
+        responses.insert().values(
+            pseudonym=pseudonym,
+            survey_id=session.survey_id,
+            survey_version=session.survey_version,
+            status=ResponseStatus.IN_PROGRESS.value,
+            state=session.to_json(),
+            version=session.version,
+            started_at=session.started_at,
+            updated_at=session.updated_at,
+            trial=trial,
+        )
+    )
+    (response_id,) = result.inserted_primary_key or (None,)
+    return int(response_id) if response_id is not None else None
 
 
 # The statements of every update, built once (see _prepare for the dialect's own).

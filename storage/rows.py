@@ -31,6 +31,7 @@ def to_response(row: Row[Any]) -> Response:
         updated_at=row.updated_at,
         completed_at=row.completed_at,
         shown_version=row.shown_version,
+        trial=bool(row.trial),
     )
 
 
@@ -55,6 +56,10 @@ def to_contribution(row: Row[Any]) -> Contribution:
         created_at=row.created_at,
         status_changed_at=row.status_changed_at,
     )
+
+
+# A resident's response, not an organizer's trial: what counts, exports and rules read.
+REAL = responses.c.trial.is_(False)
 
 
 async def delete_responses(connection: AsyncConnection, which: Any) -> int:

@@ -114,6 +114,9 @@ responses = Table(
     # The campaign's version (definitions.version) the response is answered on; None for
     # responses from before campaigns were versioned, which are version 1.
     Column("survey_version", Integer, nullable=True),
+    # An organizer trying a campaign before residents do: answered as any response, never
+    # counted or exported, and deleted after a day (storage.purges.purge_trials).
+    Column("trial", Boolean, nullable=False, server_default=false()),
     Index("ix_responses_resident", "pseudonym", "status", "updated_at"),
     Index("ix_responses_survey", "survey_id", "id"),
     # Never reuse the id of a deleted response: buttons on old messages carry it.

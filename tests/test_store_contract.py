@@ -335,6 +335,7 @@ async def test_upgrading_switches_reminders_off_for_who_never_said_yes(tmp_path:
             "DROP TABLE invitations",
             "DROP TABLE audit_log",
             "ALTER TABLE responses DROP COLUMN survey_version",
+            "ALTER TABLE responses DROP COLUMN trial",
         ):
             await connection.execute(text(later))
     await store.close()
@@ -754,3 +755,107 @@ async def test_the_questions_with_answers_are_known_by_survey(store: Store) -> N
     assert await store.save_step(3, response_id, later, {"q1": 4, "q2": "x"}, [], based_on=0)
     assert await store.answered_questions("soder") == {"q1", "q2"}
     assert await store.answered_questions("another") == set()
+
+
+# ---- trials: an organizer answering a campaign before residents do ----
+async def finish_trial(store: Store, update_id: int, response_id: int, **answers: object) -> None:
+    done = Session("soder", DONE, dict(answers), NOW, NOW, version=1)
+    assert await store.save_step(update_id, response_id, done, answers, [], based_on=0)
+
+
+async def test_a_trial_is_answered_as_a_response_but_never_counted_or_exported(
+    store: Store,
+) -> None:
+    await agreed(store)
+    real = await store.start_response(2, ALICE, session())
+    trial = await store.start_trial(3, ALICE, session())
+    assert real is not None and trial is not None and trial != real
+    assert await store.start_trial(3, ALICE, session()) is None  # the same update again
+    # The trial is its own response: the newest one in progress is the one answered now.
+    active = await store.active_response(ALICE)
+    assert active is not None and (active.id, active.trial) == (trial, True)
+    _, visited = await store.visit(ALICE)
+    assert visited is not None and visited.trial
+    await finish_trial(store, 4, trial, q1=5)
+    stored = await store.get_response(trial)
+    assert stored is not None and stored.status is ResponseStatus.COMPLETE and stored.trial
+    # What counts and exports sees only the resident's real response (no answers yet).
+    assert [(r.id, dict(r.answers)) async for r in store.export_responses()] == [(real, {})]
+    assert await store.response_counts() == {"soder": (1, 0)}
+    assert await store.answered_questions("soder") == set()
+    latest = await store.latest_response(ALICE, "soder")
+    assert latest is not None and latest.id == real and not latest.trial
+    # /mydata shows everything stored, the trial too.
+    assert [(r.id, r.trial) for r in await store.responses_of(ALICE)] == [
+        (real, False),
+        (trial, True),
+    ]
+
+
+async def test_a_trial_stops_nobody_answering_for_real_once(store: Store) -> None:
+    await agreed(store)
+    trial = await store.start_trial(2, ALICE, session())
+    assert trial is not None
+    # In progress, and then complete: neither is the resident's response.
+    assert await store.start_response(3, ALICE, session(), once=True) is not None
+    await finish_trial(store, 4, trial, q1=1)
+    await agreed(store, BOB, update_id=5)
+    bobs = await store.start_trial(6, BOB, session())
+    assert bobs is not None
+    await finish_trial(store, 7, bobs, q1=2)
+    assert await store.latest_response(BOB, "soder") is None
+    assert await store.start_response(8, BOB, session(), once=True) is not None
+    assert await store.response_counts() == {"soder": (2, 0)}
+
+
+async def test_a_fresh_trial_replaces_the_old_and_can_be_stopped(store: Store) -> None:
+    await agreed(store)
+    await agreed(store, BOB, update_id=2)
+    first = await store.start_trial(3, ALICE, session())
+    other = await store.start_trial(4, ALICE, session("centrum"))
+    bobs = await store.start_trial(5, BOB, session())
+    assert first is not None and other is not None and bobs is not None
+    await finish_trial(store, 6, first, q1=3)
+    again = await store.start_trial(7, ALICE, session())
+    assert again is not None and again != first
+    assert await store.get_response(first) is None
+    # Only this resident's trial of this campaign was replaced.
+    assert await store.get_response(other) is not None
+    assert await store.get_response(bobs) is not None
+    real = await store.start_response(8, ALICE, session())
+    assert real is not None
+    assert await store.stop_trial(9, ALICE, again)
+    assert not await store.stop_trial(9, ALICE, other)  # the same update again
+    assert await store.get_response(again) is None
+    # Someone else's trial, and a real response, are not stopped.
+    assert await store.stop_trial(10, BOB, other)
+    assert await store.stop_trial(11, ALICE, real)
+    assert await store.get_response(other) is not None
+    assert await store.get_response(real) is not None
+
+
+async def test_a_trial_is_no_answer_to_announcements_and_gets_no_reminder(store: Store) -> None:
+    await subscribed(store, ALICE)
+    assert await store.set_subscription(300, ALICE, reminders=True)
+    trial = await store.start_trial(2, ALICE, session())
+    assert trial is not None
+    later = NOW + timedelta(hours=25)
+    assert await store.queue_reminders("soder", NOW + timedelta(minutes=1), later) == 0
+    await finish_trial(store, 3, trial, q1=1)
+    queued = await store.announce("auto:soder", "soder", NOW)
+    assert queued is not None and queued[1] == 1
+
+
+async def test_trials_untouched_for_a_day_are_deleted_with_their_answers(store: Store) -> None:
+    await agreed(store)
+    old = await store.start_trial(2, ALICE, session())
+    real = await store.start_response(3, ALICE, session())
+    assert old is not None and real is not None
+    await finish_trial(store, 4, old, q1=2)
+    newer = replace(session("centrum"), started_at=NOW + timedelta(hours=5))
+    recent = await store.start_trial(5, ALICE, replace(newer, updated_at=newer.started_at))
+    assert recent is not None
+    assert await store.purge_trials(NOW + timedelta(hours=1)) == 1
+    assert await store.get_response(old) is None
+    assert await store.get_response(recent) is not None
+    assert await store.get_response(real) is not None
