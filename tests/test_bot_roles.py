@@ -112,7 +112,7 @@ async def test_an_organizer_of_an_area_runs_only_its_campaigns_until_removed(bot
 
     # A forged button for another area's campaign changes and shows nothing.
     shown = sent_to(eva)
-    for forged in ("k:stats:torg-dag", "k:open:alla", "k:yaml:torg-dag"):
+    for forged in ("k:stats:torg-dag", "k:open:alla", "k:yaml:torg-dag", "k:try:torg-dag"):
         await eva.press_data(forged)
     assert sent_to(eva) == shown
     await eva.send("/versions torg-dag")
