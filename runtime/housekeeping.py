@@ -20,6 +20,8 @@ log = logging.getLogger("torget")
 KEEP_CLAIMS = timedelta(days=2)
 # A file an organizer sent waits this long for Save (or Cancel); then it is forgotten.
 KEEP_UPLOADS = timedelta(days=1)
+# An organizer's unanswered prompt expires within the hour; a day later its row can go.
+KEEP_PROMPTS = timedelta(days=1)
 HOUSEKEEPING_EVERY = 3600.0
 
 
@@ -42,9 +44,12 @@ async def housekeeping(services: Services) -> None:
 
 
 async def tidy(services: Services) -> None:
-    """Forget old update claims and the files organizers sent a day ago but never saved."""
+    """Forget old update claims, the files organizers sent a day ago but never saved, and
+    the questions they never answered."""
     now = services.clock()
     dropped = await services.store.forget_updates_before(now - KEEP_CLAIMS)
     log.debug("forgot %d old update claims", dropped)
     uploads = await services.store.drop_uploads_before(now - KEEP_UPLOADS)
     log.debug("forgot %d unsaved uploads", uploads)
+    prompts = await services.store.drop_prompts_before(now - KEEP_PROMPTS)
+    log.debug("forgot %d unanswered prompts", prompts)
