@@ -59,10 +59,10 @@ ISO = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")
 NUMERIC = re.compile(r"^(?P<d>\d{1,2})[/.](?P<m>\d{1,2})(?:[/.](?P<y>\d{4}))?$")
 DAY_MONTH = re.compile(
     r"^(?P<d>\d{1,2})(?:e|:e|st|nd|rd|th)?\.?\s+(?P<month>[a-zåäö]+)\.?(?:\s+(?P<y>\d{4}))?$"
-)  # noqa: E501
+)
 MONTH_DAY = re.compile(
     r"^(?P<month>[a-zåäö]+)\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+(?P<y>\d{4}))?$"
-)  # noqa: E501
+)
 WEEKDAYS = re.compile(
     r"^(?:måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag|mån|tis|ons|tor|tors|fre|lör|sön|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun)"
