@@ -18,6 +18,7 @@ from handlers.buttons import (
     ANNOUNCE,
     CLOSE,
     OPEN,
+    SCHEDULE,
     STATS,
     YAML,
     campaign_data,
@@ -122,4 +123,5 @@ def campaign_buttons(render: Renderer, survey: Survey, now: datetime) -> InlineK
         InlineKeyboardButton(_("📊 Results"), callback_data=data(STATS)),
         InlineKeyboardButton(_("⬇ YAML"), callback_data=data(YAML)),
     ]
-    return InlineKeyboardMarkup([first, second])
+    schedule = [InlineKeyboardButton(_("🗓 Schedule…"), callback_data=data(SCHEDULE))]
+    return InlineKeyboardMarkup([first, second, schedule])
