@@ -314,3 +314,29 @@ async def test_a_closing_time_that_passes_before_save_is_asked_for_again(
     sent = len(admin.texts())
     await admin.replay_last()  # Telegram delivers the Save again: nothing happens twice
     assert len(admin.texts()) == sent and card_text(bot, card) == shown
+
+
+async def test_without_a_prompt_an_admins_text_is_any_residents_and_residents_cost_no_read(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = bot.services.store
+    looked_up: list[str] = []
+    prompt = store.prompt
+
+    async def counted(pseudonym: str, since: datetime) -> object:
+        looked_up.append(pseudonym)
+        return await prompt(pseudonym, since)
+
+    monkeypatch.setattr(store, "prompt", counted)
+    admin, resident = bot.admin(), bot.resident()
+    for person in (admin, resident):
+        await person.onboard()
+    await resident.send("hej")
+    await resident.send("/cancel")
+    assert looked_up == []  # a resident's messages never look for a prompt
+    await admin.send("hej")
+    assert admin.last_text() == resident.texts()[-2]  # the same answer a resident gets
+    await admin.click("Kvällen på Söder")
+    await admin.send("/cancel")  # no prompt: /cancel leaves the survey, as for anyone
+    assert admin.last_text().startswith("Okej, du har lämnat enkäten.")
+    assert len(looked_up) == 2
