@@ -12,6 +12,7 @@ from core.campaigns import Schedule
 from tests.conftest import ADMIN_ID, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
 from tests.postgres import POSTGRES_URL, empty_postgres
+from tests.test_bot_upload import TORG, upload
 
 # The clock stands at Tuesday 1 December 2026, 18:30 in Stockholm (17:30 UTC).
 # tests/surveys/draft.yaml is a draft: no dates in its file.
@@ -340,3 +341,25 @@ async def test_without_a_prompt_an_admins_text_is_any_residents_and_residents_co
     await admin.send("/cancel")  # no prompt: /cancel leaves the survey, as for anyone
     assert admin.last_text().startswith("Okej, du har lämnat enkäten.")
     assert len(looked_up) == 2
+
+
+async def test_a_draft_just_sent_in_telegram_is_scheduled_from_the_card_it_is_saved_with(
+    bot: Bot, clock: FakeClock
+) -> None:
+    draft = TORG.replace("opens: 2026-11-01T08:00:00+01:00\n", "")
+    admin = bot.admin()
+    await upload(admin, "torg.yaml", draft)
+    await admin.click("💾 Spara som version 1")
+    card = admin.last_message_id()
+    assert card_text(bot, card).startswith("📝 <b>Torget på kvällen</b>")
+    await admin.click_in(card, "🗓 Schemalägg…")
+    await admin.send("i morgon 18:00")
+    await admin.send("ingen")
+    await admin.click("💾 Spara")
+    assert card_text(bot, card).startswith("🗓 <b>Torget på kvällen</b>")
+    clock.now = OPENS + timedelta(minutes=1)
+    await bot.tick()
+    resident = bot.resident()
+    await resident.onboard()
+    await resident.click("Torget på kvällen")
+    assert "Räcker belysningen på torget?" in resident.last_text()
