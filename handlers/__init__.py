@@ -23,6 +23,7 @@ from handlers import (
     news,
     privacy,
     reload,
+    schedule,
     start,
     stats,
     survey,
@@ -35,6 +36,7 @@ from handlers.buttons import (
     APPROVE,
     BACK,
     CAMPAIGN,
+    CLEAR,
     CLOSE,
     CONFIRM_DELETE,
     CONFIRMED,
@@ -53,10 +55,12 @@ from handlers.buttons import (
     NEWS,
     NEXT,
     OPEN,
+    PROMPT,
     REMINDERS,
     RESTART,
     RESUME,
     SAVE,
+    SCHEDULE,
     START,
     STATS,
     SUBSCRIBE,
@@ -80,6 +84,9 @@ def register(app: TorgetApp) -> None:
     private = filters.ChatType.PRIVATE
     # Only new messages: an edited message must not count as a second answer.
     new_private = private & filters.UpdateType.MESSAGE
+    services = app.bot_data.services
+    assert services is not None
+    from_admin = guard.FromAdmin(services)
 
     # Group -1 runs before all others: a flood from one sender stops here.
     app.add_handler(TypeHandler(Update, guard.limit_flood), group=-1)
@@ -92,6 +99,9 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("menu", start.show_menu, filters=new_private))
     app.add_handler(CommandHandler("language", start.ask_language, filters=new_private))
     app.add_handler(CommandHandler("help", start.help_command, filters=new_private))
+    # An admin asked for a campaign's dates (stored, so on any replica) cancels that first.
+    admins_cancel = schedule.or_else(schedule.cancel, start.cancel)
+    app.add_handler(CommandHandler("cancel", admins_cancel, filters=new_private & from_admin))
     app.add_handler(CommandHandler("cancel", start.cancel, filters=new_private))
     app.add_handler(CommandHandler("mydata", privacy.my_data, filters=new_private))
     app.add_handler(CommandHandler("delete", privacy.ask_delete, filters=new_private))
@@ -145,22 +155,29 @@ def register(app: TorgetApp) -> None:
     button(stats.results, pattern(CAMPAIGN, STATS))
     button(download.campaign_file, pattern(CAMPAIGN, YAML))
     button(trial.try_campaign, pattern(CAMPAIGN, TRY))
+    button(schedule.begin, pattern(CAMPAIGN, SCHEDULE))
     button(campaigns.ignore, rf"^{CAMPAIGN}:")
     button(upload.save, pattern(UPLOAD, SAVE))
     button(upload.save_anyway, pattern(UPLOAD, SAVE + CONFIRMED))
     button(upload.cancel, pattern(UPLOAD, DROP))
     button(upload.ignore, rf"^{UPLOAD}:")
     button(download.download_version, rf"^{VERSION}:")
+    button(schedule.save, pattern(PROMPT, SAVE))
+    button(schedule.drop, pattern(PROMPT, DROP))
+    button(schedule.clear, pattern(PROMPT, CLEAR))
+    button(schedule.ignore, rf"^{PROMPT}:")
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 
     # A file from an admin is a survey, categories or places file to check and save; a
     # picture sent as a file is left to the survey, which explains why it is refused. Anyone
     # else's file goes on below, as it always has.
-    services = app.bot_data.services
-    assert services is not None
-    organizers_file = filters.Document.ALL & ~filters.Document.IMAGE & guard.FromAdmin(services)
+    organizers_file = filters.Document.ALL & ~filters.Document.IMAGE & from_admin
     app.add_handler(MessageHandler(new_private & organizers_file, upload.receive))
+    # An admin's text may answer what the bot asked them (a campaign's dates); only admins'
+    # messages are looked up for that, so a resident's answer costs no read more.
+    admins_text = new_private & filters.TEXT & ~filters.COMMAND & from_admin
+    app.add_handler(MessageHandler(admins_text, schedule.or_else(schedule.answer, survey.message)))
 
     # Everything else a resident sends is an answer, or gets a hint.
     app.add_handler(MessageHandler(new_private, survey.message))

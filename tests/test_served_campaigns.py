@@ -100,6 +100,7 @@ async def test_an_upgrade_serves_the_files_and_finishes_answers_begun_before_it(
             "UPDATE responses SET state = json_remove(state, '$.survey_version')",
             "DROP TABLE definitions",
             "DROP TABLE uploads",
+            "DROP TABLE prompts",
             "ALTER TABLE responses DROP COLUMN survey_version",
             "ALTER TABLE responses DROP COLUMN trial",
             "UPDATE alembic_version SET version_num = '0007'",
