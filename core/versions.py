@@ -125,6 +125,11 @@ class History:
                     return choice
         return None
 
+    def label(self, question_id: str, choice_id: str, lang: str) -> str:
+        """A choice's label as the newest version that knows it says it (the id if none)."""
+        choice = self.choice_label(self.current_version, question_id, choice_id)
+        return choice.label.get(lang) if choice is not None else choice_id
+
     # ---- the export's columns and cells ----
     def columns(self, prefix: str = "") -> list[Column]:
         """One column per question of every version (two for a location)."""
