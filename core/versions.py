@@ -75,6 +75,16 @@ class History:
         """The versions that had the question, oldest first (none for an unknown id)."""
         return tuple(self._had.get(question_id, ()))
 
+    def versions_of(self, question_id: str) -> str:
+        """ "1, 2" for a codebook cell; a version that asked it as another type says so:
+        "1 (text), 2"."""
+        kind = self.question(question_id).type
+        shown = []
+        for version in self.had(question_id):
+            then = self.versions[version].question(question_id).type
+            shown.append(str(version) if then == kind else f"{version} ({then})")
+        return ", ".join(shown)
+
     def same_type(self, question_id: str) -> tuple[int, ...]:
         """The versions whose question has the type the newest one gives it: only their
         answers are of one kind and can be added up."""
@@ -186,7 +196,7 @@ def codebook(histories: Sequence[History]) -> Iterator[dict[str, Cell]]:
                 "text_sv": question.text.sv,
                 "text_en": question.text.en,
                 "choices": choices,
-                "versions": version_list(history.had(question.id)),
+                "versions": history.versions_of(question.id),
                 "choice_versions": choice_versions,
             }
 

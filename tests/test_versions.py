@@ -151,6 +151,7 @@ def test_the_codebook_says_which_versions_had_each_question_and_choice(
         "unsure = Vet inte / Not sure"
     )
     assert rows["score"]["type"] == "scale" and rows["score"]["choices"] == "1–5"
+    assert rows["score"]["versions"] == "1 (text), 2"  # its answers then were texts
     assert version_list([2, 1, 3]) == "1, 2, 3"
 
 
