@@ -109,7 +109,8 @@ async def answered(tmp_path: Path, clock: FakeClock, database: str) -> AsyncIter
             author=bot.services.pseudonymize(ADMIN_ID),
             based_on=1,
         )
-        await bot.services.refresh_campaigns()
+        assert bot.services.refresh_campaigns is not None
+        await bot.services.refresh_campaigns()  # as the handler that saved it does
         second = bot.resident(1002)
         await second.onboard(news="Nej tack")
         await second.click(TITLE)
