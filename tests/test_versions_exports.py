@@ -16,7 +16,7 @@ from core.export import PSEUDONYMOUS
 from exports.csv import SwedishExcel
 from exports.run import Request, export
 from storage.definitions import DefinitionKind
-from tests.conftest import ADMIN_ID, Bot, FakeClock, settings_for, start_bot
+from tests.conftest import ADMIN_ID, TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
 from tests.postgres import POSTGRES_URL, empty_postgres
 
 FIRST = """\
@@ -83,12 +83,13 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}"
 
 
-@pytest.fixture
-async def answered(tmp_path: Path, clock: FakeClock, database: str) -> AsyncIterator[Bot]:
-    """One resident answered version 1; the organizers saved version 2; another answered it."""
+async def two_versions(tmp_path: Path, clock: FakeClock, database: str) -> Bot:
+    """One resident answered version 1; the organizers saved version 2; another answered it.
+    The folder holds version 1 and the places list."""
     surveys = tmp_path / "surveys"
     surveys.mkdir()
     (surveys / "torg.yaml").write_text(FIRST, encoding="utf-8")
+    (surveys / "places.yaml").write_bytes((TEST_SURVEYS / "places.yaml").read_bytes())
     bot = await start_bot(settings_for(tmp_path, surveys, database_url=database), clock)
     try:
         first = bot.resident(1001)
@@ -120,9 +121,17 @@ async def answered(tmp_path: Path, clock: FakeClock, database: str) -> AsyncIter
         await second.share_location(56.0450, 12.6950)
         await second.click("Skicka in")
         assert "Tack" in second.last_text()
-        yield bot
-    finally:
+    except BaseException:
         await bot.stop()
+        raise
+    return bot
+
+
+@pytest.fixture
+async def answered(tmp_path: Path, clock: FakeClock, database: str) -> AsyncIterator[Bot]:
+    bot = await two_versions(tmp_path, clock, database)
+    yield bot
+    await bot.stop()
 
 
 async def exported(bot: Bot, fmt: str, out: Path, **extra: bool) -> Path:
