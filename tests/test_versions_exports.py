@@ -243,3 +243,18 @@ async def test_stats_add_up_both_versions_and_say_how_many_answered_each(answere
     text = next(t for t in reversed(english.texts()) if t.startswith("📊"))
     assert "1 response on version 1, 1 response on version 2" in text
     assert "Asked on version 2 only." in text
+
+
+async def test_counts_kept_after_a_purge_are_counted_by_version_too(answered: Bot) -> None:
+    from storage.retention import purge
+
+    answered.clock.advance(minutes=1)
+    done = await purge(answered.services.store, answered.services.campaigns, answered.clock(), 0)
+    assert done.responses == {"torg": 2}
+    admin = answered.admin()
+    await admin.send("/stats torg")
+    text = next(t for t in admin.texts() if t.startswith("📊"))
+    assert "2 påbörjade svar, varav 2 kompletta" in text
+    assert "Nej, inte alls: 1 (50\xa0%)" in text and "Vet inte: 1 (50\xa0%)" in text
+    # Version 1's text answer to `score` is not a scale answer: the one kept is version 2's.
+    assert "4: 1 (100\xa0%)" in text
