@@ -4,6 +4,7 @@ response's version and reads it against that version, and /stats adds up what ad
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -258,3 +259,15 @@ async def test_counts_kept_after_a_purge_are_counted_by_version_too(answered: Bo
     assert "Nej, inte alls: 1 (50\xa0%)" in text and "Vet inte: 1 (50\xa0%)" in text
     # Version 1's text answer to `score` is not a scale answer: the one kept is version 2's.
     assert "4: 1 (100\xa0%)" in text
+
+
+async def test_an_export_asked_for_in_telegram_reads_every_version(answered: Bot) -> None:
+    admin = answered.admin()
+    await admin.send("/export csv torg")
+    sent = [call for call in answered.fake.calls if call.method == "sendDocument"][-1]
+    content: bytes = sent.params["_files"]["document"]
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), dialect=SwedishExcel))
+    assert [(r["version"], r["safe"], r["lit"], r["often"]) for r in rows] == [
+        ("1", "no", "dark", ""),
+        ("2", "unsure", "", "weekly"),
+    ]
