@@ -98,23 +98,13 @@ class History:
     def choices(self, question_id: str) -> list[ChoiceOf]:
         """Every choice any version of the question with its current type had: the newest
         version's choices in its order, then those only older ones had."""
-        found: dict[str, ChoiceOf] = {}
-        for version in sorted(self.same_type(question_id), reverse=True):
-            question = self.versions[version].question(question_id)
-            for choice in getattr(question, "choices", ()):
-                if choice.id not in found:
-                    found[choice.id] = ChoiceOf(choice, ())
-        for choice_id, entry in list(found.items()):
-            having = tuple(
-                version
-                for version in self.same_type(question_id)
-                if any(
-                    c.id == choice_id
-                    for c in getattr(self.versions[version].question(question_id), "choices", ())
-                )
-            )
-            found[choice_id] = ChoiceOf(entry.choice, having)
-        return list(found.values())
+        found: dict[str, Choice] = {}
+        having: dict[str, list[int]] = {}
+        for version in reversed(self.same_type(question_id)):
+            for choice in getattr(self.versions[version].question(question_id), "choices", ()):
+                found.setdefault(choice.id, choice)
+                having.setdefault(choice.id, []).insert(0, version)
+        return [ChoiceOf(choice, tuple(having[key])) for key, choice in found.items()]
 
     def survey(self, version: int | None) -> Survey:
         """The version a response was answered on; the current one when that version is not
