@@ -69,7 +69,10 @@ class StatsBuilder:
     def __init__(self, survey: Survey, history: History | None = None) -> None:
         self.survey = survey
         self.history = history
-        self._questions = [q for q in survey.questions if not isinstance(q, Note)]
+        # With a history, the questions only older versions asked are counted too, after the
+        # current ones: their answers are still answers.
+        asked = history.questions() if history is not None else survey.questions
+        self._questions = [q for q in asked if not isinstance(q, Note)]
         self._counted_on: dict[str, frozenset[int]] = (
             {q.id: frozenset(history.same_type(q.id)) for q in self._questions}
             if history is not None

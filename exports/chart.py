@@ -54,7 +54,8 @@ def _panel(
     axis: Axes, survey: Survey, stats: QuestionStats, lang: str, history: History | None
 ) -> None:
     """One question's bars, each with its share of those who answered."""
-    question = survey.question(stats.question_id)
+    asked = history.question if history is not None else survey.question
+    question = asked(stats.question_id)
     labels = _labels(question, stats, lang, history)
     values = [count for _key, count in stats.counts]
     positions = list(range(len(values)))

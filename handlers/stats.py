@@ -156,7 +156,8 @@ def _question_lines(
 ) -> list[str]:
     _ = render._
     lang = render.lang
-    question = survey.question(stats.question_id)
+    # A question only older versions asked is named as the last of them asked it.
+    question = history.question(stats.question_id)
     lines = [f"<b>{number}. {escape(question.text.get(lang))}</b>"]
     lines.extend(_versions_note(render, history, stats))
     if stats.counts:

@@ -179,7 +179,9 @@ def test_stats_add_up_across_versions_what_can_be_added_up(history: History) -> 
     assert by_id["score"].answered == 2 and by_id["score"].versions == (2,)
     assert by_id["score"].mean == 3.0
     assert by_id["often"].counts == (("weekly", 1), ("seldom", 0))
-    assert "lit" not in by_id  # the current version does not ask it
+    # Version 2 dropped `lit`; its answers from version 1 still count, after the others.
+    assert list(by_id)[-1] == "lit" and by_id["lit"].versions == (1,)
+    assert by_id["lit"].counts == (("bright", 0), ("dark", 1)) and by_id["lit"].answered == 1
 
 
 def test_stats_count_a_choice_only_older_versions_had_when_someone_chose_it() -> None:

@@ -239,6 +239,11 @@ async def test_stats_add_up_both_versions_and_say_how_many_answered_each(answere
     assert "Ja: 0 (0\xa0%)" in text
     assert "Räknas bara från version 2: tidigare versioner ställde den som en annan sorts " in text
     assert "Ställdes bara i version 2." in text
+    # The question version 2 dropped is counted from version 1, last.
+    assert text.split("\n\n")[-2].startswith(
+        "<b>5. Är det ljust nog?</b>\n<i>Ställdes bara i version 1.</i>\nLjust: 0 (0\xa0%)\n"
+        "Mörkt: 1 (100\xa0%)"
+    )
     english = answered.admin(language_code="en")
     await english.send("/stats torg")
     text = next(t for t in reversed(english.texts()) if t.startswith("📊"))
