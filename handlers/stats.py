@@ -147,12 +147,12 @@ def stats_text(
         lines.append(_("Median time to complete: {time}").format(time=took))
     for number, question_stats in enumerate(result.questions, start=1):
         lines.append("")
-        lines.extend(_question_lines(render, survey, number, question_stats, history))
+        lines.extend(_question_lines(render, number, question_stats, history))
     return "\n".join(lines)
 
 
 def _question_lines(
-    render: Renderer, survey: Survey, number: int, stats: QuestionStats, history: History
+    render: Renderer, number: int, stats: QuestionStats, history: History
 ) -> list[str]:
     _ = render._
     lang = render.lang
