@@ -60,7 +60,7 @@ async def csv_rows(admin: Resident) -> list[str]:
     sent = admin.sent[-1]
     assert sent.method == "sendDocument"
     header, *rows = sent.params["_files"]["document"].decode("utf-8-sig").splitlines()
-    assert header.startswith("respondent;response;campaign;status")
+    assert header.startswith("respondent;response;campaign;version;status")
     return rows
 
 
