@@ -13,16 +13,23 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import ValidationError
 
 from authoring import preview, schema, xlsform
+from cli import campaigns as campaigns_command
+from cli import stored
+from cli.common import (
+    describe_dates,
+    read_settings,
+    shelf,
+    stored_only,
+    utc_now,
+    with_store,
+)
 from config import Settings
-from core.campaigns import Campaigns, Deployment, Shelf
+from core.campaigns import Campaigns
 from core.contributions import parse_start_code
 from core.export import FORMATS
 from core.flood import FloodGuard
@@ -36,7 +43,7 @@ from core.loader import (
 )
 from core.privacy import Pseudonymizer, SecretMismatch
 from core.roles import Action
-from core.survey import STOCKHOLM, CampaignState, Survey
+from core.survey import STOCKHOLM
 from handlers.context import Services
 from runtime.app import build_application, serve
 from storage import create_store
@@ -50,17 +57,11 @@ from storage.roles import AuditEntry
 # opt-in PTB 22 warns every time Telegram says "retry after".
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-T = TypeVar("T")
-
 NO_TOKEN = (
     "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram "
     "(https://t.me/BotFather), then put the token it gives you in the environment or in a "
     ".env file next to bot.py:\n    TELEGRAM_BOT_TOKEN=123456:ABC..."
 )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Services:
@@ -89,18 +90,6 @@ def create_services(settings: Settings, clock: Callable[[], datetime] = utc_now)
     return services
 
 
-def shelf(settings: Settings, catalogs: Catalogs) -> Shelf:
-    """What builds the campaigns from stored definitions, with the deployment's settings."""
-
-    def translate(lang: str, text: str) -> str:
-        return catalogs.get(lang).gettext(text)
-
-    deployment = Deployment(
-        settings.location_precision, settings.area_bbox, settings.retention_days
-    )
-    return Shelf(deployment, translate)
-
-
 async def stored_campaigns(settings: Settings, store: Store) -> Campaigns:
     """The folder imported, then the campaigns as the bot serves them (for the command line);
     SurveyFileError as at start-up."""
@@ -117,26 +106,6 @@ def campaigns_or_none(settings: Settings) -> Campaigns | None:
     except SurveyFileError as exc:
         print(exc, file=sys.stderr)
         return None
-
-
-async def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Open the store, do the work, close it again (for the command line)."""
-    store = create_store(settings.database_url)
-    await store.open()
-    try:
-        return await work(store)
-    finally:
-        await store.close()
-
-
-def read_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise SystemExit(f"Configuration error: {problems}") from exc
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -198,6 +167,8 @@ def serve_bot(settings: Settings, token: str) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    if args.stored is not None:
+        return stored.validate(read_settings(), args.stored or None)
     paths: list[Path] = []
     for given in args.paths or [str(read_settings().surveys_dir)]:
         path = Path(given)
@@ -230,32 +201,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_dates(survey: Survey, now: datetime) -> str:
-    """Where a campaign stands, for organizers at the terminal (Stockholm time)."""
-
-    def local(moment: datetime) -> str:
-        return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
-
-    state = survey.state(now)
-    if state is CampaignState.DRAFT:
-        return "draft: no 'opens' date, so residents cannot see it until an admin opens it"
-    closes = f" until {local(survey.closes)}" if survey.closes else ", no closing date"
-    if state is CampaignState.SCHEDULED and survey.opens:
-        return f"scheduled: opens {local(survey.opens)}{closes}"
-    if state is CampaignState.OPEN:
-        return f"open now{closes}"
-    return f"closed since {local(survey.closes)}" if survey.closes else "closed"
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from core.export import ANONYMOUS, PSEUDONYMOUS
     from exports.progress import TerminalProgress
     from exports.run import Request, export, total
 
     settings = read_settings()
-    campaigns = campaigns_or_none(settings)
-    if campaigns is None:
-        return 2
+    # What the bot serves: every stored version, not the folder (which may be behind).
+    campaigns = asyncio.run(with_store(settings, lambda store: stored_only(settings, store)))
     if args.campaign:
         survey = campaigns.get(args.campaign)
         if survey is None or campaigns.is_form(survey.id):
@@ -273,6 +226,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         grid=args.grid,
         long=args.long,
         contributions=args.contributions,
+        versions={survey.id: campaigns.versions(survey.id) for survey in surveys},
     )
     problem = request.problem()
     if problem:
@@ -415,6 +369,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
     validate = commands.add_parser("validate", help="check survey files")
     validate.add_argument("paths", nargs="*", help="files or folders (default: SURVEYS_DIR)")
+    validate.add_argument(
+        "--stored",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="check the campaigns stored in the database (or one of them) instead of files",
+    )
     validate.set_defaults(func=cmd_validate)
     export = commands.add_parser("export", help="export answers")
     export.add_argument("--format", choices=FORMATS, default="csv")
@@ -468,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # only when run, so the bot's start-up does not pay for them.
     for tool in (preview, schema, xlsform):
         tool.add_command(commands)
+    stored.add_preview_option(commands)
+    campaigns_command.add_command(commands)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

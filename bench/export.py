@@ -26,8 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.loader import load_folder  # noqa: E402
+from core.loader import load_folder, read_folder  # noqa: E402
 from core.survey import Location, Note, Number, Photo, Scale, SelectMultiple, SelectOne  # noqa: E402
+from storage.definitions import DefinitionKind  # noqa: E402
+from storage.library import origin_of  # noqa: E402
 from storage.sql import SqlStore  # noqa: E402
 
 SURVEY_ID = "soder-kvall"
@@ -107,9 +109,18 @@ def seed(database: Path, answers_wanted: int) -> tuple[int, int]:
 
 
 async def _migrate(database: Path) -> None:
+    """The schema, and the shipped campaigns stored as the bot stores them when it starts:
+    `bot.py export` reads the stored campaigns, not the folder."""
     store = SqlStore(f"sqlite+aiosqlite:///{database}")
     await store.open()
-    await store.close()
+    try:
+        for file in read_folder(ROOT / "surveys"):
+            if file.model is not None and not file.problems:
+                kind = DefinitionKind(file.kind)
+                origin = origin_of(file.path)
+                await store.import_definition(kind, file.name, file.text, START, origin=origin)
+    finally:
+        await store.close()
 
 
 def run_export(database: Path, fmt: str, out: Path) -> tuple[float, float, str]:

@@ -53,6 +53,14 @@ class Counts:
             rate=i18n.percent(rate, self.lang),
         )
 
+    def on_version(self, count: int, version: int) -> str:
+        """In /stats: how many responses were begun on one version of the campaign."""
+        return self.ngettext(
+            "{count} response on version {version}",
+            "{count} responses on version {version}",
+            count,
+        ).format(count=self.number(count), version=version)
+
     def _complete(self, complete: int) -> str:
         # Said of the responses just counted: "of which 1 complete" in Swedish.
         return self._counted(

@@ -19,9 +19,8 @@ from core.survey import (
     Location,
     Note,
     Photo,
-    Scale,
+    Question,
     SelectMultiple,
-    SelectOne,
     Survey,
 )
 
@@ -44,8 +43,13 @@ class Column:
 
 
 def question_columns(survey: Survey, prefix: str = "") -> list[Column]:
+    return columns_of(survey.questions, prefix)
+
+
+def columns_of(questions: Iterable[Question], prefix: str = "") -> list[Column]:
+    """The columns of these questions: one each, two for a location, none for a note."""
     columns: list[Column] = []
-    for question in survey.questions:
+    for question in questions:
         if isinstance(question, Note):
             continue
         name = f"{prefix}{question.id}"
@@ -131,7 +135,7 @@ def contribution_cells(
     }
 
 
-# ---- every format: privacy, the long shape, points for maps, the codebook ---------------
+# ---- every format: privacy, the long shape, points for maps (codebook: versions.py) ---
 @dataclass(frozen=True)
 class Privacy:
     """What an export may show about people.
@@ -217,7 +221,7 @@ class Feature:
     properties: dict[str, Cell]
 
 
-ANSWER_PROPERTIES = ["respondent", "campaign", "question", "place", "status", "date"]
+ANSWER_PROPERTIES = ["respondent", "campaign", "version", "question", "place", "status", "date"]
 CONTRIBUTION_PROPERTIES = [
     "respondent",
     "contribution",
@@ -231,8 +235,12 @@ CONTRIBUTION_PROPERTIES = [
 GRID_PROPERTIES = ["group", "count"]
 
 
-def answer_features(survey: Survey, response: ResponseLike, privacy: Privacy) -> Iterator[Feature]:
-    """Every location a response gave, as points (already coarsened when stored)."""
+def answer_features(
+    survey: Survey, response: ResponseLike, privacy: Privacy, version: int = 1
+) -> Iterator[Feature]:
+    """Every location a response gave, as points (already coarsened when stored).
+
+    `survey` is the version the response was answered on (`version`)."""
     for question in survey.questions:
         if not isinstance(question, Location):
             continue
@@ -246,6 +254,7 @@ def answer_features(survey: Survey, response: ResponseLike, privacy: Privacy) ->
             {
                 "respondent": privacy.respondent(response.pseudonym),
                 "campaign": survey.id,
+                "version": version,
                 "question": question.id,
                 "place": value.get("name"),
                 "status": str(getattr(response.status, "value", response.status)),
@@ -304,28 +313,3 @@ class Grid:
         for (layer, group, lat, lon), count in sorted(self._cells.items()):
             if count >= MIN_CELL_COUNT:
                 yield Feature(layer, lat, lon, {"group": group, "count": count})
-
-
-def codebook(surveys: Iterable[Survey]) -> Iterator[dict[str, Cell]]:
-    """One row per question: what the columns mean, in both languages."""
-    for survey in surveys:
-        for question in survey.questions:
-            choices = ""
-            if isinstance(question, SelectOne | SelectMultiple):
-                choices = "; ".join(
-                    f"{c.id} = {c.label.sv} / {c.label.en}" for c in question.choices
-                )
-            elif isinstance(question, Scale):
-                choices = f"{question.min}–{question.max}"
-            yield {
-                "campaign": survey.id,
-                "question": question.id,
-                "type": question.type,
-                "required": "yes" if question.required else "no",
-                "text_sv": question.text.sv,
-                "text_en": question.text.en,
-                "choices": choices,
-            }
-
-
-CODEBOOK_COLUMNS = ["campaign", "question", "type", "required", "text_sv", "text_en", "choices"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from core.contributions import Kind, Status, TimeOfDay
 from core.survey import Note, Number, Question, Scale, SelectMultiple, SelectOne, Survey
+from core.versions import History
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class QuestionStats:
     counts: tuple[tuple[str, int], ...]
     mean: float | None
     median: float | None
+    # The versions whose answers are counted: those that had the question with its current
+    # type (every version, for a campaign read without its history).
+    versions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class CampaignStats:
     complete: int
     median_seconds: float | None
     questions: tuple[QuestionStats, ...]
+    # (version, responses begun on it), oldest first; purged responses kept as counts are
+    # in `started` but on no version.
+    by_version: tuple[tuple[int, int], ...] = ()
 
     @property
     def completion_rate(self) -> float | None:
@@ -54,18 +61,31 @@ class StatsBuilder:
     """Counts answers as they stream past.
 
     Memory grows with the number of questions and (for medians) numbers, not with text.
+    With the campaign's `history`, each response is counted by the version it was answered
+    on: a question's answers from every version that asked it with its current type, its
+    choices by id across those versions.
     """
 
-    def __init__(self, survey: Survey) -> None:
+    def __init__(self, survey: Survey, history: History | None = None) -> None:
         self.survey = survey
-        self._questions = [q for q in survey.questions if not isinstance(q, Note)]
+        self.history = history
+        # With a history, the questions only older versions asked are counted too, after the
+        # current ones: their answers are still answers.
+        asked = history.questions() if history is not None else survey.questions
+        self._questions = [q for q in asked if not isinstance(q, Note)]
+        self._counted_on: dict[str, frozenset[int]] = (
+            {q.id: frozenset(history.same_type(q.id)) for q in self._questions}
+            if history is not None
+            else {}
+        )
+        self._versions: Counter[int] = Counter()
         self._answered: Counter[str] = Counter()
         self._skipped: Counter[str] = Counter()
         self._counts: dict[str, Counter[str]] = {q.id: Counter() for q in self._questions}
         # Only the choices the file knows are counted: a stale or made-up id must neither
         # show up as a bar nor let memory grow with whatever strings were stored.
         self._choices: dict[str, frozenset[str]] = {
-            q.id: frozenset(choice.id for choice in q.choices)
+            q.id: frozenset(self._choice_ids(q))
             for q in self._questions
             if isinstance(q, SelectOne | SelectMultiple)
         }
@@ -74,17 +94,35 @@ class StatsBuilder:
         self._started = 0
         self._complete = 0
 
+    def _choice_ids(self, question: SelectOne | SelectMultiple) -> list[str]:
+        """The current choices first, then those only older versions of the same type had."""
+        if self.history is None:
+            return [choice.id for choice in question.choices]
+        return [entry.choice.id for entry in self.history.choices(question.id)]
+
     def add(
-        self, answers: Mapping[str, Any], started_at: datetime, completed_at: datetime | None
+        self,
+        answers: Mapping[str, Any],
+        started_at: datetime,
+        completed_at: datetime | None,
+        version: int | None = None,
     ) -> None:
-        """Count one response: its answers by question id, as the engine stores them."""
+        """Count one response: its answers by question id, as the engine stores them, and
+        the version it was answered on (with a history)."""
         self._started += 1
+        if self.history is not None:
+            # A version no longer stored (or none recorded) reads as the current one does.
+            if version not in self.history.versions:
+                version = self.history.current_version
+            self._versions[version] += 1
         if completed_at is not None:
             self._complete += 1
             self._durations.append(max(0.0, (completed_at - started_at).total_seconds()))
         for question in self._questions:
             if question.id not in answers:
                 continue  # never shown, or not reached yet
+            if self._counted_on and version not in self._counted_on[question.id]:
+                continue  # asked as another type then: not the same kind of answer
             value = answers[question.id]
             if value is None:
                 self._skipped[question.id] += 1
@@ -150,13 +188,16 @@ class StatsBuilder:
             complete=self._complete,
             median_seconds=statistics.median(self._durations) if self._durations else None,
             questions=tuple(self._question(q) for q in self._questions),
+            by_version=tuple(sorted(self._versions.items())),
         )
 
     def _question(self, question: Question) -> QuestionStats:
         counted = self._counts[question.id]
         keys: list[str] = []
         if isinstance(question, SelectOne | SelectMultiple):
-            keys = [choice.id for choice in question.choices]
+            current = {choice.id for choice in question.choices}
+            # A choice older versions had shows up only when someone chose it.
+            keys = [key for key in self._choice_ids(question) if key in current or counted[key]]
         elif isinstance(question, Scale):
             keys = [str(value) for value in range(question.min, question.max + 1)]
         numbers = self._numbers[question.id]
@@ -168,6 +209,7 @@ class StatsBuilder:
             counts=tuple((key, counted[key]) for key in keys),
             mean=statistics.fmean(numbers) if numbers else None,
             median=statistics.median(numbers) if numbers else None,
+            versions=tuple(sorted(self._counted_on.get(question.id, ()))),
         )
 
 

@@ -17,13 +17,21 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from core import i18n
 from core.stats import CampaignStats, QuestionStats
 from core.survey import Question, Scale, SelectMultiple, SelectOne, Survey
+from core.versions import History
 
 MAX_PANELS = 8
 BAR_COLOUR = "#6a4c93"  # Purple Flag purple
 
 
-def campaign_chart(survey: Survey, stats: CampaignStats, lang: str, title: str) -> bytes:
-    """A PNG with one horizontal bar chart per question that has choices (at most 8)."""
+def campaign_chart(
+    survey: Survey,
+    stats: CampaignStats,
+    lang: str,
+    title: str,
+    history: History | None = None,
+) -> bytes:
+    """A PNG with one horizontal bar chart per question that has choices (at most 8);
+    `history` names the choices only older versions had."""
     panels = [q for q in stats.questions if q.counts][:MAX_PANELS]
     bars = sum(len(q.counts) for q in panels)
     height = 1.2 + 0.35 * bars + 0.6 * len(panels) if panels else 2.0
@@ -38,14 +46,17 @@ def campaign_chart(survey: Survey, stats: CampaignStats, lang: str, title: str) 
     weights = [max(len(q.counts), 1) for q in panels]
     axes = figure.subplots(len(panels), 1, squeeze=False, height_ratios=weights)
     for axis, question_stats in zip(axes[:, 0], panels, strict=True):
-        _panel(axis, survey, question_stats, lang)
+        _panel(axis, survey, question_stats, lang, history)
     return _png(figure)
 
 
-def _panel(axis: Axes, survey: Survey, stats: QuestionStats, lang: str) -> None:
+def _panel(
+    axis: Axes, survey: Survey, stats: QuestionStats, lang: str, history: History | None
+) -> None:
     """One question's bars, each with its share of those who answered."""
-    question = survey.question(stats.question_id)
-    labels = _labels(question, stats, lang)
+    asked = history.question if history is not None else survey.question
+    question = asked(stats.question_id)
+    labels = _labels(question, stats, lang, history)
     values = [count for _key, count in stats.counts]
     positions = list(range(len(values)))
     axis.barh(positions, values, color=BAR_COLOUR)
@@ -63,10 +74,14 @@ def _panel(axis: Axes, survey: Survey, stats: QuestionStats, lang: str) -> None:
         axis.text(count, position, f" {share}", va="center", fontsize=8)
 
 
-def _labels(question: Question, stats: QuestionStats, lang: str) -> list[str]:
+def _labels(
+    question: Question, stats: QuestionStats, lang: str, history: History | None = None
+) -> list[str]:
     """Choice labels in `lang`; a scale's numbers, its end labels on the end values."""
     if isinstance(question, SelectOne | SelectMultiple):
         names = {choice.id: choice.label.get(lang) for choice in question.choices}
+        if history is not None:
+            names = {key: history.label(question.id, key, lang) for key, _ in stats.counts}
         return [textwrap.shorten(names.get(key, key), 40) for key, _count in stats.counts]
     labels = [key for key, _count in stats.counts]
     if isinstance(question, Scale) and labels:

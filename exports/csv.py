@@ -5,23 +5,23 @@ from __future__ import annotations
 import csv
 from collections.abc import AsyncIterator, Sequence
 
-from core.export import (
-    CONTRIBUTION_COLUMNS,
-    Cell,
-    Column,
-    Privacy,
-    cell,
-    contribution_cells,
-    long_rows,
-    question_columns,
-)
-from core.survey import Survey
+from core.export import CONTRIBUTION_COLUMNS, Cell, Column, Privacy, contribution_cells
+from core.versions import History
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
 from storage.records import ExportedResponse
 
-META = ["respondent", "response", "campaign", "status", "started", "completed", "source"]
+META = [
+    "respondent",
+    "response",
+    "campaign",
+    "version",
+    "status",
+    "started",
+    "completed",
+    "source",
+]
 # A cell starting with one of these would run as a formula when Excel opens the file.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -49,41 +49,44 @@ def format_cell(value: Cell) -> str:
 
 
 async def _answered(
-    store: ExportSource, surveys: Sequence[Survey]
-) -> AsyncIterator[tuple[ExportedResponse, Survey]]:
-    """The responses to these campaigns, each with its survey; one campaign is read alone."""
-    by_id = {survey.id: survey for survey in surveys}
-    async for response in store.export_responses(surveys[0].id if len(surveys) == 1 else None):
-        survey = by_id.get(response.survey_id)
-        if survey is not None:
-            yield response, survey
+    store: ExportSource, histories: Sequence[History]
+) -> AsyncIterator[tuple[ExportedResponse, History]]:
+    """The responses to these campaigns, each with its versions; one campaign is read alone."""
+    by_id = {history.survey_id: history for history in histories}
+    only = histories[0].survey_id if len(histories) == 1 else None
+    async for response in store.export_responses(only):
+        history = by_id.get(response.survey_id)
+        if history is not None:
+            yield response, history
 
 
 def _whose(response: ExportedResponse, privacy: Privacy) -> list[str]:
-    """The first columns of a response's rows: who, which response, which campaign, status."""
+    """The first columns of a response's rows: who, which response, which campaign and
+    version, status."""
     return [
         privacy.respondent(response.pseudonym) or "",
         str(response.id),
         response.survey_id,
+        str(response.survey_version),
         response.status.value,
     ]
 
 
 async def write_csv(store: ExportSource, request: Request, progress: Progress = quiet) -> int:
     """Write one row per response and one column per question; return the number of rows."""
-    surveys, out, privacy = request.surveys, request.out, request.privacy
-    several = len(surveys) > 1
-    columns: list[tuple[Survey, Column]] = [
-        (survey, column)
-        for survey in surveys
-        for column in question_columns(survey, prefix=f"{survey.id}." if several else "")
+    histories, out, privacy = request.histories(), request.out, request.privacy
+    several = len(histories) > 1
+    columns: list[tuple[History, Column]] = [
+        (history, column)
+        for history in histories
+        for column in history.columns(prefix=f"{history.survey_id}." if several else "")
     ]
     rows = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, dialect=SwedishExcel)
         writer.writerow(META + [column.name for _, column in columns])
-        async for response, survey in _answered(store, surveys):
+        async for response, history in _answered(store, histories):
             meta = [
                 *_whose(response, privacy),
                 privacy.text(response.started_at),
@@ -91,8 +94,8 @@ async def write_csv(store: ExportSource, request: Request, progress: Progress = 
                 response.source or "",
             ]
             values = [
-                format_cell(cell(survey, column, response.answers))
-                if owner.id == survey.id
+                format_cell(history.cell(response.survey_version, column, response.answers))
+                if owner is history
                 else ""
                 for owner, column in columns
             ]
@@ -102,25 +105,39 @@ async def write_csv(store: ExportSource, request: Request, progress: Progress = 
     return rows
 
 
-LONG = ["respondent", "response", "campaign", "status", "completed", "question", "state", "value"]
+LONG = [
+    "respondent",
+    "response",
+    "campaign",
+    "version",
+    "status",
+    "completed",
+    "question",
+    "state",
+    "value",
+    "label",
+]
 
 
 async def write_long_csv(store: ExportSource, request: Request, progress: Progress = quiet) -> int:
     """One row per answer: (response, question, answered or skipped, value); return the rows.
 
-    A question that was not shown has no row, so the three cases stay apart.
+    A question that was not shown has no row, so the three cases stay apart. The label of a
+    choice is the one the response's own version showed (in Swedish).
     """
-    surveys, out, privacy = request.surveys, request.out, request.privacy
+    histories, out, privacy = request.histories(), request.out, request.privacy
     rows = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, dialect=SwedishExcel)
         writer.writerow(LONG)
-        async for response, survey in _answered(store, surveys):
+        async for response, history in _answered(store, histories):
             progress(1)
             head = [*_whose(response, privacy), privacy.text(response.completed_at)]
-            for question_id, state, value in long_rows(survey, response.answers):
-                writer.writerow([*head, question_id, state, format_cell(value)])
+            version, answers = response.survey_version, response.answers
+            for question_id, state, value in history.long_rows(version, answers):
+                label = history.labels(version, question_id, answers.get(question_id))
+                writer.writerow([*head, question_id, state, format_cell(value), safe_text(label)])
                 rows += 1
     return rows
 

@@ -24,11 +24,12 @@ from core.export import (
     answer_features,
     contribution_feature,
 )
-from core.survey import Survey
+from core.versions import History
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
 
+INTEGERS = ("count", "contribution", "version")
 # Six decimals are about 10 cm: more would pretend a precision the points do not have.
 DECIMALS = 6
 WGS84_WKT = (
@@ -38,13 +39,17 @@ WGS84_WKT = (
 
 
 async def features(
-    store: ExportSource, surveys: Sequence[Survey], privacy: Privacy, progress: Progress = quiet
+    store: ExportSource,
+    histories: Sequence[History],
+    privacy: Privacy,
+    progress: Progress = quiet,
 ) -> AsyncIterator[Feature]:
     """Every point, campaign by campaign, then the ideas and tips."""
-    for survey in surveys:
-        async for response in store.export_responses(survey.id):
+    for history in histories:
+        async for response in store.export_responses(history.survey_id):
             progress(1)
-            for feature in answer_features(survey, response, privacy):
+            version = response.survey_version
+            for feature in answer_features(history.survey(version), response, privacy, version):
                 yield feature
     async for item in store.export_contributions():
         progress(1)
@@ -58,7 +63,7 @@ async def features(
 async def _points_or_cells(
     store: ExportSource, request: Request, progress: Progress
 ) -> AsyncIterator[Feature]:
-    points = features(store, request.surveys, request.privacy, progress)
+    points = features(store, request.histories(), request.privacy, progress)
     if request.grid is None:
         async for feature in points:
             yield feature
@@ -116,7 +121,7 @@ async def write_gpkg(store: ExportSource, request: Request, progress: Progress =
             ANSWER_PROPERTIES if layer == "answers" else CONTRIBUTION_PROPERTIES
         )
         fields = [
-            Field(name, FieldType.integer if name in ("count", "contribution") else FieldType.text)
+            Field(name, FieldType.integer if name in INTEGERS else FieldType.text)
             for name in properties
         ]
         table = package.create_feature_class(

@@ -11,7 +11,8 @@ import json
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from core.export import codebook, contribution_cells
+from core.export import contribution_cells
+from core.versions import codebook
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
@@ -31,12 +32,13 @@ async def write_json(
     store: ExportSource, request: Request, progress: Progress = quiet
 ) -> tuple[int, int]:
     """Write everything; return (responses, ideas and tips) written."""
-    surveys, out, privacy = request.surveys, request.out, request.privacy
+    histories, out, privacy = request.histories(), request.out, request.privacy
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         handle.write('{\n"anonymous": ' + _dump(privacy.anonymous) + ',\n"campaigns": [\n')
-        questions = list(codebook(surveys))
-        for index, survey in enumerate(surveys):
+        questions = list(codebook(histories))
+        for index, history in enumerate(histories):
+            survey = history.current
             handle.write(",\n" if index else "")
             handle.write(
                 _dump(
@@ -45,14 +47,16 @@ async def write_json(
                         "title": {"sv": survey.title.sv, "en": survey.title.en},
                         "opens": survey.opens,
                         "closes": survey.closes,
+                        "version": history.current_version,
+                        "versions": list(history.versions),
                         "questions": [q for q in questions if q["campaign"] == survey.id],
                     }
                 )
             )
         handle.write('\n],\n"responses": [\n')
         responses = 0
-        for survey in surveys:
-            async for response in store.export_responses(survey.id):
+        for history in histories:
+            async for response in store.export_responses(history.survey_id):
                 _separate(handle, responses)
                 handle.write(
                     _dump(
@@ -60,6 +64,7 @@ async def write_json(
                             "respondent": privacy.respondent(response.pseudonym),
                             "response": response.id,
                             "campaign": response.survey_id,
+                            "version": response.survey_version,
                             "status": response.status.value,
                             "started": privacy.moment(response.started_at),
                             "completed": privacy.moment(response.completed_at),

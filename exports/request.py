@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.export import FORMATS, PSEUDONYMOUS, Privacy
 from core.survey import Survey
+from core.versions import History
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,18 @@ class Request:
     grid: float | None = None  # metres, for maps (geojson, gpkg)
     long: bool = False  # csv: one row per answer
     contributions: bool = False  # csv: the ideas and tips instead of the answers
+    # Every stored version of each campaign (Campaigns.versions), so that each response is
+    # read against the version it was answered on; a campaign missing here has one version.
+    versions: Mapping[str, Mapping[int, Survey]] = field(default_factory=dict)
+
+    def histories(self) -> list[History]:
+        """The campaigns asked for, each with its versions, in the order asked."""
+        return [
+            History(self.versions[survey.id])
+            if self.versions.get(survey.id)
+            else History.single(survey)
+            for survey in self.surveys
+        ]
 
     def problem(self) -> str | None:
         """What is wrong with the request, in words for the person who asked."""

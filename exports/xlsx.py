@@ -15,20 +15,22 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from core.export import (
-    CODEBOOK_COLUMNS,
-    CONTRIBUTION_COLUMNS,
-    Cell,
-    cell,
-    codebook,
-    contribution_cells,
-    question_columns,
-)
+from core.export import CONTRIBUTION_COLUMNS, Cell, contribution_cells
+from core.versions import CODEBOOK_COLUMNS, codebook
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
 
-META = ["respondent", "response", "campaign", "status", "started", "completed", "source"]
+META = [
+    "respondent",
+    "response",
+    "campaign",
+    "version",
+    "status",
+    "started",
+    "completed",
+    "source",
+]
 SHEET_NAME_LIMIT = 31
 FORBIDDEN_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 
@@ -89,7 +91,7 @@ async def write_xlsx(
     store: ExportSource, request: Request, progress: Progress = quiet
 ) -> tuple[int, int]:
     """Write the workbook; return (responses, ideas and tips) written."""
-    surveys, out, privacy = request.surveys, request.out, request.privacy
+    histories, out, privacy = request.histories(), request.out, request.privacy
     out.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(
         str(out),
@@ -108,25 +110,27 @@ async def write_xlsx(
     taken: set[str] = set()
     responses = 0
     try:
-        for survey in surveys:
-            columns = question_columns(survey)
+        for history in histories:
+            columns = history.columns()
             sheet = _Sheet(
                 book,
-                sheet_name(survey.id, taken),
+                sheet_name(history.survey_id, taken),
                 META + [column.name for column in columns],
                 formats,
             )
-            async for response in store.export_responses(survey.id):
+            async for response in store.export_responses(history.survey_id):
+                version = response.survey_version
                 sheet.add(
                     [
                         privacy.respondent(response.pseudonym),
                         response.id,
                         response.survey_id,
+                        version,
                         response.status.value,
                         privacy.moment(response.started_at),
                         privacy.moment(response.completed_at),
                         response.source,
-                        *(cell(survey, column, response.answers) for column in columns),
+                        *(history.cell(version, column, response.answers) for column in columns),
                     ]
                 )
                 responses += 1
@@ -139,7 +143,7 @@ async def write_xlsx(
             progress(1)
         ideas.finish()
         book_sheet = _Sheet(book, sheet_name("Codebook", taken), CODEBOOK_COLUMNS, formats)
-        for row in codebook(surveys):
+        for row in codebook(histories):
             book_sheet.add([row[name] for name in CODEBOOK_COLUMNS])
         book_sheet.finish()
     finally:

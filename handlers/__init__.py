@@ -25,6 +25,7 @@ from handlers import (
     privacy,
     reload,
     roles,
+    schedule,
     start,
     stats,
     survey,
@@ -38,6 +39,7 @@ from handlers.buttons import (
     AUDIT,
     BACK,
     CAMPAIGN,
+    CLEAR,
     CLOSE,
     CONFIRM_DELETE,
     CONFIRMED,
@@ -57,10 +59,12 @@ from handlers.buttons import (
     NEXT,
     OPEN,
     ORGANIZER,
+    PROMPT,
     REMINDERS,
     RESTART,
     RESUME,
     SAVE,
+    SCHEDULE,
     START,
     STATS,
     SUBSCRIBE,
@@ -84,6 +88,9 @@ def register(app: TorgetApp) -> None:
     private = filters.ChatType.PRIVATE
     # Only new messages: an edited message must not count as a second answer.
     new_private = private & filters.UpdateType.MESSAGE
+    services = app.bot_data.services
+    assert services is not None
+    from_staff = guard.FromStaff(services)
 
     # Group -1 runs before all others: a flood from one sender stops here.
     app.add_handler(TypeHandler(Update, guard.limit_flood), group=-1)
@@ -99,6 +106,9 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("menu", start.show_menu, filters=new_private))
     app.add_handler(CommandHandler("language", start.ask_language, filters=new_private))
     app.add_handler(CommandHandler("help", start.help_command, filters=new_private))
+    # An admin asked for a campaign's dates (stored, so on any replica) cancels that first.
+    admins_cancel = schedule.or_else(schedule.cancel, start.cancel)
+    app.add_handler(CommandHandler("cancel", admins_cancel, filters=new_private & from_staff))
     app.add_handler(CommandHandler("cancel", start.cancel, filters=new_private))
     app.add_handler(CommandHandler("mydata", privacy.my_data, filters=new_private))
     app.add_handler(CommandHandler("delete", privacy.ask_delete, filters=new_private))
@@ -155,12 +165,17 @@ def register(app: TorgetApp) -> None:
     button(stats.results, pattern(CAMPAIGN, STATS))
     button(download.campaign_file, pattern(CAMPAIGN, YAML))
     button(trial.try_campaign, pattern(CAMPAIGN, TRY))
+    button(schedule.begin, pattern(CAMPAIGN, SCHEDULE))
     button(campaigns.ignore, rf"^{CAMPAIGN}:")
     button(upload.save, pattern(UPLOAD, SAVE))
     button(upload.save_anyway, pattern(UPLOAD, SAVE + CONFIRMED))
     button(upload.cancel, pattern(UPLOAD, DROP))
     button(upload.ignore, rf"^{UPLOAD}:")
     button(download.download_version, rf"^{VERSION}:")
+    button(schedule.save, pattern(PROMPT, SAVE))
+    button(schedule.drop, pattern(PROMPT, DROP))
+    button(schedule.clear, pattern(PROMPT, CLEAR))
+    button(schedule.ignore, rf"^{PROMPT}:")
     button(roles.organizer_button, rf"^{ORGANIZER}:")
     button(audit.turn_page, rf"^{AUDIT}:")
     # Anything else (a button from an older version of the bot): show where the resident is.
@@ -172,6 +187,10 @@ def register(app: TorgetApp) -> None:
     # asks, and anyone else's file goes on as it always has, a resident's message.
     organizers_file = filters.Document.ALL & ~filters.Document.IMAGE
     app.add_handler(MessageHandler(new_private & organizers_file, _document))
+    # An owner's or organizer's text may answer what the bot asked them (a campaign's dates);
+    # only their messages are looked up for that, so a resident's answer costs no read more.
+    staff_text = new_private & filters.TEXT & ~filters.COMMAND & from_staff
+    app.add_handler(MessageHandler(staff_text, schedule.or_else(schedule.answer, survey.message)))
 
     # Everything else a resident sends is an answer, or gets a hint.
     app.add_handler(MessageHandler(new_private, survey.message))

@@ -25,6 +25,7 @@ from handlers.buttons import (
     ANNOUNCE,
     CLOSE,
     OPEN,
+    SCHEDULE,
     STATS,
     TRY,
     YAML,
@@ -159,8 +160,11 @@ def campaign_buttons(render: Renderer, survey: Survey, now: datetime) -> InlineK
         InlineKeyboardButton(_("📊 Results"), callback_data=data(STATS)),
         InlineKeyboardButton(_("⬇ YAML"), callback_data=data(YAML)),
     ]
-    trial = [InlineKeyboardButton(_("🧪 Try it"), callback_data=data(TRY))]
-    return InlineKeyboardMarkup([first, second, trial])
+    third = [
+        InlineKeyboardButton(_("🧪 Try it"), callback_data=data(TRY)),
+        InlineKeyboardButton(_("🗓 Schedule…"), callback_data=data(SCHEDULE)),
+    ]
+    return InlineKeyboardMarkup([first, second, third])
 
 
 def not_theirs(

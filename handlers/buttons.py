@@ -27,8 +27,9 @@ SUBSCRIBE = "u"  # u:<news|rem|all>:<on|off|no>
 CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
 UPLOAD = "f"  # f:<what>:<upload id>, admins only: a file sent, waiting for Save
 VERSION = "v"  # v:<kind>:<name>:<version>, admins only: download a stored version
+PROMPT = "w"  # w:<what>:<prompt id>, admins only: a campaign's dates being set
 ORGANIZER = "g"  # g:<what>:<organizer id>[:<area tag>], owners only: /organizers
-AUDIT = "w"  # w:<offset>, owners only: a page of /audit
+AUDIT = "h"  # h:<offset>, owners only: a page of /audit
 NEWS, REMINDERS = "news", "rem"
 WRITE = "all"  # the one question after consent: may Torget write at all (news and reminders)
 PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
@@ -206,6 +207,7 @@ OPEN, CLOSE, ANNOUNCE, STATS, KEEP_CAMPAIGN = "open", "close", "ann", "stats", "
 YAML = "yaml"  # the current version's file
 TRY = "try"  # answer the campaign as a resident would, as a trial (handlers/trial.py)
 CONFIRMED = "!"  # close! and ann! do it; close and ann ask first
+SCHEDULE = "when"  # asks for the opening and closing times (handlers/schedule.py)
 
 
 def campaign_data(what: str, survey_id: str) -> str:
@@ -228,6 +230,22 @@ def upload_data(what: str, upload_id: int) -> str:
 
 def parse_upload_data(data: str) -> tuple[str, int] | None:
     """(what, upload id), or None if garbled."""
+    parts = data.split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+# ---- a campaign's dates being set, admins only: w:<save|drop|clear>:<prompt id> ----
+CLEAR = "clear"  # back to the file's dates; SAVE and DROP as for an upload
+
+
+def prompt_data(what: str, prompt_id: int) -> str:
+    return f"{PROMPT}:{what}:{prompt_id}"
+
+
+def parse_prompt_data(data: str) -> tuple[str, int] | None:
+    """(what, prompt id), or None if garbled."""
     parts = data.split(":")
     if len(parts) != 3 or not parts[2].isdigit():
         return None
@@ -270,7 +288,7 @@ def parse_organizer_data(data: str) -> tuple[str, int, str | None] | None:
     return parts[1], int(parts[2]), parts[3] if len(parts) == 4 else None
 
 
-# ---- /audit's pages, owners only: w:<offset> ----
+# ---- /audit's pages, owners only: h:<offset> ----
 def audit_data(offset: int) -> str:
     return f"{AUDIT}:{offset}"
 

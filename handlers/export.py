@@ -44,7 +44,9 @@ async def export_file(update: Update, context: Ctx, who: Visitor, render: Render
     stamp = services.clock().astimezone(STOCKHOLM).strftime("%Y-%m-%d")
     name = f"torget-{named[0] if named else 'all'}-{stamp}{SUFFIXES[fmt]}"
     with tempfile.TemporaryDirectory() as folder:
-        request = Request(fmt, surveys, Path(folder) / name, privacy)
+        # Every version, so that each response is read against the one it was answered on.
+        versions = {survey.id: services.campaigns.versions(survey.id) for survey in surveys}
+        request = Request(fmt, surveys, Path(folder) / name, privacy, versions=versions)
         await export(source_for(context, who), request)
         path = request.out.with_suffix(SUFFIXES[fmt])
         if path.stat().st_size > UPLOAD_LIMIT:

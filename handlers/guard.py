@@ -7,13 +7,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop, filters
 
 from core.flood import Verdict
 from handlers.common import Handler, Visitor, access, send, spoken, visitor
-from handlers.context import Ctx
+from handlers.context import Ctx, Services
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
 
@@ -136,3 +136,20 @@ async def admin_command(
     if not await context.services.store.claim_update(update.update_id):
         return None
     return who, renderer(context, who.lang)
+
+
+class FromStaff(filters.MessageFilter):
+    """Messages from owners and (as this replica last read them) organizers: only their text
+    may answer a prompt, so a resident's message costs no read. A hint, not a permission:
+    the handlers behind it read the role from the store."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(name="FromStaff")
+        self._services = services
+
+    def filter(self, message: Message) -> bool:
+        user = message.from_user
+        services = self._services
+        return user is not None and (
+            user.id in services.settings.admin_ids or user.id in services.organizer_chats
+        )

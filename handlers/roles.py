@@ -139,6 +139,7 @@ async def join(update: Update, context: Ctx) -> None:
     log.info("someone joined as an organizer by an invitation link")
     joined = replace(who, access=await access(update, context))
     await audit(update, context, joined, Action.JOINED, detail=organizer.area)
+    services.organizer_chats = services.organizer_chats | {who.chat_id}
     await set_staff_menu(context.bot, services.catalogs, who.chat_id, Role.ORGANIZER)
     text = _(
         "Welcome! You are now an organizer of {area}. /campaigns shows the campaigns, "
@@ -250,6 +251,7 @@ async def organizer_button(update: Update, context: Ctx) -> None:
         if removed is None:
             return await answer_callback(update, _("This organizer was removed already."))
         await audit(update, context, who, Action.REMOVED, detail=removed.name)
+        services.organizer_chats = services.organizer_chats - {removed.chat_id}
         await drop_staff_menu(context.bot, removed.chat_id)
         log.info("an owner removed an organizer")
         note = _("{name} is no longer an organizer.").format(name=escape(removed.name))

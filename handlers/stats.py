@@ -14,6 +14,7 @@ from core import i18n
 from core.contributions import Kind
 from core.stats import CampaignStats, QuestionStats, StatsBuilder, count_contributions
 from core.survey import CampaignState, Scale, SelectMultiple, SelectOne, Survey
+from core.versions import History, version_list
 from handlers.admin import STATE_ICONS, named_campaign, pressed_campaign, source_for, visible
 from handlers.buttons import STATS, campaign_data
 from handlers.common import Visitor, answer_callback, delivered, send, tell_failed
@@ -76,13 +77,17 @@ async def show_stats(context: Ctx, who: Visitor, render: Renderer, survey: Surve
     """The campaign's numbers as text, the ideas and tips (of the organizer's area, when
     they have one), and one chart as a photo."""
     chat_id = who.chat_id
-    builder = StatsBuilder(survey)
+    versions = context.services.campaigns.versions(survey.id)
+    history = History(versions) if versions else History.single(survey)
+    builder = StatsBuilder(survey, history)
     # What retention kept of purged responses still counts in the results.
     builder.add_counts(await context.services.store.retained_counts(survey.id))
     async for response in context.services.store.export_responses(survey.id):
-        builder.add(response.answers, response.started_at, response.completed_at)
+        builder.add(
+            response.answers, response.started_at, response.completed_at, response.survey_version
+        )
     result = builder.result()
-    text = stats_text(render, survey, result)
+    text = stats_text(render, survey, result, history)
     text += "\n\n" + await contributions_text(context, render, source_for(context, who))
     # Each part that Telegram takes is worth having: a refused one does not stop the rest.
     missing = 0
@@ -96,7 +101,7 @@ async def show_stats(context: Ctx, who: Visitor, render: Renderer, survey: Surve
 
         title = survey.title.get(render.lang)
         # Drawing takes a while on a small server: off the event loop.
-        png = await asyncio.to_thread(campaign_chart, survey, result, render.lang, title)
+        png = await asyncio.to_thread(campaign_chart, survey, result, render.lang, title, history)
         chart_failed = not await delivered(
             context.bot.send_photo(chat_id, photo=png, caption=title[:1024]), "chart"
         )
@@ -120,8 +125,11 @@ async def show_stats(context: Ctx, who: Visitor, render: Renderer, survey: Surve
         )
 
 
-def stats_text(render: Renderer, survey: Survey, result: CampaignStats) -> str:
+def stats_text(
+    render: Renderer, survey: Survey, result: CampaignStats, history: History | None = None
+) -> str:
     _ = render._
+    history = history or History.single(survey)
     lang = render.lang
     lines = [f"📊 <b>{escape(survey.title.get(lang))}</b>"]
     if not result.started:
@@ -129,6 +137,12 @@ def stats_text(render: Renderer, survey: Survey, result: CampaignStats) -> str:
         return "\n".join(lines)
     rate = result.completion_rate or 0.0
     lines.append(render.counts.started(result.started, result.complete, rate))
+    if len(history.versions) > 1 and result.by_version:
+        lines.append(
+            ", ".join(
+                render.counts.on_version(count, version) for version, count in result.by_version
+            )
+        )
     if result.median_seconds is not None:
         took = format_timedelta(
             timedelta(seconds=result.median_seconds),
@@ -138,21 +152,24 @@ def stats_text(render: Renderer, survey: Survey, result: CampaignStats) -> str:
         lines.append(_("Median time to complete: {time}").format(time=took))
     for number, question_stats in enumerate(result.questions, start=1):
         lines.append("")
-        lines.extend(_question_lines(render, survey, number, question_stats))
+        lines.extend(_question_lines(render, number, question_stats, history))
     return "\n".join(lines)
 
 
 def _question_lines(
-    render: Renderer, survey: Survey, number: int, stats: QuestionStats
+    render: Renderer, number: int, stats: QuestionStats, history: History
 ) -> list[str]:
     _ = render._
     lang = render.lang
-    question = survey.question(stats.question_id)
+    # A question only older versions asked is named as the last of them asked it.
+    question = history.question(stats.question_id)
     lines = [f"<b>{number}. {escape(question.text.get(lang))}</b>"]
+    lines.extend(_versions_note(render, history, stats))
     if stats.counts:
         labels: dict[str, str] = {}
         if isinstance(question, SelectOne | SelectMultiple):
-            labels = {choice.id: choice.label.get(lang) for choice in question.choices}
+            # A choice only older versions had keeps the label they gave it.
+            labels = {key: history.label(question.id, key, lang) for key, _n in stats.counts}
         for key, count in stats.counts:
             share = i18n.percent(count / stats.answered, lang) if stats.answered else "–"
             label = labels.get(key, key)
@@ -171,6 +188,29 @@ def _question_lines(
     if stats.skipped:
         lines.append(f"<i>{render.counts.skipped(stats.skipped)}</i>")
     return lines
+
+
+def _versions_note(render: Renderer, history: History, stats: QuestionStats) -> list[str]:
+    """Which versions a question's numbers come from, when not from every version."""
+    if len(history.versions) < 2:
+        return []
+    counted = stats.versions
+    shown = version_list(counted)
+    if tuple(history.had(stats.question_id)) != counted:
+        text = render.ngettext(
+            "Counted from version {versions} only: earlier versions asked it as another "
+            "type of question.",
+            "Counted from versions {versions} only: earlier versions asked it as another "
+            "type of question.",
+            len(counted),
+        )
+    elif len(counted) < len(history.versions):
+        text = render.ngettext(
+            "Asked on version {versions} only.", "Asked on versions {versions} only.", len(counted)
+        )
+    else:
+        return []
+    return [f"<i>{escape(text.format(versions=shown))}</i>"]
 
 
 async def contributions_text(context: Ctx, render: Renderer, source: ExportSource) -> str:

@@ -65,6 +65,7 @@ async def open_services(services: Services) -> None:
         await services.refresh_campaigns()
     else:
         services.campaigns.apply(await store.schedules())
+    services.organizer_chats = frozenset(o.chat_id for o in await store.organizers())
 
 
 def build_application(

@@ -24,6 +24,8 @@ KEEP_UPLOADS = timedelta(days=1)
 # A trial (an organizer answering a campaign to try it) is deleted a day after its last
 # answer: it is never counted, and an organizer tries again with a fresh one.
 KEEP_TRIALS = timedelta(days=1)
+# An organizer's unanswered prompt expires within the hour; a day later its row can go.
+KEEP_PROMPTS = timedelta(days=1)
 HOUSEKEEPING_EVERY = 3600.0
 
 
@@ -47,7 +49,7 @@ async def housekeeping(services: Services) -> None:
 
 async def tidy(services: Services) -> None:
     """Forget old update claims, the files organizers sent a day ago but never saved, and
-    trials untouched for a day."""
+    trials untouched for a day, and the questions organizers never answered."""
     now = services.clock()
     dropped = await services.store.forget_updates_before(now - KEEP_CLAIMS)
     log.debug("forgot %d old update claims", dropped)
@@ -55,3 +57,5 @@ async def tidy(services: Services) -> None:
     log.debug("forgot %d unsaved uploads", uploads)
     trials = await services.store.purge_trials(now - KEEP_TRIALS)
     log.debug("deleted %d trial responses", trials)
+    prompts = await services.store.drop_prompts_before(now - KEEP_PROMPTS)
+    log.debug("forgot %d unanswered prompts", prompts)

@@ -16,6 +16,7 @@ from storage.engine import Database
 from storage.export_reads import ExportSource
 from storage.leases import Leases
 from storage.mailings import Mailings
+from storage.prompts import Prompts
 from storage.purges import Purges
 from storage.residents import Residents
 from storage.responses import Responses
@@ -30,6 +31,7 @@ class Store(
     Contributions,
     Schedules,
     Definitions,
+    Prompts,
     Roles,
     Mailings,
     Leases,

@@ -81,6 +81,7 @@ class ExportReadsRoom(Room):
                 responses.c.status,
                 responses.c.started_at,
                 responses.c.completed_at,
+                responses.c.survey_version,
                 # The QR poster or link the response came through, from the session state.
                 responses.c.state["source"].as_string().label("source"),
             ).where(and_(responses.c.id > last, REAL))
@@ -114,6 +115,7 @@ class ExportReadsRoom(Room):
                     completed_at=row.completed_at,
                     answers=given[row.id],
                     source=row.source,
+                    survey_version=row.survey_version or 1,
                 )
             last = ids[-1]
 

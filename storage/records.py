@@ -78,3 +78,5 @@ class ExportedResponse:
     completed_at: datetime | None
     answers: Mapping[str, Any]
     source: str | None = None  # the deep-link code (a QR poster) it came through
+    # The version it was answered on; stored before versions existed: the first.
+    survey_version: int = 1

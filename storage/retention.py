@@ -14,6 +14,7 @@ from typing import Protocol
 from core.campaigns import Campaigns
 from core.stats import StatsBuilder
 from core.survey import Survey
+from core.versions import History
 from storage.export_reads import ExportSource
 from storage.purges import Purges
 
@@ -39,13 +40,20 @@ class Purged:
 
 
 async def purge_campaign(
-    store: RetentionStore, survey: Survey, before: datetime, keep_counts: bool
+    store: RetentionStore,
+    survey: Survey,
+    before: datetime,
+    keep_counts: bool,
+    history: History | None = None,
 ) -> int:
-    """Delete the campaign's responses last changed before `before`, keeping counts if asked."""
-    builder = StatsBuilder(survey)
+    """Delete the campaign's responses last changed before `before`, keeping counts if asked
+    (counted by each response's version, as /stats counts them, with `history`)."""
+    builder = StatsBuilder(survey, history)
     last = 0
     async for response in store.export_responses(survey.id, updated_before=before):
-        builder.add(response.answers, response.started_at, response.completed_at)
+        builder.add(
+            response.answers, response.started_at, response.completed_at, response.survey_version
+        )
         last = response.id
     if not last:
         return 0
@@ -73,7 +81,11 @@ async def purge(
             continue
         # The campaign's own rule decides what stays; without one, counts stay.
         keep = retention is None or retention.keep == "counts"
-        done.responses[survey.id] = await purge_campaign(store, survey, max(befores), keep)
+        versions = campaigns.versions(survey.id)
+        history = History(versions) if versions else None
+        done.responses[survey.id] = await purge_campaign(
+            store, survey, max(befores), keep, history
+        )
     contributions_cutoff = [
         moment
         for moment in (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.campaigns import Schedule
 from storage.engine import Room
@@ -20,6 +20,10 @@ class Schedules(Protocol):
         self, update_id: int, survey_id: str, schedule: Schedule, now: datetime
     ) -> bool:
         """Open or close a campaign from Telegram; False when the update was claimed."""
+
+    async def clear_schedule(self, update_id: int, survey_id: str) -> bool:
+        """Forget the dates set from Telegram: the file's apply again. False when the update
+        was claimed."""
 
 
 class SchedulesRoom(Room):
@@ -39,5 +43,14 @@ class SchedulesRoom(Room):
             statement = self._insert(campaign_schedules).values(survey_id=survey_id, **dates)
             await connection.execute(
                 statement.on_conflict_do_update(index_elements=["survey_id"], set_=dates)
+            )
+            return True
+
+    async def clear_schedule(self, update_id: int, survey_id: str) -> bool:
+        async with self._writing() as connection:
+            if not await self._claim(connection, update_id):
+                return False
+            await connection.execute(
+                delete(campaign_schedules).where(campaign_schedules.c.survey_id == survey_id)
             )
             return True

@@ -211,6 +211,23 @@ uploads = Table(
     sqlite_autoincrement=True,
 )
 
+# What the bot has just asked an organizer in a conversation of several messages (the dates
+# of a campaign): their next text message is its answer, on whichever replica it lands and
+# after a restart. One per organizer; a new question replaces the last, an old one expires.
+prompts = Table(
+    "prompts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pseudonym", String(64), nullable=False),
+    Column("asking", String(20), nullable=False),  # what the next message answers
+    Column("subject", String(40), nullable=False),  # the campaign it is about
+    Column("answered", JSON, nullable=False),  # what was answered so far
+    Column("asked_at", UTCDateTime, nullable=False),
+    UniqueConstraint("pseudonym", name="uq_prompts_pseudonym"),
+    # Buttons carry the id: a prompt's id is never given again to a later one.
+    sqlite_autoincrement=True,
+)
+
 # One announcement, or one round of reminders: the messages of the outbox belong to one.
 mailings = Table(
     "mailings",

@@ -13,6 +13,7 @@ from storage.definitions import DefinitionsRoom
 from storage.export_reads import ExportReadsRoom
 from storage.leases import LeasesRoom
 from storage.mailings import MailingsRoom
+from storage.prompts import PromptsRoom
 from storage.purges import PurgesRoom
 from storage.residents import ResidentsRoom
 from storage.responses import ResponsesRoom
@@ -26,6 +27,7 @@ class SqlStore(
     ContributionsRoom,
     SchedulesRoom,
     DefinitionsRoom,
+    PromptsRoom,
     RolesRoom,
     MailingsRoom,
     LeasesRoom,

@@ -60,7 +60,7 @@ async def csv_rows(admin: Resident) -> list[str]:
     sent = admin.sent[-1]
     assert sent.method == "sendDocument"
     header, *rows = sent.params["_files"]["document"].decode("utf-8-sig").splitlines()
-    assert header.startswith("respondent;response;campaign;status")
+    assert header.startswith("respondent;response;campaign;version;status")
     return rows
 
 
@@ -68,7 +68,13 @@ async def test_an_admin_tries_a_draft_and_nothing_of_it_counts(bot: Bot) -> None
     admin = await saved_draft(bot)
     message_id, text = card(bot)
     assert text.startswith("📝 <b>Parken i december</b>")
-    assert admin.buttons() == ["▶ Öppna nu", "📊 Resultat", "⬇ YAML", "🧪 Provsvara"]
+    assert admin.buttons() == [
+        "▶ Öppna nu",
+        "📊 Resultat",
+        "⬇ YAML",
+        "🧪 Provsvara",
+        "🗓 Schemalägg…",
+    ]
     # The admin never agreed to the privacy notice: a trial stores answers, so first that.
     await admin.click("Provsvara")
     assert admin.texts()[-2].startswith("Ett provsvar sparas i ett dygn")

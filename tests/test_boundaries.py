@@ -36,3 +36,17 @@ def test_the_organizers_tools_need_neither_telegram_nor_a_database() -> None:
     }
     assert {name: found for name, found in leaks.items() if found} == {}
     assert len(leaks) >= 4
+
+
+def test_the_operators_commands_stand_beside_bot_py_without_telegram() -> None:
+    """cli/ is floor 6 beside bot.py: bot.py imports it, never the other way round, and the
+    operators' commands reach no Telegram (they work on a server without a token)."""
+    leaks = {
+        path.relative_to(ROOT).as_posix(): sorted(
+            imported_roots(path) & {"bot", "telegram", "handlers", "runtime", "tests"}
+        )
+        for path in sorted((ROOT / "cli").glob("*.py"))
+    }
+    assert {name: found for name, found in leaks.items() if found} == {}
+    assert len(leaks) >= 3
+    assert "cli" in imported_roots(ROOT / "bot.py")

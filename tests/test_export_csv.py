@@ -53,16 +53,18 @@ async def test_one_row_per_response_with_a_column_per_question(bot: Bot, tmp_pat
     text = out.read_text(encoding="utf-8-sig")
     assert "555000111" not in text and "555000222" not in text
     first, second = read(out)
-    assert list(first)[:6] == [
+    assert list(first)[:7] == [
         "respondent",
         "response",
         "campaign",
+        "version",
         "status",
         "started",
         "completed",
     ]
     assert first["respondent"] == bot.services.pseudonymize(555_000_111)
     assert first["status"] == "complete" and second["status"] == "in_progress"
+    assert first["version"] == second["version"] == "1"
     assert first["safe"] == "1"
     # A decimal comma, and the position as stored: snapped to its 100 m cell.
     assert first["where_lat"].startswith("56,04") and first["where_lon"].startswith("12,69")

@@ -100,6 +100,7 @@ async def test_an_upgrade_serves_the_files_and_finishes_answers_begun_before_it(
             "UPDATE responses SET state = json_remove(state, '$.survey_version')",
             "DROP TABLE definitions",
             "DROP TABLE uploads",
+            "DROP TABLE prompts",
             "DROP TABLE organizers",
             "DROP TABLE invitations",
             "DROP TABLE audit_log",

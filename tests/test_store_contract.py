@@ -331,6 +331,7 @@ async def test_upgrading_switches_reminders_off_for_who_never_said_yes(tmp_path:
         for later in (
             "DROP TABLE definitions",
             "DROP TABLE uploads",
+            "DROP TABLE prompts",
             "DROP TABLE organizers",
             "DROP TABLE invitations",
             "DROP TABLE audit_log",
@@ -859,3 +860,58 @@ async def test_trials_untouched_for_a_day_are_deleted_with_their_answers(store: 
     assert await store.get_response(old) is None
     assert await store.get_response(recent) is not None
     assert await store.get_response(real) is not None
+
+
+# ---- prompts: what an organizer was just asked, waiting for their next message ----------
+async def test_a_prompt_goes_on_question_by_question_and_is_replaced_by_a_new_one(
+    store: Store,
+) -> None:
+    first = await store.ask(1, ALICE, "opens", "soder", {"card": 7}, NOW)
+    assert first is not None
+    assert await store.ask(1, ALICE, "opens", "soder", {}, NOW) is None  # the update again
+    asked = await store.prompt(ALICE, since=NOW - timedelta(hours=1))
+    assert asked is not None
+    assert (asked.id, asked.asking, asked.subject, dict(asked.answered)) == (
+        first,
+        "opens",
+        "soder",
+        {"card": 7},
+    )
+    later = NOW + timedelta(minutes=5)
+    answered = {"card": 7, "opens": "2027-01-15T16:00:00+00:00"}
+    assert await store.ask_next(2, first, "closes", answered, later)
+    assert not await store.ask_next(2, first, "confirm", {}, later)  # the update again
+    asked = await store.prompt(ALICE, since=NOW)
+    assert asked is not None and asked.asking == "closes" and dict(asked.answered) == answered
+    assert asked.asked_at == later
+    assert await store.prompt(BOB, since=NOW) is None
+    # A new conversation replaces the last: its buttons name a prompt that is gone.
+    second = await store.ask(3, ALICE, "opens", "julhandel", {}, later)
+    assert second is not None and second != first
+    assert not await store.ask_next(4, first, "closes", {}, later)
+    asked = await store.prompt(ALICE, since=NOW)
+    assert asked is not None and (asked.id, asked.subject) == (second, "julhandel")
+
+
+async def test_a_prompt_expires_is_dropped_once_and_old_ones_are_forgotten(store: Store) -> None:
+    prompt_id = await store.ask(1, ALICE, "opens", "soder", {}, NOW)
+    other = await store.ask(2, BOB, "opens", "soder", {}, NOW + timedelta(hours=2))
+    assert prompt_id is not None and other is not None
+    assert await store.prompt(ALICE, since=NOW + timedelta(seconds=1)) is None  # expired
+    assert await store.drop_prompt(3, prompt_id)
+    assert not await store.drop_prompt(4, prompt_id)  # gone already
+    assert not await store.drop_prompt(3, other)  # the update was claimed
+    assert await store.prompt(BOB, since=NOW) is not None
+    assert await store.drop_prompts_before(NOW + timedelta(hours=3)) == 1
+    assert await store.prompt(BOB, since=NOW) is None
+
+
+async def test_dates_set_in_telegram_can_be_cleared(store: Store) -> None:
+    from core.campaigns import Schedule
+
+    schedule = Schedule(NOW, NOW + timedelta(days=3))
+    assert await store.set_schedule(1, "soder", schedule, NOW)
+    assert await store.set_schedule(2, "julhandel", Schedule(None, NOW), NOW)
+    assert await store.clear_schedule(3, "soder")
+    assert not await store.clear_schedule(3, "julhandel")  # the update again changes nothing
+    assert await store.schedules() == {"julhandel": Schedule(None, NOW)}

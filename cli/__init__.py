@@ -1,0 +1,1 @@
+"""The operators' command line beside bot.py: stored campaigns without Telegram."""
