@@ -386,5 +386,29 @@ async def test_the_audit_log_is_paged_with_buttons(bot: Bot) -> None:
     # Someone else pressing a page of the log sees nothing.
     eva = person(bot, 2002, "Eva")
     shown = sent_to(eva)
-    await eva.press_data("w:0")
+    await eva.press_data("h:0")
     assert sent_to(eva) == shown
+
+
+async def test_an_organizer_schedules_their_areas_campaign_and_it_is_logged(bot: Bot) -> None:
+    owner = owner_of(bot)
+    eva = person(bot, 2002, "Eva")
+    await eva.send(f"/start {await invitation(owner, 'Söder')}")
+    await eva.send("/campaigns")
+    await eva.click("🗓 Schemalägg…")
+    await eva.send("nu")  # her text answers the prompt, as an owner's would
+    await eva.send("ingen")
+    await eva.click("💾 Spara")
+    await owner.send("/audit")
+    log = owner.last_text().split("\n")
+    assert log[1].endswith("<b>Eva</b> (arrangör) · schemalade <code>soder-kvall</code>")
+    # Removed, her next text is a resident's again, even with a prompt begun before.
+    await eva.send("/campaigns")
+    await eva.click("🗓 Schemalägg…")
+    await owner.send("/organizers")
+    await owner.click("✖ Ta bort")
+    await owner.click("✖ Ja, ta bort Eva")
+    await eva.send("i morgon 18:00")
+    assert "Spara" not in " ".join(eva.buttons())
+    await owner.send("/audit")
+    assert "schemalade" not in owner.last_text().split("\n")[1]
