@@ -42,6 +42,8 @@ from core.loader import (
     survey_files,
 )
 from core.privacy import Pseudonymizer, SecretMismatch
+from core.roles import Action
+from core.survey import STOCKHOLM
 from handlers.context import Services
 from runtime.app import build_application, serve
 from storage import create_store
@@ -49,6 +51,7 @@ from storage.base import Store
 from storage.library import Library
 from storage.lock import DatabaseInUse, lock_database
 from storage.retention import Purged, purge
+from storage.roles import AuditEntry
 
 # Durations from Telegram (retry_after) as timedelta, PTB's coming default; without this
 # opt-in PTB 22 warns every time Telegram says "retry after".
@@ -291,6 +294,37 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print the audit log, the newest first: who (a Telegram name and role), when, what."""
+    settings = read_settings()
+
+    async def run(store: Store) -> list[AuditEntry]:
+        return await store.audit_entries(0, args.limit)
+
+    entries = asyncio.run(with_store(settings, run))
+    if not entries:
+        print("The audit log is empty.")
+    for entry in entries:
+        print(audit_line(entry))
+    return 0
+
+
+def audit_line(entry: AuditEntry) -> str:
+    """One entry for an operator's terminal, in Stockholm time (as the bot shows it)."""
+    when = entry.at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+    what = [entry.action.value]
+    if entry.campaign:
+        what.append(
+            entry.campaign if entry.version is None else f"{entry.campaign} v{entry.version}"
+        )
+    if entry.action is Action.AREA:
+        name, _tab, area = (entry.detail or "").partition("\t")
+        what.append(f"({name} → {area or 'every area'})")
+    elif entry.detail:
+        what.append(f"({entry.detail})")
+    return f"{when}  {entry.actor} ({entry.role.value})  {' '.join(what)}"
+
+
 def cmd_migrate_data(args: argparse.Namespace) -> int:
     """Copy everything from DATABASE_URL to --to (SQLite to PostgreSQL), and say what moved."""
     from storage.copy import TargetNotEmpty, copy_all
@@ -388,6 +422,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     qr.add_argument("--out", required=True, help="the PNG file to write")
     qr.add_argument("--bot", help="the bot's @username (default: BOT_USERNAME)")
     qr.set_defaults(func=cmd_qr)
+    audit = commands.add_parser("audit", help="print who changed campaigns and roles, and when")
+    audit.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
+    audit.set_defaults(func=cmd_audit)
     # The organizers' tools: each module adds its own command and imports what it needs
     # only when run, so the bot's start-up does not pay for them.
     for tool in (preview, schema, xlsform):

@@ -357,6 +357,16 @@ class Survey(Strict):
         description="Keep answers a shorter time than the bot's RETENTION_DAYS.",
         examples=[{"days": 180, "keep": "counts"}],
     )
+    area_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[\w][\w .'/&-]*$",
+        description="The part of town the campaign belongs to, e.g. Söder: an organizer "
+        "invited for that area sees and runs only its campaigns. Without it, only owners "
+        "and organizers of every area see the campaign.",
+        examples=["Söder", "Maria Torg"],
+    )
     questions: list[Question] = Field(
         min_length=1,
         max_length=100,

@@ -13,6 +13,7 @@ from telegram.ext import (
 
 from core.contributions import Kind
 from handlers import (
+    audit,
     campaigns,
     download,
     errors,
@@ -23,6 +24,7 @@ from handlers import (
     news,
     privacy,
     reload,
+    roles,
     schedule,
     start,
     stats,
@@ -34,6 +36,7 @@ from handlers.buttons import (
     ANNOUNCE,
     ANSWER,
     APPROVE,
+    AUDIT,
     BACK,
     CAMPAIGN,
     CLEAR,
@@ -55,6 +58,7 @@ from handlers.buttons import (
     NEWS,
     NEXT,
     OPEN,
+    ORGANIZER,
     PROMPT,
     REMINDERS,
     RESTART,
@@ -75,8 +79,8 @@ from handlers.buttons import (
     moderate_pattern,
     pattern,
 )
-from handlers.common import Handler
-from handlers.context import TorgetApp
+from handlers.common import Handler, access
+from handlers.context import Ctx, TorgetApp
 
 
 def register(app: TorgetApp) -> None:
@@ -86,7 +90,7 @@ def register(app: TorgetApp) -> None:
     new_private = private & filters.UpdateType.MESSAGE
     services = app.bot_data.services
     assert services is not None
-    from_admin = guard.FromAdmin(services)
+    from_staff = guard.FromStaff(services)
 
     # Group -1 runs before all others: a flood from one sender stops here.
     app.add_handler(TypeHandler(Update, guard.limit_flood), group=-1)
@@ -95,13 +99,16 @@ def register(app: TorgetApp) -> None:
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, guard.group_hint))
 
     # Commands first, so "/help" typed during a text question is not taken as the answer.
+    # An invitation link's /start (Join-…, core.roles) before every other deep link.
+    invitation = filters.Regex(r"^/start(@\w+)? Join-")
+    app.add_handler(CommandHandler("start", roles.join, filters=new_private & invitation))
     app.add_handler(CommandHandler("start", start.start, filters=new_private))
     app.add_handler(CommandHandler("menu", start.show_menu, filters=new_private))
     app.add_handler(CommandHandler("language", start.ask_language, filters=new_private))
     app.add_handler(CommandHandler("help", start.help_command, filters=new_private))
     # An admin asked for a campaign's dates (stored, so on any replica) cancels that first.
     admins_cancel = schedule.or_else(schedule.cancel, start.cancel)
-    app.add_handler(CommandHandler("cancel", admins_cancel, filters=new_private & from_admin))
+    app.add_handler(CommandHandler("cancel", admins_cancel, filters=new_private & from_staff))
     app.add_handler(CommandHandler("cancel", start.cancel, filters=new_private))
     app.add_handler(CommandHandler("mydata", privacy.my_data, filters=new_private))
     app.add_handler(CommandHandler("delete", privacy.ask_delete, filters=new_private))
@@ -116,6 +123,9 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("stats", stats.stats, filters=new_private))
     app.add_handler(CommandHandler("export", export.export_file, filters=new_private))
     app.add_handler(CommandHandler("versions", download.versions, filters=new_private))
+    app.add_handler(CommandHandler("invite", roles.invite, filters=new_private))
+    app.add_handler(CommandHandler("organizers", roles.organizers, filters=new_private))
+    app.add_handler(CommandHandler("audit", audit.audit_log, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, guard.unknown_command))
 
     # Buttons: one handler per action, by its callback data (handlers/buttons.py). A family's
@@ -166,20 +176,30 @@ def register(app: TorgetApp) -> None:
     button(schedule.drop, pattern(PROMPT, DROP))
     button(schedule.clear, pattern(PROMPT, CLEAR))
     button(schedule.ignore, rf"^{PROMPT}:")
+    button(roles.organizer_button, rf"^{ORGANIZER}:")
+    button(audit.turn_page, rf"^{AUDIT}:")
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 
-    # A file from an admin is a survey, categories or places file to check and save; a
-    # picture sent as a file is left to the survey, which explains why it is refused. Anyone
-    # else's file goes on below, as it always has.
-    organizers_file = filters.Document.ALL & ~filters.Document.IMAGE & from_admin
-    app.add_handler(MessageHandler(new_private & organizers_file, upload.receive))
-    # An admin's text may answer what the bot asked them (a campaign's dates); only admins'
-    # messages are looked up for that, so a resident's answer costs no read more.
-    admins_text = new_private & filters.TEXT & ~filters.COMMAND & from_admin
-    app.add_handler(MessageHandler(admins_text, schedule.or_else(schedule.answer, survey.message)))
+    # A file from an owner or organizer is a survey, categories or places file to check and
+    # save; a picture sent as a file is left to the survey, which explains why it is refused.
+    # Whose file it is takes the store to tell (a filter cannot wait for it), so the handler
+    # asks, and anyone else's file goes on as it always has, a resident's message.
+    organizers_file = filters.Document.ALL & ~filters.Document.IMAGE
+    app.add_handler(MessageHandler(new_private & organizers_file, _document))
+    # An owner's or organizer's text may answer what the bot asked them (a campaign's dates);
+    # only their messages are looked up for that, so a resident's answer costs no read more.
+    staff_text = new_private & filters.TEXT & ~filters.COMMAND & from_staff
+    app.add_handler(MessageHandler(staff_text, schedule.or_else(schedule.answer, survey.message)))
 
     # Everything else a resident sends is an answer, or gets a hint.
     app.add_handler(MessageHandler(new_private, survey.message))
 
     app.add_error_handler(errors.on_error)
+
+
+async def _document(update: Update, context: Ctx) -> None:
+    if (await access(update, context)).staff:
+        await upload.receive(update, context)
+    else:
+        await survey.message(update, context)

@@ -1,18 +1,25 @@
 """What the organizers' features share: a campaign's card and its buttons, finding one by
 name, and the campaign a button names.
 
-The admin check itself is handlers/guard.py's admin_command, beside the unknown-command
-reply that anyone else gets.
+Who may: handlers/common.access decides (owner, organizer of an area or of all, nobody),
+guard.admin_only and owners_only ask it for commands. An organizer limited to an area sees
+only that area's campaigns: every list and every button here asks `Access.sees_survey`.
+What organizers change is written to the audit log with `audit`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core import i18n
+from core.contributions import Contribution, Kind, TimeOfDay
+from core.contributions import Status as ContributionStatus
+from core.roles import Action, contribution_in_area
 from core.survey import CampaignState, Survey
 from handlers.buttons import (
     ANNOUNCE,
@@ -25,10 +32,14 @@ from handlers.buttons import (
     campaign_data,
     parse_campaign_data,
 )
-from handlers.common import Visitor, answer_callback, is_admin, send, visitor
+from handlers.common import Visitor, answer_callback, name_of, send, staff
 from handlers.context import Ctx
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
+from storage.definitions import DefinitionKind
+from storage.export_reads import ExportSource
+from storage.records import ExportedResponse
+from storage.roles import AuditEntry
 
 STATE_ICONS = {
     CampaignState.OPEN: "🟢",
@@ -38,13 +49,19 @@ STATE_ICONS = {
 }
 
 
+def visible(who: Visitor, surveys: Iterable[Survey]) -> list[Survey]:
+    """The campaigns this owner or organizer sees: all, or their area's."""
+    return [survey for survey in surveys if who.access.sees_survey(survey)]
+
+
 async def named_campaign(context: Ctx, who: Visitor, render: Renderer, name: str) -> Survey | None:
-    """The campaign an admin named, or None after telling them which ones there are."""
+    """The campaign an admin named, or None after telling them which ones there are (of
+    their area: another area's campaign is as unknown to them as one that does not exist)."""
     campaigns = context.services.campaigns
     survey = campaigns.get(name)
-    if survey is not None and not campaigns.is_form(survey.id):
+    if survey is not None and not campaigns.is_form(survey.id) and who.access.sees_survey(survey):
         return survey
-    known = ", ".join(s.id for s in campaigns.all()) or "–"
+    known = ", ".join(s.id for s in visible(who, campaigns.all())) or "–"
     text = render._("There is no campaign “{id}”. Known: {known}").format(
         id=escape(name), known=escape(known)
     )
@@ -56,21 +73,40 @@ async def pressed_campaign(
     update: Update, context: Ctx
 ) -> tuple[str, Survey, Visitor, Renderer] | None:
     """What a campaign button asks for, the campaign, and the admin who pressed it; None (the
-    spinner stopped, nothing else) for anyone else, a form or a campaign no longer known."""
+    spinner stopped, nothing else) for anyone else, a form, a campaign no longer known, or
+    one of another area (a forged button)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not is_admin(update, context):
+    who = await staff(update, context)
+    if who is None:
         await answer_callback(update)
         return None
     parsed = parse_campaign_data(query.data)
     campaigns = context.services.campaigns
     survey = campaigns.get(parsed[1]) if parsed else None
-    if survey is None or campaigns.is_form(survey.id):
+    if survey is None or campaigns.is_form(survey.id) or not who.access.sees_survey(survey):
         await answer_callback(update)
         return None
-    who = await visitor(update, context)
     assert parsed is not None
     return parsed[0], survey, who, renderer(context, who.lang)
+
+
+async def audit(
+    update: Update,
+    context: Ctx,
+    who: Visitor,
+    action: Action,
+    campaign: str | None = None,
+    version: int | None = None,
+    detail: str | None = None,
+) -> None:
+    """Write what an owner or organizer changed to the audit log, under their Telegram name
+    as it is now and their role (pseudonymous: never an id)."""
+    services = context.services
+    entry = AuditEntry(
+        services.clock(), name_of(update), who.access.role, action, campaign, version, detail
+    )
+    await services.store.record(entry)
 
 
 def campaign_card(context: Ctx, render: Renderer, survey: Survey, counts: tuple[int, int]) -> str:
@@ -129,3 +165,82 @@ def campaign_buttons(render: Renderer, survey: Survey, now: datetime) -> InlineK
         InlineKeyboardButton(_("🗓 Schedule…"), callback_data=data(SCHEDULE)),
     ]
     return InlineKeyboardMarkup([first, second, third])
+
+
+def not_theirs(
+    context: Ctx,
+    who: Visitor,
+    render: Renderer,
+    kind: DefinitionKind,
+    name: str,
+    area: str | None,
+) -> str | None:
+    """Why this owner or organizer may not save a file (an upload's kind, name, and the
+    area a survey names); None when they may. Lists are the owners'; an organizer of an
+    area saves only a survey of their area, under an id no other area's campaign has."""
+    _ = render._
+    access = who.access
+    if kind is not DefinitionKind.SURVEY:
+        if access.owner:
+            return None
+        return _(
+            "Only the deployment's owners can change categories.yaml and places.yaml, so "
+            "nothing was kept. Ask an owner to send it."
+        )
+    if access.area is None:
+        return None
+    if not access.sees(area):
+        named = escape(area) if area else _("no area")
+        return _(
+            "This survey's area_name is {named}, but you run the campaigns of {area}, so "
+            "nothing was kept. Write area_name: {area} in the file and send it again."
+        ).format(named=named, area=escape(access.area))
+    current = context.services.campaigns.get(name)
+    if current is not None and not access.sees_survey(current):
+        return _(
+            "Another area already has a campaign with the id “{id}”, so nothing was kept. "
+            "Give your survey an id of its own and send it again."
+        ).format(id=escape(name))
+    return None
+
+
+class AreaSource:
+    """What exports and /stats read, limited to an area's ideas and tips (the responses
+    are limited by the campaigns asked for, which are already the area's)."""
+
+    def __init__(self, source: ExportSource, area: str, surveys: Sequence[Survey]) -> None:
+        self._source = source
+        self._area = area
+        self._surveys = surveys
+
+    async def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
+        async for item in self._source.export_contributions(batch):
+            if contribution_in_area(item, self._area, self._surveys):
+                yield item
+
+    def export_responses(
+        self,
+        survey_id: str | None = None,
+        batch: int = 1000,
+        updated_before: datetime | None = None,
+    ) -> AsyncIterator[ExportedResponse]:
+        return self._source.export_responses(survey_id, batch, updated_before)
+
+    async def response_counts(self) -> dict[str, tuple[int, int]]:
+        return await self._source.response_counts()
+
+    async def contribution_counts(
+        self,
+    ) -> list[tuple[Kind, str, TimeOfDay | None, ContributionStatus, int]]:
+        counted: Counter[tuple[Kind, str, TimeOfDay | None, ContributionStatus]] = Counter()
+        async for item in self.export_contributions():
+            counted[(item.kind, item.category, item.time_of_day, item.status)] += 1
+        return [(*key, count) for key, count in counted.items()]
+
+
+def source_for(context: Ctx, who: Visitor) -> ExportSource:
+    """The store as exports and /stats read it for this owner or organizer."""
+    store = context.services.store
+    if who.access.area is None:
+        return store
+    return AreaSource(store, who.access.area, context.services.campaigns.all())

@@ -28,6 +28,8 @@ CAMPAIGN = "k"  # k:<what>:<survey id>, admins only
 UPLOAD = "f"  # f:<what>:<upload id>, admins only: a file sent, waiting for Save
 VERSION = "v"  # v:<kind>:<name>:<version>, admins only: download a stored version
 PROMPT = "w"  # w:<what>:<prompt id>, admins only: a campaign's dates being set
+ORGANIZER = "g"  # g:<what>:<organizer id>[:<area tag>], owners only: /organizers
+AUDIT = "h"  # h:<offset>, owners only: a page of /audit
 NEWS, REMINDERS = "news", "rem"
 WRITE = "all"  # the one question after consent: may Torget write at all (news and reminders)
 PANEL = "p"  # ends the /notify panel's buttons: a press edits the panel in place
@@ -266,6 +268,36 @@ def parse_version_data(data: str) -> tuple[str, str, int] | None:
     if len(parts) != 4 or parts[1] not in KINDS_BY_CODE or not parts[3].isdigit():
         return None
     return KINDS_BY_CODE[parts[1]], parts[2], int(parts[3])
+
+
+# ---- /organizers, owners only: g:<rm|rm!|area|set|back>:<organizer id>[:<area tag>] ----
+REMOVE, CHOOSE_AREA, SET_AREA, BACK_TO = "rm", "area", "set", "back"
+EVERY_AREA = "*"  # SET_AREA's tag for no area: every campaign
+
+
+def organizer_data(what: str, organizer_id: int, tag: str | None = None) -> str:
+    data = f"{ORGANIZER}:{what}:{organizer_id}"
+    return f"{data}:{tag}" if tag is not None else data
+
+
+def parse_organizer_data(data: str) -> tuple[str, int, str | None] | None:
+    """(what, organizer id, area tag), or None if garbled."""
+    parts = data.split(":")
+    if len(parts) not in (3, 4) or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2]), parts[3] if len(parts) == 4 else None
+
+
+# ---- /audit's pages, owners only: h:<offset> ----
+def audit_data(offset: int) -> str:
+    return f"{AUDIT}:{offset}"
+
+
+def parse_audit_data(data: str) -> int | None:
+    parts = data.split(":")
+    if len(parts) != 2 or not parts[1].isdigit():
+        return None
+    return int(parts[1])
 
 
 def exactly(data: str) -> str:

@@ -15,8 +15,9 @@ from telegram.error import BadRequest
 
 from core.campaigns import Schedule, close_now, open_now
 from core.outbox import opening_key
+from core.roles import Action
 from core.survey import Survey
-from handlers.admin import campaign_buttons, campaign_card, pressed_campaign
+from handlers.admin import audit, campaign_buttons, campaign_card, pressed_campaign, visible
 from handlers.buttons import (
     CLOSE,
     CONFIRMED,
@@ -39,7 +40,13 @@ async def campaigns(update: Update, context: Ctx, who: Visitor, render: Renderer
     """List the campaigns: state, dates, responses, and what can be done (/campaigns)."""
     services = context.services
     now = services.clock()
-    listed = services.campaigns.overview(now)
+    listed = visible(who, services.campaigns.overview(now))
+    if not listed and who.access.area is not None:
+        text = render._(
+            "There are no campaigns of {area} yet. Send me a survey file with "
+            "area_name: {area} in it to make one."
+        ).format(area=escape(who.access.area))
+        return await send(context, who.chat_id, [Reply(text)])
     if not listed:
         text = render._(
             "There are no campaigns yet. Put a survey file in the surveys folder, "
@@ -97,6 +104,7 @@ async def open_or_close(update: Update, context: Ctx) -> None:
     survey = services.campaigns.get(survey.id) or survey
     await answer_callback(update, _("Opened") if opening else _("Closed"))
     log.info("an admin %s campaign %s", "opened" if opening else "closed", survey.id)
+    await audit(update, context, who, Action.OPENED if opening else Action.CLOSED, survey.id)
     await _refresh_card(update, context, render, survey)
     if opening:
         await announce(
@@ -120,6 +128,7 @@ async def announce_now(update: Update, context: Ctx) -> None:
             title=escape(survey.title.get(render.lang))
         )
         return await send(context, who.chat_id, [Reply(text)])
+    await audit(update, context, who, Action.ANNOUNCED, survey.id)
     await announce(context, who.chat_id, render, survey, key=f"button:{update.update_id}")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
 
@@ -16,6 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from core.i18n import Lang, as_lang
+from core.roles import NOBODY, OWNER, Access, Role
 from core.survey import Survey
 from handlers.context import Ctx
 from handlers.reply import Reply
@@ -35,6 +36,8 @@ class Visitor:
     lang: Lang | None
     # Their response in progress, read with the resident: most updates need both.
     active: Response | None = None
+    # What they may run: set by the organizers' checks (guard.admin_only), else nothing.
+    access: Access = NOBODY
 
 
 async def visitor(update: Update, context: Ctx) -> Visitor:
@@ -110,9 +113,44 @@ def again_when_stale(handler: Handler) -> Handler:
 
 
 def is_admin(update: Update, context: Ctx) -> bool:
-    """Admins are the ids in ADMIN_IDS; every admin handler asks, since menus only hide."""
+    """Whether the sender is an owner (an id in ADMIN_IDS). Organizers are in the store: a
+    handler for both asks `access`."""
     user = update.effective_user
     return user is not None and user.id in context.services.settings.admin_ids
+
+
+async def access(update: Update, context: Ctx) -> Access:
+    """What the sender may run, the one place that decides: an owner (ADMIN_IDS), an
+    organizer (read from the store on every update, so that a removal counts at once on
+    every replica), or nothing. Every organizers' handler asks, since menus only hide."""
+    user = update.effective_user
+    if user is None:
+        return NOBODY
+    services = context.services
+    if user.id in services.settings.admin_ids:
+        return OWNER
+    organizer = await services.store.organizer(services.pseudonymize(user.id))
+    if organizer is None:
+        return NOBODY
+    return Access(Role.ORGANIZER, organizer.area)
+
+
+async def staff(update: Update, context: Ctx) -> Visitor | None:
+    """The owner or organizer behind a button, their access in the Visitor; None for anyone
+    else (a pressed organizer's button after they were removed does nothing)."""
+    found = await access(update, context)
+    if not found.staff:
+        return None
+    return replace(await visitor(update, context), access=found)
+
+
+def name_of(update: Update) -> str:
+    """Someone's Telegram name as others see it, for owners and the audit log (never an id)."""
+    user = update.effective_user
+    if user is None:
+        return "?"
+    # Telegram allows 64 + 64 characters and a space; the store keeps 128.
+    return (user.full_name or (f"@{user.username}" if user.username else "?"))[:128]
 
 
 async def send(context: Ctx, chat_id: int, messages: Iterable[Reply]) -> None:

@@ -56,6 +56,10 @@ class Services:
     stray: Quiet[int] = field(default_factory=lambda: Quiet(STRAY_QUIET))
     # The language each person last used or chose:
     languages: Recent[int, Lang] = field(default_factory=lambda: Recent(LANGUAGE_KEPT))
+    # The organizers' chats, read at start and every CAMPAIGNS_REFRESH_SECONDS: only to tell
+    # whose text may answer a prompt without a read for every resident's message. What
+    # anyone may do is always read from the store (handlers.common.access).
+    organizer_chats: frozenset[int] = frozenset()
 
 
 class BotData:

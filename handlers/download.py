@@ -1,5 +1,8 @@
 """/versions and the ⬇ YAML button (admins only): every stored version of a campaign, each
-as the file it was saved from, named <id>-v<N>.yaml, ready to edit and send back."""
+as the file it was saved from, named <id>-v<N>.yaml, ready to edit and send back.
+
+An organizer limited to an area gets only their area's campaigns (by the area the campaign
+names now); categories and places, the deployment's lists, every owner and organizer."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from core import i18n
 from handlers.admin import pressed_campaign
 from handlers.buttons import parse_version_data, version_data
-from handlers.common import Visitor, answer_callback, delivered, is_admin, send, visitor
+from handlers.common import Visitor, answer_callback, delivered, send, staff
 from handlers.context import Ctx
 from handlers.guard import admin_only
 from handlers.render import Renderer, renderer
@@ -33,9 +36,11 @@ async def versions(update: Update, context: Ctx, who: Visitor, render: Renderer)
     store = context.services.store
     given = (context.args or [""])[0].removesuffix(".yaml").removesuffix(".yml")
     kind = _kind_named(given)
-    history = await store.definition_history(kind, given) if given else []
+    theirs = given and _theirs(context, who, kind, given)
+    history = await store.definition_history(kind, given) if theirs else []
     if not history:
-        stored = sorted({d.name for d in await store.newest_definitions()})
+        newest = await store.newest_definitions()
+        stored = sorted({d.name for d in newest if _theirs(context, who, d.kind, d.name)})
         known = ", ".join(f"<code>{escape(name)}</code>" for name in stored) or "–"
         if given:
             text = _("No version of “{id}” is stored. Stored: {known}")
@@ -68,11 +73,13 @@ async def download_version(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     parsed = parse_version_data(query.data)
-    if not is_admin(update, context) or parsed is None:
+    who = await staff(update, context)
+    if who is None or parsed is None:
         return await answer_callback(update)
     kind, name, number = parsed
-    who = await visitor(update, context)
     render = renderer(context, who.lang)
+    if not _theirs(context, who, DefinitionKind(kind), name):
+        return await answer_callback(update, render._("That version is not stored."))
     definition = await context.services.store.definition(DefinitionKind(kind), name, number)
     if definition is None:
         return await answer_callback(update, render._("That version is not stored."))
@@ -130,3 +137,12 @@ def _by(render: Renderer, definition: Definition, who: Visitor) -> str:
     if definition.author == who.pseudonym:
         return _("you")
     return _("an organizer")
+
+
+def _theirs(context: Ctx, who: Visitor, kind: DefinitionKind, name: str) -> bool:
+    """Whether this owner or organizer may see a stored definition: a campaign of their
+    area (one no longer served, only those of every area), or a list."""
+    if kind is not DefinitionKind.SURVEY or who.access.area is None:
+        return True
+    survey = context.services.campaigns.get(name)
+    return survey is not None and who.access.sees_survey(survey)

@@ -10,7 +10,7 @@ from telegram import Update
 
 from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
 from core.survey import STOCKHOLM
-from handlers.admin import named_campaign
+from handlers.admin import named_campaign, source_for, visible
 from handlers.common import Visitor, delivered, send, tell_failed
 from handlers.context import Ctx
 from handlers.guard import admin_only
@@ -32,7 +32,7 @@ async def export_file(update: Update, context: Ctx, who: Visitor, render: Render
     fmt = next((word for word in words if word in FORMATS), "xlsx")
     privacy = ANONYMOUS if "anonymous" in words or "anonym" in words else PSEUDONYMOUS
     named = [w for w in words if w not in FORMATS and w not in ("anonymous", "anonym")]
-    surveys = services.campaigns.all()
+    surveys = visible(who, services.campaigns.all())
     if named:
         survey = await named_campaign(context, who, render, named[0])
         if survey is None:
@@ -47,7 +47,7 @@ async def export_file(update: Update, context: Ctx, who: Visitor, render: Render
         # Every version, so that each response is read against the one it was answered on.
         versions = {survey.id: services.campaigns.versions(survey.id) for survey in surveys}
         request = Request(fmt, surveys, Path(folder) / name, privacy, versions=versions)
-        await export(services.store, request)
+        await export(source_for(context, who), request)
         path = request.out.with_suffix(SUFFIXES[fmt])
         if path.stat().st_size > UPLOAD_LIMIT:
             text = _(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from telegram import Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, filters
 
 from core.flood import Verdict
-from handlers.common import Handler, Visitor, is_admin, send, spoken, visitor
+from handlers.common import Handler, Visitor, access, send, spoken, visitor
 from handlers.context import Ctx, Services
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
@@ -95,9 +96,10 @@ AdminCommand = Callable[[Update, Ctx, Visitor, Renderer], Awaitable[None]]
 
 
 def admin_only(command: AdminCommand) -> Handler:
-    """A command for admins: it runs with the admin and their renderer, the update claimed.
+    """A command for owners and organizers: it runs with them (their `access` in the
+    Visitor) and their renderer, the update claimed.
 
-    To anyone but an admin the command does not exist: they hear so, as for any unknown one.
+    To anyone else the command does not exist: they hear so, as for any unknown one.
     """
 
     @functools.wraps(command)
@@ -109,25 +111,45 @@ def admin_only(command: AdminCommand) -> Handler:
     return run
 
 
-async def admin_command(update: Update, context: Ctx) -> tuple[Visitor, Renderer] | None:
-    """The admin behind a command, with the update claimed; None when there is nothing to do."""
-    if not is_admin(update, context):
+def owners_only(command: AdminCommand) -> Handler:
+    """A command for owners (ADMIN_IDS) only: to organizers too it does not exist."""
+
+    @functools.wraps(command)
+    async def run(update: Update, context: Ctx) -> None:
+        found = await admin_command(update, context, owners=True)
+        if found is not None:
+            await command(update, context, *found)
+
+    return run
+
+
+async def admin_command(
+    update: Update, context: Ctx, owners: bool = False
+) -> tuple[Visitor, Renderer] | None:
+    """The owner or organizer behind a command, with the update claimed; None when there is
+    nothing to do (anyone else has heard that the command does not exist)."""
+    found = await access(update, context)
+    if not found.staff or (owners and not found.owner):
         await unknown_command(update, context)
         return None
-    who = await visitor(update, context)
+    who = replace(await visitor(update, context), access=found)
     if not await context.services.store.claim_update(update.update_id):
         return None
     return who, renderer(context, who.lang)
 
 
-class FromAdmin(filters.MessageFilter):
-    """Messages from admins (the ids is_admin knows): a file an admin sends is a survey
-    upload, while anyone else's file stays what it always was, a resident's message."""
+class FromStaff(filters.MessageFilter):
+    """Messages from owners and (as this replica last read them) organizers: only their text
+    may answer a prompt, so a resident's message costs no read. A hint, not a permission:
+    the handlers behind it read the role from the store."""
 
     def __init__(self, services: Services) -> None:
-        super().__init__(name="FromAdmin")
+        super().__init__(name="FromStaff")
         self._services = services
 
     def filter(self, message: Message) -> bool:
         user = message.from_user
-        return user is not None and user.id in self._services.settings.admin_ids
+        services = self._services
+        return user is not None and (
+            user.id in services.settings.admin_ids or user.id in services.organizer_chats
+        )

@@ -1,4 +1,8 @@
-"""Moderation (admins only): new ideas and tips one at a time; approve, hide or mark handled."""
+"""Moderation (admins only): new ideas and tips one at a time; approve, hide or mark handled.
+
+An organizer limited to an area sees only that area's ideas and tips
+(core.roles.contribution_in_area: sent by a link to one of the area's campaigns, or from a
+place inside one of its campaigns' boxes), and a button naming another one does nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from core import i18n
 from core.contributions import Contribution, HideReason, Kind, Status
 from core.i18n import as_lang
 from core.places import map_link
+from core.roles import contribution_in_area
 from handlers.buttons import (
     APPROVE,
     BACK,
@@ -33,10 +38,9 @@ from handlers.common import (
     answer_callback,
     close_keyboard,
     delivered,
-    is_admin,
     send,
+    staff,
     tell_failed,
-    visitor,
 )
 from handlers.context import Ctx
 from handlers.guard import admin_only
@@ -51,7 +55,7 @@ STATUS_OF = {APPROVE: Status.SEEN, HANDLED: Status.HANDLED, HIDDEN: Status.HIDDE
 @admin_only
 async def moderate(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
     """Show the oldest new idea or tip with the moderation buttons (/moderate)."""
-    await show_next(context, who.chat_id, render, Status.RECEIVED, 0)
+    await show_next(context, who.chat_id, render, Status.RECEIVED, 0, who.access.area)
 
 
 @dataclass(frozen=True)
@@ -77,11 +81,11 @@ def card_button(action: CardAction) -> Handler:
     async def run(update: Update, context: Ctx) -> None:
         query = update.callback_query
         assert query is not None and query.data is not None
-        parsed = parse_moderate_data(query.data) if is_admin(update, context) else None
-        if parsed is None:
+        who = await staff(update, context)
+        parsed = parse_moderate_data(query.data) if who is not None else None
+        if who is None or parsed is None or not await _theirs(context, who.access.area, parsed[1]):
             await answer_callback(update)
             return
-        who = await visitor(update, context)
         await action(update, context, CardPress(*parsed, who, renderer(context, who.lang)))
 
     return run
@@ -114,7 +118,9 @@ async def next_one(update: Update, context: Ctx, press: CardPress) -> None:
         return
     if press.what == NEXT:
         await close_keyboard(update, press.render._("Left for later"))
-    await show_next(context, press.who.chat_id, press.render, press.queue, press.item_id)
+    await show_next(
+        context, press.who.chat_id, press.render, press.queue, press.item_id, press.who.access.area
+    )
 
 
 @card_button
@@ -140,7 +146,9 @@ async def decide(update: Update, context: Ctx, press: CardPress) -> None:
     item = await services.store.get_contribution(press.item_id)
     if item is not None and item.contactable:
         await tell_sender(context, item)
-    await show_next(context, press.who.chat_id, render, press.queue, press.item_id)
+    await show_next(
+        context, press.who.chat_id, render, press.queue, press.item_id, press.who.access.area
+    )
 
 
 @card_button
@@ -149,14 +157,50 @@ async def ignore(update: Update, context: Ctx, press: CardPress) -> None:
     await answer_callback(update)
 
 
+async def _theirs(context: Ctx, area: str | None, item_id: int) -> bool:
+    """Whether a moderator of `area` (None: of all) may act on this contribution."""
+    if area is None:
+        return True
+    item = await context.services.store.get_contribution(item_id)
+    surveys = context.services.campaigns.all()
+    return item is not None and contribution_in_area(item, area, surveys)
+
+
+async def _next_in_area(
+    context: Ctx, queue: Status, after: int, area: str
+) -> tuple[Contribution | None, int]:
+    """The area's next contribution in the queue and how many of the area's wait there: one
+    pass over the contributions (a partnership's queue is hundreds, not millions)."""
+    surveys = context.services.campaigns.all()
+    found: Contribution | None = None
+    waiting = 0
+    async for item in context.services.store.export_contributions():
+        if item.status is not queue or not contribution_in_area(item, area, surveys):
+            continue
+        waiting += 1
+        if found is None and item.id > after:
+            found = item
+    return found, waiting
+
+
 async def show_next(
-    context: Ctx, chat_id: int, render: Renderer, queue: Status, after: int
+    context: Ctx,
+    chat_id: int,
+    render: Renderer,
+    queue: Status,
+    after: int,
+    area: str | None = None,
 ) -> None:
-    """Send the next contribution of the queue: its photo, then the card with its place."""
+    """Send the next contribution of the queue (of the moderator's area, when they have
+    one): its photo, then the card with its place."""
     store = context.services.store
-    item = await store.next_contribution(queue, after)
+    if area is None:
+        item = await store.next_contribution(queue, after)
+        waiting = None
+    else:
+        item, waiting = await _next_in_area(context, queue, after, area)
     if item is None:
-        await send(context, chat_id, [await _queue_empty(context, render, queue)])
+        await send(context, chat_id, [await _queue_empty(context, render, queue, area)])
         return
     # The photo is the only part that cannot go into the card's text. A photo Telegram no
     # longer has (or will not send now) must not hold back the card: the card says so.
@@ -164,7 +208,8 @@ async def show_next(
     photo_failed = photo is not None and not await delivered(
         context.bot.send_photo(chat_id, photo=photo), "contribution's photo"
     )
-    waiting = await store.count_contributions(queue)
+    if waiting is None:
+        waiting = await store.count_contributions(queue)
     text = card(context, render, item, waiting, photo_failed)
     shown = Reply(text, card_buttons(render, queue, item))
     if not await delivered(send(context, chat_id, [shown]), "moderation card"):
@@ -256,11 +301,16 @@ def reasons(render: Renderer, queue: Status, item_id: int) -> InlineKeyboardMark
     return InlineKeyboardMarkup(rows)
 
 
-async def _queue_empty(context: Ctx, render: Renderer, queue: Status) -> Reply:
+async def _queue_empty(
+    context: Ctx, render: Renderer, queue: Status, area: str | None = None
+) -> Reply:
     _ = render._
     if queue is Status.SEEN:
         return Reply(_("Nothing more to go through. Thank you!"))
-    seen = await context.services.store.count_contributions(Status.SEEN)
+    if area is None:
+        seen = await context.services.store.count_contributions(Status.SEEN)
+    else:
+        seen = (await _next_in_area(context, Status.SEEN, 0, area))[1]
     text = _("No new ideas or tips to go through.")
     if not seen:
         return Reply(text)

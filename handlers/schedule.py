@@ -1,6 +1,6 @@
-"""🗓 Schedule… on a campaign's card (admins only): its opening and closing times, written as
-text in Stockholm time, shown once more, then saved with Save; or the dates set in Telegram
-cleared, so that the file's apply again.
+"""🗓 Schedule… on a campaign's card (owners and organizers of the campaign's area): its
+opening and closing times, written as text in Stockholm time, shown once more, then saved
+with Save; or the dates set in Telegram cleared, so that the file's apply again.
 
 The conversation spans several messages, so what was asked and answered so far is stored
 (storage's prompts), not kept in this process: the organizer's next message may reach
@@ -22,17 +22,19 @@ from telegram.error import BadRequest
 
 from core import i18n
 from core.campaigns import Schedule
+from core.roles import Action
 from core.survey import CampaignState, Survey
 from core.when import NotRead, Refusal, Unreadable, means_none, read_when, refusal
-from handlers.admin import campaign_buttons, campaign_card, campaign_dates, pressed_campaign
+from handlers.admin import audit, campaign_buttons, campaign_card, campaign_dates, pressed_campaign
 from handlers.buttons import CLEAR, DROP, SAVE, parse_prompt_data, prompt_data
 from handlers.common import (
     Handler,
     Visitor,
+    access,
     answer_callback,
     close_keyboard,
-    is_admin,
     send,
+    staff,
     visitor,
 )
 from handlers.context import Ctx
@@ -70,15 +72,23 @@ def or_else(answers: PromptHandler, otherwise: Handler) -> Handler:
 
 
 async def pending(update: Update, context: Ctx) -> Prompt | None:
-    """This admin's unexpired prompt; one read, by pseudonym (no resident read first)."""
+    """This owner's or organizer's unexpired prompt: one read, by pseudonym (no resident
+    read first; a resident never has one), then their role only when a prompt waits (an
+    organizer removed, or moved to another area, meanwhile has none)."""
     user = update.effective_user
-    if user is None or not is_admin(update, context):
+    if user is None:
         return None
     services = context.services
     prompt = await services.store.prompt(
         services.pseudonymize(user.id), since=services.clock() - PROMPT_KEPT
     )
-    return prompt if prompt is not None and prompt.asking in ASKING else None
+    if prompt is None or prompt.asking not in ASKING:
+        return None
+    found = await access(update, context)
+    survey = services.campaigns.get(prompt.subject)
+    if not found.staff or (survey is not None and not found.sees_survey(survey)):
+        return None
+    return prompt
 
 
 # ---- the card's 🗓 Schedule… ----------------------------------------------------------------
@@ -228,6 +238,7 @@ async def save(update: Update, context: Ctx) -> None:
     await services.store.drop_prompt(None, prompt.id)
     services.campaigns.apply({**services.campaigns.schedules, survey.id: schedule})
     log.info("an admin set the dates of campaign %s", survey.id)
+    await audit(update, context, who, Action.SCHEDULED, survey.id)
     note = _("Saved: the new dates apply")
     await answer_callback(update, note)
     await close_keyboard(update, note)
@@ -261,6 +272,7 @@ async def clear(update: Update, context: Ctx) -> None:
     schedules.pop(survey.id, None)
     services.campaigns.apply(schedules)
     log.info("an admin cleared the dates set for campaign %s", survey.id)
+    await audit(update, context, who, Action.SCHEDULED, survey.id, detail="cleared")
     note = render._("Dates cleared: the file's dates apply again")
     await answer_callback(update, note)
     await close_keyboard(update, note)
@@ -280,10 +292,10 @@ async def _pressed(
     query = update.callback_query
     assert query is not None and query.data is not None
     parsed = parse_prompt_data(query.data)
-    if not is_admin(update, context) or parsed is None:
+    who = await staff(update, context)
+    if who is None or parsed is None:
         await answer_callback(update)
         return None
-    who = await visitor(update, context)
     render = renderer(context, who.lang)
     prompt = await pending(update, context)
     survey = context.services.campaigns.get(prompt.subject) if prompt is not None else None

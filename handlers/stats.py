@@ -15,13 +15,14 @@ from core.contributions import Kind
 from core.stats import CampaignStats, QuestionStats, StatsBuilder, count_contributions
 from core.survey import CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from core.versions import History, version_list
-from handlers.admin import STATE_ICONS, named_campaign, pressed_campaign
+from handlers.admin import STATE_ICONS, named_campaign, pressed_campaign, source_for, visible
 from handlers.buttons import STATS, campaign_data
 from handlers.common import Visitor, answer_callback, delivered, send, tell_failed
 from handlers.context import Ctx
 from handlers.guard import admin_only
 from handlers.render import Renderer
 from handlers.reply import Reply
+from storage.export_reads import ExportSource
 
 MESSAGE_LIMIT = 4096
 
@@ -35,13 +36,15 @@ async def stats(update: Update, context: Ctx, who: Visitor, render: Renderer) ->
     if context.args:
         survey = await named_campaign(context, who, render, context.args[0])
         if survey is not None:
-            await show_stats(context, who.chat_id, render, survey)
+            await show_stats(context, who, render, survey)
         return
-    open_campaigns = services.campaigns.open_at(now)
+    open_campaigns = visible(who, services.campaigns.open_at(now))
     if len(open_campaigns) == 1:
-        return await show_stats(context, who.chat_id, render, open_campaigns[0])
+        return await show_stats(context, who, render, open_campaigns[0])
     listed = [
-        s for s in services.campaigns.overview(now) if s.state(now) is not CampaignState.DRAFT
+        s
+        for s in visible(who, services.campaigns.overview(now))
+        if s.state(now) is not CampaignState.DRAFT
     ]
     buttons = [
         [
@@ -53,7 +56,7 @@ async def stats(update: Update, context: Ctx, who: Visitor, render: Renderer) ->
         for s in listed[:20]
     ]
     intro = _("Which campaign's results?") if buttons else _("No campaign has opened yet.")
-    text = f"{intro}\n\n{await contributions_text(context, render)}"
+    text = f"{intro}\n\n{await contributions_text(context, render, source_for(context, who))}"
     await send(
         context, who.chat_id, [Reply(text, InlineKeyboardMarkup(buttons) if buttons else None)]
     )
@@ -67,11 +70,13 @@ async def results(update: Update, context: Ctx) -> None:
     _what, survey, who, render = pressed
     await answer_callback(update)
     if await context.services.store.claim_update(update.update_id):
-        await show_stats(context, who.chat_id, render, survey)
+        await show_stats(context, who, render, survey)
 
 
-async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Survey) -> None:
-    """The campaign's numbers as text, the ideas and tips, and one chart as a photo."""
+async def show_stats(context: Ctx, who: Visitor, render: Renderer, survey: Survey) -> None:
+    """The campaign's numbers as text, the ideas and tips (of the organizer's area, when
+    they have one), and one chart as a photo."""
+    chat_id = who.chat_id
     versions = context.services.campaigns.versions(survey.id)
     history = History(versions) if versions else History.single(survey)
     builder = StatsBuilder(survey, history)
@@ -83,7 +88,7 @@ async def show_stats(context: Ctx, chat_id: int, render: Renderer, survey: Surve
         )
     result = builder.result()
     text = stats_text(render, survey, result, history)
-    text += "\n\n" + await contributions_text(context, render)
+    text += "\n\n" + await contributions_text(context, render, source_for(context, who))
     # Each part that Telegram takes is worth having: a refused one does not stop the rest.
     missing = 0
     for part in _split(text):
@@ -208,11 +213,11 @@ def _versions_note(render: Renderer, history: History, stats: QuestionStats) -> 
     return [f"<i>{escape(text.format(versions=shown))}</i>"]
 
 
-async def contributions_text(context: Ctx, render: Renderer) -> str:
+async def contributions_text(context: Ctx, render: Renderer, source: ExportSource) -> str:
     """Ideas and tips (not counting hidden ones) by category and by time of day."""
     _ = render._
     lang = render.lang
-    counted = count_contributions(await context.services.store.contribution_counts())
+    counted = count_contributions(await source.contribution_counts())
     kinds = counted.kinds
     lines = [
         f"<b>{render.counts.contributions(kinds.get(Kind.IDEA, 0), kinds.get(Kind.TIP, 0))}</b>"

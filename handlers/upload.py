@@ -5,6 +5,10 @@ A .yaml file is read as it is; an .xlsx goes through the XLSForm import first, a
 `bot.py import-xlsform` would. categories.yaml and places.yaml, by their names, are the
 deployment's lists. The checked file is kept (storage's uploads) until Save or Cancel, or
 for a day; Save stores it only if nobody saved another version since it was checked.
+
+Who may: the lists only owners; a survey any organizer, but one limited to an area only a
+survey whose `area_name` is their area and whose id no other area's campaign has (checked
+when the file comes and again at Save, since the role may have changed in between).
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from core.changes import Change, Changes, What, changes
 from core.contributions import CategoriesFile, PlacesFile
 from core.loader import MAX_FILE_BYTES, SurveyFileError, check_survey, parse_file
 from core.problems import FileProblem, megabytes
+from core.roles import Action
 from core.survey import Survey
-from handlers.admin import campaign_buttons, campaign_card, campaign_dates
+from handlers.admin import audit, campaign_buttons, campaign_card, campaign_dates, not_theirs
 from handlers.buttons import CONFIRMED, DROP, SAVE, parse_upload_data, upload_data
-from handlers.common import Visitor, answer_callback, close_keyboard, is_admin, send, visitor
+from handlers.common import Visitor, answer_callback, close_keyboard, send, staff
 from handlers.context import Ctx
 from handlers.guard import admin_only
 from handlers.render import Renderer, renderer
@@ -99,6 +104,9 @@ async def receive(update: Update, context: Ctx, who: Visitor, render: Renderer) 
             "are taken by their names. This file is neither, so nothing was read."
         )
         return await send(context, who.chat_id, [Reply(text)])
+    if LIST_FILE.match(lowered) and not who.access.owner:  # refused unread
+        refused = not_theirs(context, who, render, DefinitionKind.CATEGORIES, lowered, None)
+        return await send(context, who.chat_id, [Reply(refused or "")])
     if document.file_size is not None and document.file_size > limit:
         return await _too_large(context, who, render, document.file_size, limit)
     try:
@@ -113,6 +121,10 @@ async def receive(update: Update, context: Ctx, who: Visitor, render: Renderer) 
     result = await asyncio.to_thread(_check_xlsx if xlsx else _check_yaml, name, content)
     if isinstance(result, Refused):
         return await _refused(context, who, render, name, result)
+    area = result.model.area_name if isinstance(result.model, Survey) else None
+    refusal = not_theirs(context, who, render, result.kind, result.name, area)
+    if refusal is not None:
+        return await send(context, who.chat_id, [Reply(refusal)])
     await _offer(context, who, render, result)
 
 
@@ -392,10 +404,10 @@ async def _pressed(update: Update, context: Ctx) -> tuple[Upload, Visitor, Rende
     query = update.callback_query
     assert query is not None and query.data is not None
     parsed = parse_upload_data(query.data)
-    if not is_admin(update, context) or parsed is None:
+    who = await staff(update, context)
+    if who is None or parsed is None:
         await answer_callback(update)
         return None
-    who = await visitor(update, context)
     render = renderer(context, who.lang)
     upload = await context.services.store.upload(parsed[1])
     if upload is None or upload.author != who.pseudonym:
@@ -411,6 +423,15 @@ async def _save(update: Update, context: Ctx, confirmed: bool) -> None:
         return
     upload, who, render = pressed
     store = context.services.store
+    # The role may have changed since the file was checked (another area now, or removed).
+    survey = upload.kind is DefinitionKind.SURVEY
+    kept = await asyncio.to_thread(_stored_survey, upload.source, upload.name) if survey else None
+    area = kept.area_name if kept is not None else None
+    refusal = not_theirs(context, who, render, upload.kind, upload.name, area)
+    if refusal is not None:
+        await answer_callback(update)
+        await close_keyboard(update)
+        return await send(context, who.chat_id, [Reply(refusal)])
     if not await store.claim_update(update.update_id):
         return await answer_callback(update)
     if not confirmed:
@@ -437,6 +458,7 @@ async def _save(update: Update, context: Ctx, confirmed: bool) -> None:
         await close_keyboard(update)
         return await _stale(context, who, render, upload, stale)
     log.info("an organizer saved version %d of %s %s", saved.version, saved.kind, saved.name)
+    await audit(update, context, who, Action.SAVED, saved.name, saved.version)
     refresh = context.services.refresh_campaigns
     if refresh is not None:
         await refresh()

@@ -12,17 +12,17 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
-from telegram.error import BadRequest
 from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 from config import Settings
-from core.i18n import LANGS, Catalogs
+from core.i18n import Catalogs
 from core.loader import SurveyFileError
 from core.privacy import SECRET_FILE, SecretMismatch, proposed_secret, settle_secret
+from core.roles import Role
 from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
+from handlers.menus import set_default_menu, set_staff_menu
 from runtime.concurrency import PerResidentUpdateProcessor
 from runtime.housekeeping import housekeeping
 from runtime.outbox import Sender
@@ -65,6 +65,7 @@ async def open_services(services: Services) -> None:
         await services.refresh_campaigns()
     else:
         services.campaigns.apply(await store.schedules())
+    services.organizer_chats = frozenset(o.chat_id for o in await store.organizers())
 
 
 def build_application(
@@ -133,43 +134,16 @@ async def _post_shutdown(app: TorgetApp) -> None:
 
 
 async def set_commands(app: TorgetApp, catalogs: Catalogs, admin_ids: Sequence[int]) -> None:
-    """The command menus: residents' in their Telegram language, and admins' own."""
-    for lang in LANGS:
-        _ = catalogs.get(lang).gettext
-        commands = [
-            BotCommand("start", _("Open surveys, or continue where you were")),
-            BotCommand("idea", _("Share an idea for the area")),
-            BotCommand("tip", _("Report a place that feels unsafe")),
-            BotCommand("mine", _("Your ideas and tips, and what happened to them")),
-            BotCommand("notify", _("News of new surveys, and reminders: on or off")),
-            BotCommand("language", _("Svenska or English")),
-            BotCommand("cancel", _("Leave the survey you are answering")),
-            BotCommand("mydata", _("See what is stored about you")),
-            BotCommand("delete", _("Delete everything stored about you")),
-            BotCommand("help", _("What Torget is and how it works")),
-        ]
-        await app.bot.set_my_commands(commands, language_code=lang)
-        if lang == "sv":
-            await app.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
-        admin_commands = [
-            BotCommand("campaigns", _("Campaigns: open, close, announce")),
-            BotCommand("versions", _("A campaign's saved versions, as files")),
-            BotCommand("stats", _("Results so far, with a chart")),
-            BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
-            BotCommand("moderate", _("Go through new ideas and tips")),
-            BotCommand("reload", _("Import the survey files again")),
-            *commands,
-        ]
-        for admin in admin_ids:
-            try:
-                await app.bot.set_my_commands(
-                    admin_commands, scope=BotCommandScopeChat(admin), language_code=lang
-                )
-                if lang == "sv":
-                    await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin))
-            except BadRequest:
-                # Telegram knows a chat only once the admin has written to the bot.
-                log.warning("an admin has not started the bot yet; their menu is not set")
+    """The command menus: residents' in their Telegram language, owners' and organizers' own."""
+    await set_default_menu(app.bot, catalogs)
+    for admin in admin_ids:
+        # Telegram knows a chat only once the owner has written to the bot.
+        if not await set_staff_menu(app.bot, catalogs, admin, Role.OWNER):
+            log.warning("an admin has not started the bot yet; their menu is not set")
+    services = app.bot_data.services
+    if services is not None:
+        for organizer in await services.store.organizers():
+            await set_staff_menu(app.bot, catalogs, organizer.chat_id, Role.ORGANIZER)
 
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]

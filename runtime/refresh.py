@@ -20,5 +20,7 @@ async def refresh_campaigns(services: Services) -> None:
         await asyncio.sleep(services.settings.campaigns_refresh_seconds)
         try:
             await refresh()
+            organizers = await services.store.organizers()
+            services.organizer_chats = frozenset(o.chat_id for o in organizers)
         except Exception:  # a database hiccup must not end the loop for good
             log.exception("refreshing the campaigns failed; trying again shortly")

@@ -20,6 +20,7 @@ from storage.prompts import Prompts
 from storage.purges import Purges
 from storage.residents import Residents
 from storage.responses import Responses
+from storage.roles import Roles
 from storage.schedules import Schedules
 
 
@@ -31,6 +32,7 @@ class Store(
     Schedules,
     Definitions,
     Prompts,
+    Roles,
     Mailings,
     Leases,
     Purges,

@@ -313,3 +313,48 @@ deployment = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Who may run campaigns besides the owners (ADMIN_IDS): organizers, each joined by a one-time
+# invitation, perhaps limited to an area. `name` is their Telegram name when they joined, as
+# owners see it in /organizers; chat_id is for their command menu.
+organizers = Table(
+    "organizers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pseudonym", String(64), nullable=False, unique=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("area", String(40), nullable=True),
+    Column("joined_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Invitation links, kept by the token's SHA-256 (the token itself is only in the link).
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("area", String(40), nullable=True),
+    Column("owner_chat_id", BigInteger, nullable=False),  # told who joined
+    Column("owner_name", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+# Every change to a campaign and every role change: who (their Telegram name at the time and
+# role, never an id), when, what, which campaign and version.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("role", String(12), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("campaign", String(40), nullable=True),
+    Column("version", Integer, nullable=True),
+    Column("detail", String(200), nullable=True),
+    Index("ix_audit_log_at", "at", "id"),
+    sqlite_autoincrement=True,
+)

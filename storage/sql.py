@@ -17,6 +17,7 @@ from storage.prompts import PromptsRoom
 from storage.purges import PurgesRoom
 from storage.residents import ResidentsRoom
 from storage.responses import ResponsesRoom
+from storage.roles import RolesRoom
 from storage.schedules import SchedulesRoom
 
 
@@ -27,6 +28,7 @@ class SqlStore(
     SchedulesRoom,
     DefinitionsRoom,
     PromptsRoom,
+    RolesRoom,
     MailingsRoom,
     LeasesRoom,
     PurgesRoom,
