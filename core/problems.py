@@ -394,7 +394,8 @@ def _both(names: list[str]) -> Says | str:
 
 def _length(kind: str, last: str, field: str, ctx: Any) -> Says:
     """Too few or too many choices, questions or items, in words that follow the number."""
-    limit = int(ctx.get("min_length") if kind == "too_short" else ctx.get("max_length"))
+    given = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+    limit = given if isinstance(given, int) else 0
     actual = ctx.get("actual_length")
     if kind == "too_short":
         if last == "choices":
