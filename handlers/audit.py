@@ -13,7 +13,7 @@ from telegram.error import BadRequest
 from core import i18n
 from core.roles import Action, Role
 from handlers.buttons import audit_data, parse_audit_data
-from handlers.common import Visitor, answer_callback, is_admin, send, visitor
+from handlers.common import Visitor, answer_callback, is_owner, send, visitor
 from handlers.context import Ctx
 from handlers.guard import owners_only
 from handlers.render import Renderer, renderer
@@ -38,7 +38,7 @@ async def turn_page(update: Update, context: Ctx) -> None:
     assert query is not None and query.data is not None
     offset = parse_audit_data(query.data)
     await answer_callback(update)
-    if not is_admin(update, context) or offset is None:
+    if not is_owner(update, context) or offset is None:
         return
     who = await visitor(update, context)
     text, markup = await page(context, renderer(context, who.lang), offset)

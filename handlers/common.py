@@ -112,7 +112,7 @@ def again_when_stale(handler: Handler) -> Handler:
     return handle
 
 
-def is_admin(update: Update, context: Ctx) -> bool:
+def is_owner(update: Update, context: Ctx) -> bool:
     """Whether the sender is an owner (an id in ADMIN_IDS). Organizers are in the store: a
     handler for both asks `access`."""
     user = update.effective_user

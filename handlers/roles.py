@@ -46,7 +46,7 @@ from handlers.common import (
     Visitor,
     access,
     answer_callback,
-    is_admin,
+    is_owner,
     name_of,
     send,
     visitor,
@@ -228,7 +228,7 @@ async def organizer_button(update: Update, context: Ctx) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     parsed = parse_organizer_data(query.data)
-    if not is_admin(update, context) or parsed is None:
+    if not is_owner(update, context) or parsed is None:
         return await answer_callback(update)
     what, organizer_id, tag = parsed
     services = context.services
