@@ -76,12 +76,18 @@ class Says:
 
 
 def says(template: str, **params: Any) -> Says:
-    return Says(template, tuple(params.items()))
+    return Says(template, _kept(params))
 
 
 def nsays(singular: str, plural: str, count: int, **params: Any) -> Says:
     """A message whose words follow a number: the Makefile extracts nsays:1,2."""
-    return Says(singular, tuple({"count": count, **params}.items()), plural, count)
+    return Says(singular, _kept({"count": count, **params}), plural, count)
+
+
+def _kept(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    # A value is what the file said, as text, now: a problem keeps no part of the parsed
+    # file (a mapping would make it unhashable), and says the same in every language.
+    return tuple((k, v if isinstance(v, Says) else str(v)) for k, v in params.items())
 
 
 def raw(text: str) -> Says:
