@@ -29,7 +29,7 @@ quick: $(STAMP)
 
 # Extract interface strings and merge them into both catalogs (then translate the new ones).
 messages: $(STAMP)
-	$(BIN)/pybabel extract --no-location --sort-by-file -k _ -k N_ -k ngettext:1,2 \
+	$(BIN)/pybabel extract --no-location --sort-by-file -k _ -k N_ -k ngettext:1,2 -k nsays:1,2 \
 		-o locales/messages.pot bot.py core handlers runtime authoring
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i locales/messages.pot -d locales -D messages
 

@@ -42,6 +42,7 @@ from core.loader import (
     survey_files,
 )
 from core.privacy import Pseudonymizer, SecretMismatch
+from core.problems import report
 from core.roles import Action
 from core.survey import STOCKHOLM
 from handlers.context import Services
@@ -167,8 +168,10 @@ def serve_bot(settings: Settings, token: str) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    # The problems in the organizer's language; the rest of the output stays English.
+    translator = Catalogs().get(args.lang)
     if args.stored is not None:
-        return stored.validate(read_settings(), args.stored or None)
+        return stored.validate(read_settings(), args.stored or None, translator)
     paths: list[Path] = []
     for given in args.paths or [str(read_settings().surveys_dir)]:
         path = Path(given)
@@ -183,9 +186,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         folder = load_paths(paths)
     except SurveyFileError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
+        print("\n".join(report(exc.problems, translator)), file=sys.stderr)
         return 1
     now = utc_now()
     for survey in folder.surveys:
@@ -375,6 +376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         const="",
         metavar="NAME",
         help="check the campaigns stored in the database (or one of them) instead of files",
+    )
+    validate.add_argument(
+        "--lang",
+        choices=("en", "sv"),
+        default="en",
+        help="the language of the problems: en (default) or sv",
     )
     validate.set_defaults(func=cmd_validate)
     export = commands.add_parser("export", help="export answers")

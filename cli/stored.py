@@ -15,7 +15,8 @@ from config import Settings
 from core.campaigns import Campaigns
 from core.contributions import CategoriesFile, PlacesFile
 from core.loader import SurveyFileError, check_survey, parse_file
-from core.problems import FileProblem
+from core.problems import FileProblem, report
+from core.says import ENGLISH, Translator
 from core.survey import Survey
 from storage.base import Store
 from storage.definitions import Definition, DefinitionKind
@@ -39,7 +40,7 @@ def unknown(name: str, known: list[Definition]) -> int:
     return UNKNOWN
 
 
-def validate(settings: Settings, name: str | None) -> int:
+def validate(settings: Settings, name: str | None, translator: Translator = ENGLISH) -> int:
     """Check the newest stored version of each definition (or of `name`) as `validate`
     checks files: ok lines on stdout, problems (name, line, field, fix) on stderr."""
     newest = asyncio.run(_newest(settings))
@@ -56,10 +57,8 @@ def validate(settings: Settings, name: str | None) -> int:
             print(f"ok  {describe(definition, now)}")
         except SurveyFileError as exc:
             problems.extend(exc.problems)
-    for problem in problems:
-        print(problem, file=sys.stderr)
     if problems:
-        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        print("\n".join(report(problems, translator)), file=sys.stderr)
         return PROBLEMS
     return OK
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from core.says import N_, SaysError, says
 from core.survey import (
     ID_LIMIT,
     IDENTIFIER,
@@ -39,6 +40,11 @@ class Kind(StrEnum):
     TIP = "tip"
 
 
+# Too few categories for a kind's form to offer a choice.
+TOO_FEW_CATEGORIES = {
+    Kind.IDEA: N_("ideas need at least two categories to choose from"),
+    Kind.TIP: N_("tips need at least two categories to choose from"),
+}
 # The form of each kind has the kind's value as its survey id; campaigns may not use them.
 FORM_IDS = frozenset(kind.value for kind in Kind)
 ALWAYS = datetime(2000, 1, 1, tzinfo=UTC)
@@ -96,10 +102,10 @@ class CategoriesFile(Strict):
         ids = [category.id for category in self.categories]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
-            raise ValueError(f"the category id '{twice[0]}' is used twice")
+            raise SaysError(says(N_("the category id '{id}' is used twice"), id=twice[0]))
         for kind in Kind:
             if sum(1 for c in self.categories if kind in c.kinds) < 2:
-                raise ValueError(f"{kind.value}s need at least two categories to choose from")
+                raise SaysError(says(TOO_FEW_CATEGORIES[kind]))
         return self
 
 
@@ -122,7 +128,7 @@ class PlacesFile(Strict):
         ids = [place.id for place in self.places]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
-            raise ValueError(f"the place id '{twice[0]}' is used twice")
+            raise SaysError(says(N_("the place id '{id}' is used twice"), id=twice[0]))
         return self
 
 
@@ -150,11 +156,6 @@ DEFAULT_CATEGORIES: tuple[Category, ...] = (
 
 
 Translate = Callable[[str, str], str]  # (language, English text) -> text in that language
-
-
-def N_(text: str) -> str:
-    """Mark a text for the catalogs; it is translated when the form is built."""
-    return text
 
 
 def build_form(

@@ -29,11 +29,11 @@ from core.problems import (
     Located,
     LocatedList,
     explain,
-    explain_yaml,
-    key_on_line,
     megabytes,
 )
+from core.says import N_, raw, says
 from core.survey import Survey
+from core.yaml_problems import KEY_NOT_A_NAME, explain_yaml, key_on_line
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -83,8 +83,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
             raise yaml.constructor.ConstructorError(
                 None,
                 None,
-                "a field name here is a list or a mapping ('{' or '[' where a name belongs); "
-                "a text that starts with { or [ needs quotes",
+                str(says(KEY_NOT_A_NAME)),
                 key_node.start_mark,
             )
         if key in mapping:
@@ -124,18 +123,39 @@ def read_file(path: Path, shown: str, what: str = "a survey file") -> str:
                 return text
             size = max(size, len(text.encode("utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
-        raise SurveyFileError([FileProblem(shown, None, None, f"cannot be read ({exc})")]) from exc
+        raise SurveyFileError([unreadable(shown, exc)]) from exc
     raise SurveyFileError([too_large(shown, size, what)])
 
 
+def unreadable(shown: str, exc: Exception) -> FileProblem:
+    """A file that is no text: the reason is Python's, in English."""
+    return FileProblem(shown, None, (), says(N_("cannot be read ({error})"), error=raw(str(exc))))
+
+
+# A file over MAX_FILE_BYTES, by what it should have been.
+TOO_LARGE = {
+    "a survey file": N_(
+        "the file is {size} MB; a survey file may be at most {limit} MB (even one of 100 "
+        "questions, the most allowed, is about 60 KB): check that this is the right file"
+    ),
+    "a categories file": N_(
+        "the file is {size} MB; a categories file may be at most {limit} MB: check that "
+        "this is the right file"
+    ),
+    "a places file": N_(
+        "the file is {size} MB; a places file may be at most {limit} MB: check that this is "
+        "the right file"
+    ),
+}
+
+
 def too_large(shown: str, size: int, what: str = "a survey file") -> FileTooLarge:
-    largest = " (even one of 100 questions, the most allowed, is about 60 KB)"
-    message = (
-        f"the file is {megabytes(size):.1f} MB; {what} may be at most "
-        f"{megabytes(MAX_FILE_BYTES):g} MB{largest if what == 'a survey file' else ''}: "
-        "check that this is the right file"
+    message = says(
+        TOO_LARGE[what],
+        size=f"{megabytes(size):.1f}",
+        limit=f"{megabytes(MAX_FILE_BYTES):g}",
     )
-    return FileTooLarge(shown, None, None, message, size=size)
+    return FileTooLarge(shown, None, (), message, size=size)
 
 
 def parse_survey(text: str, shown: str) -> Survey:
@@ -152,28 +172,29 @@ def parse_file(text: str, shown: str, model: type[M]) -> M:
     except RecursionError as exc:
         # Both parsers go one level of Python (or C) calls deeper for each '[', '{' or
         # indented field: some thousand of them in a row is no survey.
-        message = (
-            "lists and fields are nested inside each other too deeply here (hundreds of "
-            "levels of [, { or indentation); a survey needs only a few"
+        message = says(
+            N_(
+                "lists and fields are nested inside each other too deeply here (hundreds of "
+                "levels of [, {{ or indentation); a survey needs only a few"
+            )
         )
-        raise SurveyFileError([FileProblem(shown, None, None, message)]) from exc
+        raise SurveyFileError([FileProblem(shown, None, (), message)]) from exc
     except yaml.MarkedYAMLError as exc:
         line, message = explain_yaml(exc, text)
         key = key_on_line(text, line)
-        if key and not message.startswith(f"'{key}'"):
-            message = f"'{key}': {message}"
-        raise SurveyFileError([FileProblem(shown, line, None, message, key)]) from exc
+        if key and not str(message).startswith(f"'{key}'"):
+            message = says(N_("'{key}': {message}"), key=key, message=message)
+        raise SurveyFileError([FileProblem(shown, line, (), message, key)]) from exc
     except yaml.YAMLError as exc:
-        raise SurveyFileError(
-            [FileProblem(shown, None, None, f"is not valid YAML ({exc})")]
-        ) from exc
+        message = says(N_("is not valid YAML ({error})"), error=raw(str(exc)))
+        raise SurveyFileError([FileProblem(shown, None, (), message)]) from exc
     if not isinstance(data, dict):
         expected = {
-            Survey: "a survey: fields such as 'id:', 'title:'",
-            CategoriesFile: "a list of categories under 'categories:'",
-            PlacesFile: "a list of places under 'places:'",
-        }.get(model, "a mapping of fields")
-        raise SurveyFileError([FileProblem(shown, 1, None, f"should be {expected}")])
+            Survey: N_("should be a survey: fields such as 'id:', 'title:'"),
+            CategoriesFile: N_("should be a list of categories under 'categories:'"),
+            PlacesFile: N_("should be a list of places under 'places:'"),
+        }.get(model, N_("should be a mapping of fields"))
+        raise SurveyFileError([FileProblem(shown, 1, (), says(expected))])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -234,13 +255,21 @@ def _refuse_alias_bomb(root: yaml.Node, shown: str) -> None:
         for child in _children(node):
             uses[id(child)] = uses.get(id(child), 0) + 1
     worst = max(nodes.values(), key=lambda n: (uses.get(id(n), 1) - 1) * size[id(n)])
-    count = f"{total:,}" if total < 10**9 else "billions of"
-    message = (
-        f"aliases (*name) repeat the part anchored here (&name) so often that the file "
-        f"stands for {count} values; aliases may add at most {MAX_ALIASED_VALUES:,}: "
-        "write the repeated part out, or repeat it less"
+    template = (
+        N_(
+            "aliases (*name) repeat the part anchored here (&name) so often that the file "
+            "stands for {count} values; aliases may add at most {limit}: write the repeated "
+            "part out, or repeat it less"
+        )
+        if total < 10**9
+        else N_(
+            "aliases (*name) repeat the part anchored here (&name) so often that the file "
+            "stands for billions of values; aliases may add at most {limit}: write the "
+            "repeated part out, or repeat it less"
+        )
     )
-    raise SurveyFileError([FileProblem(shown, worst.start_mark.line + 1, None, message)])
+    message = says(template, count=f"{total:,}", limit=f"{MAX_ALIASED_VALUES:,}")
+    raise SurveyFileError([FileProblem(shown, worst.start_mark.line + 1, (), message)])
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -276,8 +305,10 @@ def load_surveys(paths: Iterable[Path]) -> list[Survey]:
 def _id_problem(path: Path, survey: Survey, owner: dict[str, Path]) -> FileProblem | None:
     """A survey whose id another file of the folder (`owner`) or the idea and tip forms use."""
     if survey.id in owner:
-        message = f"the id '{survey.id}' is also used by {owner[survey.id]}"
-        return FileProblem(str(path), None, None, message)
+        message = says(
+            N_("the id '{id}' is also used by {other}"), id=survey.id, other=owner[survey.id]
+        )
+        return FileProblem(str(path), None, (), message)
     return reserved_id(survey, str(path))
 
 
@@ -294,13 +325,15 @@ def check_survey(text: str, shown: str) -> Survey:
 def reserved_id(survey: Survey, shown: str) -> FileProblem | None:
     if survey.id not in FORM_IDS:
         return None
-    return FileProblem(
-        shown,
-        None,
-        None,
-        f"the id '{survey.id}' is reserved for the form residents send "
-        f"{'safety tips' if survey.id == 'tip' else 'ideas'} with; choose another",
+    template = (
+        N_(
+            "the id '{id}' is reserved for the form residents send safety tips with; choose "
+            "another"
+        )
+        if survey.id == "tip"
+        else N_("the id '{id}' is reserved for the form residents send ideas with; choose another")
     )
+    return FileProblem(shown, None, (), says(template, id=survey.id))
 
 
 def survey_files(folder: Path) -> list[Path]:

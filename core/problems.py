@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, get_args
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from core.contributions import Category, Place
-from core.i18n import CODE_SLIPS, LANGUAGE_NAMES, SPELLINGS
+from core.i18n import CODE_SLIPS, SPELLINGS
+from core.says import ENGLISH, N_, Says, SaysError, Translator, nsays, raw, says
 from core.survey import (
     QUESTION_TYPES,
     Area,
@@ -31,8 +30,12 @@ from core.survey import (
     slug,
 )
 
-# The lists whose items a problem names by id: "question 'where'", "place 'torget'".
-LISTS = {"questions": "question", "categories": "category", "places": "place"}
+# The lists whose items a problem names: by id, "question 'where'", else by number.
+LISTS = {
+    "questions": (N_("question '{id}'"), N_("question {number}")),
+    "categories": (N_("category '{id}'"), N_("category {number}")),
+    "places": (N_("place '{id}'"), N_("place {number}")),
+}
 
 # Names organizers bring from XLSForm, Google Forms and the like, and what they mean here.
 TYPE_ALIASES = {
@@ -97,20 +100,44 @@ LANGUAGE_ALIASES = SPELLINGS | CODE_SLIPS
 
 @dataclass(frozen=True)
 class FileProblem:
-    """One problem of an organizer's file (not core.engine.Problem: a resident's refused input)."""
+    """One problem of an organizer's file (not core.engine.Problem: a resident's refused input).
+
+    Kept as its parts, said in a language by `render`; str() is the English line.
+    """
 
     path: str
     line: int | None
-    where: str | None
-    message: str
-    # The field the problem is about, inside `where` (e.g. "show_if.question"), if any.
+    # Where in the file: the item, and the item inside it ("question 'lights'", "choice 2").
+    at: tuple[Says, ...]
+    says: Says
+    # The field the problem is about, inside `at` (e.g. "show_if.question"), if any.
     field: str | None = None
 
+    @property
+    def where(self) -> str | None:
+        return ", ".join(str(part) for part in self.at) or None
+
+    @property
+    def message(self) -> str:
+        return str(self.says)
+
+    def render(self, translator: Translator = ENGLISH) -> str:
+        place = self.path
+        if self.line is not None:
+            place = translator.gettext(N_("{file} line {line}")).format(
+                file=self.path, line=self.line
+            )
+        parts = [place, *(part.render(translator) for part in self.at)]
+        return f"{', '.join(parts)}: {self.says.render(translator)}"
+
     def __str__(self) -> str:
-        place = self.path if self.line is None else f"{self.path} line {self.line}"
-        if self.where:
-            place = f"{place}, {self.where}"
-        return f"{place}: {self.message}"
+        return self.render()
+
+
+def report(problems: list[FileProblem], translator: Translator = ENGLISH) -> list[str]:
+    """What `validate` prints of broken files: each problem, then how many."""
+    count = translator.gettext(N_("{count} problem(s) found.")).format(count=len(problems))
+    return [*(problem.render(translator) for problem in problems), count]
 
 
 @dataclass(frozen=True)
@@ -143,101 +170,11 @@ def megabytes(size: int) -> float:
     return math.ceil(size * 10 / 2**20) / 10
 
 
-def explain_yaml(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
-    """What a YAML syntax error means to someone who writes the file by hand, and its line."""
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else None
-    problem = exc.problem or ""
-    lines = text.splitlines()
-    source = lines[mark.line] if mark and mark.line < len(lines) else ""
-    context = exc.context or ""
-    if "'\\t'" in problem:
-        return line, (
-            "a tab is used to indent this line; YAML needs spaces (set the editor to indent "
-            "with spaces)"
-        )
-    if problem.startswith("a field name here is"):
-        return line, problem
-    if problem.startswith("expected '<document start>'"):
-        return line, (
-            "the indentation here does not match the lines above: the survey's own fields "
-            "(id, title, questions ...) start at the first column, with no spaces before them"
-        )
-    if problem.startswith("the key "):
-        # From _construct_mapping: "the key 'max' appears twice".
-        return line, f"{problem.removeprefix('the key ')} in the same place; keep one of them"
-    if context.startswith(("while parsing a flow", "while scanning a quoted")) and (
-        exc.context_mark is not None
-    ):
-        opened = (
-            'a quote (")'
-            if "quoted" in context
-            else ("a '{'" if "mapping" in context else "a '['")
-        )
-        return exc.context_mark.line + 1, (
-            f'{opened} on this line is not closed, or a quote inside it is not; every ", '
-            "{ and [ needs its partner"
-        )
-    if problem == "mapping values are not allowed here" and mark is not None:
-        before = source[: mark.column]
-        if ": " in before.strip():
-            return line, (
-                "this text contains ': ', which YAML reads as a new field; put the whole text "
-                'in quotes, like sv: "Obs: ..."'
-            )
-        return line, (
-            "the indentation of this line is deeper than the line above it; fields that belong "
-            "together (the survey's, or one question's) start at the same column"
-        )
-    if problem.startswith("expected <block end>"):
-        item = " and the '-' of every item of a list" if "'-'" in problem else ""
-        return line, (
-            f"the indentation here does not match the lines above: the fields of one "
-            f"question{item} start at the same column"
-        )
-    if problem.startswith("could not find expected ':'"):
-        return line, (
-            "a line here has no ':' after its field name, or a text runs over several lines "
-            "without quotes; check the indentation and put long texts in quotes"
-        )
-    # Characters YAML keeps for itself at the start of a text: @ ` % | > * & !
-    special = re.match(r"found character '(.)' that cannot start any token", problem)
-    scanning = {
-        "while scanning an alias": "*",
-        "while scanning an anchor": "&",
-        "while scanning a tag": "!",
-    }
-    sign = special.group(1) if special else scanning.get(context)
-    if problem.startswith(("found undefined alias", "could not determine a constructor")):
-        sign = "*" if "alias" in problem else "!"
-    if sign:
-        return line, (
-            f"a text here starts with '{sign}', which YAML keeps for itself; put the text in "
-            'quotes, like "..."'
-        )
-    if problem.startswith(("expected chomping or indentation", "expected a comment or a line")):
-        return line, (
-            "a '|' or '>' here starts a block of text, whose lines begin on the next line; "
-            "put a one-line text in quotes instead"
-        )
-    reason = problem or "this is not valid YAML"
-    return line, f"{reason} (the file is not valid YAML here: check the indentation and quotes)"
-
-
-def key_on_line(text: str, line: int | None) -> str | None:
-    """The field a line starts with (`  - id: where` gives id), to name it in a YAML error."""
-    lines = text.splitlines()
-    if line is None or not 0 < line <= len(lines):
-        return None
-    found = re.match(r"^[ \t]*(?:-[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*:", lines[line - 1])
-    return found.group(1) if found else None
-
-
 def explain(
     exc: ValidationError, data: dict[Any, Any], shown: str, top: list[str]
 ) -> list[FileProblem]:
     problems: list[FileProblem] = []
-    seen: set[tuple[int | None, str | None, str]] = set()
+    seen: set[tuple[int | None, str, str]] = set()
     errors = exc.errors()
     # A misspelled field is a missing one too ('lable' for 'label'): say it once, as the typo.
     guessed: set[tuple[Any, ...]] = set()
@@ -260,7 +197,7 @@ def explain(
             loc = (*loc, "type")  # point at the 'type:' line, not the question's first line
         line, where, field = _locate(loc, data)
         message = _message(error, loc, field, data, top)
-        key = (line, where, message)
+        key = (line, ", ".join(map(str, where)), str(message))
         if key not in seen:
             seen.add(key)
             problems.append(FileProblem(shown, line, where, message, field))
@@ -299,13 +236,13 @@ def _child(node: Any, part: Any) -> Any:
 
 
 # Items inside a named item that a problem names too: "question 'how_often', choice 2".
-NESTED = {"choices": "choice"}
+NESTED = {"choices": (N_("choice '{id}'"), N_("choice {number}"))}
 
 
-def _locate(loc: tuple[Any, ...], data: Any) -> tuple[int | None, str | None, str | None]:
+def _locate(loc: tuple[Any, ...], data: Any) -> tuple[int | None, tuple[Says, ...], str | None]:
     """The line of the deepest part of `loc` in the file, a human 'where' and the field."""
     line: int | None = getattr(data, "line", 1)
-    named: list[str] = []
+    named: list[Says] = []
     scope = 0  # how many parts of loc the names in `named` stand for
     node = data
     for depth, part in enumerate(loc):
@@ -318,13 +255,18 @@ def _locate(loc: tuple[Any, ...], data: Any) -> tuple[int | None, str | None, st
             if noun:
                 item = _child(node, part)
                 item_id = item.get("id") if isinstance(item, dict) else None
-                named.append(f"{noun} '{item_id}'" if _is_id(item_id) else f"{noun} {part + 1}")
+                by_id, by_number = noun
+                named.append(
+                    says(by_id, id=item_id)
+                    if _is_id(item_id)
+                    else says(by_number, number=part + 1)
+                )
                 scope = depth + 1
         node = _child(node, part)
         if node is None:
             break
     field = ".".join(str(p) for p in loc[scope:] if not isinstance(p, int)) or None
-    return line, ", ".join(named) or None, field
+    return line, tuple(named), field
 
 
 def _is_id(value: Any) -> bool:
@@ -338,115 +280,232 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "survey"
 
 
-def _message(error: Any, loc: tuple[Any, ...], at: str | None, data: Any, top: list[str]) -> str:
+def _message(error: Any, loc: tuple[Any, ...], at: str | None, data: Any, top: list[str]) -> Says:
     kind = error["type"]
     # What the organizer wrote, by the name they see: a field, else the item it is about.
-    field = at or (NESTED.get(str(loc[-3])) if len(loc) >= 3 else None) or _field_name(loc)
+    nested = len(loc) >= 3 and str(loc[-3]) in NESTED
+    field = at or ("choice" if nested else None) or _field_name(loc)
     last = str(loc[-1]) if loc else field
     ctx = error.get("ctx", {})
     value = error.get("input")
     if kind == "survey_rule":
-        return str(ctx["message"])
+        message = ctx["message"]
+        return message if isinstance(message, Says) else raw(str(message))
     if kind == "union_tag_invalid":
         tag = str(ctx.get("tag"))
-        return f"type '{tag}' is unknown; {_suggest_type(tag)}"
+        return says(N_("type '{tag}' is unknown; {hint}"), tag=tag, hint=_suggest_type(tag))
     if kind == "union_tag_not_found":
-        return f"'type' is missing; it is one of {', '.join(QUESTION_TYPES)}"
+        return says(N_("'type' is missing; it is one of {types}"), types=", ".join(QUESTION_TYPES))
     if kind == "missing":
         return _missing(loc, field, data)
     if kind == "extra_forbidden":
-        return f"'{last}' is not a field here{_suggest_field(last, loc, data, top)}"
+        return says(
+            N_("'{name}' is not a field here{hint}"),
+            name=last,
+            hint=_suggest_field(last, loc, data, top),
+        )
     if kind == "string_pattern_mismatch":
         return _bad_id(str(value), str(ctx.get("pattern", "")), survey=loc == ("id",))
     if kind == "string_type":
         return _not_text(field, value)
     if kind in ("model_type", "model_attributes_type"):
         if loc and loc[-1] in TEXT_FIELDS:
-            return f'\'{field}\' needs both languages, like {{sv: "...", en: "..."}}'
-        if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] == "choices":
-            return (
-                "a choice needs an id and a label, like "
-                '- {id: weekly, label: {sv: "Varje vecka", en: "Every week"}}'
+            return says(
+                N_('\'{field}\' needs both languages, like {{sv: "...", en: "..."}}'), field=field
             )
-        return f"'{field}' should have fields under it (name: value), not '{value}'"
+        if len(loc) >= 2 and isinstance(loc[-1], int) and loc[-2] == "choices":
+            return says(
+                N_(
+                    "a choice needs an id and a label, like "
+                    '- {{id: weekly, label: {{sv: "Varje vecka", en: "Every week"}}}}'
+                )
+            )
+        return says(
+            N_("'{field}' should have fields under it (name: value), not '{value}'"),
+            field=field,
+            value=value,
+        )
     if kind == "list_type":
         if last in ("in", "not_in"):
-            return f"'{field}' should be a list, like {last}: [1, 2] (one value: {last}: [1])"
-        return f"'{field}' should be a list (items starting with '-')"
+            return says(
+                N_("'{field}' should be a list, like {key}: [1, 2] (one value: {key}: [1])"),
+                field=field,
+                key=last,
+            )
+        return says(N_("'{field}' should be a list (items starting with '-')"), field=field)
     if kind in ("too_short", "too_long"):
-        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        word = "at least" if kind == "too_short" else "at most"
-        things = {"choices": "choices", "questions": "questions"}.get(last, "items")
-        return f"'{field}' needs {word} {limit} {things}, and has {ctx.get('actual_length')}"
+        return _length(kind, last, field, ctx)
     if kind == "string_too_short":
-        return f"'{field}' is empty"
+        return says(N_("'{field}' is empty"), field=field)
     if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
-        return (
-            f"'{field}' should be a date and time written year-month-day, like "
-            f"2026-12-01T08:00:00+01:00 (or 2026-12-01 08:00 for Stockholm time), not '{value}'"
+        return says(
+            N_(
+                "'{field}' should be a date and time written year-month-day, like "
+                "2026-12-01T08:00:00+01:00 (or 2026-12-01 08:00 for Stockholm time), not "
+                "'{value}'"
+            ),
+            field=field,
+            value=value,
         )
     if kind in ("bool_parsing", "bool_type"):
-        return f"'{field}' should be true or false, not '{value}'"
+        return says(
+            N_("'{field}' should be true or false, not '{value}'"), field=field, value=value
+        )
     if kind == "int_from_float":
-        return f"'{field}' should be a whole number, not '{value}'"
+        return says(
+            N_("'{field}' should be a whole number, not '{value}'"), field=field, value=value
+        )
     if kind in ("int_parsing", "int_type", "float_parsing", "float_type"):
-        return f"'{field}' should be a number, not '{value}'"
+        return says(N_("'{field}' should be a number, not '{value}'"), field=field, value=value)
     if kind in ("greater_than_equal", "less_than_equal"):
         limit = ctx.get("ge", ctx.get("le"))
         limit = f"{limit:g}" if isinstance(limit, float) else limit
-        word = "at least" if kind == "greater_than_equal" else "at most"
-        return f"'{field}' should be {word} {limit}"
+        if kind == "greater_than_equal":
+            return says(N_("'{field}' should be at least {limit}"), field=field, limit=limit)
+        return says(N_("'{field}' should be at most {limit}"), field=field, limit=limit)
     if kind in ("literal_error", "enum"):
-        return f"'{field}' should be {ctx.get('expected')}, not '{value}'"
+        return says(
+            N_("'{field}' should be {expected}, not '{value}'"),
+            field=field,
+            expected=_either(str(ctx.get("expected"))),
+            value=value,
+        )
     if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    return f"'{field}': {error['msg']}"
+        refusal = ctx.get("error")
+        if isinstance(refusal, SaysError):
+            return refusal.says
+        return raw(str(refusal or error["msg"]))
+    # A pydantic message no rule here foresaw: its English words, marked as such in Swedish.
+    return says(N_("'{field}': {detail}"), field=field, detail=raw(str(error["msg"])))
 
 
-def _missing(loc: tuple[Any, ...], field: str, data: Any) -> str:
+def _either(expected: str) -> Says | str:
+    """pydantic's "'exact', '100m' or '500m'" with the language's 'or'."""
+    some, found, last = expected.rpartition(" or ")
+    return says(N_("{some} or {last}"), some=some, last=last) if found else expected
+
+
+def _both(names: list[str]) -> Says | str:
+    """'select_one and select_multiple' with the language's 'and'."""
+    if len(names) < 2:
+        return ", ".join(names)
+    return says(N_("{some} and {last}"), some=", ".join(names[:-1]), last=names[-1])
+
+
+def _length(kind: str, last: str, field: str, ctx: Any) -> Says:
+    """Too few or too many choices, questions or items, in words that follow the number."""
+    given = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+    limit = given if isinstance(given, int) else 0
+    actual = ctx.get("actual_length")
+    if kind == "too_short":
+        if last == "choices":
+            return nsays(
+                "'{field}' needs at least {count} choice, and has {actual}",
+                "'{field}' needs at least {count} choices, and has {actual}",
+                limit,
+                field=field,
+                actual=actual,
+            )
+        if last == "questions":
+            return nsays(
+                "'{field}' needs at least {count} question, and has {actual}",
+                "'{field}' needs at least {count} questions, and has {actual}",
+                limit,
+                field=field,
+                actual=actual,
+            )
+        return nsays(
+            "'{field}' needs at least {count} item, and has {actual}",
+            "'{field}' needs at least {count} items, and has {actual}",
+            limit,
+            field=field,
+            actual=actual,
+        )
+    if last == "choices":
+        return nsays(
+            "'{field}' needs at most {count} choice, and has {actual}",
+            "'{field}' needs at most {count} choices, and has {actual}",
+            limit,
+            field=field,
+            actual=actual,
+        )
+    if last == "questions":
+        return nsays(
+            "'{field}' needs at most {count} question, and has {actual}",
+            "'{field}' needs at most {count} questions, and has {actual}",
+            limit,
+            field=field,
+            actual=actual,
+        )
+    return nsays(
+        "'{field}' needs at most {count} item, and has {actual}",
+        "'{field}' needs at most {count} items, and has {actual}",
+        limit,
+        field=field,
+        actual=actual,
+    )
+
+
+# What a missing field is for, and how to write it.
+MISSING_HINTS = {
+    "text": N_('write what residents read, in both languages: text: {{sv: "...", en: "..."}}'),
+    "title": N_('the name residents see, in both languages: title: {{sv: "...", en: "..."}}'),
+    "label": N_('the text on the button, in both languages: label: {{sv: "...", en: "..."}}'),
+    "questions": N_("list the questions under 'questions:', each starting with '- id:'"),
+    "question": N_(
+        "show_if names the earlier question it depends on, like "
+        "show_if: {{question: feel_safe, in: [1, 2]}}"
+    ),
+    "choices": N_(
+        'list the choices, each like - {{id: weekly, label: {{sv: "Varje vecka", en: '
+        '"Every week"}}}}'
+    ),
+}
+NO_TEXT_IN = {
+    "sv": N_("'{parent}' has no Swedish text ('sv:')"),
+    "en": N_("'{parent}' has no English text ('en:')"),
+}
+
+
+def _missing(loc: tuple[Any, ...], field: str, data: Any) -> Says:
     last = str(loc[-1]) if loc else field
-    if last in ("sv", "en"):
+    if last in NO_TEXT_IN:
         parent = ".".join(field.split(".")[:-1]) or _field_name(loc[:-1])
-        language = LANGUAGE_NAMES[last]
-        return f"'{parent}' has no {language} text ('{last}:')"
+        return says(NO_TEXT_IN[last], parent=parent)
     inside = str(loc[-3]) if len(loc) >= 3 else ""
-    hints = {
-        "text": 'write what residents read, in both languages: text: {sv: "...", en: "..."}',
-        "title": 'the name residents see, in both languages: title: {sv: "...", en: "..."}',
-        "label": 'the text on the button, in both languages: label: {sv: "...", en: "..."}',
-        "questions": "list the questions under 'questions:', each starting with '- id:'",
-        "question": "show_if names the earlier question it depends on, like "
-        "show_if: {question: feel_safe, in: [1, 2]}",
-        "choices": "list the choices, each like "
-        '- {id: weekly, label: {sv: "Varje vecka", en: "Every week"}}',
-    }
     if last == "id":
         if inside == "choices":
-            hint = (
+            hint = N_(
                 "every choice needs an id that the exports and show_if use, like "
-                '- {id: rarely, label: {sv: "Sällan", en: "Rarely"}}'
+                '- {{id: rarely, label: {{sv: "Sällan", en: "Rarely"}}}}'
             )
         elif len(loc) == 1:
-            hint = "the survey needs an id, like id: soder-kvall-2026"
+            hint = N_("the survey needs an id, like id: soder-kvall-2026")
         else:
-            hint = "give it a short id of lower-case letters, digits and _, like id: feel_safe"
-        return f"'id' is missing: {hint}"
-    known = hints.get(last)
-    return f"'{last}' is missing: {known}" if known else f"'{last}' is missing"
+            hint = N_("give it a short id of lower-case letters, digits and _, like id: feel_safe")
+        return says(N_("'id' is missing: {hint}"), hint=says(hint))
+    known = MISSING_HINTS.get(last)
+    if known:
+        return says(N_("'{name}' is missing: {hint}"), name=last, hint=says(known))
+    return says(N_("'{name}' is missing"), name=last)
 
 
-def _bad_id(value: str, pattern: str, survey: bool) -> str:
+def _bad_id(value: str, pattern: str, survey: bool) -> Says:
     dash = "-" in pattern.replace("a-z", "").replace("0-9", "")
     separator = "-" if dash else "_"
     allowed = (
-        "lower-case letters a-z, digits and '-'"
+        N_("lower-case letters a-z, digits and '-'")
         if dash
-        else ("lower-case letters a-z, digits and '_', starting with a letter")
+        else N_("lower-case letters a-z, digits and '_', starting with a letter")
     )
-    what = "a survey id" if survey else "an id"
     better = _example_id(value, separator)
-    example = f"; for example '{better}'" if better and better != value else ""
-    return f"'{value}' is not valid as {what}: use {allowed}{example}"
+    example = says(N_("; for example '{id}'"), id=better) if better and better != value else ""
+    template = (
+        N_("'{value}' is not valid as a survey id: use {allowed}{example}")
+        if survey
+        else N_("'{value}' is not valid as an id: use {allowed}{example}")
+    )
+    return says(template, value=value, allowed=says(allowed), example=example)
 
 
 def _example_id(value: str, separator: str) -> str:
@@ -456,29 +515,36 @@ def _example_id(value: str, separator: str) -> str:
     return made
 
 
-def _not_text(field: str, value: Any) -> str:
+def _not_text(field: str, value: Any) -> Says:
     if isinstance(value, bool):
-        return (
-            f"'{field}' was read as a yes/no value, not as text: without quotes YAML reads yes, "
-            'no, on, off, true and false that way; put the word in quotes, like "yes"'
+        return says(
+            N_(
+                "'{field}' was read as a yes/no value, not as text: without quotes YAML reads "
+                'yes, no, on, off, true and false that way; put the word in quotes, like "yes"'
+            ),
+            field=field,
         )
     if isinstance(value, int | float):
-        return f"'{field}' was read as a number; put it in quotes, like \"{value}\""
+        return says(
+            N_("'{field}' was read as a number; put it in quotes, like \"{value}\""),
+            field=field,
+            value=value,
+        )
     if value is None:
-        return f"'{field}' is empty"
+        return says(N_("'{field}' is empty"), field=field)
     if isinstance(value, dict | list):
-        return f"'{field}' should be a single text, not a list or a mapping"
-    return f"'{field}' should be a text"
+        return says(N_("'{field}' should be a single text, not a list or a mapping"), field=field)
+    return says(N_("'{field}' should be a text"), field=field)
 
 
-def _suggest_type(tag: str) -> str:
+def _suggest_type(tag: str) -> Says:
     lowered = tag.lower()
     if lowered in TYPE_ALIASES:
-        return f"did you mean '{TYPE_ALIASES[lowered]}'?"
+        return says(N_("did you mean '{type}'?"), type=TYPE_ALIASES[lowered])
     close = difflib.get_close_matches(lowered, QUESTION_TYPES, n=1)
     if close:
-        return f"did you mean '{close[0]}'?"
-    return f"use one of {', '.join(QUESTION_TYPES)}"
+        return says(N_("did you mean '{type}'?"), type=close[0])
+    return says(N_("use one of {types}"), types=", ".join(QUESTION_TYPES))
 
 
 def _known_fields(loc: tuple[Any, ...], top: list[str]) -> list[str]:
@@ -506,18 +572,22 @@ def _guess_field(name: str, loc: tuple[Any, ...], top: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def _suggest_field(name: str, loc: tuple[Any, ...], data: Any, top: list[str]) -> str:
+def _suggest_field(name: str, loc: tuple[Any, ...], data: Any, top: list[str]) -> Says | str:
     if len(loc) == 3 and loc[0] == "questions" and name in TYPES_WITH_FIELD:
         question = _child(_child(data, "questions"), loc[1])
         kind = question.get("type") if isinstance(question, dict) else None
-        owners = " and ".join(TYPES_WITH_FIELD[name])
-        return f": '{name}' belongs to {owners} questions, and this is a {kind} question"
+        return says(
+            N_(": '{name}' belongs to {owners} questions, and this is a {type} question"),
+            name=name,
+            owners=_both(TYPES_WITH_FIELD[name]),
+            type=kind,
+        )
     guess = _guess_field(name, loc, top)
     known = _known_fields(loc, top)
     if guess and known == FIELD_NAMES["text"]:
-        return f"; did you mean '{guess}'? (Swedish is sv, English is en)"
+        return says(N_("; did you mean '{name}'? (Swedish is sv, English is en)"), name=guess)
     if guess:
-        return f"; did you mean '{guess}'?"
+        return says(N_("; did you mean '{name}'?"), name=guess)
     if 0 < len(known) <= 6:
-        return f"; the fields here are {', '.join(known)}"
+        return says(N_("; the fields here are {fields}"), fields=", ".join(known))
     return ""

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from core.says import N_, Says, SaysError, says
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # The languages every text is written in; core.i18n speaks them.
 Lang = Literal["sv", "en"]
@@ -114,10 +116,15 @@ class Condition(Strict):
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
         if (self.in_ is None) == (self.not_in is None):
-            raise ValueError(
-                "show_if needs either 'in' (show it when the answer is one of these) or "
-                "'not_in' (when it is none of these), like "
-                f"show_if: {{question: {self.question}, in: [1, 2]}}"
+            raise SaysError(
+                says(
+                    N_(
+                        "show_if needs either 'in' (show it when the answer is one of these) "
+                        "or 'not_in' (when it is none of these), like "
+                        "show_if: {{question: {question}, in: [1, 2]}}"
+                    ),
+                    question=self.question,
+                )
             )
         return self
 
@@ -223,7 +230,11 @@ class Number(BaseQuestion):
         if self.min is not None and self.max is not None and self.min > self.max:
             _fail(
                 "min",
-                f"'min' ({self.min:g}) is larger than 'max' ({self.max:g}); are the two swapped?",
+                says(
+                    N_("'min' ({min}) is larger than 'max' ({max}); are the two swapped?"),
+                    min=f"{self.min:g}",
+                    max=f"{self.max:g}",
+                ),
                 relative=True,
             )
         return self
@@ -274,14 +285,26 @@ class Area(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Area:
         if self.west >= self.east:
-            raise ValueError(
-                f"the area's west ({self.west:g}) is not west of its east ({self.east:g}): "
-                "west is the smaller longitude; are the two swapped?"
+            raise SaysError(
+                says(
+                    N_(
+                        "the area's west ({west}) is not west of its east ({east}): west is "
+                        "the smaller longitude; are the two swapped?"
+                    ),
+                    west=f"{self.west:g}",
+                    east=f"{self.east:g}",
+                )
             )
         if self.south >= self.north:
-            raise ValueError(
-                f"the area's south ({self.south:g}) is not south of its north "
-                f"({self.north:g}): south is the smaller latitude; are the two swapped?"
+            raise SaysError(
+                says(
+                    N_(
+                        "the area's south ({south}) is not south of its north ({north}): "
+                        "south is the smaller latitude; are the two swapped?"
+                    ),
+                    south=f"{self.south:g}",
+                    north=f"{self.north:g}",
+                )
             )
         return self
 
@@ -389,9 +412,14 @@ class Survey(Strict):
             _broken(
                 found,
                 "closes",
-                f"'closes' ({self.closes.isoformat()}) must come after "
-                f"'opens' ({self.opens.isoformat()}); are the dates the wrong way round, or "
-                "is a year wrong?",
+                says(
+                    N_(
+                        "'closes' ({closes}) must come after 'opens' ({opens}); are the dates "
+                        "the wrong way round, or is a year wrong?"
+                    ),
+                    closes=self.closes.isoformat(),
+                    opens=self.opens.isoformat(),
+                ),
             )
         earlier: dict[str, Any] = {}
         everywhere = [question.id for question in self.questions]
@@ -401,8 +429,14 @@ class Survey(Strict):
                 _broken(
                     found,
                     ("questions", index, "id"),
-                    f"the id '{question.id}' is used twice (question {first} has it too); "
-                    "give each question its own id",
+                    says(
+                        N_(
+                            "the id '{id}' is used twice (question {first} has it too); give "
+                            "each question its own id"
+                        ),
+                        id=question.id,
+                        first=first,
+                    ),
                 )
             if isinstance(question, SelectOne | SelectMultiple):
                 ids = [choice.id for choice in question.choices]
@@ -411,9 +445,14 @@ class Survey(Strict):
                         _broken(
                             found,
                             ("questions", index, "choices", position, "id"),
-                            f"the choice id '{choice_id}' is used twice in this question "
-                            f"(choice {ids.index(choice_id) + 1} has it too); give each "
-                            "choice its own id",
+                            says(
+                                N_(
+                                    "the choice id '{id}' is used twice in this question "
+                                    "(choice {first} has it too); give each choice its own id"
+                                ),
+                                id=choice_id,
+                                first=ids.index(choice_id) + 1,
+                            ),
                         )
             if question.show_if is not None:
                 found += _check_condition(
@@ -450,7 +489,7 @@ class Survey(Strict):
         return self.questions_by_id[question_id]
 
 
-def _fail(at: str | tuple[str | int, ...], message: str, relative: bool = False) -> None:
+def _fail(at: str | tuple[str | int, ...], message: Says, relative: bool = False) -> None:
     """Raise a validation error that points at a place in the file, not just the survey.
 
     `at` is a path from the survey's top, or with `relative` from the model that fails.
@@ -462,10 +501,10 @@ def _fail(at: str | tuple[str | int, ...], message: str, relative: bool = False)
 
 
 # A broken rule of a survey: where in the file (a path from the top) and what is wrong.
-Rule = tuple[tuple[str | int, ...], str]
+Rule = tuple[tuple[str | int, ...], Says]
 
 
-def _broken(found: list[Rule], at: str | tuple[str | int, ...], message: str) -> None:
+def _broken(found: list[Rule], at: str | tuple[str | int, ...], message: Says) -> None:
     found.append(((at,) if isinstance(at, str) else at, message))
 
 
@@ -488,18 +527,29 @@ def _check_condition(
         _broken(
             found,
             (*at, "question"),
-            f"show_if refers to '{condition.question}', which is not an earlier question: it "
-            "comes later, and a question can only depend on questions before it (move this "
-            "question below it)",
+            says(
+                N_(
+                    "show_if refers to '{question}', which is not an earlier question: it "
+                    "comes later, and a question can only depend on questions before it "
+                    "(move this question below it)"
+                ),
+                question=condition.question,
+            ),
         )
     elif target is None:
         close = difflib.get_close_matches(condition.question, list(earlier), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = says(N_("; did you mean '{id}'?"), id=close[0]) if close else ""
         _broken(
             found,
             (*at, "question"),
-            f"show_if refers to '{condition.question}', which is not an earlier question: "
-            f"there is no question with that id{hint}",
+            says(
+                N_(
+                    "show_if refers to '{question}', which is not an earlier question: "
+                    "there is no question with that id{hint}"
+                ),
+                question=condition.question,
+                hint=hint,
+            ),
         )
     elif isinstance(target, SelectOne | SelectMultiple):
         known = [choice.id for choice in target.choices]
@@ -508,8 +558,15 @@ def _check_condition(
                 _broken(
                     found,
                     (*at, test),
-                    f"'{value}' is not a choice of '{target.id}': show_if lists choice ids, "
-                    f"and its choices are {', '.join(known)}",
+                    says(
+                        N_(
+                            "'{value}' is not a choice of '{question}': show_if lists choice "
+                            "ids, and its choices are {choices}"
+                        ),
+                        value=value,
+                        question=target.id,
+                        choices=", ".join(known),
+                    ),
                 )
     elif isinstance(target, Scale):
         for value in condition.values:
@@ -517,7 +574,13 @@ def _check_condition(
                 _broken(
                     found,
                     (*at, test),
-                    f"'{value}' is outside the scale {target.min}-{target.max} of '{target.id}'",
+                    says(
+                        N_("'{value}' is outside the scale {min}-{max} of '{question}'"),
+                        value=value,
+                        min=target.min,
+                        max=target.max,
+                        question=target.id,
+                    ),
                 )
     elif isinstance(target, Number):
         for value in condition.values:
@@ -525,14 +588,24 @@ def _check_condition(
                 _broken(
                     found,
                     (*at, test),
-                    f"'{value}' is not a number, and '{target.id}' asks for one",
+                    says(
+                        N_("'{value}' is not a number, and '{question}' asks for one"),
+                        value=value,
+                        question=target.id,
+                    ),
                 )
     else:
         _broken(
             found,
             (*at, "question"),
-            f"show_if can only depend on a choice, scale or number question, and "
-            f"'{target.id}' is a {target.type} question, whose answers cannot be compared",
+            says(
+                N_(
+                    "show_if can only depend on a choice, scale or number question, and "
+                    "'{question}' is a {type} question, whose answers cannot be compared"
+                ),
+                question=target.id,
+                type=target.type,
+            ),
         )
     return found
 

@@ -13,6 +13,7 @@ from telegram import Update
 from core import i18n
 from core.loader import MAX_FILE_BYTES
 from core.problems import FileProblem, FileTooLarge, megabytes
+from core.says import Words
 from handlers.common import Visitor, send
 from handlers.context import Ctx
 from handlers.guard import admin_only
@@ -66,9 +67,10 @@ async def _reload(context: Ctx, chat_id: int, render: Renderer, library: Library
 
 
 def _problem(render: Renderer, problem: FileProblem) -> str:
-    """A problem as validate prints it; a file too large to read, in the admin's language."""
+    """A problem as `validate --lang` prints it in the admin's language; a file too large to
+    read with the sizes written as the language writes numbers."""
     if not isinstance(problem, FileTooLarge):
-        return str(problem)
+        return problem.render(Words(render._, render.ngettext))
     return render._(
         "{file}: the file is {size} MB, but a file in the surveys folder may be at most "
         "{limit} MB. Even a survey of 100 questions, the most allowed, is only about 60 KB: "

@@ -29,9 +29,10 @@ from authoring.xlsform import NotAnXLSForm, convert, read_workbook, to_yaml
 from core import i18n
 from core.changes import Change, Changes, What, changes
 from core.contributions import CategoriesFile, PlacesFile
-from core.loader import MAX_FILE_BYTES, SurveyFileError, check_survey, parse_file
+from core.loader import MAX_FILE_BYTES, SurveyFileError, check_survey, parse_file, unreadable
 from core.problems import FileProblem, megabytes
 from core.roles import Action
+from core.says import Words
 from core.survey import Survey
 from handlers.admin import audit, campaign_buttons, campaign_card, campaign_dates, not_theirs
 from handlers.buttons import CONFIRMED, DROP, SAVE, parse_upload_data, upload_data
@@ -79,7 +80,7 @@ class Checked:
 class Refused:
     """A file that did not pass: validate's lines, or why it could not be read at all."""
 
-    problems: tuple[str, ...] = ()
+    problems: tuple[FileProblem, ...] = ()  # said in the organizer's language when shown
     not_a_form: str | None = None  # an .xlsx that is no XLSForm: the import's reason
     source: str = ""  # an XLSForm's survey, which comes back to be fixed by hand
 
@@ -162,7 +163,7 @@ def _check_yaml(name: str, content: bytes) -> Checked | Refused:
     try:
         source = content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Refused((str(FileProblem(name, None, None, f"cannot be read ({exc})")),))
+        return Refused((unreadable(name, exc),))
     listed = LIST_FILE.match(name.lower())
     if listed is None:
         return _check_survey(source, name)
@@ -170,7 +171,7 @@ def _check_yaml(name: str, content: bytes) -> Checked | Refused:
     try:
         model = parse_file(source, name, LIST_MODELS[kind])
     except SurveyFileError as exc:
-        return Refused(tuple(str(problem) for problem in exc.problems))
+        return Refused(tuple(exc.problems))
     return Checked(kind, kind.value, source, model)
 
 
@@ -178,7 +179,7 @@ def _check_survey(source: str, shown: str, notes: tuple[str, ...] = ()) -> Check
     try:
         survey = check_survey(source, shown)
     except SurveyFileError as exc:
-        return Refused(tuple(str(problem) for problem in exc.problems), source=source)
+        return Refused(tuple(exc.problems), source=source)
     return Checked(DefinitionKind.SURVEY, survey.id, source, survey, notes)
 
 
@@ -227,7 +228,8 @@ async def _refused(
             reason=escape(refused.not_a_form)
         )
         return await send(context, who.chat_id, [Reply(text)])
-    problems = "\n".join(refused.problems)
+    words = Words(render._, render.ngettext)
+    problems = "\n".join(problem.render(words) for problem in refused.problems)
     if len(problems) > PROBLEMS_SHOWN:
         problems = problems[:PROBLEMS_SHOWN] + "\n…"
     intro = _(

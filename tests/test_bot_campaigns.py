@@ -432,7 +432,8 @@ async def test_reload_keeps_the_campaigns_when_a_file_is_broken(
         await admin.send("/reload")
         said = admin.last_text()
         assert "Det finns fel i enkätmappen, så ingenting har ändrats" in said
-        assert "draft.yaml line" in said and "Benches" in said
+        # The lines of `validate --lang sv`, in the Swedish admin's language.
+        assert "draft.yaml rad" in said and "duger inte som id" in said and "Benches" in said
         assert running.services.campaigns.get("test-utkast") is not None
 
         (surveys / "draft.yaml").unlink()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core.i18n import Catalogs
 from core.loader import SurveyFileError, check_survey, parse_survey
 from runtime.housekeeping import tidy
 from storage.definitions import DefinitionKind
@@ -89,10 +90,40 @@ async def test_a_broken_file_is_answered_with_the_lines_validate_prints(
     await upload(admin, broken, text)
     answer = admin.last_text()
     assert answer.startswith(f"⚠️ {broken} har fel, så inget har sparats.")
+    # The lines of `validate --lang sv`: a Swedish organizer reads no English line.
     for problem in validated.value.problems:
-        assert escape(str(problem)) in answer
+        assert escape(problem.render(Catalogs().get("sv"))) in answer
+        assert escape(str(problem)) not in answer
     count = len(validated.value.problems)
     assert answer.endswith(f"{count} problem hittades.")
+    assert await bot.services.store.upload(1) is None
+
+
+async def test_a_broken_file_in_swedish_and_in_english(bot: Bot) -> None:
+    text = (TEST_SURVEYS / "broken" / "choice_id_yes.yaml").read_text(encoding="utf-8")
+    swedish = bot.admin()
+    await upload(swedish, "soder-park.yaml", text)
+    assert (
+        escape(
+            "soder-park.yaml rad 11, fråga 'how_often', val 1: 'id' lästes som ett ja/nej-värde, "
+            "inte som text: utan citattecken läser YAML yes, no, on, off, true och false så; "
+            'sätt ordet inom citattecken, till exempel "yes"'
+        )
+        in swedish.last_text()
+    )
+    english = bot.admin(language_code="en")
+    await upload(english, "soder-park.yaml", text, file_id="up-2")
+    answer = english.last_text()
+    assert answer.startswith("⚠️ soder-park.yaml has problems, so nothing was kept.")
+    assert (
+        escape(
+            "soder-park.yaml line 11, question 'how_often', choice 1: 'id' was read as a yes/no "
+            "value, not as text: without quotes YAML reads yes, no, on, off, true and false that "
+            'way; put the word in quotes, like "yes"'
+        )
+        in answer
+    )
+    assert "rad 11" not in answer
     assert await bot.services.store.upload(1) is None
 
 
@@ -315,8 +346,8 @@ async def test_an_xlsform_whose_survey_has_problems_comes_back_as_yaml_to_fix(
     problems = admin.texts()[-2]
     assert problems.startswith("⚠️ halvklar.xlsx har fel, så inget har sparats.")
     # Lines of the survey made from the form, which comes back to be fixed and sent again.
-    assert "halvklar.yaml line " in problems
-    assert escape("question 'why': 'text' has no English text") in problems
+    assert "halvklar.yaml rad " in problems
+    assert escape("fråga 'why': 'text' saknar engelsk text ('en:')") in problems
     returned = [call for call in bot.fake.calls if call.method == "sendDocument"][-1]
     assert returned.params["_filenames"]["document"] == "halvklar.yaml"
     assert b"id: why" in returned.params["_files"]["document"]

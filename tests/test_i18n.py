@@ -96,7 +96,11 @@ def test_swedish_texts_quote_with_swedish_quotation_marks() -> None:
     wrong = []
     for key, message in swedish_catalog().items():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        wrong += [key for text in strings if any(q in str(text or "") for q in NOT_SWEDISH_QUOTES)]
+        # Straight quotes the English has too are YAML an organizer types (text: {sv: "..."}),
+        # the same in both languages: English prose quotes with “…”, never with them.
+        english = "".join(key) if isinstance(key, tuple) else str(key)
+        marks = [q for q in NOT_SWEDISH_QUOTES if not (q == '"' and q in english)]
+        wrong += [key for text in strings if any(q in str(text or "") for q in marks)]
     assert wrong == []
 
 
