@@ -57,6 +57,9 @@ class History:
             )
         self._order = list(order)
         self._columns = columns_of(self.questions())
+        # Per version, which of the columns it asked: a row is then one pass over the columns,
+        # without looking up its version's questions again for every cell.
+        self._asked: dict[int, list[bool]] = {}
 
     @classmethod
     def single(cls, survey: Survey, version: int = FIRST_VERSION) -> History:
@@ -142,6 +145,22 @@ class History:
         if column.question_id not in survey.questions_by_id:
             return None
         return cell(survey, column, answers)
+
+    def row(self, version: int | None, answers: Mapping[str, Any]) -> list[Cell]:
+        """The response's cells under every column (`columns()`, in its order), each read
+        against the response's own version as `cell` reads it."""
+        key = version or FIRST_VERSION
+        if key not in self.versions:  # as survey(): a version not stored reads as the current
+            key = self.current_version
+        survey = self.versions[key]
+        asked = self._asked.get(key)
+        if asked is None:
+            having = survey.questions_by_id
+            asked = self._asked[key] = [c.question_id in having for c in self._columns]
+        return [
+            cell(survey, column, answers) if has else None
+            for column, has in zip(self._columns, asked, strict=True)
+        ]
 
     def long_rows(
         self, version: int | None, answers: Mapping[str, Any]

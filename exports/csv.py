@@ -76,16 +76,15 @@ async def write_csv(store: ExportSource, request: Request, progress: Progress = 
     """Write one row per response and one column per question; return the number of rows."""
     histories, out, privacy = request.histories(), request.out, request.privacy
     several = len(histories) > 1
-    columns: list[tuple[History, Column]] = [
-        (history, column)
+    columns: dict[str, list[Column]] = {
+        history.survey_id: history.columns(prefix=f"{history.survey_id}." if several else "")
         for history in histories
-        for column in history.columns(prefix=f"{history.survey_id}." if several else "")
-    ]
+    }
     rows = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, dialect=SwedishExcel)
-        writer.writerow(META + [column.name for _, column in columns])
+        writer.writerow(META + [column.name for shown in columns.values() for column in shown])
         async for response, history in _answered(store, histories):
             meta = [
                 *_whose(response, privacy),
@@ -93,12 +92,14 @@ async def write_csv(store: ExportSource, request: Request, progress: Progress = 
                 privacy.text(response.completed_at),
                 response.source or "",
             ]
-            values = [
-                format_cell(history.cell(response.survey_version, column, response.answers))
-                if owner is history
-                else ""
-                for owner, column in columns
-            ]
+            # A campaign's own columns hold its cells; the other campaigns' stay empty.
+            values: list[str] = []
+            for survey_id, shown in columns.items():
+                if survey_id == history.survey_id:
+                    cells = history.row(response.survey_version, response.answers)
+                    values.extend(format_cell(value) for value in cells)
+                else:
+                    values.extend([""] * len(shown))
             writer.writerow(meta + values)
             rows += 1
             progress(1)

@@ -130,7 +130,7 @@ async def write_xlsx(
                         privacy.moment(response.started_at),
                         privacy.moment(response.completed_at),
                         response.source,
-                        *(history.cell(version, column, response.answers) for column in columns),
+                        *history.row(version, response.answers),
                     ]
                 )
                 responses += 1
