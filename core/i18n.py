@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -65,8 +66,13 @@ class Catalogs:
             if not po.exists():
                 self._translations[lang] = NullTranslations()
                 continue
-            with po.open("rb") as handle:
-                catalog = read_po(handle, locale=lang)
+            text = po.read_bytes()
+            if not _translates(text):
+                # The source language's catalog (English) has no msgstr: reading it would
+                # cost as much as the Swedish one at every start, to translate nothing.
+                self._translations[lang] = NullTranslations()
+                continue
+            catalog = read_po(io.BytesIO(text), locale=lang)
             buffer = io.BytesIO()
             write_mo(buffer, catalog)
             buffer.seek(0)
@@ -74,6 +80,16 @@ class Catalogs:
 
     def get(self, lang: str) -> NullTranslations:
         return self._translations.get(lang) or self._translations[DEFAULT_LANG]
+
+
+# A msgstr with text on its own line, or empty there and continued on the next ("" then "…").
+_TRANSLATED = re.compile(rb'^msgstr(?:\[\d+\])? (?:"[^"\n]|""\n")', re.MULTILINE)
+
+
+def _translates(po: bytes) -> bool:
+    """Whether a .po file translates anything beyond its header (the first entry)."""
+    _, _, entries = po.partition(b"\n\n")
+    return _TRANSLATED.search(entries) is not None
 
 
 def number(value: float, lang: str) -> str:

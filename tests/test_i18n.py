@@ -145,3 +145,24 @@ def test_no_code_puts_quotation_marks_around_a_translated_text() -> None:
             ):
                 offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
+
+
+def test_an_english_catalog_is_read_only_when_it_translates_something(tmp_path: Path) -> None:
+    """English is the source language: its catalog is skipped while it has no msgstr, but a
+    text someone did write in it (a wrapped one too) is what English readers get."""
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    entries = {
+        "sv": 'msgid "Cancel"\nmsgstr "Avbryt"\n',
+        "en": 'msgid "Cancel"\nmsgstr ""\n"Cancel, and keep\\n"\n"nothing"\n',
+    }
+    for lang, entry in entries.items():
+        folder = tmp_path / lang / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        (folder / "messages.po").write_text(header + entry, encoding="utf-8")
+    catalogs = Catalogs(tmp_path)
+    assert catalogs.get("en").gettext("Cancel") == "Cancel, and keep\nnothing"
+    assert catalogs.get("sv").gettext("Cancel") == "Avbryt"
+    (tmp_path / "en" / "LC_MESSAGES" / "messages.po").write_text(
+        header + 'msgid "Cancel"\nmsgstr ""\n\nmsgid "Save"\nmsgstr ""\n', encoding="utf-8"
+    )
+    assert Catalogs(tmp_path).get("en").gettext("Cancel") == "Cancel"
