@@ -82,6 +82,18 @@ def cell(survey: Survey, column: Column, answers: Mapping[str, Any]) -> Cell:
     return str(value)
 
 
+# The first columns of a response's row in every table export (CSV wide, xlsx), before its
+# answers: who, which response, campaign and version, and when.
+RESPONSE_COLUMNS = [
+    "respondent",
+    "response",
+    "campaign",
+    "version",
+    "status",
+    "started",
+    "completed",
+    "source",
+]
 # Ideas and tips, one row each. The pseudonym is the same keyed HMAC as in the answers, so an
 # analyst can link a resident's tips and answers without ever learning who they are.
 CONTRIBUTION_COLUMNS = [

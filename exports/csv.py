@@ -5,23 +5,20 @@ from __future__ import annotations
 import csv
 from collections.abc import AsyncIterator, Sequence
 
-from core.export import CONTRIBUTION_COLUMNS, Cell, Column, Privacy, contribution_cells
+from core.export import (
+    CONTRIBUTION_COLUMNS,
+    RESPONSE_COLUMNS,
+    Cell,
+    Column,
+    Privacy,
+    contribution_cells,
+)
 from core.versions import History
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
 from storage.records import ExportedResponse
 
-META = [
-    "respondent",
-    "response",
-    "campaign",
-    "version",
-    "status",
-    "started",
-    "completed",
-    "source",
-]
 # A cell starting with one of these would run as a formula when Excel opens the file.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -84,7 +81,8 @@ async def write_csv(store: ExportSource, request: Request, progress: Progress = 
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, dialect=SwedishExcel)
-        writer.writerow(META + [column.name for shown in columns.values() for column in shown])
+        names = [column.name for shown in columns.values() for column in shown]
+        writer.writerow(RESPONSE_COLUMNS + names)
         async for response, history in _answered(store, histories):
             meta = [
                 *_whose(response, privacy),

@@ -15,22 +15,12 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from core.export import CONTRIBUTION_COLUMNS, Cell, contribution_cells
+from core.export import CONTRIBUTION_COLUMNS, RESPONSE_COLUMNS, Cell, contribution_cells
 from core.versions import CODEBOOK_COLUMNS, codebook
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
 
-META = [
-    "respondent",
-    "response",
-    "campaign",
-    "version",
-    "status",
-    "started",
-    "completed",
-    "source",
-]
 SHEET_NAME_LIMIT = 31
 FORBIDDEN_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 
@@ -115,7 +105,7 @@ async def write_xlsx(
             sheet = _Sheet(
                 book,
                 sheet_name(history.survey_id, taken),
-                META + [column.name for column in columns],
+                RESPONSE_COLUMNS + [column.name for column in columns],
                 formats,
             )
             async for response in store.export_responses(history.survey_id):
