@@ -151,19 +151,10 @@ async def _opening(
 ) -> None:
     services = context.services
     now = services.clock()
-    try:
-        opens = read_when(text, now)
-    except NotRead as unread:
-        why = _unreadable(render, unread.why)
-        return await _again(
-            update, context, who, why, _ask_opening(context, render, survey, prompt.id)
-        )
-    refused = refusal(opens, None, now)
-    if refused is not None:
-        why = _refused(render, refused, opens)
-        return await _again(
-            update, context, who, why, _ask_opening(context, render, survey, prompt.id)
-        )
+    opens, why = _taken(render, text, now)
+    if why is not None or opens is None:
+        question = _ask_opening(context, render, survey, prompt.id)
+        return await _again(update, context, who, why or "", question)
     answered = {**prompt.answered, OPENS: opens.isoformat()}
     if not await services.store.ask_next(update.update_id, prompt.id, CLOSES, answered, now):
         return
@@ -183,22 +174,40 @@ async def _closing(
     now = services.clock()
     opens = _moment(prompt, OPENS)
     question = _ask_closing(render, prompt.id, opens)
-    closes: datetime | None = None
-    if not means_none(text):
-        try:
-            # A date without a year is the next one from now, not from the opening: "20 dec"
-            # for both is refused as closing at the opening, not taken as next December.
-            closes = read_when(text, now)
-        except NotRead as unread:
-            return await _again(update, context, who, _unreadable(render, unread.why), question)
-    refused = refusal(opens, closes, now)
-    if refused is not None:
-        return await _again(update, context, who, _refused(render, refused, opens), question)
+    closes, why = _taken(render, text, now, closing=True, opens=opens)
+    if why is not None:
+        return await _again(update, context, who, why, question)
     answered = {**prompt.answered, CLOSES: closes.isoformat() if closes else None}
     if not await services.store.ask_next(update.update_id, prompt.id, CONFIRM, answered, now):
         return
     schedule = Schedule(opens, closes)
     await send(context, who.chat_id, [_confirmation(render, survey, schedule, prompt.id, now)])
+
+
+def _taken(
+    render: Renderer,
+    text: str,
+    now: datetime,
+    *,
+    closing: bool = False,
+    opens: datetime | None = None,
+) -> tuple[datetime | None, str | None]:
+    """The time an organizer wrote, or why it cannot be taken (unreadable, or refused): the
+    opening time, or with `closing` the closing time after `opens`, which may be "none"."""
+    moment: datetime | None = None
+    if not (closing and means_none(text)):
+        try:
+            # A date without a year is the next one from now, not from the opening: "20 dec"
+            # for both is refused as closing at the opening, not taken as next December.
+            moment = read_when(text, now)
+        except NotRead as unread:
+            return None, _unreadable(render, unread.why)
+    if not closing:
+        opens = moment
+    refused = refusal(opens, moment if closing else None, now)
+    if refused is not None:
+        return None, _refused(render, refused, opens)
+    return moment, None
 
 
 async def _again(update: Update, context: Ctx, who: Visitor, why: str, question: Reply) -> None:
