@@ -168,13 +168,7 @@ class ResponsesRoom(Room):
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return None
-            # Two replicas starting the same survey for one resident take turns on the
-            # resident's row, so the second sees the first's response (SQLite has one writer).
-            await connection.execute(
-                select(residents.c.pseudonym)
-                .where(residents.c.pseudonym == pseudonym)
-                .with_for_update()
-            )
+            await _take_turns(connection, pseudonym)
             if replace is not None:
                 mine = and_(
                     responses.c.id == replace,
@@ -199,12 +193,7 @@ class ResponsesRoom(Room):
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return None
-            # As start_response: two replicas take turns on the resident's row.
-            await connection.execute(
-                select(residents.c.pseudonym)
-                .where(residents.c.pseudonym == pseudonym)
-                .with_for_update()
-            )
+            await _take_turns(connection, pseudonym)
             earlier = and_(
                 responses.c.pseudonym == pseudonym,
                 responses.c.survey_id == session.survey_id,
@@ -279,6 +268,14 @@ class ResponsesRoom(Room):
 
 
 _IN_PROGRESS = ResponseStatus.IN_PROGRESS.value
+
+
+async def _take_turns(connection: AsyncConnection, pseudonym: str) -> None:
+    """Two replicas starting a survey (or a trial) for one resident take turns on the
+    resident's row, so the second sees the first's response (SQLite has one writer)."""
+    await connection.execute(
+        select(residents.c.pseudonym).where(residents.c.pseudonym == pseudonym).with_for_update()
+    )
 
 
 async def _insert_response(
