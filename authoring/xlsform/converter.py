@@ -58,32 +58,28 @@ PLAIN_READ = {
         "Swedish, import again with --language sv"
     ),
 }
-NO_TEXTS = {
-    "sv": (
-        N_(
-            "the form has no Swedish texts: every title, label and hint needs 'sv:' "
-            "added by hand ({count} text)"
-        ),
-        N_(
-            "the form has no Swedish texts: every title, label and hint needs 'sv:' "
-            "added by hand ({count} texts)"
-        ),
-    ),
-    "en": (
-        N_(
-            "the form has no English texts: every title, label and hint needs 'en:' "
-            "added by hand ({count} text)"
-        ),
-        N_(
-            "the form has no English texts: every title, label and hint needs 'en:' "
-            "added by hand ({count} texts)"
-        ),
-    ),
-}
 NO_TEXT_FOR = {
     "sv": N_("no Swedish text for: {places}"),
     "en": N_("no English text for: {places}"),
 }
+
+
+def _no_texts(lang: str, count: int) -> Says:
+    if lang == "sv":
+        return nsays(
+            "the form has no Swedish texts: every title, label and hint needs 'sv:' added by "
+            "hand ({count} text)",
+            "the form has no Swedish texts: every title, label and hint needs 'sv:' added by "
+            "hand ({count} texts)",
+            count,
+        )
+    return nsays(
+        "the form has no English texts: every title, label and hint needs 'en:' added by hand "
+        "({count} text)",
+        "the form has no English texts: every title, label and hint needs 'en:' added by hand "
+        "({count} texts)",
+        count,
+    )
 
 
 def _column_not_carried(header: str, rows: Says) -> Says:
@@ -245,7 +241,7 @@ class _Converter:
             if not places:
                 continue
             if lang not in self.languages_seen:
-                text = nsays(*NO_TEXTS[lang], len(places))
+                text = _no_texts(lang, len(places))
             else:
                 text = says(NO_TEXT_FOR[lang], places=joined(places))
             self.note("form", None, text)
