@@ -32,7 +32,7 @@ from core.contributions import CategoriesFile, PlacesFile
 from core.loader import MAX_FILE_BYTES, SurveyFileError, check_survey, parse_file, unreadable
 from core.problems import FileProblem, megabytes
 from core.roles import Action
-from core.says import Words
+from core.says import N_, Says, Words, says
 from core.survey import Survey
 from handlers.admin import audit, campaign_buttons, campaign_card, campaign_dates, not_theirs
 from handlers.buttons import CONFIRMED, DROP, SAVE, parse_upload_data, upload_data
@@ -73,7 +73,7 @@ class Checked:
     name: str
     source: str
     model: BaseModel  # a Survey, CategoriesFile or PlacesFile
-    notes: tuple[str, ...] = ()  # what the XLSForm import could not carry over or changed
+    notes: tuple[Says, ...] = ()  # what the XLSForm import could not carry over or changed
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Refused:
     """A file that did not pass: validate's lines, or why it could not be read at all."""
 
     problems: tuple[FileProblem, ...] = ()  # said in the organizer's language when shown
-    not_a_form: str | None = None  # an .xlsx that is no XLSForm: the import's reason
+    not_a_form: Says | None = None  # an .xlsx that is no XLSForm: the import's reason
     source: str = ""  # an XLSForm's survey, which comes back to be fixed by hand
 
 
@@ -175,7 +175,7 @@ def _check_yaml(name: str, content: bytes) -> Checked | Refused:
     return Checked(kind, kind.value, source, model)
 
 
-def _check_survey(source: str, shown: str, notes: tuple[str, ...] = ()) -> Checked | Refused:
+def _check_survey(source: str, shown: str, notes: tuple[Says, ...] = ()) -> Checked | Refused:
     try:
         survey = check_survey(source, shown)
     except SurveyFileError as exc:
@@ -191,19 +191,33 @@ def _check_xlsx(name: str, content: bytes) -> Checked | Refused:
         try:
             form = read_workbook(path)
         except NotAnXLSForm as exc:
-            return Refused(not_a_form=str(exc).replace(str(path), name))
+            # The reason names the file by the organizer's name, not the folder it was read in.
+            return Refused(not_a_form=_named(exc.says, str(path), name))
         except Exception as exc:  # openpyxl on a damaged zip can fail in many ways
             log.info("an .xlsx could not be read: %s", type(exc).__name__)
-            return Refused(not_a_form=f"{name} is not an Excel workbook (.xlsx) I can read")
+            unread = N_("{file} is not an Excel workbook (.xlsx) I can read")
+            return Refused(not_a_form=says(unread, file=name))
     shown = f"{path.stem}.yaml"
     try:
         conversion = convert(form)
         source = to_yaml(conversion, name, shown)
     except Exception as exc:  # a form stranger than any the import was written for
         log.warning("an XLSForm could not be converted: %s", type(exc).__name__)
-        return Refused(not_a_form=f"{name} could not be converted to a survey")
-    notes = tuple(str(note) for note in (*conversion.lost, *conversion.changed))
+        unconverted = N_("{file} could not be converted to a survey")
+        return Refused(not_a_form=says(unconverted, file=name))
+    notes = tuple(note.says for note in (*conversion.lost, *conversion.changed))
     return _check_survey(source, shown, notes)
+
+
+def _named(message: Says, path: str, name: str) -> Says:
+    """The message with the temporary file's path, wherever it is a parameter, as `name`."""
+    params = tuple(
+        (key, _named(value, path, name) if isinstance(value, Says) else value.replace(path, name))
+        for key, value in message.params
+    )
+    # Text from elsewhere (openpyxl's reason) may name the path in its own words.
+    template = message.template if message.translated else message.template.replace(path, name)
+    return Says(template, params, message.plural, message.count, message.translated)
 
 
 # ---- answering ----------------------------------------------------------------------------
@@ -223,12 +237,12 @@ async def _refused(
     context: Ctx, who: Visitor, render: Renderer, name: str, refused: Refused
 ) -> None:
     _ = render._
+    words = Words(render._, render.ngettext)
     if refused.not_a_form is not None:
         text = _("I could not import this XLSForm, so nothing was kept: {reason}.").format(
-            reason=escape(refused.not_a_form)
+            reason=escape(refused.not_a_form.render(words))
         )
         return await send(context, who.chat_id, [Reply(text)])
-    words = Words(render._, render.ngettext)
     problems = "\n".join(problem.render(words) for problem in refused.problems)
     if len(problems) > PROBLEMS_SHOWN:
         problems = problems[:PROBLEMS_SHOWN] + "\n…"
@@ -335,7 +349,8 @@ def _summary(
     if checked.notes:
         lines.append("")
         lines.append(_("From the XLSForm, not carried over or changed on the way:"))
-        lines += [f"– {escape(note)}" for note in checked.notes[:10]]
+        words = Words(render._, render.ngettext)
+        lines += [f"– {escape(note.render(words))}" for note in checked.notes[:10]]
         if len(checked.notes) > 10:
             lines.append("…")
     return _fit(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from core.i18n import Catalogs
@@ -178,11 +179,81 @@ async def test_an_xlsform_is_imported_checked_and_saved(bot: Bot, tmp_path: Path
 async def test_a_file_that_is_no_xlsform_is_explained(bot: Bot) -> None:
     admin = bot.admin()
     await admin.send_document("form.xlsx", None, file_id="junk", content=b"not a zip at all")
+    # openpyxl's own reason arrives in English and is shown as it is, after Swedish words.
     assert admin.last_text().startswith(
         "Jag kunde inte importera det här XLSForm-formuläret, så inget har sparats: "
-        "form.xlsx is not an Excel workbook (.xlsx)"
+        "form.xlsx är ingen Excel-arbetsbok (.xlsx): "
     )
     assert "/tmp" not in admin.last_text()
+
+
+def workbook_without_a_survey_sheet(path: Path) -> bytes:
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Blad1"
+    workbook.active.append(["namn", "svar"])
+    workbook.save(path)
+    return path.read_bytes()
+
+
+async def test_a_workbook_that_is_no_xlsform_is_explained_in_swedish_and_english(
+    bot: Bot, tmp_path: Path
+) -> None:
+    content = workbook_without_a_survey_sheet(tmp_path / "lista.xlsx")
+    admin = bot.admin()
+    await admin.send_document("lista.xlsx", None, file_id="no-form", content=content)
+    assert admin.last_text() == escape(
+        "Jag kunde inte importera det här XLSForm-formuläret, så inget har sparats: lista.xlsx "
+        "är inget XLSForm-formulär: den har inget blad 'survey' (dess blad: 'Blad1'). Ett "
+        "XLSForm-formulär har ett blad 'survey' med kolumnerna type, name och label, och ett "
+        "blad 'choices' för svarslistorna."
+    )
+    english = bot.admin(language_code="en")
+    await english.send_document("lista.xlsx", None, file_id="no-form", content=content)
+    assert escape("lista.xlsx is not an XLSForm: it has no 'survey' sheet") in english.last_text()
+    assert await bot.services.store.upload(1) is None
+
+
+def form_with_notes(path: Path) -> bytes:
+    """A form with a type Torget lacks (a note: not carried over) and a name that is no
+    Torget id (a note: changed on the way)."""
+    rows = [
+        HEAD,
+        question("select_one yes_no", "lit"),
+        question("text", "Why Now", "no"),
+        question("date", "when"),
+    ]
+    return xlsform(path, rows, YES_NO).read_bytes()
+
+
+async def test_an_xlsforms_notes_are_in_the_organizers_language(bot: Bot, tmp_path: Path) -> None:
+    content = form_with_notes(tmp_path / "trygghet.xlsx")
+    swedish, english = bot.admin(), bot.admin(language_code="en")
+    await swedish.send_document("trygghet.xlsx", None, file_id="xl-3", content=content)
+    card = swedish.last_text()
+    assert card.startswith("📄 Ny: <code>torget-test</code>")
+    lost = escape(
+        "– survey rad 4: 'when': typen 'date' har ingen motsvarighet i Torget (en textfråga "
+        "kan fråga efter det); utelämnas"
+    )
+    changed = escape(
+        "– survey rad 3: frågan 'Why Now' fick id:t 'why_now' (id:n i Torget består av små "
+        "bokstäver, siffror och _)"
+    )
+    assert f"{lost}\n{changed}" in card
+    assert "row" not in card and "carried over" not in card
+
+    await english.send_document("trygghet.xlsx", None, file_id="xl-3", content=content)
+    card = english.last_text()
+    assert card.startswith("📄 New: <code>torget-test</code>")
+    lost = escape(
+        "– survey row 4: 'when': type 'date' has no counterpart in Torget (a text question "
+        "could ask for it); left out"
+    )
+    changed = escape(
+        "– survey row 3: the question 'Why Now' has the id 'why_now' (Torget ids are "
+        "lower-case letters, digits and _)"
+    )
+    assert f"{lost}\n{changed}" in card
 
 
 async def test_a_save_over_a_version_saved_meanwhile_is_refused_with_what_it_changed(

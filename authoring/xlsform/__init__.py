@@ -5,7 +5,9 @@
 reads relevant and constraint expressions, `vocabulary` XLSForm's words, `ids` makes ids),
 and `writer.to_yaml` writes the survey in the style of the shipped surveys with the notes as
 comments on top; `command` is the command line. What cannot be mapped is never dropped
-silently: each such thing becomes a Note naming its sheet and row.
+silently: each such thing becomes a Note naming its sheet and row, its text a `core.says.Says`
+(`languages` holds the notes and the languages of the texts): str() is the English the
+command prints and writes, `render()` says it in an organizer's language for an upload.
 """
 
 from authoring.xlsform.command import add_command, run

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.says import N_, Says, says
+
 
 @dataclass
 class ListChoice:
@@ -132,15 +134,19 @@ def _split_top(text: str, word: str) -> list[str]:
 
 def resolve(
     joiner: str, atoms: list[_Atom], target: Target
-) -> tuple[dict[str, Any], str | None] | str:
+) -> tuple[dict[str, Any], Says | None] | Says:
     """The show_if for atoms on `target`, with a note on any change; or why there is none."""
     if target.kind in ("select_one", "scale"):
         return _resolve_finite(joiner, atoms, target)
     if target.kind in ("select_multiple", "number"):
         return _resolve_listed(joiner, atoms, target)
-    return (
-        f"depends on '{target.id}', a {target.kind} question (show_if can only depend on a "
-        "choice, scale or number question)"
+    return says(
+        N_(
+            "depends on '{id}', a {kind} question (show_if can only depend on a choice, "
+            "scale or number question)"
+        ),
+        id=target.id,
+        kind=target.kind,
     )
 
 
@@ -152,7 +158,7 @@ def _domain(target: Target) -> list[Any]:
 
 def _resolve_finite(
     joiner: str, atoms: list[_Atom], target: Target
-) -> tuple[dict[str, Any], str | None] | str:
+) -> tuple[dict[str, Any], Says | None] | Says:
     """One answer from a known set: every comparison is a subset, and/or are set algebra."""
     domain = _domain(target)
     chosen: set[Any] | None = None
@@ -161,13 +167,15 @@ def _resolve_finite(
             try:
                 value: Any = float(atom.value)
             except ValueError:
-                return f"compares '{target.id}' with '{atom.value}', which is not a number"
+                return _not_a_number(target, atom)
         else:
             value = atom.value
             if atom.op not in ("=", "!="):
-                return f"compares the choices of '{target.id}' with {atom.op}"
+                return says(
+                    N_("compares the choices of '{id}' with {op}"), id=target.id, op=atom.op
+                )
             if value not in domain:
-                return f"names '{value}', which is not a choice of '{target.id}'"
+                return _not_a_choice(target, value)
         subset = {item for item in domain if _compare(item, atom.op, value)}
         if chosen is None:
             chosen = subset
@@ -175,9 +183,9 @@ def _resolve_finite(
             chosen = chosen | subset if joiner == "or" else chosen & subset
     assert chosen is not None
     if not chosen:
-        return "is never true"
+        return says(N_("is never true"))
     if chosen == set(domain):
-        return "is always true"
+        return says(N_("is always true"))
     negative = all(atom.op == "!=" for atom in atoms)
     listed = [item for item in domain if (item not in chosen) == negative]
     values = [_value_id(item, target) for item in listed]
@@ -197,37 +205,59 @@ def _compare(item: Any, op: str, value: Any) -> bool:
 
 def _resolve_listed(
     joiner: str, atoms: list[_Atom], target: Target
-) -> tuple[dict[str, Any], str | None] | str:
+) -> tuple[dict[str, Any], Says | None] | Says:
     """Several answers, or any number: only `=`s joined by or, or `!=`s joined by and."""
     ops = {atom.op for atom in atoms}
     if ops - {"=", "!="}:
-        what = "the number" if target.kind == "number" else "the choices of"
         used = " ".join(sorted(ops - {"=", "!="}))
-        return f"uses {used} on {what} '{target.id}', and show_if can only list values"
+        if target.kind == "number":
+            text = N_("uses {used} on the number '{id}', and show_if can only list values")
+        else:
+            text = N_("uses {used} on the choices of '{id}', and show_if can only list values")
+        return says(text, used=used, id=target.id)
     if len(ops) > 1 or (len(atoms) > 1 and (joiner == "or") != (ops == {"="})):
-        return "mixes conditions that show_if cannot combine"
+        return says(N_("mixes conditions that show_if cannot combine"))
     values: list[Any] = []
     for atom in atoms:
         if target.kind == "number":
             try:
                 number = float(atom.value)
             except ValueError:
-                return f"compares '{target.id}' with '{atom.value}', which is not a number"
+                return _not_a_number(target, atom)
             if not number.is_integer():
-                return f"compares '{target.id}' with {atom.value}, which is not a whole number"
+                return says(
+                    N_("compares '{id}' with {value}, which is not a whole number"),
+                    id=target.id,
+                    value=atom.value,
+                )
             values.append(int(number))
         else:
             if atom.value not in _domain(target):
-                return f"names '{atom.value}', which is not a choice of '{target.id}'"
+                return _not_a_choice(target, atom.value)
             values.append(_value_id(atom.value, target))
     key = "in" if ops == {"="} else "not_in"
     change = None
     if target.kind == "select_multiple" and not all(atom.selected for atom in atoms):
-        change = (
-            f"'{atoms[0].op}' on the select_multiple '{target.id}' compares the whole answer "
-            f"in XLSForm; show_if {key} looks at each picked choice (as selected() does)"
+        change = says(
+            N_(
+                "'{op}' on the select_multiple '{id}' compares the whole answer in XLSForm; "
+                "show_if {key} looks at each picked choice (as selected() does)"
+            ),
+            op=atoms[0].op,
+            id=target.id,
+            key=key,
         )
     return {"question": target.id, key: values}, change
+
+
+def _not_a_number(target: Target, atom: _Atom) -> Says:
+    return says(
+        N_("compares '{id}' with '{value}', which is not a number"), id=target.id, value=atom.value
+    )
+
+
+def _not_a_choice(target: Target, value: str) -> Says:
+    return says(N_("names '{value}', which is not a choice of '{id}'"), value=value, id=target.id)
 
 
 def _value_id(item: Any, target: Target) -> Any:
@@ -238,7 +268,7 @@ def _value_id(item: Any, target: Target) -> Any:
 
 def constraint_limits(
     raw: str, kind: str, integer: bool
-) -> tuple[dict[str, Any], list[str]] | None:
+) -> tuple[dict[str, Any], list[Says]] | None:
     """`. >= 1 and . <= 5` -> min/max; string-length -> max_length; count-selected ->
     max_choices. None when the constraint says anything else."""
     subject = {
@@ -249,7 +279,7 @@ def constraint_limits(
     if subject is None:
         return None
     limits: dict[str, Any] = {}
-    changes: list[str] = []
+    changes: list[Says] = []
     pattern = re.compile(rf"^{subject}\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)$")
     for part in _split_top(_strip_parens(raw.strip()), "and"):
         match = pattern.match(_strip_parens(part.strip()))
@@ -266,8 +296,15 @@ def constraint_limits(
                     bound = math.floor(number) + 1 if op == ">" else math.ceil(number) - 1
                 else:
                     changes.append(
-                        f"'{op} {plain_number(number)}' became {key} {plain_number(number)}, "
-                        f"which allows {plain_number(number)} itself"
+                        says(
+                            N_(
+                                "'{op} {number}' became {key} {number}, which allows "
+                                "{number} itself"
+                            ),
+                            op=op,
+                            number=plain_number(number),
+                            key=key,
+                        )
                     )
             limits[key] = plain_number(bound)
         else:

@@ -1,7 +1,8 @@
 """The mapping: an XLSForm's rows in, a Torget survey (as plain data) and notes out; no I/O.
 
-About 600 lines, kept whole: one class that walks the form once, row by row, and each of its
-methods reads or notes into the same state (lists, earlier questions, missing texts).
+One class that walks the form once, row by row, and each of its methods reads or notes into
+the same state (lists, earlier questions, missing texts); what it stands on (the notes, the
+columns, the languages of the texts) is `languages.Reading`.
 """
 
 from __future__ import annotations
@@ -19,16 +20,13 @@ from authoring.xlsform.conditions import (
     resolve,
 )
 from authoring.xlsform.form import (
-    Column,
     Conversion,
     Form,
-    Note,
     Row,
-    language_of,
-    parse_header,
     rows_text,
 )
 from authoring.xlsform.ids import make_id, make_survey_id, unique_id
+from authoring.xlsform.languages import Reading
 from authoring.xlsform.vocabulary import (
     COLUMN_REASONS,
     METADATA_TYPES,
@@ -43,8 +41,12 @@ from authoring.xlsform.vocabulary import (
     split_type,
 )
 from core.contributions import FORM_IDS
-from core.i18n import LANGUAGE_NAMES
+from core.says import N_, Says, says
 from core.survey import LANGS, MAX_TEXT_LIMIT
+
+
+def _column_not_carried(header: str, rows: Says) -> Says:
+    return says(N_("column '{header}' ({rows}) is not carried over"), header=header, rows=rows)
 
 
 def convert(form: Form) -> Conversion:
@@ -60,28 +62,15 @@ class _Group:
     condition: dict[str, Any] | None
 
 
-class _Converter:
+class _Converter(Reading):
     def __init__(self, form: Form) -> None:
-        self.form = form
-        self.notes: list[Note] = []
-        self.columns: dict[str, Column] = {}
-        self.plain = "sv"
+        super().__init__(form)
         self.lists: dict[str, list[ListChoice]] = {}
         self.used_lists: set[str] = set()
         self.targets: dict[str, Target] = {}
         self.left_out: set[str] = set()
         self.question_ids: set[str] = set()
-        self.missing: dict[str, list[str]] = {lang: [] for lang in LANGS}
-        self.languages_seen: set[str] = set()
         self.bookkeeping: dict[str, list[int]] = {}
-
-    def note(self, sheet: str, row: int | None, text: str, lost: bool = True) -> None:
-        self.notes.append(Note(sheet, row, text, lost))
-
-    def column(self, header: str) -> Column:
-        if header not in self.columns:
-            self.columns[header] = parse_header(header)
-        return self.columns[header]
 
     def run(self) -> Conversion:
         settings = self._settings()
@@ -91,18 +80,22 @@ class _Converter:
         title = self._texts(settings.cells, "form_title") if settings else {}
         if settings and title:
             survey["title"] = title
-            self._check_languages(title, "settings", settings.number, "the title")
+            self._check_languages(title, "settings", settings.number, says(N_("the title")))
         else:
-            self.note("settings", None, "the form has no form_title: write a title by hand")
+            text = says(N_("the form has no form_title: write a title by hand"))
+            self.note("settings", None, text)
         survey["questions"] = self._questions()
         for name, choices in self.lists.items():
             if name not in self.used_lists:
                 rows = rows_text([choice.row for choice in choices])
-                self.note("choices", None, f"list '{name}' ({rows}) is used by no question")
+                text = says(
+                    N_("list '{name}' ({rows}) is used by no question"), name=name, rows=rows
+                )
+                self.note("choices", None, text)
         self._summarise_languages()
         for header, rows_of in self.bookkeeping.items():
             rows = rows_text(rows_of)
-            self.note("survey", None, f"column '{header}' ({rows}) is not carried over")
+            self.note("survey", None, _column_not_carried(header, rows))
         # In the order an organizer reads the form: the survey sheet first, row by row.
         order = {"form": 0, "survey": 1, "choices": 2, "settings": 3}
         notes = sorted(self.notes, key=lambda n: (order.get(n.sheet, 4), n.row or 0))
@@ -118,93 +111,13 @@ class _Converter:
         for header, value in first.cells.items():
             base = self.column(header).base
             if base not in ("form_id", "form_title", "default_language"):
-                self.note("settings", first.number, f"{header} ('{value}') is not carried over")
+                text = says(
+                    N_("{header} ('{value}') is not carried over"), header=header, value=value
+                )
+                self.note("settings", first.number, text)
         for extra in rows[1:]:
-            self.note("settings", extra.number, "only the first row of settings is read")
+            self.note("settings", extra.number, says(N_("only the first row of settings is read")))
         return first
-
-    def _languages(self) -> None:
-        settings = next((row for row in self.form.settings if row.cells), None)
-        default = self._value(settings.cells, "default_language") if settings else ""
-        from_settings = language_of(default) if default else None
-        chosen = self.form.plain_language or from_settings
-        self.plain = chosen if chosen in LANGS else "sv"
-        sheets = (*self.form.survey, *self.form.choices, *self.form.settings)
-        headers = {h for row in sheets for h in row.cells}
-        plain = sorted(
-            h for h in headers if self.column(h).base in ("label", "hint", "form_title")
-        )
-        plain = [h for h in plain if self.column(h).language is None]
-        if plain:
-            if self.form.plain_language:
-                where = "as asked with --language"
-            elif from_settings in LANGS:
-                where = "the settings sheet's default_language"
-            else:
-                where = "Torget's default"
-            other = "en" if self.plain == "sv" else "sv"
-            self.note(
-                "form",
-                None,
-                f"columns without a language ({', '.join(repr(h) for h in plain)}) were read "
-                f"as {LANGUAGE_NAMES[self.plain]} ({where}); if they are "
-                f"{LANGUAGE_NAMES[other]}, import again with --language {other}",
-                lost=False,
-            )
-        others: dict[str, list[str]] = {}
-        for sheet, rows in (("survey", self.form.survey), ("choices", self.form.choices)):
-            for row in rows:
-                for header in row.cells:
-                    language = self.column(header).language
-                    if language is not None and language not in LANGS:
-                        others.setdefault(sheet, [])
-                        if header not in others[sheet]:
-                            others[sheet].append(header)
-        for sheet, headers_of in others.items():
-            for header in headers_of:
-                self.note(
-                    sheet,
-                    None,
-                    f"column '{header}' is not carried over (Torget asks in Swedish and English)",
-                )
-
-    def _texts(self, cells: dict[str, str], base: str) -> dict[str, str]:
-        """The Swedish and English texts of a column family (label, hint) in one row."""
-        found: dict[str, str] = {}
-        plain: str | None = None
-        for header, value in cells.items():
-            column = self.column(header)
-            if column.base != base:
-                continue
-            if column.language is None:
-                plain = value
-            elif column.language in LANGS:
-                found[column.language] = value
-                self.languages_seen.add(column.language)
-        if plain is not None and self.plain not in found:
-            found[self.plain] = plain
-            self.languages_seen.add(self.plain)
-        return {lang: found[lang] for lang in LANGS if lang in found}
-
-    def _check_languages(self, texts: dict[str, str], sheet: str, row: int, what: str) -> None:
-        for lang in LANGS:
-            if lang not in texts:
-                self.missing[lang].append(f"{sheet} row {row} ({what})")
-
-    def _summarise_languages(self) -> None:
-        for lang in LANGS:
-            places = self.missing[lang]
-            if not places:
-                continue
-            name = LANGUAGE_NAMES[lang]
-            if lang not in self.languages_seen:
-                text = (
-                    f"the form has no {name} texts: every title, label and hint needs "
-                    f"'{lang}:' added by hand ({len(places)} texts)"
-                )
-            else:
-                text = f"no {name} text for: {'; '.join(places)}"
-            self.note("form", None, text)
 
     def _survey_id(self, settings: Row | None) -> str:
         given = self._value(settings.cells, "form_id") if settings else ""
@@ -212,16 +125,14 @@ class _Converter:
         made = make_survey_id(source)
         row = settings.number if settings and given else None
         if not given:
-            self.note(
-                "settings",
-                None,
-                f"no form_id: the id '{made}' was made from the file name",
-                lost=False,
-            )
+            text = says(N_("no form_id: the id '{id}' was made from the file name"), id=made)
+            self.note("settings", None, text, lost=False)
         elif made != given:
-            self.note("settings", row, f"form_id '{given}' became the id '{made}'", lost=False)
+            text = says(N_("form_id '{given}' became the id '{id}'"), given=given, id=made)
+            self.note("settings", row, text, lost=False)
         if made in FORM_IDS:
-            self.note("settings", row, f"the id '{made}' is reserved for the bot: choose another")
+            text = says(N_("the id '{id}' is reserved for the bot: choose another"), id=made)
+            self.note("settings", row, text)
         return made
 
     # choices
@@ -235,7 +146,8 @@ class _Converter:
                 continue
             if not list_name or not name:
                 missing = "list_name" if not list_name else "name"
-                self.note("choices", row.number, f"no {missing}: the choice is left out")
+                text = says(N_("no {column}: the choice is left out"), column=missing)
+                self.note("choices", row.number, text)
                 continue
             label = self._texts(cells, "label")
             for header in cells:
@@ -249,21 +161,24 @@ class _Converter:
             known = {choice.id for choice in choices}
             made = unique_id(make_id(name, "choice_"), known)
             if made != name:
-                self.note(
-                    "choices",
-                    row.number,
-                    f"the choice '{name}' of list '{list_name}' has the id '{made}' "
-                    "(Torget ids are lower-case letters, digits and _)",
-                    lost=False,
+                text = says(
+                    N_(
+                        "the choice '{name}' of list '{list}' has the id '{id}' "
+                        "(Torget ids are lower-case letters, digits and _)"
+                    ),
+                    name=name,
+                    list=list_name,
+                    id=made,
                 )
+                self.note("choices", row.number, text, lost=False)
             if any(choice.name == name for choice in choices):
-                self.note("choices", row.number, f"'{name}' is twice in list '{list_name}'")
-            self._check_languages(label, "choices", row.number, f"choice '{made}'")
+                text = says(N_("'{name}' is twice in list '{list}'"), name=name, list=list_name)
+                self.note("choices", row.number, text)
+            what = says(N_("choice '{id}'"), id=made)
+            self._check_languages(label, "choices", row.number, what)
             choices.append(ListChoice(name, made, label, row.number))
         for header, rows in extra.items():
-            self.note(
-                "choices", None, f"column '{header}' ({rows_text(rows)}) is not carried over"
-            )
+            self.note("choices", None, _column_not_carried(header, rows_text(rows)))
 
     # questions
 
@@ -275,8 +190,11 @@ class _Converter:
             raw_type = self._value(cells, "type")
             name = self._value(cells, "name")
             if not raw_type:
-                what = f"'{name}'" if name else "a row"
-                self.note("survey", row.number, f"{what} without a type: left out")
+                if name:
+                    text = says(N_("'{name}' without a type: left out"), name=name)
+                else:
+                    text = says(N_("a row without a type: left out"))
+                self.note("survey", row.number, text)
                 continue
             kind, rest = split_type(raw_type)
             if kind in ("begin_group", "begin_repeat"):
@@ -286,17 +204,19 @@ class _Converter:
                 if groups:
                     groups.pop()
                 else:
-                    self.note("survey", row.number, f"{kind} without a begin: ignored")
+                    text = says(N_("{kind} without a begin: ignored"), kind=kind)
+                    self.note("survey", row.number, text)
                 continue
             question = self._question(row, kind, rest, name, groups)
             if question is not None:
                 questions.append(question)
         for group in groups:
-            self.note("survey", group.row, f"{group.kind} '{group.name}' is never ended")
+            if group.kind == "group":
+                text = says(N_("group '{name}' is never ended"), name=group.name)
+            else:
+                text = says(N_("repeat '{name}' is never ended"), name=group.name)
+            self.note("survey", group.row, text)
         return questions
-
-    def _value(self, cells: dict[str, str], base: str) -> str:
-        return next((v for h, v in cells.items() if self.column(h).base == base), "")
 
     def _begin(self, row: Row, kind: str, name: str) -> _Group:
         word = "group" if kind == "begin_group" else "repeat"
@@ -304,73 +224,101 @@ class _Converter:
         shown = f" ({label[next(iter(label))]!r})" if label else ""
         condition: dict[str, Any] | None = None
         relevant = self._value(row.cells, "relevant")
-        if relevant:
-            condition = self._condition(relevant, row.number, f"{word} '{name}'")
         if word == "group":
-            text = (
-                f"group '{name}'{shown}: its questions are kept, one after another "
+            subject = says(N_("group '{name}'"), name=name)
+        else:
+            subject = says(N_("repeat '{name}'"), name=name)
+        if relevant:
+            condition = self._condition(relevant, row.number, subject)
+        if word == "group":
+            text = N_(
+                "group '{name}'{shown}: its questions are kept, one after another "
                 "(Torget has no groups; the group's label is not shown)"
             )
         else:
-            text = (
-                f"repeat '{name}'{shown}: its questions are kept and asked once, "
+            text = N_(
+                "repeat '{name}'{shown}: its questions are kept and asked once, "
                 "not repeated (Torget has no repeats)"
             )
+        said = says(text, name=name, shown=shown)
         if condition is not None:
-            text += "; its relevant became the show_if of each question in it"
+            more = says(N_("its relevant became the show_if of each question in it"))
+            said = says(N_("{first}; {rest}"), first=said, rest=more)
         elif relevant:
-            text += "; they are always shown, as its relevant could not be carried over"
-        self.note("survey", row.number, text, lost=word == "repeat")
+            more = says(N_("they are always shown, as its relevant could not be carried over"))
+            said = says(N_("{first}; {rest}"), first=said, rest=more)
+        self.note("survey", row.number, said, lost=word == "repeat")
         handled = {"type", "name", "label", "relevant"}
-        self._leftover_columns(row, handled, f"{word} '{name}'")
+        self._leftover_columns(row, handled, subject)
         return _Group(word, name, row.number, condition)
 
     def _question(
         self, row: Row, kind: str, rest: list[str], name: str, groups: list[_Group]
     ) -> dict[str, Any] | None:
-        subject = f"'{name}'" if name else "a question"
+        subject: Says | str = f"'{name}'" if name else says(N_("a question"))
         if kind in METADATA_TYPES:
-            self.note("survey", row.number, f"{subject}: metadata ({kind}) is not collected")
+            text = says(
+                N_("{subject}: metadata ({kind}) is not collected"), subject=subject, kind=kind
+            )
+            self.note("survey", row.number, text)
             self.left_out.add(name)
             return None
         if kind in ("calculate", "hidden"):
             calculation = self._value(row.cells, "calculation")
             what = f" ({calculation})" if calculation else ""
-            why = "Torget does not calculate" if kind == "calculate" else "nothing is asked"
-            self.note("survey", row.number, f"{subject}: a {kind} row{what}; {why}, left out")
+            if kind == "calculate":
+                why = N_("{subject}: a calculate row{what}; Torget does not calculate, left out")
+            else:
+                why = N_("{subject}: a hidden row{what}; nothing is asked, left out")
+            self.note("survey", row.number, says(why, subject=subject, what=what))
             self.left_out.add(name)
             return None
         torget = TORGET_TYPES.get(kind)
         if torget is None:
             instead = UNSUPPORTED_TYPES.get(kind)
-            why = f" ({instead})" if instead else ""
-            self.note(
-                "survey",
-                row.number,
-                f"{subject}: type '{kind}' has no counterpart in Torget{why}; left out",
-            )
+            if instead:
+                text = says(
+                    N_(
+                        "{subject}: type '{kind}' has no counterpart in Torget ({instead}); "
+                        "left out"
+                    ),
+                    subject=subject,
+                    kind=kind,
+                    instead=says(instead),
+                )
+            else:
+                text = says(
+                    N_("{subject}: type '{kind}' has no counterpart in Torget; left out"),
+                    subject=subject,
+                    kind=kind,
+                )
+            self.note("survey", row.number, text)
             self.left_out.add(name)
             return None
         if not name:
-            self.note("survey", row.number, f"a {kind} question without a name: left out")
+            text = says(N_("a {kind} question without a name: left out"), kind=kind)
+            self.note("survey", row.number, text)
             return None
         qid = unique_id(make_id(name, "q_"), self.question_ids)
         self.question_ids.add(qid)
         if qid != name:
-            self.note(
-                "survey",
-                row.number,
-                f"the question '{name}' has the id '{qid}' "
-                "(Torget ids are lower-case letters, digits and _)",
-                lost=False,
+            text = says(
+                N_(
+                    "the question '{name}' has the id '{id}' "
+                    "(Torget ids are lower-case letters, digits and _)"
+                ),
+                name=name,
+                id=qid,
             )
+            self.note("survey", row.number, text, lost=False)
         question: dict[str, Any] = {"id": qid, "type": torget}
         handled = set(READ_COLUMNS)
         target = Target(qid, torget)
         if kind in ("select_one", "select_multiple"):
             self._select(row, question, target, rest)
         elif rest:
-            self.note("survey", row.number, f"'{' '.join(rest)}' after the type is ignored")
+            text = says(N_("'{words}' after the type is ignored"), words=" ".join(rest))
+            self.note("survey", row.number, text)
         if kind in ("integer", "decimal"):
             question["integer"] = kind == "integer"
         if kind == "range":
@@ -388,26 +336,31 @@ class _Converter:
 
     def _select(self, row: Row, question: dict[str, Any], target: Target, rest: list[str]) -> None:
         if not rest:
-            self.note("survey", row.number, f"'{question['id']}' names no choice list")
+            text = says(N_("'{id}' names no choice list"), id=question["id"])
+            self.note("survey", row.number, text)
             question["choices"] = []
             return
         list_name, extra = rest[0], rest[1:]
         if extra == ["or_other"]:
-            self.note(
-                "survey",
-                row.number,
-                f"'{question['id']}': or_other is not carried over (add an 'other' choice "
-                "and a text question shown for it)",
+            text = says(
+                N_(
+                    "'{id}': or_other is not carried over (add an 'other' choice and a text "
+                    "question shown for it)"
+                ),
+                id=question["id"],
             )
+            self.note("survey", row.number, text)
         elif extra:
-            self.note("survey", row.number, f"'{' '.join(extra)}' after the list is ignored")
+            text = says(N_("'{words}' after the list is ignored"), words=" ".join(extra))
+            self.note("survey", row.number, text)
         choices = self.lists.get(list_name)
         if choices is None:
-            self.note(
-                "survey",
-                row.number,
-                f"'{question['id']}': the list '{list_name}' is not in the choices sheet",
+            text = says(
+                N_("'{id}': the list '{list}' is not in the choices sheet"),
+                id=question["id"],
+                list=list_name,
             )
+            self.note("survey", row.number, text)
             choices = []
         self.used_lists.add(list_name)
         target.choices = choices
@@ -423,15 +376,17 @@ class _Converter:
             if sep and key.strip().lower() in params:
                 params[key.strip().lower()] = value.strip()
             else:
-                self.note(
-                    "survey", row.number, f"'{question['id']}': parameter '{part}' is ignored"
+                text = says(
+                    N_("'{id}': parameter '{part}' is ignored"), id=question["id"], part=part
                 )
+                self.note("survey", row.number, text)
         try:
             start, end, step = (float(params[k]) for k in ("start", "end", "step"))
         except ValueError:
-            self.note(
-                "survey", row.number, f"'{question['id']}': parameters '{raw}' are not numbers"
+            text = says(
+                N_("'{id}': parameters '{raw}' are not numbers"), id=question["id"], raw=raw
             )
+            self.note("survey", row.number, text)
             start, end, step = 0.0, 10.0, 1.0
         whole = all(v.is_integer() for v in (start, end, step))
         if whole and step == 1 and int(start) in SCALE_STARTS and int(end) in SCALE_ENDS:
@@ -443,14 +398,20 @@ class _Converter:
         question["min"], question["max"] = plain_number(low), plain_number(high)
         question["integer"] = whole
         target.kind = "number"
-        self.note(
-            "survey",
-            row.number,
-            f"'{question['id']}': the range {plain_number(start)} to {plain_number(end)} (step "
-            f"{plain_number(step)}) became a number question between {plain_number(low)} and "
-            f"{plain_number(high)} (a scale goes from 0 or 1 up to at most 10, in steps of 1)",
-            lost=False,
+        text = says(
+            N_(
+                "'{id}': the range {start} to {end} (step {step}) became a number question "
+                "between {low} and {high} (a scale goes from 0 or 1 up to at most 10, in steps "
+                "of 1)"
+            ),
+            id=question["id"],
+            start=plain_number(start),
+            end=plain_number(end),
+            step=plain_number(step),
+            low=plain_number(low),
+            high=plain_number(high),
         )
+        self.note("survey", row.number, text, lost=False)
 
     def _constraint(self, row: Row, question: dict[str, Any]) -> None:
         raw = self._value(row.cells, "constraint")
@@ -458,82 +419,94 @@ class _Converter:
             return
         found = constraint_limits(raw, question["type"], bool(question.get("integer")))
         if found is None:
-            self.note(
-                "survey",
-                row.number,
-                f"'{question['id']}': the constraint '{raw}' is not carried over",
+            text = says(
+                N_("'{id}': the constraint '{raw}' is not carried over"),
+                id=question["id"],
+                raw=raw,
             )
+            self.note("survey", row.number, text)
             return
         limits, changes = found
         for key, value in limits.items():
             if key == "max_length" and not 1 <= value <= MAX_TEXT_LIMIT:
-                self.note(
-                    "survey",
-                    row.number,
-                    f"'{question['id']}': the constraint '{raw}' is not carried over "
-                    f"(a text is at most {MAX_TEXT_LIMIT} characters)",
+                text = says(
+                    N_(
+                        "'{id}': the constraint '{raw}' is not carried over (a text is at most "
+                        "{limit} characters)"
+                    ),
+                    id=question["id"],
+                    raw=raw,
+                    limit=MAX_TEXT_LIMIT,
                 )
+                self.note("survey", row.number, text)
                 return
         if question["type"] == "number":
             low = limits.get("min", question.get("min"))
             high = limits.get("max", question.get("max"))
             if low is not None and high is not None and low > high:
-                self.note(
-                    "survey",
-                    row.number,
-                    f"'{question['id']}': the constraint '{raw}' allows no number; "
-                    "not carried over",
+                text = says(
+                    N_("'{id}': the constraint '{raw}' allows no number; not carried over"),
+                    id=question["id"],
+                    raw=raw,
                 )
+                self.note("survey", row.number, text)
                 return
         question.update(limits)
         for change in changes:
-            self.note("survey", row.number, f"'{question['id']}': {change}", lost=False)
+            text = says(N_("'{id}': {change}"), id=question["id"], change=change)
+            self.note("survey", row.number, text, lost=False)
 
     def _label(self, row: Row, question: dict[str, Any], qid: str) -> None:
         label = self._texts(row.cells, "label")
         if label:
             question["text"] = label
-            self._check_languages(label, "survey", row.number, f"question '{qid}'")
+            what = says(N_("question '{id}'"), id=qid)
+            self._check_languages(label, "survey", row.number, what)
         else:
-            self.note("survey", row.number, f"'{qid}' has no label: write its text by hand")
+            text = says(N_("'{id}' has no label: write its text by hand"), id=qid)
+            self.note("survey", row.number, text)
         hint = self._texts(row.cells, "hint")
         if hint:
             question["hint"] = hint
-            self._check_languages(hint, "survey", row.number, f"the hint of '{qid}'")
+            what = says(N_("the hint of '{id}'"), id=qid)
+            self._check_languages(hint, "survey", row.number, what)
         texts = " ".join((*label.values(), *hint.values()))
         if re.search(r"\$\{[^}]*\}", texts):
-            self.note(
-                "survey",
-                row.number,
-                f"'{qid}': the text refers to an answer with ${{...}}, which Torget does "
-                "not fill in",
+            text = says(
+                N_(
+                    "'{id}': the text refers to an answer with ${{...}}, which Torget does not "
+                    "fill in"
+                ),
+                id=qid,
             )
+            self.note("survey", row.number, text)
         markup = re.search(r"</?[a-zA-Z][^>]*>|\*\*", texts)
         if markup:
-            self.note(
-                "survey",
-                row.number,
-                f"'{qid}': the text has markup ({markup.group(0)}), which residents would "
-                "see as written",
+            text = says(
+                N_("'{id}': the text has markup ({markup}), which residents would see as written"),
+                id=qid,
+                markup=markup.group(0),
             )
+            self.note("survey", row.number, text)
 
     def _required(self, row: Row, question: dict[str, Any], kind: str) -> None:
         raw = self._value(row.cells, "required")
         word = raw.strip().lower()
         if kind == "note":
             if word and word not in NO:
-                self.note("survey", row.number, f"'{question['id']}': a note needs no answer")
+                text = says(N_("'{id}': a note needs no answer"), id=question["id"])
+                self.note("survey", row.number, text)
             return
         if word in YES:
             return  # Torget's questions are required unless they say otherwise
         question["required"] = False
         if word not in NO:
-            self.note(
-                "survey",
-                row.number,
-                f"'{question['id']}': required '{raw}' is not carried over; the question "
-                "is optional",
+            text = says(
+                N_("'{id}': required '{raw}' is not carried over; the question is optional"),
+                id=question["id"],
+                raw=raw,
             )
+            self.note("survey", row.number, text)
 
     def _show_if(self, row: Row, question: dict[str, Any], groups: list[_Group]) -> None:
         relevant = self._value(row.cells, "relevant")
@@ -545,55 +518,73 @@ class _Converter:
             return
         question["show_if"] = kept[-1]
         if len(kept) > 1:
-            self.note(
-                "survey",
-                row.number,
-                f"'{question['id']}': a question has one show_if in Torget; the condition "
-                "of the group around it is not carried over, only the innermost one",
+            text = says(
+                N_(
+                    "'{id}': a question has one show_if in Torget; the condition of the group "
+                    "around it is not carried over, only the innermost one"
+                ),
+                id=question["id"],
             )
+            self.note("survey", row.number, text)
 
-    def _condition(self, relevant: str, row: int, subject: str) -> dict[str, Any] | None:
+    def _condition(self, relevant: str, row: int, subject: Says | str) -> dict[str, Any] | None:
         """A relevant expression as a show_if, or None with a note saying why not."""
         parsed = parse_relevant(relevant)
         if parsed is None:
-            self.note(
-                "survey",
-                row,
-                f"{subject}: the relevant '{relevant}' is too complex for show_if "
-                "(one earlier question, equal or not equal to some values); not carried over",
+            text = says(
+                N_(
+                    "{subject}: the relevant '{relevant}' is too complex for show_if (one "
+                    "earlier question, equal or not equal to some values); not carried over"
+                ),
+                subject=subject,
+                relevant=relevant,
             )
+            self.note("survey", row, text)
             return None
         joiner, atoms = parsed
         name = atoms[0].question
         if name in self.left_out:
-            self.note(
-                "survey",
-                row,
-                f"{subject}: the relevant '{relevant}' depends on '{name}', which was left "
-                "out; not carried over",
+            text = says(
+                N_(
+                    "{subject}: the relevant '{relevant}' depends on '{name}', which was left "
+                    "out; not carried over"
+                ),
+                subject=subject,
+                relevant=relevant,
+                name=name,
             )
+            self.note("survey", row, text)
             return None
         target = self.targets.get(name)
         if target is None:
-            self.note(
-                "survey",
-                row,
-                f"{subject}: the relevant '{relevant}' refers to '{name}', which is not an "
-                "earlier question; not carried over",
+            text = says(
+                N_(
+                    "{subject}: the relevant '{relevant}' refers to '{name}', which is not an "
+                    "earlier question; not carried over"
+                ),
+                subject=subject,
+                relevant=relevant,
+                name=name,
             )
+            self.note("survey", row, text)
             return None
         result = resolve(joiner, atoms, target)
-        if isinstance(result, str):
-            self.note(
-                "survey", row, f"{subject}: the relevant '{relevant}' {result}; not carried over"
+        if isinstance(result, Says):
+            text = says(
+                N_("{subject}: the relevant '{relevant}' {reason}; not carried over"),
+                subject=subject,
+                relevant=relevant,
+                reason=result,
             )
+            self.note("survey", row, text)
             return None
         condition, change = result
         if change:
-            self.note("survey", row, f"{subject}: {change}", lost=False)
+            text = says(N_("{subject}: {change}"), subject=subject, change=change)
+            self.note("survey", row, text, lost=False)
         return condition
 
-    def _leftover_columns(self, row: Row, handled: set[str], subject: str) -> None:
+    def _leftover_columns(self, row: Row, handled: set[str], subject: Says | str) -> None:
         for header, value in row.cells.items():
             column = self.column(header)
             if column.base in handled:
@@ -606,7 +597,11 @@ class _Converter:
             if column.language is not None and column.language not in LANGS:
                 continue  # noted once for the whole column
             reason = COLUMN_REASONS.get(column.base.removeprefix("media::"))
-            why = f" ({reason})" if reason else ""
-            self.note(
-                "survey", row.number, f"{subject}: {header} '{value}' is not carried over{why}"
+            if reason:
+                template = N_("{subject}: {header} '{value}' is not carried over ({reason})")
+            else:
+                template = N_("{subject}: {header} '{value}' is not carried over")
+            text = says(
+                template, subject=subject, header=header, value=value, reason=says(reason or "")
             )
+            self.note("survey", row.number, text)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.i18n import LANGS, SPELLINGS
+from core.says import N_, Says, Translator, nsays, says
 
 # How organizers and tools spell the two languages in `label::...` columns.
 LANGUAGE_WORDS = {lang: lang for lang in LANGS} | SPELLINGS
@@ -33,7 +34,12 @@ TRANSLATABLE = {
 
 
 class NotAnXLSForm(Exception):
-    """The file is not an XLSForm; the message says why, for the organizer."""
+    """The file is not an XLSForm; the message says why, for the organizer, in either
+    language (`says`); str() is the English text."""
+
+    def __init__(self, message: Says) -> None:
+        super().__init__(str(message))
+        self.says = message
 
 
 @dataclass(frozen=True)
@@ -63,21 +69,42 @@ class Note:
 
     sheet: str
     row: int | None
-    text: str
+    text: Says  # said in the organizer's language; str() is the English
     lost: bool = True
 
+    @property
+    def says(self) -> Says:
+        """The whole line, where and what, as one message."""
+        # The sheets keep XLSForm's names in every language; "form" (the whole file) is ours.
+        sheet: Says | str = says(N_("form")) if self.sheet == "form" else self.sheet
+        if self.row is None:
+            return says(N_("{sheet}: {text}"), sheet=sheet, text=self.text)
+        return says(N_("{sheet} row {row}: {text}"), sheet=sheet, row=self.row, text=self.text)
+
+    def render(self, translator: Translator) -> str:
+        return self.says.render(translator)
+
     def __str__(self) -> str:
-        where = self.sheet if self.row is None else f"{self.sheet} row {self.row}"
-        return f"{where}: {self.text}"
+        return str(self.says)
 
 
-def rows_text(numbers: Sequence[int]) -> str:
+def rows_text(numbers: Sequence[int]) -> Says:
     """How a note names rows: 'row 4', 'rows 4-7', 'rows 4, 9'."""
-    if len(numbers) == 1:
-        return f"row {numbers[0]}"
-    if list(numbers) == list(range(numbers[0], numbers[-1] + 1)):
-        return f"rows {numbers[0]}-{numbers[-1]}"
-    return f"rows {', '.join(str(n) for n in numbers)}"
+    if list(numbers) == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 1:
+        rows = f"{numbers[0]}-{numbers[-1]}"
+    else:
+        rows = ", ".join(str(n) for n in numbers)
+    return nsays("row {rows}", "rows {rows}", len(numbers), rows=rows)
+
+
+def joined(parts: Sequence[Says | str]) -> Says | str:
+    """Messages in a row, separated by '; ', each said in the language of the whole."""
+    # Halves rather than one after another: a form of hundreds of texts nests only a few
+    # levels deep, far from Python's recursion limit when said.
+    if len(parts) == 1:
+        return parts[0]
+    middle = len(parts) // 2
+    return says(N_("{first}; {rest}"), first=joined(parts[:middle]), rest=joined(parts[middle:]))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from authoring.xlsform.form import Form, NotAnXLSForm, Row, parse_header
+from core.says import N_, Says, raw, says
 
 
 def read_workbook(path: Path, plain_language: str | None = None) -> Form:
@@ -17,11 +18,17 @@ def read_workbook(path: Path, plain_language: str | None = None) -> Form:
     from openpyxl.utils.exceptions import InvalidFileException
 
     if not path.is_file():
-        raise NotAnXLSForm(f"{path} does not exist")
+        raise NotAnXLSForm(says(N_("{file} does not exist"), file=path))
     if path.suffix.lower() in (".xls", ".ods", ".csv"):
         raise NotAnXLSForm(
-            f"{path} is a {path.suffix} file; open it in Excel or LibreOffice and save it as "
-            ".xlsx (Excel Workbook), then import that"
+            says(
+                N_(
+                    "{file} is a {suffix} file; open it in Excel or LibreOffice and save it "
+                    "as .xlsx (Excel Workbook), then import that"
+                ),
+                file=path,
+                suffix=path.suffix,
+            )
         )
     try:
         with warnings.catch_warnings():
@@ -29,15 +36,28 @@ def read_workbook(path: Path, plain_language: str | None = None) -> Form:
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise NotAnXLSForm(f"{path} is not an Excel workbook (.xlsx): {exc}") from exc
+        # openpyxl's reason comes in English: shown as it is.
+        raise NotAnXLSForm(
+            says(
+                N_("{file} is not an Excel workbook (.xlsx): {reason}"),
+                file=path,
+                reason=raw(str(exc)),
+            )
+        ) from exc
     try:
         sheets = {sheet.title.strip().lower(): sheet for sheet in workbook.worksheets}
         if "survey" not in sheets:
             names = ", ".join(repr(sheet.title) for sheet in workbook.worksheets)
             raise NotAnXLSForm(
-                f"{path} is not an XLSForm: it has no 'survey' sheet (its sheets: {names}). "
-                "An XLSForm has a 'survey' sheet with the columns type, name and label, and "
-                "a 'choices' sheet for the answer lists"
+                says(
+                    N_(
+                        "{file} is not an XLSForm: it has no 'survey' sheet (its sheets: "
+                        "{names}). An XLSForm has a 'survey' sheet with the columns type, "
+                        "name and label, and a 'choices' sheet for the answer lists"
+                    ),
+                    file=path,
+                    names=names,
+                )
             )
         survey = _sheet_rows(sheets["survey"])
         headers = {parse_header(h).base for row in survey for h in row.cells} | _headers(
@@ -46,15 +66,27 @@ def read_workbook(path: Path, plain_language: str | None = None) -> Form:
         missing = [name for name in ("type", "name") if name not in headers]
         if missing:
             raise NotAnXLSForm(
-                f"{path} is not an XLSForm: its 'survey' sheet has no "
-                f"{' or '.join(repr(m) for m in missing)} column (the first row should name "
-                "the columns: type, name, label, ...)"
+                says(
+                    N_(
+                        "{file} is not an XLSForm: its 'survey' sheet has no {columns} column "
+                        "(the first row should name the columns: type, name, label, ...)"
+                    ),
+                    file=path,
+                    columns=joined_or(missing),
+                )
             )
         choices = _sheet_rows(sheets["choices"]) if "choices" in sheets else []
         settings = _sheet_rows(sheets["settings"]) if "settings" in sheets else []
     finally:
         workbook.close()
     return Form(survey, choices, settings, path.stem, plain_language)
+
+
+def joined_or(names: list[str]) -> Says | str:
+    """'type', or 'type' or 'name', in the organizer's language."""
+    if len(names) == 1:
+        return repr(names[0])
+    return says(N_("{one} or {other}"), one=repr(names[0]), other=repr(names[1]))
 
 
 def _headers(sheet: Any) -> set[str]:

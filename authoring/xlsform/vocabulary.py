@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from core.says import N_
+
 # Columns read for every question; the type-specific ones are read by their type.
 READ_COLUMNS = {"type", "name", "label", "hint", "required", "relevant"}
-# Why a column has no counterpart, in the organizer's words.
+# Why a column has no counterpart, in the organizer's words (N_: said in their language).
 COLUMN_REASONS = {
-    "constraint_message": "Torget explains a wrong answer in its own words",
-    "required_message": "Torget explains a missing answer in its own words",
-    "appearance": "Telegram shows each question as a message with buttons",
-    "choice_filter": "all choices are shown",
-    "calculation": "Torget does not calculate",
-    "default": "Torget has no default answers",
-    "image": "Torget sends no media with a question",
-    "audio": "Torget sends no media with a question",
-    "video": "Torget sends no media with a question",
-    "big-image": "Torget sends no media with a question",
+    "constraint_message": N_("Torget explains a wrong answer in its own words"),
+    "required_message": N_("Torget explains a missing answer in its own words"),
+    "appearance": N_("Telegram shows each question as a message with buttons"),
+    "choice_filter": N_("all choices are shown"),
+    "calculation": N_("Torget does not calculate"),
+    "default": N_("Torget has no default answers"),
+    "image": N_("Torget sends no media with a question"),
+    "audio": N_("Torget sends no media with a question"),
+    "video": N_("Torget sends no media with a question"),
+    "big-image": N_("Torget sends no media with a question"),
 }
 METADATA_TYPES = {
     "start",
@@ -33,22 +35,22 @@ METADATA_TYPES = {
 }
 # Types with no counterpart, and what the organizer could do instead.
 UNSUPPORTED_TYPES = {
-    "date": "a text question could ask for it",
-    "time": "a text question could ask for it",
-    "datetime": "a text question could ask for it",
+    "date": N_("a text question could ask for it"),
+    "time": N_("a text question could ask for it"),
+    "datetime": N_("a text question could ask for it"),
     "barcode": None,
-    "audio": "Torget takes photos, not recordings",
-    "video": "Torget takes photos, not recordings",
-    "background-audio": "Torget takes photos, not recordings",
-    "file": "Torget takes photos only",
-    "geotrace": "a location question takes a single place",
-    "geoshape": "a location question takes a single place",
-    "rank": "a select_multiple with max_choices could ask for favourites",
-    "acknowledge": "a note, or a select_one, could stand in for it",
-    "select_one_from_file": "copy the choices into the choices sheet",
-    "select_multiple_from_file": "copy the choices into the choices sheet",
-    "select_one_external": "copy the choices into the choices sheet",
-    "select_multiple_external": "copy the choices into the choices sheet",
+    "audio": N_("Torget takes photos, not recordings"),
+    "video": N_("Torget takes photos, not recordings"),
+    "background-audio": N_("Torget takes photos, not recordings"),
+    "file": N_("Torget takes photos only"),
+    "geotrace": N_("a location question takes a single place"),
+    "geoshape": N_("a location question takes a single place"),
+    "rank": N_("a select_multiple with max_choices could ask for favourites"),
+    "acknowledge": N_("a note, or a select_one, could stand in for it"),
+    "select_one_from_file": N_("copy the choices into the choices sheet"),
+    "select_multiple_from_file": N_("copy the choices into the choices sheet"),
+    "select_one_external": N_("copy the choices into the choices sheet"),
+    "select_multiple_external": N_("copy the choices into the choices sheet"),
     "xml-external": None,
     "csv-external": None,
 }
