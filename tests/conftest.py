@@ -129,6 +129,16 @@ def resident(bot: Bot) -> Resident:
     return bot.resident()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for a test that runs on both: an SQLite file, then this run's
+    PostgreSQL database, emptied (skipped without PostgreSQL, except in CI, where it fails)."""
+    if request.param == "postgresql":
+        await postgres.empty_postgres()
+        return postgres.POSTGRES_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}"
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Drop this run's PostgreSQL database; should that fail, a later run drops it."""
     try:

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ADMIN_ID, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import FakeTelegram, Resident
-from tests.postgres import POSTGRES_URL, empty_postgres
 
 DRAFT = """\
 id: soder-park
@@ -41,14 +38,6 @@ SECOND = (
 """
 )
 TITLE = "Parken på Söder"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        await empty_postgres()  # skips when PostgreSQL is not here (fails in CI)
-        return POSTGRES_URL
-    return f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}"
 
 
 def newest_card(bot: Bot) -> int:

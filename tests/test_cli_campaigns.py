@@ -15,16 +15,7 @@ import bot as torget
 from exports.csv import SwedishExcel
 from storage.definitions import DefinitionKind
 from tests.conftest import ADMIN_ID, Bot, FakeClock
-from tests.postgres import POSTGRES_URL, empty_postgres
 from tests.test_versions_exports import FIRST, SECOND, two_versions
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        await empty_postgres()  # skips when PostgreSQL is not here (fails in CI)
-        return POSTGRES_URL
-    return f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}"
 
 
 @pytest.fixture

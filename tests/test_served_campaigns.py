@@ -18,7 +18,6 @@ from core.survey import Survey
 from storage.definitions import DefinitionKind
 from tests.conftest import Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import FakeTelegram, Resident
-from tests.postgres import POSTGRES_URL, empty_postgres
 
 FIRST = """
 id: torget-kvall
@@ -48,14 +47,6 @@ SECOND = (
 """
 )
 TITLE = "Torget på kvällen"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        await empty_postgres()  # skips when PostgreSQL is not here (fails in CI)
-        return POSTGRES_URL
-    return f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}"
 
 
 def folder(tmp_path: Path, survey: str = FIRST) -> Path:

@@ -18,7 +18,6 @@ from exports.csv import SwedishExcel
 from exports.run import Request, export
 from storage.definitions import DefinitionKind
 from tests.conftest import ADMIN_ID, TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
-from tests.postgres import POSTGRES_URL, empty_postgres
 
 FIRST = """\
 id: torg
@@ -74,14 +73,6 @@ questions:
     text: {sv: "Var är du?", en: "Where are you?"}
 """
 TITLE = "Torget på kvällen"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        await empty_postgres()  # skips when PostgreSQL is not here (fails in CI)
-        return POSTGRES_URL
-    return f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}"
 
 
 async def two_versions(tmp_path: Path, clock: FakeClock, database: str) -> Bot:
