@@ -3,6 +3,10 @@
 The vocabulary follows XLSForm (select_one, select_multiple, text, note, required, label)
 where it fits, with plainer names where XLSForm's are technical (location for geopoint,
 photo for image, scale for range). Branching is data (`show_if`), never an expression.
+
+About 600 lines, kept whole: the models are one schema, read together by the JSON Schema
+(`bot.py schema`), the loader and the problems' field names, and the survey's validators
+(ids, `show_if`, dates, areas) reach across its questions and choices.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The mapping: an XLSForm's rows in, a Torget survey (as plain data) and notes out; no I/O.
 
-One class that walks the form once, row by row, and each of its methods reads or notes into
-the same state (lists, earlier questions, missing texts); what it stands on (the notes, the
-columns, the languages of the texts) is `languages.Reading`.
+About 600 lines, kept whole: one class that walks the form once, row by row, and each of its
+methods reads or notes into the same state (lists, earlier questions, missing texts); what it
+stands on (the notes, the columns, the languages of the texts) is `languages.Reading`.
 """
 
 from __future__ import annotations
