@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Bot
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter
 
 from exports.images import MAX_BYTES, NotAPhoto, clean_jpeg
 from handlers.context import Services
@@ -107,7 +107,8 @@ class PhotoFetcher:
                 return False
             await self._again(job, type(error).__name__)
             return False
-        except (TelegramError, OSError) as error:
+        except Exception as error:  # a network error, Telegram busy, or the unforeseen:
+            # this photo waits and tries again later, and the others go ahead now.
             await self._again(job, type(error).__name__)
             return False
         if await store.store_photo(job.id, self.holder, jpeg, clock()):

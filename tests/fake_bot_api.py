@@ -139,6 +139,16 @@ class FakeBotApi:
                     raise AssertionError(f"the bot never made that call; it made {seen}")
                 self._changed.wait(left)
 
+    def wait_for_download(self, file_id: str, timeout: float = 15) -> None:
+        """Block until the bot has downloaded this file (a photo someone sent)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while file_id not in self.api.downloads:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"the bot never downloaded {file_id!r}")
+                self._changed.wait(left)
+
     def wait_for_polls(self, count: int = 1, timeout: float = 15) -> None:
         """Block until the bot has asked for updates this many times in all."""
         deadline = time.monotonic() + timeout

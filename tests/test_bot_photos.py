@@ -150,3 +150,13 @@ async def test_retention_removes_the_photos_of_old_tips(bot: Bot, resident: Resi
     assert done.contributions == 1
     assert await bot.services.store.photo_bytes("u-old") is None
     assert await bot.services.store.photo_state("u-old") is None
+
+
+async def test_a_photo_telegram_no_longer_holds_waits_and_others_go_on(bot: Bot) -> None:
+    await send_tip_with_photo(bot.resident(1001), "gone")
+    await send_tip_with_photo(bot.resident(1002), "here")
+    del bot.fake.files["gone"]  # getFile answers without a path to download from
+    assert await bot.fetch_photos() == 1
+    state = await bot.services.store.photo_state("u-gone")
+    assert state is not None and (state.status, state.attempts) == (PhotoStatus.WAITING, 1)
+    assert await bot.services.store.photo_bytes("u-here") is not None
