@@ -217,3 +217,33 @@ async def test_an_areas_organizer_gets_only_their_areas_photos(store: Store) -> 
     assert await seen.photo_bytes("uniq-torg") is None
     assert await seen.photo_bytes("uniq-tip-far") is None
     assert await store.photo_bytes("uniq-torg") == JPEG  # the owner's store sees them all
+
+
+async def test_upgrading_queues_the_photos_of_tips_sent_before(database: str) -> None:
+    from sqlalchemy import text
+
+    store = create_store(database)
+    await store.open()
+    await store.consent(1, ALICE, 4242, "sv", NOW)
+    draft = await store.start_response(2, ALICE, session("tip", "photo"))
+    assert draft is not None
+    sent = NewContribution(
+        kind=Kind.TIP,
+        category="lighting",
+        text="Mörkt",
+        photo_file_id="file-old",
+        photo_unique_id="uniq-old",
+    )
+    assert await store.submit_contribution(3, draft, ALICE, sent, NOW, based_on=0)
+    async with store.engine.begin() as connection:  # as a database of 0011 had it
+        await connection.execute(text("DROP TABLE photos"))
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+    await store.close()
+
+    store = create_store(database)
+    await store.open()
+    try:
+        [job] = await store.claim_photos(NOW, 10, 60, "me")
+        assert job.file_id == "file-old"
+    finally:
+        await store.close()
