@@ -129,6 +129,17 @@ async def test_retention_deletes_the_photos_of_what_it_deletes(store: Store) -> 
     assert await store.photo_state("uniq-passage") is None
 
 
+async def test_purging_a_campaign_whose_file_is_gone_deletes_its_photos(store: Store) -> None:
+    from core.campaigns import Campaigns
+    from storage.retention import purge
+
+    await answered_with_photo(store)
+    await fetch_all(store)
+    done = await purge(store, Campaigns([]), NOW + timedelta(days=2), older_than_days=1)
+    assert done.responses == {"soder": 1}
+    assert await store.photo_state("uniq-passage") is None
+
+
 async def test_retention_of_tips_deletes_their_photos(store: Store) -> None:
     await store.consent(1, ALICE, 4242, "sv", NOW)
     draft = await store.start_response(2, ALICE, session("tip", "photo"))
