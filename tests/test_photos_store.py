@@ -233,7 +233,9 @@ async def test_an_areas_organizer_gets_only_their_areas_photos(store: Store) -> 
 async def test_upgrading_queues_the_photos_of_tips_sent_before(database: str) -> None:
     from sqlalchemy import text
 
-    store = create_store(database)
+    from storage.sql import SqlStore
+
+    store = SqlStore(database)
     await store.open()
     await store.consent(1, ALICE, 4242, "sv", NOW)
     draft = await store.start_response(2, ALICE, session("tip", "photo"))
