@@ -152,6 +152,8 @@ class Action(StrEnum):
     JOINED = "joined"
     REMOVED = "removed"
     AREA = "area"  # an organizer's area changed
+    MODERATED = "moderated"  # an idea's or tip's status changed in the web view
+    WEB_LOGIN = "web_login"  # a browser logged in to the web view with a /web link
 
 
 # ---- contributions --------------------------------------------------------------------
