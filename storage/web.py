@@ -52,6 +52,9 @@ class WebLogins(Protocol):
     async def take_web_link(self, digest: str, now: datetime) -> WebLink | Refusal:
         """The link, used up in the same transaction (once, on every replica); or why not."""
 
+    async def web_link_refusal(self, digest: str, now: datetime) -> Refusal | None:
+        """Why the link would not log in now; None while it would (nothing is used up)."""
+
     async def open_web_session(self, session: WebSession) -> None: ...
 
     async def web_session(self, digest: str, now: datetime) -> WebSession | None:
@@ -99,6 +102,12 @@ class WebRoom(Room):
             return WebLink(
                 row.digest, row.pseudonym, row.name, row.created_at, row.expires_at, now
             )
+
+    async def web_link_refusal(self, digest: str, now: datetime) -> Refusal | None:
+        row = await self._first(select(web_links).where(web_links.c.digest == digest))
+        if row is None:
+            return Refusal.UNKNOWN
+        return refusal(row.used_at, row.expires_at, now)
 
     async def open_web_session(self, session: WebSession) -> None:
         await self._write(

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
+from yarl import URL
 
 from core.contributions import HideReason, Kind, NewContribution, Status
 from core.engine import Session
@@ -115,10 +116,12 @@ def xsrf_of(page: str) -> str:
 
 
 async def log_in(browser: aiohttp.ClientSession, link: str) -> aiohttp.ClientResponse:
-    """Open the link and press Log in, as a person would."""
+    """Open the link and press Log in, as a person would (the page that says why not, when
+    the link no longer works, has no button)."""
     async with browser.get(link) as shown:
-        assert shown.status == 200
         page = await shown.text()
+        if shown.status != 200:
+            return shown
     async with browser.post(link, data={"_xsrf": xsrf_of(page)}, allow_redirects=False) as done:
         await done.read()
         return done
@@ -177,23 +180,26 @@ async def test_an_owner_logs_in_with_the_link_from_web_once(web: Web) -> None:
 async def test_a_used_or_expired_link_says_to_send_web_again(web: Web) -> None:
     owner = owner_of(web.bot)
     link = await link_for(owner)
-    web.bot.clock.advance(minutes=6)
     async with web.client("en-GB,en;q=0.9") as browser:
         async with browser.get(link) as shown:
-            page = await shown.text()
+            page = await shown.text()  # the button, opened in time
+        web.bot.clock.advance(minutes=6)  # ...and pressed too late
         async with browser.post(link, data={"_xsrf": xsrf_of(page)}) as refused:
             assert refused.status == 403
             text = await refused.text()
-    assert "expired" in text
-    assert "Send /web to the bot in Telegram" in text
+        assert "expired" in text
+        assert "Send /web to the bot in Telegram" in text
+        status, page = await text_of(browser, link)  # opened again: says so at once
+        assert status == 403 and "expired" in page
     async with web.client() as browser:
         status, page = await text_of(browser, f"{web.base}/login/{'x' * 32}")
-        assert status == 200  # the button: nothing is used by opening a link
-        async with browser.post(
-            f"{web.base}/login/{'x' * 32}", data={"_xsrf": xsrf_of(page)}
-        ) as unknown:
-            assert unknown.status == 403
-            assert "Skicka /web" in await unknown.text()
+        assert status == 403
+        assert "Skicka /web" in page
+        # A forged POST without the page's button: unknown all the same.
+        await text_of(browser, f"{web.base}/")
+        xsrf = browser.cookie_jar.filter_cookies(URL(f"{web.base}/"))["_xsrf"].value
+        async with browser.post(f"{web.base}/login/{'y' * 32}", data={"_xsrf": xsrf}) as post:
+            assert post.status == 403
 
 
 async def test_a_resident_gets_no_link(web: Web) -> None:
@@ -252,7 +258,7 @@ async def test_a_post_without_the_xsrf_token_is_refused(web: Web) -> None:
     owner = owner_of(web.bot)
     link = await link_for(owner)
     async with web.client() as browser:
-        await browser.get(link)
+        await (await browser.get(link)).read()
         async with browser.post(link, data={}) as refused:
             assert refused.status == 403
             assert "Inget ändrades" in await refused.text()

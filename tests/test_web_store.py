@@ -35,10 +35,14 @@ def session(token: str, at: datetime = NOW) -> WebSession:
 
 async def test_a_login_link_works_once(store: Store) -> None:
     await store.add_web_link(link("t1"))
+    # Looking does not use it up.
+    assert await store.web_link_refusal(token_digest("t1"), NOW) is None
     taken = await store.take_web_link(token_digest("t1"), NOW + timedelta(minutes=1))
     assert isinstance(taken, WebLink)
     assert (taken.pseudonym, taken.name) == (ALICE, "Anna")
     assert await store.take_web_link(token_digest("t1"), NOW) is Refusal.USED
+    assert await store.web_link_refusal(token_digest("t1"), NOW) is Refusal.USED
+    assert await store.web_link_refusal(token_digest("t9"), NOW) is Refusal.UNKNOWN
 
 
 async def test_two_browsers_opening_one_link_at_once_get_one_session(store: Store) -> None:

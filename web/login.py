@@ -38,7 +38,18 @@ class HomeHandler(BaseHandler):
 
 class LoginHandler(BaseHandler):
     async def get(self, token: str) -> None:
-        """The Log in button (nothing is used up by opening the link)."""
+        """The Log in button (nothing is used up by opening the link), or at once why the
+        link will not work."""
+        services = self.services
+        found = (
+            await services.store.web_link_refusal(token_digest(token), services.clock())
+            if web_token_ok(token)
+            else Refusal.UNKNOWN
+        )
+        if found is not None:
+            self.set_status(403)
+            self.render("login_failed.html", refusal=found.value)
+            return
         self.render("login.html", token=token)
 
     async def post(self, token: str) -> None:

@@ -94,7 +94,9 @@ class MapBase(BaseHandler):
             "time_of_day": words.time_of_day(_, point.time_of_day) if point.time_of_day else "",
             "status": point.status.value if point.status else "",
             "status_label": words.status(_, point.status) if point.status else "",
-            "photo": self.url(f"/photo/{point.photo}.jpg") if point.photo else "",
+            "photo": self.url(f"/photo/{point.photo}.jpg")
+            if point.photo and self.services.photo_bytes is not None
+            else "",
             "answers": [list(pair) for pair in point.answers],
             "actions": [],
             "action_url": "",

@@ -27,7 +27,7 @@ def action(_: Gettext, value: Status) -> str:
         Status.RECEIVED: _("received"),
         Status.SEEN: _("✅ Approve"),
         Status.HANDLED: _("✔️ Handled"),
-        Status.HIDDEN: _("🙈 Hide…"),
+        Status.HIDDEN: _("🙈 Hide"),  # the reason is chosen beside it, not on a next screen
     }[value]
 
 
