@@ -20,7 +20,7 @@ from core.contributions import HideReason, Kind, NewContribution, Status
 from core.engine import Session
 from runtime.webhook import Running
 from runtime.webhook import routes as webhook_routes
-from tests.conftest import ADMIN_ID, Bot, FakeClock, settings_for, start_bot
+from tests.conftest import ADMIN_ID, ROOT, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
 
 SODER_BOX = "area: {west: 18.00, south: 59.30, east: 18.10, north: 59.32}\n"
@@ -37,7 +37,10 @@ def survey(survey_id: str, title: str, area: str | None, box: str = "") -> str:
         "questions:\n"
         "  - id: words\n"
         "    type: text\n"
-        '    text: {sv: "Något mer?", en: "Anything else?"}\n'
+        '    text: {sv: "Vad känner du där?", en: "How does it feel there?"}\n'
+        "  - id: where\n"
+        "    type: location\n"
+        '    text: {sv: "Var?", en: "Where?"}\n'
     )
 
 
@@ -153,6 +156,18 @@ async def stored(bot: Bot, item: NewContribution, user_id: int = 5000) -> int:
     )
     assert found is not None
     return found
+
+
+async def answered(bot: Bot, survey_id: str, answers: dict[str, Any], user_id: int) -> None:
+    """A resident's finished response to a campaign, as the survey engine stores it."""
+    store, now = bot.services.store, bot.clock()
+    pseudonym = bot.services.pseudonymize(user_id)
+    await store.consent(user_id, pseudonym, user_id, "sv", now)
+    session = Session(survey_id, "where", {}, now, now)
+    response = await store.start_response(None, pseudonym, session)
+    assert response is not None
+    done = Session(survey_id, "done", dict(answers), now, now)
+    assert await store.save_step(None, response, done, answers, [], based_on=0)
 
 
 # ---- logging in ------------------------------------------------------------------------
@@ -419,3 +434,106 @@ async def test_the_webhook_still_takes_telegrams_posts_beside_the_web_view(web: 
             url, data=b"{}", headers={"X-Telegram-Bot-Api-Secret-Token": "a-secret"}
         ) as response:
             assert response.status == 400  # not an update, but taken past XSRF
+
+
+async def test_located_answers_are_on_the_map_with_their_whole_response_of_the_area(
+    web: Web,
+) -> None:
+    bot = web.bot
+    await answered(
+        bot,
+        "soder-kvall",
+        {"words": "Otäckt vid tunneln", "where": {"lat": 59.31, "lon": 18.05}},
+        7001,
+    )
+    await answered(
+        bot, "torg-dag", {"words": "Trångt", "where": {"lat": 56.05, "lon": 12.70}}, 7002
+    )
+    anna = await organizer_of(bot, "Söder", 4242, "Anna")
+    async with web.client("en") as browser:
+        await log_in(browser, await link_for(anna))
+        async with browser.get(f"{web.base}/map/points.geojson?campaign=soder-kvall") as points:
+            data = await points.json(content_type=None)
+        [feature] = data["features"]
+        assert feature["geometry"]["coordinates"] == [18.05, 59.31]
+        assert feature["properties"]["answers"] == [
+            ["How does it feel there?", "Otäckt vid tunneln"]
+        ]
+        assert feature["properties"]["actions"] == []  # answers are not moderated
+        # Maria Torg's campaign is not theirs: asking for it by name shows nothing.
+        async with browser.get(f"{web.base}/map/points.geojson?campaign=torg-dag") as other:
+            assert (await other.json(content_type=None))["features"] == []
+        _status, page = await text_of(browser, f"{web.base}/map")
+        assert "Otäckt vid tunneln" in page
+        assert "Trångt" not in page
+        assert "Dagen på Maria Torg" not in page  # not even in the campaign filter
+
+
+# ---- accessibility ---------------------------------------------------------------------
+async def test_the_map_page_is_usable_by_keyboard_and_screen_reader(web: Web) -> None:
+    await stored(web.bot, contribution("Mörk gång", 59.31, 18.05))
+    async with web.client() as browser:
+        await log_in(browser, await link_for(owner_of(web.bot)))
+        _status, page = await text_of(browser, f"{web.base}/map")
+    assert '<html lang="sv">' in page
+    assert '<a class="skip" href="#main">Hoppa till innehållet</a>' in page
+    assert '<main id="main"' in page
+    # Every field of the filter form and of moderation has its label.
+    fields = re.findall(r'<(?:select|input)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', page)
+    controls = re.findall(r"<(?:select|input)(?![^>]*type=\"hidden\")[^>]*>", page)
+    assert len(fields) == len(controls) >= 7
+    labels = set(re.findall(r'<label for="([^"]+)"', page))
+    assert set(fields) <= labels
+    # The list under the map: the same point, with a header per column.
+    assert '<table class="points">' in page and '<th scope="col">' in page
+    assert "Mörk gång" in page.split('<table class="points">')[1]
+
+
+def test_the_web_views_colours_have_at_least_4_5_to_1_contrast() -> None:
+    css = (ROOT / "web" / "static" / "torget.css").read_text(encoding="utf-8")
+    pairs = []
+    for rule in re.findall(r"\{([^}]*)\}", css):
+        colour = re.search(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})", rule)
+        background = re.search(r"background(?:-color)?:\s*(#[0-9a-fA-F]{3,6})", rule)
+        if colour and background:
+            pairs.append((colour.group(1), background.group(1)))
+    assert len(pairs) >= 5
+    weak = [(c, b, round(contrast(c, b), 2)) for c, b in pairs if contrast(c, b) < 4.5]
+    assert weak == []
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2.1's contrast ratio of two colours."""
+
+    def luminance(colour: str) -> float:
+        digits = colour.lstrip("#")
+        if len(digits) == 3:
+            digits = "".join(d * 2 for d in digits)
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+# ---- polling mode ----------------------------------------------------------------------
+async def test_in_polling_mode_the_web_view_has_a_server_of_its_own(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from runtime.web import web_server
+
+    [probe] = bind_sockets(0, "127.0.0.1")
+    port = int(probe.getsockname()[1])
+    probe.close()
+    settings = settings_for(tmp_path, web_url="https://torget.example.se/web", webhook_port=port)
+    bot = await start_bot(settings, clock)
+    try:
+        async with web_server(bot.services), aiohttp.ClientSession() as browser:
+            async with browser.get(f"http://127.0.0.1:{port}/web/") as page:
+                assert page.status == 401
+                assert "Skicka /web" in await page.text() or "skicka /web" in await page.text()
+            async with browser.get(f"http://127.0.0.1:{port}/telegram") as none:
+                assert none.status == 404  # only the web view: updates come by polling
+    finally:
+        await bot.stop()
