@@ -537,3 +537,19 @@ async def test_in_polling_mode_the_web_view_has_a_server_of_its_own(
                 assert none.status == 404  # only the web view: updates come by polling
     finally:
         await bot.stop()
+
+
+async def test_a_login_links_token_is_never_logged(
+    web: Web, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = await link_for(owner_of(web.bot))
+    token = link.rsplit("/", 1)[1]
+    caplog.set_level("INFO", logger="tornado.access")
+    async with web.client() as browser:
+        await (await browser.get(link)).read()
+        async with browser.post(link, data={}) as refused:  # no XSRF: 403, logged as a warning
+            assert refused.status == 403
+        await log_in(browser, link)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/web/login/…" in logged
+    assert token not in logged

@@ -67,7 +67,11 @@ class MapBase(BaseHandler):
         return found
 
     def categories(self) -> dict[str, str]:
-        """The ideas' and tips' categories, by id, labelled in the person's language."""
+        """The ideas' and tips' categories, by id, labelled in the person's language (read
+        once a request: every point's row asks)."""
+        cached: dict[str, str] | None = getattr(self, "_categories", None)
+        if cached is not None:
+            return cached
         campaigns = self.services.campaigns()
         labels: dict[str, str] = {}
         for kind in Kind:
@@ -76,6 +80,7 @@ class MapBase(BaseHandler):
             if isinstance(question, SelectOne):
                 for choice in question.choices:
                     labels.setdefault(choice.id, choice.label.get(self.lang))
+        self._categories = labels
         return labels
 
     def describe(self, point: MapPoint, titles: dict[str, str]) -> dict[str, Any]:
