@@ -26,8 +26,6 @@ def web_services(services: Services) -> WebServices:
         clock=services.clock,
         # The refresh loop replaces services.campaigns: read it at each request.
         campaigns=lambda: services.campaigns,
-        # storage/photos.py's read (issue 20's photos), when the store has it.
-        photo_bytes=getattr(services.store, "photo_bytes", None),
     )
 
 

@@ -139,8 +139,22 @@ def contribution(
     text: str, lat: float, lon: float, photo: str | None = None, kind: Kind = Kind.TIP
 ) -> NewContribution:
     return NewContribution(
-        kind=kind, category="lighting", text=text, lat=lat, lon=lon, photo_unique_id=photo
+        kind=kind,
+        category="lighting",
+        text=text,
+        lat=lat,
+        lon=lon,
+        photo_file_id=f"file-{photo}" if photo else None,
+        photo_unique_id=photo,
     )
+
+
+async def downloaded(bot: Bot, photos: dict[str, bytes]) -> None:
+    """The photo fetcher's work: each queued photo downloaded and kept (runtime/photos.py)."""
+    store = bot.services.store
+    for job in await store.claim_photos(bot.clock(), 100, 60, "test"):
+        unique_id = job.file_id.removeprefix("file-")
+        assert await store.store_photo(job.id, "test", photos[unique_id], bot.clock())
 
 
 async def stored(bot: Bot, item: NewContribution, user_id: int = 5000) -> int:
@@ -322,58 +336,39 @@ async def test_an_organizer_of_one_area_sees_only_its_points_and_photos(web: Web
     await stored(bot, contribution("Mörk gång vid Söder", 59.31, 18.05, "AgADsoder"))
     torg_tip = contribution("Trasig lampa på torget", 56.05, 12.70, "AgADtorg")
     torg = await stored(bot, torg_tip, 6000)
-    photos: dict[str, bytes] = {"AgADsoder": b"\xff\xd8soder", "AgADtorg": b"\xff\xd8torg"}
-
-    async def photo_bytes(unique_id: str) -> bytes | None:
-        return photos.get(unique_id)
-
+    await downloaded(bot, {"AgADsoder": b"\xff\xd8soder", "AgADtorg": b"\xff\xd8torg"})
     anna = await organizer_of(bot, "Söder", 4242, "Anna")
-    link = await link_for(anna)
-    # The store's photos (storage/photos.py) are read through the web services.
-    web.server.stop()
-    server, _port = await serve_with_photos(bot, photo_bytes, web.base)
-    try:
-        async with web.client() as browser:
-            assert (await log_in(browser, link)).status == 303
-            _status, page = await text_of(browser, f"{web.base}/map")
-            assert "Mörk gång vid Söder" in page
-            assert "Trasig lampa" not in page
-            async with browser.get(f"{web.base}/map/points.geojson") as points:
-                data = await points.json(content_type=None)
-            texts = [feature["properties"]["text"] for feature in data["features"]]
-            assert texts == ["Mörk gång vid Söder"]
-            async with browser.get(f"{web.base}/photo/AgADsoder.jpg") as own:
-                assert own.status == 200
-                assert await own.read() == b"\xff\xd8soder"
-            # Another area's photo and idea, by guessing their ids: nothing.
-            async with browser.get(f"{web.base}/photo/AgADtorg.jpg") as other:
-                assert other.status == 404
-            xsrf = xsrf_of(page)
-            async with browser.post(
-                f"{web.base}/contribution/{torg}/status",
-                data={"_xsrf": xsrf, "status": "seen"},
-            ) as forged:
-                assert forged.status == 404
-            untouched = await bot.services.store.get_contribution(torg)
-            assert untouched is not None and untouched.status is Status.RECEIVED
-    finally:
-        server.stop()
-
-
-async def serve_with_photos(bot: Bot, photo_bytes: Any, base: str) -> tuple[HTTPServer, int]:
-    """The web view again on the fixture's port, its store's photos read by `photo_bytes`."""
-    import tornado.web
-
-    from runtime.web import web_services
-    from web.app import routes, settings
-
-    services = web_services(bot.services)
-    services.photo_bytes = photo_bytes
-    port = int(base.split(":")[2].split("/")[0])
-    [socket] = bind_sockets(port, "127.0.0.1")
-    server = HTTPServer(tornado.web.Application(routes(services), **settings(services)))
-    server.add_sockets([socket])
-    return server, port
+    async with web.client() as browser:
+        assert (await log_in(browser, await link_for(anna))).status == 303
+        _status, page = await text_of(browser, f"{web.base}/map")
+        assert "Mörk gång vid Söder" in page
+        assert "Trasig lampa" not in page
+        async with browser.get(f"{web.base}/map/points.geojson") as points:
+            data = await points.json(content_type=None)
+        [feature] = data["features"]
+        assert feature["properties"]["text"] == "Mörk gång vid Söder"
+        assert feature["properties"]["photo"] == "/web/photo/AgADsoder.jpg"
+        async with browser.get(f"{web.base}/photo/AgADsoder.jpg") as own:
+            assert own.status == 200
+            assert own.headers["Content-Type"] == "image/jpeg"
+            assert await own.read() == b"\xff\xd8soder"
+        # Another area's photo and tip, by guessing their ids: nothing.
+        async with browser.get(f"{web.base}/photo/AgADtorg.jpg") as other:
+            assert other.status == 404
+        async with browser.post(
+            f"{web.base}/contribution/{torg}/status",
+            data={"_xsrf": xsrf_of(page), "status": "seen"},
+        ) as forged:
+            assert forged.status == 404
+        untouched = await bot.services.store.get_contribution(torg)
+        assert untouched is not None and untouched.status is Status.RECEIVED
+    # The owner sees both photos; nobody logged out sees either.
+    async with web.client() as browser:
+        await log_in(browser, await link_for(owner_of(bot)))
+        async with browser.get(f"{web.base}/photo/AgADtorg.jpg") as owners:
+            assert await owners.read() == b"\xff\xd8torg"
+    async with web.client() as stranger, stranger.get(f"{web.base}/photo/AgADsoder.jpg") as out:
+        assert out.status == 401
 
 
 async def test_moderating_on_the_map_changes_the_status_as_moderate_does(web: Web) -> None:

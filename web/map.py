@@ -99,9 +99,7 @@ class MapBase(BaseHandler):
             "time_of_day": words.time_of_day(_, point.time_of_day) if point.time_of_day else "",
             "status": point.status.value if point.status else "",
             "status_label": words.status(_, point.status) if point.status else "",
-            "photo": self.url(f"/photo/{point.photo}.jpg")
-            if point.photo and self.services.photo_bytes is not None
-            else "",
+            "photo": self.url(f"/photo/{point.photo}.jpg") if point.photo else "",
             "answers": [list(pair) for pair in point.answers],
             "actions": [],
             "action_url": "",
@@ -199,14 +197,10 @@ def collection(
 class PhotoHandler(MapBase):
     @organizer_only
     async def get(self, unique_id: str) -> None:
-        """A photo, only when a point the organizer may see shows it."""
-        reader = self.services.photo_bytes
-        if reader is None or not any(p.photo == unique_id for p in await self.points()):
-            self.set_status(404)
-            self.finish()
-            return
-        data = await reader(unique_id)
-        if data is None:  # not downloaded yet, or it failed: the popup says nothing more
+        """A photo, only when an idea, tip or answer the organizer may see names it (the
+        area-limited source refuses the others: exports.area.AreaSource.photo_bytes)."""
+        data = await self.source().photo_bytes(unique_id)
+        if data is None:  # not theirs, not downloaded yet, or it failed: nothing to show
             self.set_status(404)
             self.finish()
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,9 +11,6 @@ from core.campaigns import Campaigns
 from core.i18n import Catalogs
 from core.privacy import Pseudonymizer
 from storage.base import Store
-
-# A photo's bytes by its unique id (JPEG, metadata stripped); None while not stored.
-PhotoBytes = Callable[[str], Awaitable[bytes | None]]
 
 
 @dataclass
@@ -25,8 +22,6 @@ class WebServices:
     clock: Callable[[], datetime]
     # The campaigns as served now: a function, for the refresh loop replaces them.
     campaigns: Callable[[], Campaigns]
-    # The stored photos (storage/photos.py) once that room exists; None: no photos shown.
-    photo_bytes: PhotoBytes | None = None
 
     @property
     def prefix(self) -> str:
