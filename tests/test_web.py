@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -373,7 +373,8 @@ async def test_an_organizer_of_one_area_sees_only_its_points_and_photos(web: Web
 
 async def test_moderating_on_the_map_changes_the_status_as_moderate_does(web: Web) -> None:
     bot = web.bot
-    item = await stored(bot, contribution("Buskar skymmer gången", 59.31, 18.05))
+    tip = replace(contribution("Buskar skymmer gången", 59.31, 18.05), contactable=True)
+    item = await stored(bot, tip, user_id=5000)
     async with web.client() as browser:
         await log_in(browser, await link_for(owner_of(bot)))
         _status, page = await text_of(browser, f"{web.base}/map")
@@ -402,6 +403,15 @@ async def test_moderating_on_the_map_changes_the_status_as_moderate_does(web: We
     [entry, *_] = await bot.services.store.audit_entries(0, 10)
     assert entry.action.value == "moderated"
     assert entry.detail == f"tip #{item}: hidden (offensive)"
+    # The tip's sender asked to hear back, and hears it as from /moderate, in Swedish.
+    told = [
+        call.text
+        for call in bot.fake.calls
+        if call.method == "sendMessage" and call.chat_id == 5000
+    ]
+    assert told == [
+        "Ditt tips ”Buskar skymmer gången” publicerades inte, eftersom det var kränkande."
+    ]
 
 
 async def test_the_filters_narrow_the_points_and_a_wrong_one_is_named(web: Web) -> None:

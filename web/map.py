@@ -247,6 +247,9 @@ class ModerateHandler(MapBase):
             )
         )
         log.info("an idea or tip was moderated in the web view")
+        decided = await services.store.get_contribution(item.id)
+        if decided is not None and decided.contactable and services.tell_resident is not None:
+            await services.tell_resident(decided)
         self.redirect(self._back(), status=303)
 
     def _back(self) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from config import Settings
 from core.campaigns import Campaigns
+from core.contributions import Contribution
 from core.i18n import Catalogs
 from core.privacy import Pseudonymizer
 from storage.base import Store
@@ -22,6 +23,9 @@ class WebServices:
     clock: Callable[[], datetime]
     # The campaigns as served now: a function, for the refresh loop replaces them.
     campaigns: Callable[[], Campaigns]
+    # Tells a contactable resident what became of their tip, as /moderate does (the bot
+    # sends it: runtime/ hands this in, for the web view knows no Telegram). None: nobody.
+    tell_resident: Callable[[Contribution], Awaitable[None]] | None = None
 
     @property
     def prefix(self) -> str:
