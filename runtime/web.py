@@ -43,6 +43,8 @@ def web_services(services: Services, bot: Bot | None = None) -> WebServices:
 async def web_server(services: Services, bot: Bot | None = None) -> AsyncIterator[None]:
     """Serve the web view alone while the bot polls (the store must be open)."""
     settings = services.settings
+    # As in webhook mode: every request at INFO would bury what matters.
+    logging.getLogger("tornado.access").setLevel(logging.WARNING)
     server = HTTPServer(application(web_services(services, bot)))
     server.listen(settings.webhook_port, address=settings.webhook_listen)
     log.info(
