@@ -9,19 +9,16 @@ What organizers change is written to the audit log with `audit`.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core import i18n
-from core.contributions import Contribution, Kind, TimeOfDay
-from core.contributions import Status as ContributionStatus
-from core.roles import Action, contribution_in_area, same_area
-from core.session import photo_of
+from core.roles import Action
 from core.survey import CampaignState, Survey
+from exports.area import source_for as area_source
 from handlers.buttons import (
     ANNOUNCE,
     CLOSE,
@@ -39,7 +36,6 @@ from handlers.render import Renderer, renderer
 from handlers.reply import Reply
 from storage.definitions import DefinitionKind
 from storage.export_reads import ExportSource
-from storage.records import ExportedResponse
 from storage.roles import AuditEntry
 
 STATE_ICONS = {
@@ -205,69 +201,7 @@ def not_theirs(
     return None
 
 
-class AreaSource:
-    """What exports and /stats read, limited to an area's ideas and tips (the responses
-    are limited by the campaigns asked for, which are already the area's)."""
-
-    def __init__(self, source: ExportSource, area: str, surveys: Sequence[Survey]) -> None:
-        self._source = source
-        self._area = area
-        self._surveys = surveys
-        self._photos: set[str] | None = None  # the area's photos, gathered at the first ask
-
-    async def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
-        async for item in self._source.export_contributions(batch):
-            if contribution_in_area(item, self._area, self._surveys):
-                yield item
-
-    def export_responses(
-        self,
-        survey_id: str | None = None,
-        batch: int = 1000,
-        updated_before: datetime | None = None,
-    ) -> AsyncIterator[ExportedResponse]:
-        return self._source.export_responses(survey_id, batch, updated_before)
-
-    async def response_counts(self) -> dict[str, tuple[int, int]]:
-        return await self._source.response_counts()
-
-    async def contribution_counts(
-        self,
-    ) -> list[tuple[Kind, str, TimeOfDay | None, ContributionStatus, int]]:
-        counted: Counter[tuple[Kind, str, TimeOfDay | None, ContributionStatus]] = Counter()
-        async for item in self.export_contributions():
-            counted[(item.kind, item.category, item.time_of_day, item.status)] += 1
-        return [(*key, count) for key, count in counted.items()]
-
-    async def photo_bytes(self, unique_id: str) -> bytes | None:
-        """A photo only when one of the area's ideas, tips or answers names it: the photos
-        of one area never reach another's organizer."""
-        if self._photos is None:
-            self._photos = await self._area_photos()
-        if unique_id not in self._photos:
-            return None
-        return await self._source.photo_bytes(unique_id)
-
-    async def _area_photos(self) -> set[str]:
-        found: set[str] = set()
-        async for item in self.export_contributions():
-            if item.photo_unique_id:
-                found.add(item.photo_unique_id)
-        for survey in self._surveys:
-            if not (survey.area_name and same_area(survey.area_name, self._area)):
-                continue
-            async for response in self._source.export_responses(survey.id):
-                found.update(
-                    photo.unique_id
-                    for value in response.answers.values()
-                    if (photo := photo_of(value))
-                )
-        return found
-
-
 def source_for(context: Ctx, who: Visitor) -> ExportSource:
-    """The store as exports and /stats read it for this owner or organizer."""
-    store = context.services.store
-    if who.access.area is None:
-        return store
-    return AreaSource(store, who.access.area, context.services.campaigns.all())
+    """The store as exports and /stats read it for this owner or organizer (exports.area:
+    the web view reads through the same rule)."""
+    return area_source(context.services.store, who.access, context.services.campaigns.all())

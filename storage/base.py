@@ -23,6 +23,7 @@ from storage.residents import Residents
 from storage.responses import Responses
 from storage.roles import Roles
 from storage.schedules import Schedules
+from storage.web import WebLogins
 
 
 class Store(
@@ -37,6 +38,7 @@ class Store(
     Mailings,
     Leases,
     Purges,
+    WebLogins,
     PhotoStore,
     ExportSource,
     Protocol,

@@ -20,6 +20,7 @@ from storage.residents import ResidentsRoom
 from storage.responses import ResponsesRoom
 from storage.roles import RolesRoom
 from storage.schedules import SchedulesRoom
+from storage.web import WebRoom
 
 
 class SqlStore(
@@ -33,6 +34,7 @@ class SqlStore(
     MailingsRoom,
     LeasesRoom,
     PurgesRoom,
+    WebRoom,
     PhotosRoom,
     ExportReadsRoom,
 ):
