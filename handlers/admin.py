@@ -19,7 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from core import i18n
 from core.contributions import Contribution, Kind, TimeOfDay
 from core.contributions import Status as ContributionStatus
-from core.roles import Action, contribution_in_area
+from core.roles import Action, contribution_in_area, same_area
+from core.session import photo_of
 from core.survey import CampaignState, Survey
 from handlers.buttons import (
     ANNOUNCE,
@@ -212,6 +213,7 @@ class AreaSource:
         self._source = source
         self._area = area
         self._surveys = surveys
+        self._photos: set[str] | None = None  # the area's photos, gathered at the first ask
 
     async def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
         async for item in self._source.export_contributions(batch):
@@ -236,6 +238,31 @@ class AreaSource:
         async for item in self.export_contributions():
             counted[(item.kind, item.category, item.time_of_day, item.status)] += 1
         return [(*key, count) for key, count in counted.items()]
+
+    async def photo_bytes(self, unique_id: str) -> bytes | None:
+        """A photo only when one of the area's ideas, tips or answers names it: the photos
+        of one area never reach another's organizer."""
+        if self._photos is None:
+            self._photos = await self._area_photos()
+        if unique_id not in self._photos:
+            return None
+        return await self._source.photo_bytes(unique_id)
+
+    async def _area_photos(self) -> set[str]:
+        found: set[str] = set()
+        async for item in self.export_contributions():
+            if item.photo_unique_id:
+                found.add(item.photo_unique_id)
+        for survey in self._surveys:
+            if not (survey.area_name and same_area(survey.area_name, self._area)):
+                continue
+            async for response in self._source.export_responses(survey.id):
+                found.update(
+                    photo.unique_id
+                    for value in response.answers.values()
+                    if (photo := photo_of(value))
+                )
+        return found
 
 
 def source_for(context: Ctx, who: Visitor) -> ExportSource:

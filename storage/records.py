@@ -80,3 +80,25 @@ class ExportedResponse:
     source: str | None = None  # the deep-link code (a QR poster) it came through
     # The version it was answered on; stored before versions existed: the first.
     survey_version: int = 1
+
+
+class PhotoStatus(StrEnum):
+    WAITING = "waiting"  # to be downloaded, at next_try_at
+    STORED = "stored"  # the bytes are here
+    FAILED = "failed"  # given up on: not an image, too large, or Telegram never gave it
+
+
+@dataclass(frozen=True)
+class PhotoJob:
+    """A waiting photo a fetcher has claimed: what it needs to download it."""
+
+    id: int
+    file_id: str
+    attempts: int  # the attempts before this one
+
+
+@dataclass(frozen=True)
+class PhotoState:
+    status: PhotoStatus
+    attempts: int
+    bytes: int | None

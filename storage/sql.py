@@ -13,6 +13,7 @@ from storage.definitions import DefinitionsRoom
 from storage.export_reads import ExportReadsRoom
 from storage.leases import LeasesRoom
 from storage.mailings import MailingsRoom
+from storage.photos import PhotosRoom
 from storage.prompts import PromptsRoom
 from storage.purges import PurgesRoom
 from storage.residents import ResidentsRoom
@@ -32,6 +33,7 @@ class SqlStore(
     MailingsRoom,
     LeasesRoom,
     PurgesRoom,
+    PhotosRoom,
     ExportReadsRoom,
 ):
     """One class for both databases; the URL decides which one."""
