@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+from core.export import SUFFIXES
 from exports.csv import write_contributions_csv, write_csv, write_long_csv
 from exports.geo import write_geojson, write_gpkg
 from exports.json import write_json
@@ -40,7 +41,11 @@ async def export(store: ExportSource, request: Request, progress: Progress = qui
     partial = zipped.with_name(zipped.name + ".part")
     try:
         with tempfile.TemporaryDirectory(dir=zipped.parent) as folder:
-            inner = replace(request, out=Path(folder) / request.out.name, photos=False)
+            # --out answers.zip: the file inside is answers.csv, not a second zip.
+            name = request.out.name
+            if request.out.suffix == ".zip":
+                name = request.out.with_suffix(SUFFIXES[request.format]).name
+            inner = replace(request, out=Path(folder) / name, photos=False)
             with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
                 photos = PhotoFiles(store, archive)
                 what = await _write(store, inner, progress, photos)

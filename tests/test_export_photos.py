@@ -274,3 +274,7 @@ def test_the_command_line_writes_a_zip_and_refuses_photos_on_a_published_grid(
     assert f"0 photo(s) to {tmp_path / 'map.zip'}" in capsys.readouterr().out
     assert unzipped(tmp_path / "map.zip", tmp_path / "map") == ["map.geojson"]
     assert not out.exists()  # only the zip
+    # Asked for the zip by its name: the file inside is the export, not another zip.
+    zipped = tmp_path / "zipped.zip"
+    assert torget.main(["export", "--format", "csv", "--photos", "--out", str(zipped)]) == 0
+    assert unzipped(zipped, tmp_path / "zipped") == ["zipped.csv"]
