@@ -28,7 +28,7 @@ from core.export import (
     answer_name,
     contribution_feature,
 )
-from core.survey import Location, Number, Scale, Survey
+from core.survey import Location, Number, Scale
 from core.versions import History
 from exports.photos import PhotoFiles, names_only
 from exports.progress import Progress, quiet
@@ -44,13 +44,6 @@ WGS84_WKT = (
 )
 
 
-def _located(survey: Survey, answers: Mapping[str, Any]) -> bool:
-    return any(
-        isinstance(question, Location) and isinstance(answers.get(question.id), Mapping)
-        for question in survey.questions
-    )
-
-
 async def features(
     store: ExportSource,
     histories: Sequence[History],
@@ -62,11 +55,18 @@ async def features(
     photos = photos or names_only()
     for history in histories:
         names = [column.name for column in history.columns()]
+        # Per version, its location questions: most responses have no place to show.
+        places: dict[int, list[str]] = {}
         async for response in store.export_responses(history.survey_id):
             progress(1)
             version = response.survey_version
             survey = history.survey(version)
-            if not _located(survey, response.answers):
+            asked = places.get(version)
+            if asked is None:
+                asked = places[version] = [
+                    q.id for q in survey.questions if isinstance(q, Location)
+                ]
+            if not any(isinstance(response.answers.get(q), Mapping) for q in asked):
                 continue  # no point: its row (and its photos) are not on the map
             row = history.row(version, response.answers)
             await photos.fill(history, version, response.answers, row)
