@@ -11,6 +11,7 @@ import io
 import json
 import sqlite3
 import zipfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -26,7 +27,7 @@ from core.engine import DONE, Session
 from core.export import PSEUDONYMOUS
 from exports.csv import SwedishExcel
 from exports.run import Request, export
-from tests.conftest import TEST_SURVEYS, Bot
+from tests.conftest import TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
 
 T0 = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)
 STATION = (56.0437, 12.6946)
@@ -60,8 +61,17 @@ async def answered(bot: Bot, user_id: int, answers: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-async def with_photos(bot: Bot) -> Bot:
+async def on_either(tmp_path: Path, clock: FakeClock, database: str) -> AsyncIterator[Bot]:
+    """The bot on SQLite, then on PostgreSQL: photos read back from either database."""
+    bot = await start_bot(settings_for(tmp_path, database_url=database), clock)
+    yield bot
+    await bot.stop()
+
+
+@pytest.fixture
+async def with_photos(on_either: Bot) -> Bot:
     """Two residents answered with a photo (one not downloaded yet); a tip with a photo."""
+    bot = on_either
     store = bot.services.store
     await answered(
         bot,
