@@ -46,6 +46,8 @@ async def export_file(update: Update, context: Ctx, who: Visitor, render: Render
         if survey is None:
             return
         surveys = [survey]
+    # The same export asked again, without the photo word: to offer it with or without them.
+    command = " ".join(["/export", *([w for w in words if w not in PHOTOS_WORDS] or [fmt])])
     # The writers (XlsxWriter, fudgeo) load on the first export, not at every start.
     from exports.run import Request, export
 
@@ -68,8 +70,8 @@ async def export_file(update: Update, context: Ctx, who: Visitor, render: Render
                 text = _(
                     "The zip with the photos is larger than Telegram lets a bot send (50 MB). "
                     "Export it on the server with python bot.py export --photos, or ask "
-                    "without photos: /export {format}"
-                ).format(format=fmt)
+                    "without photos: {command}"
+                ).format(command=command)
             return await send(context, who.chat_id, [Reply(text)])
         caption = _("Pseudonymous export: no names or Telegram ids.")
         if privacy.anonymous:
@@ -80,8 +82,8 @@ async def export_file(update: Update, context: Ctx, who: Visitor, render: Render
                 "downloaded yet says so."
             )
         else:
-            caption += "\n" + _("With the photos, as a zip: /export {format} photos").format(
-                format=fmt
+            caption += "\n" + _("With the photos, as a zip: {command} photos").format(
+                command=command
             )
         log.info(
             "an admin exported %s (%s%s)",

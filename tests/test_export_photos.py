@@ -247,6 +247,8 @@ async def test_organizers_get_the_zip_with_photos_in_telegram(
     await admin.send("/export")
     sent = admin.sent[-1]
     assert "/export xlsx foton" in sent.text  # offered
+    await admin.send("/export geojson test-kvall anonym")
+    assert "/export geojson test-kvall anonym foton" in admin.sent[-1].text
     await admin.send("/export csv foton")
     sent = admin.sent[-1]
     assert sent.method == "sendDocument"
@@ -265,9 +267,10 @@ async def test_a_zip_too_large_for_telegram_is_explained(
     monkeypatch.setattr(handlers.export, "UPLOAD_LIMIT", 100)
     admin = with_photos.admin()
     await admin.onboard()
-    await admin.send("/export gpkg foton")
+    await admin.send("/export gpkg test-kvall foton")
     text = admin.last_text()
-    assert "större än 50 MB" in text and "--photos" in text and "/export gpkg" in text
+    assert "större än 50 MB" in text and "--photos" in text
+    assert text.endswith("utan bilder: /export gpkg test-kvall")
     assert admin.sent[-1].method != "sendDocument"
 
 
