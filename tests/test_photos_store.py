@@ -129,6 +129,17 @@ async def test_retention_deletes_the_photos_of_what_it_deletes(store: Store) -> 
     assert await store.photo_state("uniq-passage") is None
 
 
+async def test_purging_a_campaign_whose_file_is_gone_deletes_its_photos(store: Store) -> None:
+    from core.campaigns import Campaigns
+    from storage.retention import purge
+
+    await answered_with_photo(store)
+    await fetch_all(store)
+    done = await purge(store, Campaigns([]), NOW + timedelta(days=2), older_than_days=1)
+    assert done.responses == {"soder": 1}
+    assert await store.photo_state("uniq-passage") is None
+
+
 async def test_retention_of_tips_deletes_their_photos(store: Store) -> None:
     await store.consent(1, ALICE, 4242, "sv", NOW)
     draft = await store.start_response(2, ALICE, session("tip", "photo"))
@@ -166,3 +177,86 @@ async def test_a_photo_given_up_on_is_tried_again_when_sent_again(store: Store) 
     assert await store.save_step(60, response, step, {"photo": PASSAGE}, [], based_on=1)
     [again] = await store.claim_photos(NOW, 10, 60, "me")
     assert again.attempts == 0
+
+
+def area_survey(survey_id: str, area: str, box: dict[str, float] | None = None):
+    from core.survey import Survey
+
+    return Survey.model_validate(
+        {
+            "id": survey_id,
+            "title": {"sv": survey_id, "en": survey_id},
+            "area_name": area,
+            **({"area": box} if box else {}),
+            "questions": [{"id": "photo", "type": "photo", "text": {"sv": "Foto", "en": "Photo"}}],
+        }
+    )
+
+
+async def test_an_areas_organizer_gets_only_their_areas_photos(store: Store) -> None:
+    from handlers.admin import AreaSource
+
+    soder = area_survey(
+        "soder", "Söder", {"west": 18.0, "south": 59.3, "east": 18.1, "north": 59.32}
+    )
+    torg = area_survey("torg", "Maria Torg")
+    await answered_with_photo(store, ALICE, 10)  # a photo answer to Söder's campaign
+    await store.consent(20, BOB, 4343, "sv", NOW)
+    elsewhere = {"file_id": "file-torg", "file_unique_id": "uniq-torg"}
+    response = await store.start_response(21, BOB, session("torg", "photo"))
+    assert response is not None
+    step = session("torg", "q2", version=1, photo=elsewhere)
+    assert await store.save_step(22, response, step, {"photo": elsewhere}, [], based_on=0)
+    for n, (lat, unique) in enumerate(((59.31, "uniq-tip-soder"), (57.0, "uniq-tip-far"))):
+        draft = await store.start_response(30 + n, BOB, session("tip", "photo"))
+        assert draft is not None
+        sent = NewContribution(
+            kind=Kind.TIP,
+            category="lighting",
+            text="Mörkt",
+            lat=lat,
+            lon=18.05,
+            photo_file_id=f"file-{unique}",
+            photo_unique_id=unique,
+        )
+        assert await store.submit_contribution(40 + n, draft, BOB, sent, NOW, based_on=0)
+    await fetch_all(store)
+
+    seen = AreaSource(store, "Söder", [soder, torg])
+    assert await seen.photo_bytes("uniq-passage") == JPEG
+    assert await seen.photo_bytes("uniq-tip-soder") == JPEG
+    assert await seen.photo_bytes("uniq-torg") is None
+    assert await seen.photo_bytes("uniq-tip-far") is None
+    assert await store.photo_bytes("uniq-torg") == JPEG  # the owner's store sees them all
+
+
+async def test_upgrading_queues_the_photos_of_tips_sent_before(database: str) -> None:
+    from sqlalchemy import text
+
+    from storage.sql import SqlStore
+
+    store = SqlStore(database)
+    await store.open()
+    await store.consent(1, ALICE, 4242, "sv", NOW)
+    draft = await store.start_response(2, ALICE, session("tip", "photo"))
+    assert draft is not None
+    sent = NewContribution(
+        kind=Kind.TIP,
+        category="lighting",
+        text="Mörkt",
+        photo_file_id="file-old",
+        photo_unique_id="uniq-old",
+    )
+    assert await store.submit_contribution(3, draft, ALICE, sent, NOW, based_on=0)
+    async with store.engine.begin() as connection:  # as a database of 0011 had it
+        await connection.execute(text("DROP TABLE photos"))
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+    await store.close()
+
+    upgraded = create_store(database)
+    await upgraded.open()
+    try:
+        [job] = await upgraded.claim_photos(NOW, 10, 60, "me")
+        assert job.file_id == "file-old"
+    finally:
+        await upgraded.close()
