@@ -291,3 +291,37 @@ def test_the_command_line_writes_a_zip_and_refuses_photos_on_a_published_grid(
     zipped = tmp_path / "zipped.zip"
     assert torget.main(["export", "--format", "csv", "--photos", "--out", str(zipped)]) == 0
     assert unzipped(zipped, tmp_path / "zipped") == ["zipped.csv"]
+
+
+async def test_a_residents_photo_from_telegram_reaches_the_organizers_zip(
+    bot: Bot, tmp_path: Path
+) -> None:
+    from tests.fakebot import phone_photo
+
+    resident = bot.resident(7201)
+    await resident.onboard()
+    await resident.click("Tipsa om en otrygg plats")
+    await resident.click("En plats som känns otrygg")
+    await resident.send("Passagen bakom stationen är mörk efter tio.")
+    await resident.share_location(*STATION)
+    await resident.click("På natten")
+    await resident.send_photo(file_id="dark-passage", content=phone_photo(640, 480))
+    await resident.click("Nej, jag vill vara anonym")
+    await resident.click("Skicka in")
+    assert await bot.fetch_photos() == 1  # as the fetcher beside the bot does
+
+    admin = bot.admin()
+    await admin.onboard()
+    await admin.send("/export gpkg foton")
+    archive = tmp_path / "map.zip"
+    archive.write_bytes(admin.sent[-1].params["_files"]["document"])
+    folder = tmp_path / "map"
+    [photo, package] = unzipped(archive, folder)
+    assert photo == "photos/u-dark-passage.jpg"
+    with Image.open(folder / photo) as image:
+        # The picture the resident took, upright, with nothing of where it was taken.
+        assert image.format == "JPEG" and image.size == (640, 480)
+        assert len(image.getexif()) == 0
+    with sqlite3.connect(folder / package) as db:
+        [(text, shown)] = db.execute("SELECT text, photo FROM tips").fetchall()
+    assert (text, shown) == ("Passagen bakom stationen är mörk efter tio.", photo)
