@@ -17,7 +17,7 @@ import pytest
 
 from core.contributions import Kind, NewContribution, TimeOfDay
 from core.engine import DONE, Session
-from core.export import ANONYMOUS, PSEUDONYMOUS, Privacy
+from core.export import ANONYMOUS, PSEUDONYMOUS, Cell, Privacy
 from exports.run import Request, export
 from tests.conftest import TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
 
@@ -227,3 +227,29 @@ async def test_a_tip_on_the_map_has_its_text_time_of_day_status_time_and_photo(
     # can open, is nowhere.
     assert point["properties"]["photo"] == "photos/AgADtunnel.jpg"
     assert "file-tunnel" not in out.read_text(encoding="utf-8")
+
+
+def test_a_question_named_like_the_metadata_keeps_its_answer_on_the_point() -> None:
+    from core.export import answer_features
+    from core.survey import Survey
+    from storage.records import ExportedResponse, ResponseStatus
+
+    survey = Survey.model_validate(
+        {
+            "id": "namn",
+            "title": {"sv": "Namn", "en": "Names"},
+            "questions": [
+                {"id": "status", "type": "text", "text": {"sv": "Status?", "en": "Status?"}},
+                {"id": "where", "type": "location", "text": {"sv": "Var?", "en": "Where?"}},
+            ],
+        }
+    )
+    answers = {"status": "Boende", "where": place(PASSAGE)}
+    response = ExportedResponse(1, "p" * 64, "namn", ResponseStatus.COMPLETE, T0, T0, answers)
+    cells: dict[str, Cell] = {"status": "Boende", "where_lat": PASSAGE[0], "where_lon": PASSAGE[1]}
+    [point] = answer_features(survey, response, PSEUDONYMOUS, 1, cells)
+    # The response's own status stays under its name; the answer is beside it.
+    assert (point.properties["status"], point.properties["status_answer"]) == (
+        "complete",
+        "Boende",
+    )
