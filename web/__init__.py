@@ -1,0 +1,1 @@
+"""The web view: organizers' pages and the public results, served by tornado."""
