@@ -13,10 +13,12 @@ map, and nothing that could point at one resident.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.export import ANONYMOUS, MIN_CELL_COUNT, Feature, Grid, answer_features
+from core.privacy import METRES_PER_DEGREE
 from core.results import ResponseRecord
 from core.stats import CampaignStats, StatsBuilder
 from core.versions import History
@@ -43,6 +45,18 @@ class PublicCell:
     lon: float
     metres: float
     count: int  # MIN_CELL_COUNT or more
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(south, west, north, east) of the square, as core.privacy.snap drew it."""
+        half_lat = self.metres / METRES_PER_DEGREE / 2
+        cos = max(math.cos(math.radians(self.lat)), 0.01)
+        half_lon = self.metres / (METRES_PER_DEGREE * cos) / 2
+        return (
+            round(self.lat - half_lat, 6),
+            round(self.lon - half_lon, 6),
+            round(self.lat + half_lat, 6),
+            round(self.lon + half_lon, 6),
+        )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import yaml
 
 from core.export import PSEUDONYMOUS, Grid, answer_features
@@ -102,7 +103,9 @@ def test_only_questions_with_choices_are_published() -> None:
 def test_the_map_keeps_only_squares_with_five_answers_or_more() -> None:
     (cell,) = public().cells  # the harbour's four answers are left out
     assert (cell.question_id, cell.count, cell.metres) == ("where", 6, 250.0)
-    assert abs(cell.lat - SQUARE[0]) < 0.003 and abs(cell.lon - SQUARE[1]) < 0.003
+    south, west, north, east = cell.bounds()
+    assert south < SQUARE[0] < north and west < SQUARE[1] < east
+    assert (north - south) * 111_320 == pytest.approx(250, abs=1)
 
 
 def test_the_squares_are_those_of_export_grid() -> None:
