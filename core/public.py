@@ -68,6 +68,11 @@ class PublicResults:
     cells: tuple[PublicCell, ...]
 
 
+def results_url(web_url: str | None, survey_id: str) -> str:
+    """The public page's address under the web view's (WEB_URL), as runtime mounts it."""
+    return f"{(web_url or '').rstrip('/')}/results/{survey_id}"
+
+
 def shown_count(count: int) -> int | None:
     """The count as the public page may say it: None for fewer than five."""
     return count if count >= MIN_CELL_COUNT else None
