@@ -23,6 +23,8 @@ from runtime.webhook import routes as webhook_routes
 from tests.conftest import TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
 from tests.test_web import Web, link_for, log_in, organizer_of, owner_of, text_of
+from web.reads import DOWNLOADS
+from web.results import DOWNLOAD_LABELS
 
 PUBLIC = """\
 id: test-publik
@@ -299,6 +301,30 @@ async def test_a_download_is_a_valid_geopackage_with_the_located_answer(
         (points,) = package.execute("SELECT count(*) FROM answers").fetchone()
     assert "answers" in layers
     assert points == 1  # the one place shared (by the resident who said 2)
+
+
+async def test_a_gridded_download_has_only_squares_of_five_or_more(
+    site: Web, tmp_path: Path
+) -> None:
+    bot = site.bot
+    await answered_public(bot)
+    async with site.client() as browser:
+        await log_in(browser, await link_for(owner_of(bot)))
+        url = f"{site.base}/campaign/test-publik/download"
+        async with browser.get(url, params={"format": "gpkg-grid"}) as response:
+            assert response.status == 200
+            name = response.headers["Content-Disposition"]
+            body = await response.read()
+    assert name == 'attachment; filename="torget-test-publik-grid-2026-12-01.gpkg"'
+    path = tmp_path / "grid.gpkg"
+    path.write_bytes(body)
+    with sqlite3.connect(path) as package:
+        counts = [row[0] for row in package.execute("SELECT count FROM answers")]
+    assert counts == [5]  # the square's five; the harbour's two are left out
+
+
+def test_every_download_is_offered_on_the_page() -> None:
+    assert [key for key, _label in DOWNLOAD_LABELS] == list(DOWNLOADS)
 
 
 async def test_without_a_session_nothing_downloads(site: Web) -> None:

@@ -30,8 +30,8 @@ class DownloadPage(BaseHandler):
         anonymous = self.get_argument("anonymous", "") == "1"
         services = self.services
         stamp = services.clock().astimezone(STOCKHOLM).strftime("%Y-%m-%d")
-        long = "-long" if download.long else ""
-        name = f"torget-{survey.id}{long}-{stamp}{download.suffix}"
+        variant = "-long" if download.long else "-grid" if download.grid else ""
+        name = f"torget-{survey.id}{variant}-{stamp}{download.suffix}"
         with tempfile.TemporaryDirectory() as folder:
             path = await write_download(
                 self.source(),

@@ -27,6 +27,7 @@ DOWNLOAD_LABELS = (
     ("json", N_("JSON")),
     ("geojson", N_("GeoJSON (map)")),
     ("gpkg", N_("GeoPackage (QGIS)")),
+    ("gpkg-grid", N_("GeoPackage of 250 m squares with 5 answers or more, to publish")),
 )
 # The states as the campaign cards in Telegram name them (handlers/admin.py).
 STATES = {
