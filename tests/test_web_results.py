@@ -16,13 +16,23 @@ import pytest
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from core.contributions import Kind
 from core.stats import StatsBuilder
 from core.versions import History
 from runtime.webhook import Running
 from runtime.webhook import routes as webhook_routes
 from tests.conftest import TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
-from tests.test_web import Web, link_for, log_in, organizer_of, owner_of, text_of
+from tests.test_web import (
+    Web,
+    contribution,
+    link_for,
+    log_in,
+    organizer_of,
+    owner_of,
+    stored,
+    text_of,
+)
 from web.reads import DOWNLOADS
 from web.results import DOWNLOAD_LABELS
 
@@ -254,6 +264,19 @@ async def test_the_campaigns_page_lists_what_the_organizer_may_see(site: Web) ->
     assert status == 200
     assert "Kvällen på Söder" in page and "Torgets framtid" in page
     assert 'href="/web/campaign/test-kvall"' in page
+
+
+async def test_the_campaigns_page_counts_ideas_and_tips_as_stats_does(site: Web) -> None:
+    bot = site.bot
+    await stored(bot, contribution("Mörk gång", *SQUARE), user_id=5000)
+    await stored(bot, contribution("Trasig lampa", *HARBOUR), user_id=5010)
+    await stored(bot, contribution("Fler bänkar", *SQUARE, kind=Kind.IDEA), user_id=5020)
+    async with site.client() as browser:
+        await log_in(browser, await link_for(owner_of(bot)))
+        _status, page = await text_of(browser, f"{site.base}/campaigns")
+    assert "💡 1 idé · ⚠️ 2 trygghetstips" in page
+    assert "Tips per kategori" in page
+    assert "Mörk gång" not in page  # counts, not texts
 
 
 async def test_an_organizer_of_an_area_gets_no_other_campaign(site: Web) -> None:

@@ -5,16 +5,21 @@ free texts searched, the downloads)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 import tornado.web
 from babel.dates import format_date
 
 from core import i18n
+from core.contributions import CATEGORY, Kind
+from core.counts import Counts
 from core.results import FreeTextSearch, normalise_query
 from core.says import N_
-from core.survey import CampaignState, Survey
+from core.stats import count_contributions
+from core.survey import CampaignState, SelectOne, Survey
 from core.versions import History
+from web import words
 from web.base import BaseHandler, organizer_only
 from web.reads import campaign_results
 from web.results_view import results_view
@@ -69,7 +74,42 @@ class CampaignsPage(BaseHandler):
             }
             for survey in self.surveys()
         ]
-        self.render("campaigns.html", campaigns=rows)
+        self.render("campaigns.html", campaigns=rows, contributions=await self._contributions())
+
+    async def _contributions(self) -> dict[str, Any]:
+        """The ideas and tips of the organizer's area (not hidden ones), as /stats counts
+        them under a campaign's numbers."""
+        lang = self.lang
+        counted = count_contributions(await self.source().contribution_counts())
+        campaigns = self.services.campaigns()
+        translations = self.services.catalogs.get(lang)
+
+        def named(kind: Kind) -> list[tuple[str, str]]:
+            labels = category_labels(campaigns.form(kind), lang)
+            return [
+                (labels.get(category, category), i18n.number(count, lang))
+                for category, count in counted.categories[kind]
+            ]
+
+        return {
+            "total": Counts(translations, lang).contributions(
+                counted.kinds.get(Kind.IDEA, 0), counted.kinds.get(Kind.TIP, 0)
+            ),
+            "ideas": named(Kind.IDEA),
+            "tips": named(Kind.TIP),
+            "times": [
+                (words.time_of_day(self.gettext, time), i18n.number(count, lang))
+                for time, count in counted.times
+            ],
+        }
+
+
+def category_labels(form: Survey | None, lang: str) -> dict[str, str]:
+    """The categories of the ideas' or tips' form by id, in the language."""
+    question = form.questions_by_id.get(CATEGORY) if form is not None else None
+    if not isinstance(question, SelectOne):
+        return {}
+    return {choice.id: choice.label.get(lang) for choice in question.choices}
 
 
 class CampaignPage(BaseHandler):
@@ -111,5 +151,6 @@ class CampaignPage(BaseHandler):
             page_url=page_url,
             day_label=day_label,
             public_url=public_url,
+            has_places=any(q.type == "location" for q in history.questions()),
             downloads=[(key, self.gettext(label)) for key, label in DOWNLOAD_LABELS],
         )
