@@ -261,14 +261,19 @@ class Renderer:
         return Reply(shown.title, Keyboard(rows))
 
     def finished(self, prompt: FinishedPrompt) -> Reply:
-        text = escape(self.texts.thanks(prompt.survey))
-        if prompt.survey.publish_results and self.web_url:
-            link = results_url(self.web_url, prompt.survey.id)
+        return Reply(self.thanks(prompt.survey), self.menu_button())
+
+    def thanks(self, survey: Survey) -> str:
+        """The campaign's thanks (HTML), and with publish_results a link to its public
+        results when the web view is set up."""
+        text = escape(self.texts.thanks(survey))
+        if survey.publish_results and self.web_url:
+            link = results_url(self.web_url, survey.id)
             # A bare address: Telegram makes it a link, and it reads the same when copied.
             text += "\n\n" + self._("See what residents have answered so far: {link}").format(
                 link=escape(link)
             )
-        return Reply(text, self.menu_button())
+        return text
 
     def problem(self, problem: Problem, values: Mapping[str, Any]) -> str:
         return self.texts.problem(problem, values)
