@@ -7,6 +7,7 @@ downloads, the public page) add their rules to `routes`, one line each.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,14 @@ import tornado.web
 
 from web import downloads, login, public, results
 from web import map as map_page
-from web.base import content_policy
+from web.base import content_policy, logged_path
 from web.services import WebServices
 from web.views import Views
 
 STATIC = Path(__file__).resolve().parent / "static"
 # The cookie key is the deployment secret's, derived for this use: every replica signs alike.
 COOKIE_PURPOSE = "web view cookies"
+access_log = logging.getLogger("tornado.access")
 
 
 def routes(services: WebServices) -> list[tornado.web.URLSpec]:
@@ -67,7 +69,29 @@ def settings(services: WebServices) -> dict[str, Any]:
         "static_path": str(STATIC),
         "static_url_prefix": f"{services.prefix}/static/",
         "web_csp": content_policy(services.settings.web_tiles_url),
+        "log_function": log_request,
     }
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """tornado's request log line, with a login link's token left out."""
+    status = handler.get_status()
+    if status < 400:
+        level = logging.INFO
+    elif status < 500:
+        level = logging.WARNING
+    else:
+        level = logging.ERROR
+    request = handler.request
+    path = logged_path(request.uri or "")
+    access_log.log(
+        level,
+        "%d %s %s %.2fms",
+        status,
+        request.method,
+        path,
+        1000.0 * request.request_time(),
+    )
 
 
 def application(services: WebServices) -> tornado.web.Application:
