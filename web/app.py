@@ -13,7 +13,7 @@ from typing import Any
 
 import tornado.web
 
-from web import login
+from web import downloads, login, public, results
 from web import map as map_page
 from web.base import content_policy, logged_path
 from web.services import WebServices
@@ -31,6 +31,7 @@ def routes(services: WebServices) -> list[tornado.web.URLSpec]:
     shared = {"services": services, "views": views}
     prefix = services.prefix
     token = r"([A-Za-z0-9_-]{1,64})"
+    campaign = r"([a-z0-9][a-z0-9-]{0,39})"  # core.survey.SURVEY_ID
 
     def page(path: str, handler: type[tornado.web.RequestHandler]) -> tornado.web.URLSpec:
         return tornado.web.url(prefix + path, handler, shared)
@@ -44,6 +45,10 @@ def routes(services: WebServices) -> list[tornado.web.URLSpec]:
         page(r"/map/points\.geojson", map_page.PointsHandler),
         page(r"/photo/([A-Za-z0-9_-]{1,128})\.jpg", map_page.PhotoHandler),
         page(r"/contribution/([0-9]{1,12})/status", map_page.ModerateHandler),
+        page(r"/campaigns", results.CampaignsPage),
+        page(rf"/campaign/{campaign}", results.CampaignPage),
+        page(rf"/campaign/{campaign}/download", downloads.DownloadPage),
+        page(rf"/results/{campaign}", public.PublicResultsPage),
         tornado.web.url(
             prefix + r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC)}
         ),
