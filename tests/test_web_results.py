@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import zipfile
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -355,6 +356,44 @@ async def test_a_gridded_download_has_only_squares_of_five_or_more(
             for row in package.execute(f'SELECT count FROM "{layer}"')
         ]
     assert counts == [5]  # the square's five; the harbour's two are left out
+
+
+async def test_a_download_with_photos_is_a_zip_whose_rows_link_their_photo(site: Web) -> None:
+    bot = site.bot
+    resident = await begin(bot, 2005)
+    await resident.click("3")
+    await resident.share_location(*SQUARE)
+    await resident.click("Bättre belysning")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")
+    await resident.send("7")
+    await resident.send_photo(file_id="dark-corner")
+    assert await bot.fetch_photos() == 1
+    async with site.client() as browser:
+        await log_in(browser, await link_for(owner_of(bot)))
+        url = f"{site.base}/campaign/test-kvall/download"
+        async with browser.get(url, params={"format": "xlsx", "photos": "1"}) as response:
+            assert response.status == 200
+            kind = response.headers["Content-Type"]
+            disposition = response.headers["Content-Disposition"]
+            body = await response.read()
+    assert kind == "application/zip"
+    assert disposition == 'attachment; filename="torget-test-kvall-2026-12-01.zip"'
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        names = archive.namelist()
+        assert "photos/u-dark-corner.jpg" in names
+        photo = archive.read("photos/u-dark-corner.jpg")
+        [workbook] = [name for name in names if name.endswith(".xlsx")]
+        book = openpyxl.load_workbook(io.BytesIO(archive.read(workbook)))
+    assert photo == await bot.services.store.photo_bytes("u-dark-corner")
+    links = {
+        cell.hyperlink.target
+        for sheet in book
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.hyperlink is not None
+    }
+    assert links == {"photos/u-dark-corner.jpg"}
 
 
 def test_every_download_is_offered_on_the_page() -> None:

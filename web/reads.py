@@ -84,16 +84,13 @@ async def write_download(
     folder: Path,
     name: str,
     anonymous: bool = False,
+    photos: bool = False,
 ) -> Path:
     """Write the export into `folder` through exports.run, as bot.py export and /export do;
-    return the file written."""
+    return the file written (a zip of it and its photos/ with `photos`)."""
     # The writers (XlsxWriter, fudgeo) load on the first download, not at every start.
     from exports.run import Request, export
 
-    # TODO(integrator, with i20-exports merged): photos. Request(..., photos=photos) makes a
-    # zip with photos/ (B's option); return request.written (the .zip) instead of the suffix
-    # below, send it as application/zip, and offer a "with photos" checkbox (name="photos")
-    # in campaign.html's download form, read in web/downloads.py as `anonymous` is.
     request = Request(
         download.format,
         [survey],
@@ -101,7 +98,9 @@ async def write_download(
         ANONYMOUS if anonymous else PSEUDONYMOUS,
         grid=download.grid,
         long=download.long,
+        # A published grid carries no photos (Request refuses the two together).
+        photos=photos and download.grid is None,
         versions={survey.id: versions},
     )
     await export(source, request)
-    return request.out.with_suffix(download.suffix)
+    return request.written
