@@ -1,6 +1,7 @@
-"""`/campaign/<id>/download?format=…[&anonymous=1][&photos=1]`: a campaign's export in any format, written
-by exports.run exactly as `bot.py export` and /export write it, through the organizer's
-area-limited source, and streamed to the browser."""
+"""`/campaign/<id>/download?format=…[&anonymous=1][&photos=1]`: a campaign's export in any
+format (with photos: a zip of it and its photos/), written by exports.run exactly as `bot.py
+export` and /export write it, through the organizer's area-limited source, and streamed to the
+browser."""
 
 from __future__ import annotations
 
