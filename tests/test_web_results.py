@@ -396,6 +396,22 @@ async def test_a_download_with_photos_is_a_zip_whose_rows_link_their_photo(site:
     assert links == {"photos/u-dark-corner.jpg"}
 
 
+async def test_the_ideas_and_tips_download_is_a_csv_of_them(site: Web) -> None:
+    bot = site.bot
+    await answered_kvall(bot)
+    await stored(bot, contribution("Trappan vid Kullagatan saknar ljus.", *SQUARE))
+    async with site.client() as browser:
+        await log_in(browser, await link_for(owner_of(bot)))
+        url = f"{site.base}/campaign/test-kvall/download"
+        async with browser.get(url, params={"format": "csv-ideas"}) as response:
+            assert response.status == 200
+            disposition = response.headers["Content-Disposition"]
+            body = (await response.read()).decode("utf-8-sig")
+    assert disposition == 'attachment; filename="torget-test-kvall-ideas-tips-2026-12-01.csv"'
+    assert "Trappan vid Kullagatan saknar ljus." in body
+    assert "Mer ljus vid Hantverkaregatan" not in body  # the answers are another download
+
+
 def test_every_download_is_offered_on_the_page() -> None:
     assert [key for key, _label in DOWNLOAD_LABELS] == list(DOWNLOADS)
 

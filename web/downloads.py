@@ -32,7 +32,15 @@ class DownloadPage(BaseHandler):
         photos = self.get_argument("photos", "") == "1" and download.grid is None
         services = self.services
         stamp = services.clock().astimezone(STOCKHOLM).strftime("%Y-%m-%d")
-        variant = "-long" if download.long else "-grid" if download.grid else ""
+        variant = (
+            "-long"
+            if download.long
+            else "-ideas-tips"
+            if download.contributions
+            else "-grid"
+            if download.grid
+            else ""
+        )
         name = f"torget-{survey.id}{variant}-{stamp}{download.suffix}"
         sent = Path(name).with_suffix(".zip").name if photos else name
         with tempfile.TemporaryDirectory() as folder:

@@ -44,6 +44,7 @@ class Download:
     key: str  # in the page's form and URL
     format: str  # core.export.FORMATS
     long: bool = False
+    contributions: bool = False  # csv: the ideas and tips (every one the organizer sees)
     grid: float | None = None  # metres: squares of 5 or more, for maps that are published
     content_type: str = "application/octet-stream"
 
@@ -63,6 +64,9 @@ DOWNLOADS: Mapping[str, Download] = {
         ),
         Download("csv", "csv", content_type="text/csv; charset=utf-8"),
         Download("csv-long", "csv", long=True, content_type="text/csv; charset=utf-8"),
+        Download(
+            "csv-ideas", "csv", contributions=True, content_type="text/csv; charset=utf-8"
+        ),
         Download("json", "json", content_type="application/json"),
         Download("geojson", "geojson", content_type="application/geo+json"),
         Download("gpkg", "gpkg", content_type="application/geopackage+sqlite3"),
@@ -98,6 +102,7 @@ async def write_download(
         ANONYMOUS if anonymous else PSEUDONYMOUS,
         grid=download.grid,
         long=download.long,
+        contributions=download.contributions,
         # A published grid carries no photos (Request refuses the two together).
         photos=photos and download.grid is None,
         versions={survey.id: versions},

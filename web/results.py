@@ -30,6 +30,10 @@ DOWNLOAD_LABELS = (
     ("xlsx", N_("Excel (xlsx)")),
     ("csv", N_("CSV, one row per response")),
     ("csv-long", N_("CSV, one row per answer")),
+    (
+        "csv-ideas",
+        N_("CSV of the ideas and tips (all that you may see, not only this campaign's)"),
+    ),
     ("json", N_("JSON")),
     ("geojson", N_("GeoJSON (map)")),
     ("gpkg", N_("GeoPackage (QGIS)")),
