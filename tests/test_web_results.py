@@ -453,6 +453,29 @@ async def test_the_public_page_shows_counts_of_five_or_more_and_nothing_private(
     assert "2026" not in page  # no time at all
 
 
+async def test_the_public_page_is_counted_at_most_once_a_minute(
+    site: Web, clock: FakeClock
+) -> None:
+    """A crowd opening the page from a poster costs one count a minute, not one a visit:
+    three more benches show only when the minute is over."""
+    bot = site.bot
+    await answered_public(bot)
+    url = f"{site.base}/results/test-publik"
+    async with site.client() as browser:
+        before = tables_of((await text_of(browser, url))[1])["table-0"]
+        for number in range(3):
+            resident = await begin(bot, 3100 + number, "Torgets framtid")
+            await resident.click("Bänkar")
+            await resident.share_location(*HARBOUR)
+            await resident.send("Fler bänkar vid hamnen")
+            await resident.click("Skicka in")
+        within = tables_of((await text_of(browser, url))[1])["table-0"]
+        clock.advance(seconds=61)
+        after = tables_of((await text_of(browser, url))[1])["table-0"]
+    assert before == within == [("Träd", "5"), ("Bänkar", "färre än 5"), ("Ljus", "färre än 5")]
+    assert after == [("Träd", "5"), ("Bänkar", "5"), ("Ljus", "färre än 5")]
+
+
 async def test_the_public_page_follows_the_browsers_language(site: Web) -> None:
     await answered_public(site.bot)
     async with site.client("en-GB,en;q=0.8") as browser:

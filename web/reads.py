@@ -64,9 +64,7 @@ DOWNLOADS: Mapping[str, Download] = {
         ),
         Download("csv", "csv", content_type="text/csv; charset=utf-8"),
         Download("csv-long", "csv", long=True, content_type="text/csv; charset=utf-8"),
-        Download(
-            "csv-ideas", "csv", contributions=True, content_type="text/csv; charset=utf-8"
-        ),
+        Download("csv-ideas", "csv", contributions=True, content_type="text/csv; charset=utf-8"),
         Download("json", "json", content_type="application/json"),
         Download("geojson", "geojson", content_type="application/geo+json"),
         Download("gpkg", "gpkg", content_type="application/geopackage+sqlite3"),
