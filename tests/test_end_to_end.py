@@ -93,6 +93,26 @@ def with_button(label: str) -> Callable[[Call], bool]:
     return matches
 
 
+def tip_until_its_photo(api: FakeBotApi) -> None:
+    """A new resident agrees, writes a tip without a place, at night, and sends its photo."""
+    api.push_message(USER, "/start")
+    press(api, api.wait_for(sent("Innan vi börjar")), "Jag godkänner")
+    api.wait_for(with_button("Tipsa om en otrygg plats"))
+    api.push_message(USER, "/tip")
+    press(
+        api,
+        api.wait_for(with_button("En plats som känns otrygg")),
+        "En plats som känns otrygg",
+    )
+    api.wait_for(sent("Beskriv platsen"))
+    api.push_message(USER, "Mörkt i passagen bakom stationen.")
+    api.wait_for(sent("Var är det?"))
+    api.push_message(USER, "Hoppa över")
+    press(api, api.wait_for(with_button("På natten")), "På natten")
+    api.wait_for(sent("Har du en bild?"))
+    api.push_photo(USER, "passage", phone_photo(800, 600))
+
+
 def test_bot_process_downloads_a_tips_photo_and_keeps_it_without_gps(
     api: FakeBotApi, tmp_path: Path
 ) -> None:
@@ -106,22 +126,7 @@ def test_bot_process_downloads_a_tips_photo_and_keeps_it_without_gps(
         text=True,
     )
     try:
-        api.push_message(USER, "/start")
-        press(api, api.wait_for(sent("Innan vi börjar")), "Jag godkänner")
-        api.wait_for(with_button("Tipsa om en otrygg plats"))
-        api.push_message(USER, "/tip")
-        press(
-            api,
-            api.wait_for(with_button("En plats som känns otrygg")),
-            "En plats som känns otrygg",
-        )
-        api.wait_for(sent("Beskriv platsen"))
-        api.push_message(USER, "Mörkt i passagen bakom stationen.")
-        api.wait_for(sent("Var är det?"))
-        api.push_message(USER, "Hoppa över")
-        press(api, api.wait_for(with_button("På natten")), "På natten")
-        api.wait_for(sent("Har du en bild?"))
-        api.push_photo(USER, "passage", phone_photo(800, 600))
+        tip_until_its_photo(api)
         # Queued with the answer and fetched at once, before the tip is even sent.
         api.wait_for_download("passage")
         api.wait_for(sent("Får platssamverkan skriva till dig"))
@@ -154,22 +159,7 @@ def test_a_photo_whose_download_a_kill_interrupted_is_fetched_after_the_hold(
         stderr=subprocess.DEVNULL,
     )
     try:
-        api.push_message(USER, "/start")
-        press(api, api.wait_for(sent("Innan vi börjar")), "Jag godkänner")
-        api.wait_for(with_button("Tipsa om en otrygg plats"))
-        api.push_message(USER, "/tip")
-        press(
-            api,
-            api.wait_for(with_button("En plats som känns otrygg")),
-            "En plats som känns otrygg",
-        )
-        api.wait_for(sent("Beskriv platsen"))
-        api.push_message(USER, "Mörkt i passagen bakom stationen.")
-        api.wait_for(sent("Var är det?"))
-        api.push_message(USER, "Hoppa över")
-        press(api, api.wait_for(with_button("På natten")), "På natten")
-        api.wait_for(sent("Har du en bild?"))
-        api.push_photo(USER, "passage", phone_photo(800, 600))
+        tip_until_its_photo(api)
         api.wait_for_download_to_start("passage")
     finally:
         bot.kill()  # SIGKILL: no shutdown, the download never finishes

@@ -7,30 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 
-from runtime.webhook import Running
-from runtime.webhook import routes as webhook_routes
-from tests.conftest import ADMIN_ID, Bot, FakeClock, settings_for, start_bot
+from tests.conftest import ADMIN_ID, FakeClock, settings_for, start_bot
 from tests.fakebot import FakeTelegram, Resident
-from tests.test_web import Web, link_for, log_in, survey, text_of
+from tests.test_web import Web, free_port, link_for, log_in, serve_on, survey, text_of
 
 pytestmark = pytest.mark.slow
-
-
-def serve_on(bot: Bot, port: int) -> HTTPServer:
-    [socket] = bind_sockets(port, "127.0.0.1")
-    server = HTTPServer(webhook_routes(bot.app, "a-secret", Running()))
-    server.add_sockets([socket])
-    return server
-
-
-def free_port() -> int:
-    [probe] = bind_sockets(0, "127.0.0.1")
-    port = int(probe.getsockname()[1])
-    probe.close()
-    return port
 
 
 async def test_a_link_from_one_replica_logs_in_on_the_other_once(
