@@ -76,7 +76,11 @@
           });
         },
         onEachFeature: function (feature, marker) {
-          marker.bindPopup(function () { return popup(feature.properties); });
+          // Narrow enough for a phone, and panned clear of the zoom buttons at the top left.
+          marker.bindPopup(function () { return popup(feature.properties); }, {
+            maxWidth: Math.max(200, Math.min(320, element.clientWidth - 90)),
+            autoPanPaddingTopLeft: L.point(56, 16)
+          });
         }
       });
       cluster.addLayer(layer);
