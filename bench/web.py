@@ -263,7 +263,8 @@ class Server:
     process: asyncio.subprocess.Process
     base: str
     cookie: str
-    client: aiohttp.ClientSession = field(init=False)
+    client: aiohttp.ClientSession = field(init=False)  # the owner, logged in
+    anyone: aiohttp.ClientSession = field(init=False)  # a browser without a session
 
     async def __aenter__(self) -> Server:
         self.client = aiohttp.ClientSession(
@@ -271,10 +272,16 @@ class Server:
             connector=aiohttp.TCPConnector(limit=0),
             timeout=aiohttp.ClientTimeout(total=1800),
         )
+        self.anyone = aiohttp.ClientSession(
+            headers={"Accept-Language": "sv"},
+            connector=aiohttp.TCPConnector(limit=0),
+            timeout=aiohttp.ClientTimeout(total=1800),
+        )
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self.client.close()
+        await self.anyone.close()
         self.process.terminate()
         await self.process.wait()
 
@@ -283,11 +290,13 @@ class Server:
             found: dict[str, Any] = await answer.json()
             return found
 
-    async def get(self, path: str) -> tuple[float, int]:
-        """(seconds, bytes) of one GET, its body read to the end."""
+    async def get(self, path: str, public: bool = False) -> tuple[float, int]:
+        """(seconds, bytes) of one GET, its body read to the end; `public`: as anyone, without
+        the owner's session cookie."""
         began = time.perf_counter()
         size = 0
-        async with self.client.get(f"{self.base}/web{path}") as answer:
+        client = self.anyone if public else self.client
+        async with client.get(f"{self.base}/web{path}") as answer:
             if answer.status != 200:
                 raise SystemExit(f"{path}: {answer.status} {(await answer.text())[:500]}")
             async for chunk in answer.content.iter_chunked(1 << 16):
@@ -363,7 +372,7 @@ async def burst(
     """`count` GETs at once: (wall seconds, each one's seconds, the probe)."""
     await server.probe(reset=True)
     began = time.perf_counter()
-    took = await asyncio.gather(*(server.get(path) for _ in range(count)))
+    took = await asyncio.gather(*(server.get(path, public=True) for _ in range(count)))
     wall = time.perf_counter() - began
     return wall, [seconds for seconds, _ in took], await server.probe()
 
@@ -415,7 +424,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--points", type=int, nargs="+", default=[2_000, 10_000, 50_000])
+    parser.add_argument("--points", type=int, nargs="*", default=[2_000, 10_000, 50_000])
     parser.add_argument("--responses", type=int, default=10_000)
     parser.add_argument("--photos", type=int, default=1_000)
     parser.add_argument("--burst", type=int, default=200)
