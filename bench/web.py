@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -40,13 +39,17 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 import tornado.web  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncConnection  # noqa: E402
 
 from bench.export import PHOTO_BYTES, START, TEXTS, answer_for  # noqa: E402
 from core.loader import load_folder  # noqa: E402
 from core.survey import Location, Note, Photo  # noqa: E402
+from storage import schema  # noqa: E402
 from storage.sql import SqlStore  # noqa: E402
 
 SURVEY_ID = "soder-kvall"
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRES_DB = "torget_web_bench"
 OWNER_ID = 4242  # ADMIN_IDS of the served web view: the benchmark browses as this owner
 PROBE = "/bench/probe"  # the server's lag and memory, outside the web view's paths
 LAG_STEP = 0.010  # the probe task's sleep
@@ -69,89 +72,136 @@ def surveys_folder(folder: Path) -> Path:
 
 
 def seed(
-    database: Path,
+    database: str,
     surveys: Path,
     responses: int,
     located: float,
     tips: int = 0,
     photos: int = 0,
 ) -> int:
-    """Fill a new database: `responses` complete responses (a share `located` with a place),
-    the first `photos` with a stored photo, and `tips` located tips. Return the map's points."""
-    asyncio.run(_migrate(database))
+    """Fill a new database (a URL): `responses` complete responses (a share `located` with a
+    place), the first `photos` with a stored photo, and `tips` located tips. Return the map's
+    points."""
+    return asyncio.run(_seed(database, surveys, responses, located, tips, photos))
+
+
+async def _seed(
+    database: str, surveys: Path, responses: int, located: float, tips: int, photos: int
+) -> int:
+    """The rows written in batches through the store's own engine and tables (the schema by
+    its migrations): the same on SQLite and PostgreSQL, and no Telegram."""
     survey = next(s for s in load_folder(surveys).surveys if s.id == SURVEY_ID)
     questions = [q for q in survey.questions if not isinstance(q, Note)]
     rng = random.Random(7)
-    db = sqlite3.connect(database)
-    db.execute("PRAGMA synchronous=OFF")
     residents = max(responses // 3, tips // 3, 1)
-    stamp = START.isoformat(sep=" ")
-    db.executemany(
-        "INSERT INTO residents (pseudonym, language, consented_at, news, reminders)"
-        " VALUES (?, 'sv', ?, 0, 1)",
-        ((f"{n:064x}", stamp) for n in range(residents)),
-    )
-    state = json.dumps({"survey_id": SURVEY_ID, "current": "done", "answers": {}})
+    store = SqlStore(database)
+    await store.open()  # the schema; the served process imports the surveys as the bot does
+    state = {"survey_id": SURVEY_ID, "current": "done", "answers": {}}
     points = 0
-    batch: list[tuple[int, str, str, str]] = []
-    for response_id in range(1, responses + 1):
-        pseudonym = f"{response_id % residents:064x}"
-        started = START + timedelta(minutes=response_id % 50_000)
-        done = (started + timedelta(seconds=90 + response_id % 300)).isoformat(sep=" ")
-        db.execute(
-            "INSERT INTO responses (id, pseudonym, survey_id, status, state, started_at,"
-            " updated_at, completed_at) VALUES (?, ?, ?, 'complete', ?, ?, ?, ?)",
-            (response_id, pseudonym, SURVEY_ID, state, started.isoformat(sep=" "), done, done),
-        )
-        for question in questions:
-            answer = answer_for(question, rng)
-            if isinstance(question, Location):
-                answer = _place(rng) if rng.random() < located else None
-                points += answer is not None
-            if isinstance(question, Photo) and response_id <= photos:
-                unique_id = f"u{response_id}"
-                answer = {"file_id": f"file-{response_id}", "file_unique_id": unique_id}
-                db.execute(
-                    "INSERT INTO photos (unique_id, file_id, pseudonym, status, attempts,"
-                    " next_try_at, data, bytes, created_at, stored_at)"
-                    " VALUES (?, ?, ?, 'stored', 1, ?, ?, ?, ?, ?)",
-                    (
-                        unique_id,
-                        f"file-{response_id}",
-                        pseudonym,
-                        stamp,
-                        rng.randbytes(PHOTO_BYTES),  # as incompressible as a JPEG
-                        PHOTO_BYTES,
-                        stamp,
-                        stamp,
-                    ),
+    try:
+        async with store.engine.begin() as db:
+            people = [
+                {"pseudonym": f"{n:064x}", "language": "sv", "consented_at": START}
+                for n in range(residents)
+            ]
+            for batch in _batches(people):
+                await db.execute(schema.residents.insert(), batch)
+            shown: list[dict[str, Any]] = []
+            given: list[dict[str, Any]] = []
+            pictures: list[dict[str, Any]] = []
+            for response_id in range(1, responses + 1):
+                pseudonym = f"{response_id % residents:064x}"
+                started = START + timedelta(minutes=response_id % 50_000)
+                done = started + timedelta(seconds=90 + response_id % 300)
+                shown.append(
+                    {
+                        "id": response_id,
+                        "pseudonym": pseudonym,
+                        "survey_id": SURVEY_ID,
+                        "status": "complete",
+                        "state": state,
+                        "started_at": started,
+                        "updated_at": done,
+                        "completed_at": done,
+                    }
                 )
-            batch.append((response_id, question.id, json.dumps(answer, ensure_ascii=False), done))
-        if len(batch) >= 50_000:
-            db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?)", batch)
-            batch.clear()
-    db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?)", batch)
-    db.executemany(
-        "INSERT INTO contributions (pseudonym, kind, category, text, lat, lon, time_of_day,"
-        " contactable, status, created_at, status_changed_at)"
-        " VALUES (?, 'tip', ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-        (
-            (
-                f"{n % residents:064x}",
-                rng.choice(CATEGORIES),
-                rng.choice(TEXTS),
-                *_place(rng).values(),
-                rng.choice(TIMES),
-                rng.choice(STATUSES),
-                stamp,
-                stamp,
-            )
-            for n in range(tips)
-        ),
-    )
-    db.commit()
-    db.close()
+                for question in questions:
+                    answer = answer_for(question, rng)
+                    if isinstance(question, Location):
+                        answer = _place(rng) if rng.random() < located else None
+                        points += answer is not None
+                    if isinstance(question, Photo) and response_id <= photos:
+                        answer = {
+                            "file_id": f"file-{response_id}",
+                            "file_unique_id": f"u{response_id}",
+                        }
+                        pictures.append(
+                            {
+                                "unique_id": f"u{response_id}",
+                                "file_id": f"file-{response_id}",
+                                "pseudonym": pseudonym,
+                                "status": "stored",
+                                "attempts": 1,
+                                "next_try_at": START,
+                                # As incompressible as a JPEG.
+                                "data": rng.randbytes(PHOTO_BYTES),
+                                "bytes": PHOTO_BYTES,
+                                "created_at": START,
+                                "stored_at": START,
+                            }
+                        )
+                    given.append(
+                        {
+                            "response_id": response_id,
+                            "question_id": question.id,
+                            "value": answer,
+                            "answered_at": done,
+                        }
+                    )
+                if len(given) >= 20_000 or len(pictures) >= 100:
+                    await _write(db, shown, given, pictures)
+            await _write(db, shown, given, pictures)
+            tipped = [
+                {
+                    "pseudonym": f"{n % residents:064x}",
+                    "kind": "tip",
+                    "category": rng.choice(CATEGORIES),
+                    "text": rng.choice(TEXTS),
+                    **_place(rng),
+                    "time_of_day": rng.choice(TIMES),
+                    "contactable": False,
+                    "status": rng.choice(STATUSES),
+                    "created_at": START,
+                    "status_changed_at": START,
+                }
+                for n in range(tips)
+            ]
+            for batch in _batches(tipped):
+                await db.execute(schema.contributions.insert(), batch)
+    finally:
+        await store.close()
     return points + tips
+
+
+async def _write(
+    db: AsyncConnection,
+    shown: list[dict[str, Any]],
+    given: list[dict[str, Any]],
+    pictures: list[dict[str, Any]],
+) -> None:
+    """The responses, then their answers and photos (the answers name both); emptied."""
+    for rows, table in (
+        (shown, schema.responses),
+        (given, schema.answers),
+        (pictures, schema.photos),
+    ):
+        for batch in _batches(rows):
+            await db.execute(table.insert(), batch)
+        rows.clear()
+
+
+def _batches(rows: list[dict[str, Any]], size: int = 5_000) -> list[list[dict[str, Any]]]:
+    return [rows[at : at + size] for at in range(0, len(rows), size)]
 
 
 def _place(rng: random.Random) -> dict[str, float]:
@@ -159,11 +209,17 @@ def _place(rng: random.Random) -> dict[str, float]:
     return {"lat": 56.03 + rng.random() * 0.02, "lon": 12.69 + rng.random() * 0.03}
 
 
-async def _migrate(database: Path) -> None:
-    """The schema only: the served process imports the surveys folder as the bot does."""
-    store = SqlStore(f"sqlite+aiosqlite:///{database}")
-    await store.open()
-    await store.close()
+async def postgres_database(name: str) -> str:
+    """A new, empty PostgreSQL database for one measurement (as bench.throughput makes its)."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
 # ---- the served web view (its own process) -----------------------------------------------
@@ -304,12 +360,12 @@ class Server:
         return time.perf_counter() - began, size
 
 
-async def start_server(database: Path, surveys: Path) -> Server:
+async def start_server(database: str, folder: Path, surveys: Path) -> Server:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DATABASE_URL": database,
         "SURVEYS_DIR": str(surveys),
-        "DATA_DIR": str(database.parent),
+        "DATA_DIR": str(folder),
         "PSEUDONYM_SECRET": "web-bench-secret-long-enough",
         "ADMIN_IDS": str(OWNER_ID),
         "WEB_URL": "http://127.0.0.1/web",
@@ -320,7 +376,7 @@ async def start_server(database: Path, surveys: Path) -> Server:
         str(HERE),
         "--serve",
         env=env,
-        cwd=database.parent,  # no .env of the checkout
+        cwd=folder,  # no .env of the checkout
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
@@ -377,8 +433,10 @@ async def burst(
     return wall, [seconds for seconds, _ in took], await server.probe()
 
 
-async def measure_map(database: Path, surveys: Path, points: int, requests: int) -> Measured:
-    async with await start_server(database, surveys) as server:
+async def measure_map(
+    database: str, folder: Path, surveys: Path, points: int, requests: int
+) -> Measured:
+    async with await start_server(database, folder, surveys) as server:
         # The first request loads what it loads; it also shows every point seeded.
         async with server.client.get(f"{server.base}/web/map/points.geojson") as answer:
             shown = len((await answer.json(content_type=None))["features"])
@@ -390,10 +448,16 @@ async def measure_map(database: Path, surveys: Path, points: int, requests: int)
 
 
 async def measure_pages(
-    database: Path, surveys: Path, responses: int, photos: int, crowd: int, requests: int
+    database: str,
+    folder: Path,
+    surveys: Path,
+    responses: int,
+    photos: int,
+    crowd: int,
+    requests: int,
 ) -> list[str]:
     lines: list[str] = []
-    async with await start_server(database, surveys) as server:
+    async with await start_server(database, folder, surveys) as server:
         page = f"/campaign/{SURVEY_ID}"
         await server.get(page)
         lines.append(
@@ -430,6 +494,7 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="a folder to keep the databases in")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL too, after SQLite")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -437,22 +502,31 @@ def main() -> None:
         return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="torget-web-bench-"))
     surveys = surveys_folder(folder / "surveys")
-    began = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-    print(f"SQLite, {began}; {args.requests} requests each, one after another")
-    print(HEADER)
-    for wanted in args.points:
-        database = folder / f"map-{wanted}.db"
-        database.unlink(missing_ok=True)
-        points = seed(database, surveys, wanted // 2, 1.0, tips=wanted - wanted // 2)
-        print(asyncio.run(measure_map(database, surveys, points, args.requests)).row(), flush=True)
-    database = folder / "results.db"
-    database.unlink(missing_ok=True)
-    seed(database, surveys, args.responses, 0.35, photos=args.photos)
-    pages = measure_pages(
-        database, surveys, args.responses, args.photos, args.burst, args.requests
-    )
-    for line in asyncio.run(pages):
-        print(line)
+    for kind in ("sqlite", "postgresql") if args.postgres else ("sqlite",):
+        began = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        print(f"{kind}, {began}; {args.requests} requests each, one after another")
+        print(HEADER)
+        for wanted in args.points:
+            database = new_database(kind, folder, f"map_{wanted}")
+            points = seed(database, surveys, wanted // 2, 1.0, tips=wanted - wanted // 2)
+            measured = measure_map(database, folder, surveys, points, args.requests)
+            print(asyncio.run(measured).row(), flush=True)
+        database = new_database(kind, folder, "results")
+        seed(database, surveys, args.responses, 0.35, photos=args.photos)
+        pages = measure_pages(
+            database, folder, surveys, args.responses, args.photos, args.burst, args.requests
+        )
+        for line in asyncio.run(pages):
+            print(line, flush=True)
+
+
+def new_database(kind: str, folder: Path, name: str) -> str:
+    """An empty database's URL: a new SQLite file in the folder, or a PostgreSQL database."""
+    if kind == "postgresql":
+        return asyncio.run(postgres_database(f"{POSTGRES_DB}_{name}"))
+    path = folder / f"{name}.db"
+    path.unlink(missing_ok=True)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 if __name__ == "__main__":
