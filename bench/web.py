@@ -3,12 +3,13 @@ photos, served as the bot serves them, and how long the event loop they share wi
 stalls meanwhile.
 
     .venv/bin/python -m bench.web [--points 2000 10000 50000] [--responses 10000]
-        [--photos 1000] [--burst 200] [--requests 10] [--keep FOLDER]
+        [--photos 1000] [--burst 200] [--requests 10] [--postgres] [--keep FOLDER]
 
-Seeds SQLite databases as bench/export.py does (rows written straight into the tables): for
-each map size, half the points located answers to the shipped Söder survey and half tips;
-for the other pages `--responses` responses (a third with a place), the first `--photos` with
-a stored photo. The web view runs in a process of its own, built as `bot.py run` builds it
+Seeds a database per measurement, rows written in batches through the store's engine and
+tables (as bench/export.py answers, SQLite, and PostgreSQL too with --postgres): for each map
+size, half the points located answers to the shipped Söder survey and half tips; for the
+other pages `--responses` responses (a third with a place), the first `--photos` with a
+stored photo. The web view runs in a process of its own, built as `bot.py run` builds it
 (runtime.app.open_services, runtime.web.web_services, web.app's routes; only Telegram is
 left out), with an owner's session opened in the store and a task that sleeps 10 ms in a
 loop and records how late it wakes: what a resident's update, handled on the same loop,
@@ -435,16 +436,20 @@ async def burst(
 
 async def measure_map(
     database: str, folder: Path, surveys: Path, points: int, requests: int
-) -> Measured:
+) -> list[Measured]:
+    """The GeoJSON the map's script asks for, then the map's page (its table of the newest
+    points reads every point too)."""
     async with await start_server(database, folder, surveys) as server:
         # The first request loads what it loads; it also shows every point seeded.
         async with server.client.get(f"{server.base}/web/map/points.geojson") as answer:
             shown = len((await answer.json(content_type=None))["features"])
         if shown != points:
             raise SystemExit(f"the map shows {shown:,} points of {points:,}")
-        return await repeated(
+        geojson = await repeated(
             server, f"map GeoJSON, {points:,} points", "/map/points.geojson", requests
         )
+        page = await repeated(server, f"map page, {points:,} points", "/map", requests)
+        return [geojson, page]
 
 
 async def measure_pages(
@@ -510,7 +515,8 @@ def main() -> None:
             database = new_database(kind, folder, f"map_{wanted}")
             points = seed(database, surveys, wanted // 2, 1.0, tips=wanted - wanted // 2)
             measured = measure_map(database, folder, surveys, points, args.requests)
-            print(asyncio.run(measured).row(), flush=True)
+            for result in asyncio.run(measured):
+                print(result.row(), flush=True)
         database = new_database(kind, folder, "results")
         seed(database, surveys, args.responses, 0.35, photos=args.photos)
         pages = measure_pages(

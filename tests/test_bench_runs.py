@@ -42,6 +42,7 @@ def test_the_web_benchmark_still_gets_every_page_it_measures() -> None:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "map GeoJSON, 40 points" in run.stdout
+    assert "map page, 40 points" in run.stdout
     assert "results, 30 responses" in run.stdout
     assert "public page, 5 at once (next burst, cached)" in run.stdout
     assert "xlsx zip, 3 photos" in run.stdout
