@@ -210,14 +210,16 @@ def _place(rng: random.Random) -> dict[str, float]:
     return {"lat": 56.03 + rng.random() * 0.02, "lon": 12.69 + rng.random() * 0.03}
 
 
-async def postgres_database(name: str) -> str:
-    """A new, empty PostgreSQL database for one measurement (as bench.throughput makes its)."""
+async def postgres_database(name: str, create: bool = True) -> str:
+    """A new, empty PostgreSQL database for one measurement (as bench.throughput makes its);
+    without `create`, the old one only dropped."""
     import asyncpg  # type: ignore[import-untyped]
 
     admin = await asyncpg.connect(POSTGRES_ADMIN)
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {name}")
+        if create:
+            await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
@@ -498,7 +500,9 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=1_000)
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--requests", type=int, default=10)
-    parser.add_argument("--keep", type=Path, help="a folder to keep the databases in")
+    parser.add_argument(
+        "--keep", type=Path, help="a folder to keep the databases in (and PostgreSQL's kept)"
+    )
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL too, after SQLite")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -517,6 +521,7 @@ def main() -> None:
             measured = measure_map(database, folder, surveys, points, args.requests)
             for result in asyncio.run(measured):
                 print(result.row(), flush=True)
+            forget_database(kind, f"map_{wanted}", args.keep is not None)
         database = new_database(kind, folder, "results")
         seed(database, surveys, args.responses, 0.35, photos=args.photos)
         pages = measure_pages(
@@ -524,6 +529,7 @@ def main() -> None:
         )
         for line in asyncio.run(pages):
             print(line, flush=True)
+        forget_database(kind, "results", args.keep is not None)
 
 
 def new_database(kind: str, folder: Path, name: str) -> str:
@@ -533,6 +539,12 @@ def new_database(kind: str, folder: Path, name: str) -> str:
     path = folder / f"{name}.db"
     path.unlink(missing_ok=True)
     return f"sqlite+aiosqlite:///{path}"
+
+
+def forget_database(kind: str, name: str, keep: bool) -> None:
+    """A PostgreSQL database measured is dropped (its photos take room), unless --keep."""
+    if kind == "postgresql" and not keep:
+        asyncio.run(postgres_database(f"{POSTGRES_DB}_{name}", create=False))
 
 
 if __name__ == "__main__":
