@@ -1,6 +1,7 @@
-"""The README's speed figures come from bench/throughput.py: its residents must still be able
-to answer the shipped survey as the bot now draws it (a keyboard change once left them
-waiting forever, and the benchmark hung instead of measuring)."""
+"""The README's speed figures come from bench/throughput.py and bench/web.py: the
+throughput's residents must still be able to answer the shipped survey as the bot now draws
+it (a keyboard change once left them waiting forever, and the benchmark hung instead of
+measuring), and the web view must still serve every page the web benchmark asks for."""
 
 from __future__ import annotations
 
@@ -26,3 +27,22 @@ def test_the_throughput_benchmark_still_gets_every_resident_through_the_survey()
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "5 of 5 responses complete in the database" in run.stdout
+
+
+def test_the_web_benchmark_still_gets_every_page_it_measures() -> None:
+    """bench/web.py at a tiny size: the map, the results, the public page's bursts and the
+    download with photos are each answered (a page that refused would stop it) and reported."""
+    tiny = ["--points", "40", "--responses", "30", "--photos", "3", "--burst", "5"]
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.web", *tiny, "--requests", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "map GeoJSON, 40 points" in run.stdout
+    assert "map page, 40 points" in run.stdout
+    assert "results, 30 responses" in run.stdout
+    assert "public page, 5 at once (next burst, cached)" in run.stdout
+    assert "xlsx zip, 3 photos" in run.stdout
