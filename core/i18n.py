@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from datetime import datetime
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -47,9 +49,12 @@ def as_lang(code: str | None) -> Lang | None:
     return None
 
 
-def locale(lang: str) -> str:
-    """The Babel locale that writes numbers and dates as the language's readers expect."""
-    return "sv_SE" if lang == "sv" else "en_GB"
+@functools.cache
+def locale(lang: str) -> Locale:
+    """The Babel locale that writes numbers and dates as the language's readers expect,
+    parsed once: given a name, Babel parses it again at every number and date written (a
+    tenth of the web map's time at 10,000 points)."""
+    return Locale.parse("sv_SE" if lang == "sv" else "en_GB")
 
 
 class Catalogs:

@@ -464,6 +464,25 @@ async def test_the_public_page_is_counted_at_most_once_a_minute(
     assert after == [("Träd", "5"), ("Bänkar", "5"), ("Ljus", "färre än 5")]
 
 
+async def test_the_public_page_kept_for_visitors_is_not_an_organizers_and_back(
+    site: Web,
+) -> None:
+    """The page is kept once built, for everyone without a session: an organizer's own
+    header (Log out, and its form's token) never reaches a visitor, nor a visitor's page an
+    organizer."""
+    bot = site.bot
+    await answered_public(bot)
+    url = f"{site.base}/results/test-publik"
+    async with site.client() as visitor, site.client() as organizer:
+        first = (await text_of(visitor, url))[1]
+        await log_in(organizer, await link_for(owner_of(bot)))
+        theirs = (await text_of(organizer, url))[1]
+        again = (await text_of(visitor, url))[1]
+    assert "Logga ut" not in first and "_xsrf" not in first
+    assert "Logga ut" in theirs
+    assert again == first
+
+
 async def test_the_public_page_follows_the_browsers_language(site: Web) -> None:
     await answered_public(site.bot)
     async with site.client("en-GB,en;q=0.8") as browser:

@@ -132,6 +132,10 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def render(self, template_name: str, **values: Any) -> Any:
         """Render a Jinja2 template in the person's language, with what every page shows."""
+        return self.finish(self.rendered(template_name, **values))
+
+    def rendered(self, template_name: str, **values: Any) -> str:
+        """The page `render` sends, as text."""
         here = self.request.uri or self.url("/")
         shared = {
             "lang": self.lang,
@@ -143,7 +147,7 @@ class BaseHandler(tornado.web.RequestHandler):
             "xsrf": Markup(self.xsrf_form_html()),
             "xsrf_token": self.xsrf_token.decode(),
         }
-        return self.finish(self.views.render(self.lang, template_name, {**shared, **values}))
+        return self.views.render(self.lang, template_name, {**shared, **values})
 
     def log_exception(
         self,

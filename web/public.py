@@ -23,16 +23,21 @@ class PublicResultsPage(BaseHandler):
         if survey is None or campaigns.is_form(campaign_id) or not survey.publish_results:
             raise tornado.web.HTTPError(404)
         history = history_of(self, survey)
+        cache, now, lang = self.services.public, self.services.clock(), self.lang
+        # A visitor without a session gets the page as built for the last one, in their
+        # language; an organizer's shows their header, so it is built for them.
+        # (Only the campaign's own address: the page's links carry the address it was
+        # asked for.)
+        anonymous = self.organizer is None and not self.request.query
+        if anonymous and (page := cache.page(survey.id, history.current_version, lang, now)):
+            self.finish(page)
+            return
         # The store itself: a public page has no area, and reads only this campaign's
         # answers (never an idea or tip).
         store = self.services.store
-        results = await self.services.public.get(
-            survey.id,
-            history.current_version,
-            self.services.clock(),
-            lambda: public_results(store, store, history),
+        results = await cache.get(
+            survey.id, history.current_version, now, lambda: public_results(store, store, history)
         )
-        lang = self.lang
         view = public_view(results, history, self.services.catalogs.get(lang), lang)
         texts = {q.id: q.text.get(lang) for q in history.questions()}
         cells = []
@@ -56,7 +61,7 @@ class PublicResultsPage(BaseHandler):
         shapes = ("south", "west", "north", "east", "count", "label")
         cells_json = [{key: cell[key] for key in shapes} for cell in cells]
         settings = self.services.settings
-        self.render(
+        page = self.rendered(
             "public_results.html",
             title=survey.title.get(lang),
             view=view,
@@ -67,3 +72,6 @@ class PublicResultsPage(BaseHandler):
             tiles_url=settings.web_tiles_url,
             tiles_attribution=settings.web_tiles_attribution,
         )
+        if anonymous:
+            cache.keep_page(survey.id, lang, page, results)
+        self.finish(page)

@@ -18,18 +18,31 @@ from storage.base import Store
 # Anyone may open a public results page, and counting a campaign's answers runs in the bot's
 # own process: a crowd opening the page from a poster must not take the residents' turn.
 # Each campaign is counted at most once this often (once, too, for a burst arriving while it
-# is counted); a new answer shows within it.
+# is counted), and its page built once per language from that count (building one takes
+# over 10 ms of Babel and Jinja2: two hundred at once held the loop for 2.7 s, bench/web.py);
+# a new answer shows within it.
 PUBLIC_FRESH = timedelta(minutes=1)
 
 
 class PublicCache:
     """The public results of each campaign's current version, counted at most once per
-    PUBLIC_FRESH. Bounded by the number of campaigns with publish_results."""
+    PUBLIC_FRESH, and the page built from them in each language (for visitors without a
+    session: an organizer's page shows their own header). Bounded by the number of
+    campaigns with publish_results, times two languages."""
 
     def __init__(self, fresh: timedelta = PUBLIC_FRESH) -> None:
         self.fresh = fresh
         self._kept: dict[str, tuple[int, datetime, PublicResults]] = {}
+        self._pages: dict[tuple[str, str], tuple[datetime, str]] = {}
         self._counting: dict[str, asyncio.Lock] = {}
+
+    def _fresh(self, campaign_id: str, version: int, now: datetime) -> datetime | None:
+        """When the kept results were counted, if they are the current version's and fresh."""
+        kept = self._kept.get(campaign_id)
+        # A new version asks other questions: counted again at once.
+        if kept is not None and kept[0] == version and now - kept[1] < self.fresh:
+            return kept[1]
+        return None
 
     async def get(
         self,
@@ -39,13 +52,23 @@ class PublicCache:
         count: Callable[[], Awaitable[PublicResults]],
     ) -> PublicResults:
         async with self._counting.setdefault(campaign_id, asyncio.Lock()):
-            kept = self._kept.get(campaign_id)
-            # A new version asks other questions: counted again at once.
-            if kept is not None and kept[0] == version and now - kept[1] < self.fresh:
-                return kept[2]
+            if self._fresh(campaign_id, version, now) is not None:
+                return self._kept[campaign_id][2]
             results = await count()
             self._kept[campaign_id] = (version, now, results)
             return results
+
+    def page(self, campaign_id: str, version: int, lang: str, now: datetime) -> str | None:
+        """The page built from the results kept now, in this language, if one was."""
+        counted = self._fresh(campaign_id, version, now)
+        page = self._pages.get((campaign_id, lang))
+        return page[1] if page is not None and page[0] == counted else None
+
+    def keep_page(self, campaign_id: str, lang: str, page: str, built_from: PublicResults) -> None:
+        """Keep a page built from `get`'s results, unless they were counted again since."""
+        kept = self._kept.get(campaign_id)
+        if kept is not None and kept[2] is built_from:
+            self._pages[(campaign_id, lang)] = (kept[1], page)
 
 
 @dataclass
