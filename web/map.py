@@ -49,8 +49,12 @@ class MapBase(BaseHandler):
         campaigns = self.services.campaigns()
         source = self.source()
         found: list[MapPoint] = []
+        read = 0
         for survey in self.surveys():
             async for response in source.export_responses(survey.id):
+                read += 1
+                if read % PIECE == 0:
+                    await asyncio.sleep(0)  # the residents' turn, as in the GeoJSON's pieces
                 answered = campaigns.get(survey.id, response.survey_version) or survey
                 found.extend(
                     answer_points(
