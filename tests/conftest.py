@@ -19,6 +19,7 @@ from runtime.app import build_application, open_services
 from runtime.outbox import Sender
 from runtime.scheduler import Scheduler
 from tests import postgres
+from tests.browser import browser, browsers  # noqa: F401  (the browser tests' fixtures)
 from tests.fakebot import FakeTelegram, Resident
 
 ROOT = Path(__file__).resolve().parent.parent

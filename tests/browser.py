@@ -1,0 +1,197 @@
+"""A real headless Chromium for the web view's tests, driven through selenium.
+
+Debian's chromium and chromedriver (scripts/setup-test-deps.sh installs them, `make test` runs
+it). Without them a browser test is skipped with the reason, except in CI, where it fails: the
+same rule as the PostgreSQL tests (tests/postgres.py).
+
+Each browser is a fresh profile (its own cookies, so two organizers are two people), with
+Swedish as its language unless a test asks for another, a download folder of its own, and no
+way off this machine: every host name but 127.0.0.1 resolves to nothing, so neither the map's
+tiles nor Chromium's own background services reach out.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.wait import WebDriverWait
+
+BROWSER = Path("/usr/bin/chromium")
+DRIVER = Path("/usr/bin/chromedriver")
+
+
+@dataclass(frozen=True)
+class Screen:
+    name: str
+    width: int
+    height: int
+    mobile: bool
+
+
+# A common phone (CSS pixels, as the page sees them) and a common laptop.
+PHONE = Screen("phone", 390, 844, mobile=True)
+LAPTOP = Screen("laptop", 1366, 768, mobile=False)
+
+
+@dataclass
+class Browser:
+    driver: webdriver.Chrome
+    downloads: Path
+    screen: Screen
+
+    def wait(self, timeout: float = 10) -> WebDriverWait[webdriver.Chrome]:
+        return WebDriverWait(self.driver, timeout)
+
+    def wait_for_script(self, script: str, timeout: float = 10) -> object:
+        """Wait until a JavaScript expression is truthy in the page; return its value."""
+        return self.wait(timeout).until(lambda driver: driver.execute_script(script))
+
+    def wait_for_download(self, timeout: float = 20) -> Path:
+        """The file the last click downloaded, once Chromium has finished writing it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = [
+                path
+                for path in self.downloads.iterdir()
+                if not path.name.endswith((".crdownload", ".tmp"))
+                and not path.name.startswith(".")
+            ]
+            if done:
+                return done[0]
+            time.sleep(0.1)
+        raise AssertionError(f"nothing was downloaded: {list(self.downloads.iterdir())}")
+
+    def focused(self) -> WebElement:
+        return self.driver.switch_to.active_element
+
+    def fits_its_screen(self) -> bool:
+        """The page is laid out at the screen's width and nothing sticks out sideways. (A phone
+        zooms out to show what is too wide, so a wider inner width is a horizontal scroll too.)"""
+        return bool(
+            self.driver.execute_script(
+                "const page = document.documentElement;"
+                "return window.innerWidth === arguments[0]"
+                " && page.scrollWidth <= page.clientWidth",
+                self.screen.width,
+            )
+        )
+
+    def screenshot(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.driver.save_screenshot(str(path))
+        return path
+
+
+def unavailable() -> str | None:
+    """Why no browser can run here, or None."""
+    for path in (BROWSER, DRIVER):
+        if not os.access(path, os.X_OK):
+            return f"{path} is missing: run scripts/setup-test-deps.sh as root (make test does)"
+    return None
+
+
+def not_here(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser tests: {reason}")  # never skip there silently
+    pytest.skip(reason)
+
+
+def options(screen: Screen, downloads: Path, language: str) -> webdriver.ChromeOptions:
+    chosen = webdriver.ChromeOptions()
+    chosen.binary_location = str(BROWSER)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # as root (CI is root), Chromium's sandbox refuses to start
+        "--disable-dev-shm-usage",  # a container's /dev/shm is small
+        "--disable-gpu",
+        f"--window-size={screen.width},{screen.height}",
+        f"--lang={language}",
+        # Nowhere but this machine: no tiles, updates, safe browsing or metrics from outside.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-features=Translate,MediaRouter,OptimizationHints",
+    ):
+        chosen.add_argument(argument)
+    chosen.add_experimental_option(
+        "prefs",
+        {
+            "intl.accept_languages": language,
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "safebrowsing.enabled": False,
+        },
+    )
+    if screen.mobile:
+        # A phone as Chromium's device mode has it: the page's viewport meta decides the width.
+        chosen.add_experimental_option(
+            "mobileEmulation",
+            {
+                "deviceMetrics": {
+                    "width": screen.width,
+                    "height": screen.height,
+                    "pixelRatio": 2,
+                    "touch": True,
+                    "mobile": True,
+                },
+            },
+        )
+    return chosen
+
+
+def open_browser(screen: Screen, downloads: Path, language: str = "sv") -> Browser:
+    reason = unavailable()
+    if reason is not None:
+        not_here(reason)
+    downloads.mkdir(parents=True, exist_ok=True)
+    service = Service(executable_path=str(DRIVER))
+    try:
+        driver = webdriver.Chrome(service=service, options=options(screen, downloads, language))
+    except WebDriverException as exc:
+        not_here(f"Chromium did not start: {exc.msg}")
+        raise
+    # Headless Chromium keeps downloads unless told where they may go.
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    driver.set_page_load_timeout(30)
+    return Browser(driver, downloads, screen)
+
+
+Opener = Callable[..., Browser]
+
+
+@pytest.fixture
+def browsers(tmp_path: Path) -> Iterator[Opener]:
+    """Open browsers (a screen, a language): each a new person, all closed after the test."""
+    opened: list[Browser] = []
+
+    def opener(screen: Screen = LAPTOP, language: str = "sv") -> Browser:
+        browser = open_browser(screen, tmp_path / f"downloads-{len(opened)}", language)
+        opened.append(browser)
+        return browser
+
+    yield opener
+    for browser in opened:
+        browser.driver.quit()
+        shutil.rmtree(browser.downloads, ignore_errors=True)
+
+
+@pytest.fixture
+def browser(browsers: Opener) -> Browser:
+    """One laptop-sized browser in Swedish."""
+    return browsers()
