@@ -23,6 +23,8 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -41,6 +43,18 @@ class Screen:
 # A common phone (CSS pixels, as the page sees them) and a common laptop.
 PHONE = Screen("phone", 390, 844, mobile=True)
 LAPTOP = Screen("laptop", 1366, 768, mobile=False)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """An element the keyboard's Tab reached."""
+
+    tag: str
+    text: str
+    name: str
+    href: str
+    form: str  # the id (or action) of the form it belongs to, "" outside a form
+    visible: bool  # the focus shows: an outline or a shadow, as :focus-visible
 
 
 @dataclass
@@ -85,6 +99,63 @@ class Browser:
                 self.screen.width,
             )
         )
+
+    # ---- what an accessibility checker looks at first (WCAG 2.1: 1.1.1, 1.3.1, 2.4.7, 3.1.1) ----
+    def unlabelled_controls(self) -> list[str]:
+        """Form controls a screen reader could not name: no <label>, aria-label(ledby) or title."""
+        return list(
+            self.driver.execute_script(
+                """
+                const named = (c) => c.labels && c.labels.length > 0
+                  || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby')
+                  || c.getAttribute('title');
+                return [...document.querySelectorAll('input, select, textarea')]
+                  .filter((c) => !['hidden', 'submit', 'button', 'reset'].includes(c.type))
+                  .filter((c) => !named(c))
+                  .map((c) => c.outerHTML.slice(0, 120));
+                """
+            )
+        )
+
+    def images_without_alt(self) -> list[str]:
+        return list(
+            self.driver.execute_script(
+                "return [...document.images].filter((i) => !i.hasAttribute('alt'))"
+                ".map((i) => i.outerHTML.slice(0, 120));"
+            )
+        )
+
+    def language(self) -> str:
+        return str(self.driver.execute_script("return document.documentElement.lang"))
+
+    def tab_through(self, presses: int = 60) -> list[Focus]:
+        """Press Tab from the top of the page as a keyboard user does; what got the focus,
+        each time, and whether it showed (an outline or a shadow where it is)."""
+        self.driver.execute_script("document.activeElement && document.activeElement.blur()")
+        seen: list[Focus] = []
+        for _ in range(presses):
+            ActionChains(self.driver).send_keys(Keys.TAB).perform()
+            found = self.driver.execute_script(
+                """
+                const e = document.activeElement;
+                if (!e || e === document.body) return null;
+                const style = getComputedStyle(e);
+                const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
+                  || style.boxShadow !== 'none';
+                const form = e.form || e.closest('form');
+                return {tag: e.tagName.toLowerCase(), text: (e.innerText || e.value || '').trim(),
+                        name: e.getAttribute('name') || '', href: e.getAttribute('href') || '',
+                        form: form ? (form.id || form.getAttribute('action') || 'form') : '',
+                        visible: ring && e.matches(':focus-visible')};
+                """
+            )
+            if found is None:
+                continue
+            focus = Focus(**found)
+            if seen and focus == seen[0]:
+                break  # round the page once
+            seen.append(focus)
+        return seen
 
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -81,3 +81,34 @@ def test_a_page_too_wide_for_a_phone_does_not_fit(browsers: Opener) -> None:
         "<div style='width:600px'>Furutorpsplatsen</div>"
     )
     assert not phone.fits_its_screen()
+
+
+CHECKED = """data:text/html;charset=utf-8,<!doctype html><html lang="sv"><head>
+<style>.plain:focus {{ outline: none; }}</style></head><body>
+<form id="filter"><label for="q">Sök</label><input id="q" name="q">
+<input name="unnamed"><select aria-label="Status" name="status"><option>Ny</option></select>
+<button class="plain">Filtrera</button></form>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="Passagen">
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<a href="?lang=en" lang="en">English</a></body></html>"""
+
+
+def test_the_accessibility_checks_find_what_is_missing(browsers: Opener) -> None:
+    browser = browsers()
+    browser.driver.get(CHECKED.format())
+    assert browser.language() == "sv"
+    [unlabelled] = browser.unlabelled_controls()
+    assert 'name="unnamed"' in unlabelled  # the labelled and the aria-labelled ones pass
+    [no_alt] = browser.images_without_alt()
+    assert "Passagen" not in no_alt
+    reached = browser.tab_through()
+    assert [focus.name or focus.text for focus in reached] == [
+        "q",
+        "unnamed",
+        "status",
+        "Filtrera",
+        "English",
+    ]
+    assert {focus.form for focus in reached[:4]} == {"filter"}
+    # Chromium's own ring shows, but not where the page took it away.
+    assert [focus.visible for focus in reached] == [True, True, True, False, True]
