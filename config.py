@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # The web view's public base address behind the reverse proxy, e.g.
+    # https://torget.example.se/web: /web's login links start with it. None: no web view.
+    web_url: str | None = None
+    # The map's tiles ({z}/{x}/{y}) and the credit their terms ask for under the map.
+    web_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    web_tiles_attribution: str = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    )
     # Seconds between the scheduler's rounds (announce, remind, pick up admins' dates).
     scheduler_seconds: float = Field(default=60.0, gt=0)
     # Seconds between a replica's looks at the stored campaigns: a version saved on one
@@ -93,7 +101,14 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET takes 1-256 letters, digits, _ or -")
         return value
 
-    @field_validator("telegram_api_url")
+    @field_validator("telegram_api_url", "web_url")
     @classmethod
     def _root_url(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else None
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("WEB_URL is the web view's address: https://torget.example.se/web")
+        return value

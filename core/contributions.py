@@ -57,6 +57,17 @@ class Status(StrEnum):
     HIDDEN = "hidden"  # not used, for a reason the resident is told
 
 
+# What a moderator may do with an idea or tip of each status, as /moderate's buttons and the
+# web view's offer it: a new one is approved, handled or hidden; an approved one handled or
+# hidden; a handled or hidden one is decided.
+MODERATION: dict[Status, tuple[Status, ...]] = {
+    Status.RECEIVED: (Status.SEEN, Status.HANDLED, Status.HIDDEN),
+    Status.SEEN: (Status.HANDLED, Status.HIDDEN),
+    Status.HANDLED: (),
+    Status.HIDDEN: (),
+}
+
+
 class TimeOfDay(StrEnum):
     DAY = "day"
     EVENING = "evening"

@@ -36,6 +36,14 @@ class Pseudonymizer:
         digest = hmac.new(self._secret, str(user_id).encode(), hashlib.sha256).hexdigest()
         return digest[:32]
 
+    def derived(self, purpose: str) -> bytes:
+        """A key of its own for `purpose` (the web view's cookies), made from the deployment's
+        secret: every replica has the same one, and it reveals nothing of the secret."""
+        if self._secret is None:
+            raise RuntimeError("the deployment's secret is not known before the store is open")
+        message = f"torget {purpose}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest().encode()
+
 
 def new_secret() -> bytes:
     return secrets.token_hex(32).encode()

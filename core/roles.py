@@ -152,6 +152,8 @@ class Action(StrEnum):
     JOINED = "joined"
     REMOVED = "removed"
     AREA = "area"  # an organizer's area changed
+    MODERATED = "moderated"  # an idea's or tip's status changed in the web view
+    WEB_LOGIN = "web_login"  # a browser logged in to the web view with a /web link
 
 
 # ---- contributions --------------------------------------------------------------------
@@ -165,3 +167,16 @@ def contribution_in_area(item: NewContribution, area: str, surveys: Iterable[Sur
     if item.lat is None or item.lon is None:
         return False
     return any(s.area is not None and s.area.contains(item.lat, item.lon) for s in theirs)
+
+
+# ---- the web view's logins ------------------------------------------------------------
+# /web's link works this long, and once: long enough to open on a laptop, too short for a
+# forwarded message to be of use later.
+WEB_LINK_LIFETIME = timedelta(minutes=5)
+# A browser's session lasts a working day; then /web again.
+WEB_SESSION_LIFETIME = timedelta(hours=12)
+
+
+def web_token_ok(token: str) -> bool:
+    """Whether a token in a login URL or a cookie can be one of ours (before any lookup)."""
+    return _TOKEN.match(token) is not None

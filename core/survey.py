@@ -394,6 +394,13 @@ class Survey(Strict):
         "and organizers of every area see the campaign.",
         examples=["Söder", "Maria Torg"],
     )
+    publish_results: bool = Field(
+        default=False,
+        description="true: everyone may see the results at <WEB_URL>/results/<id>, and the "
+        "thanks message links there: the counts per choice (a choice with fewer than 5 "
+        "answers says only that) and a map of squares with 5 or more answers. Never the "
+        "free texts, photos or who answered.",
+    )
     questions: list[Question] = Field(
         min_length=1,
         max_length=100,

@@ -31,6 +31,7 @@ from handlers import (
     survey,
     trial,
     upload,
+    web,
 )
 from handlers.buttons import (
     ANNOUNCE,
@@ -126,6 +127,7 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("invite", roles.invite, filters=new_private))
     app.add_handler(CommandHandler("organizers", roles.organizers, filters=new_private))
     app.add_handler(CommandHandler("audit", audit.audit_log, filters=new_private))
+    app.add_handler(CommandHandler("web", web.web_link, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, guard.unknown_command))
 
     # Buttons: one handler per action, by its callback data (handlers/buttons.py). A family's

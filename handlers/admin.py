@@ -9,18 +9,16 @@ What organizers change is written to the audit log with `audit`.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core import i18n
-from core.contributions import Contribution, Kind, TimeOfDay
-from core.contributions import Status as ContributionStatus
-from core.roles import Action, contribution_in_area
+from core.roles import Action
 from core.survey import CampaignState, Survey
+from exports.area import source_for as area_source
 from handlers.buttons import (
     ANNOUNCE,
     CLOSE,
@@ -38,7 +36,6 @@ from handlers.render import Renderer, renderer
 from handlers.reply import Reply
 from storage.definitions import DefinitionKind
 from storage.export_reads import ExportSource
-from storage.records import ExportedResponse
 from storage.roles import AuditEntry
 
 STATE_ICONS = {
@@ -204,43 +201,7 @@ def not_theirs(
     return None
 
 
-class AreaSource:
-    """What exports and /stats read, limited to an area's ideas and tips (the responses
-    are limited by the campaigns asked for, which are already the area's)."""
-
-    def __init__(self, source: ExportSource, area: str, surveys: Sequence[Survey]) -> None:
-        self._source = source
-        self._area = area
-        self._surveys = surveys
-
-    async def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
-        async for item in self._source.export_contributions(batch):
-            if contribution_in_area(item, self._area, self._surveys):
-                yield item
-
-    def export_responses(
-        self,
-        survey_id: str | None = None,
-        batch: int = 1000,
-        updated_before: datetime | None = None,
-    ) -> AsyncIterator[ExportedResponse]:
-        return self._source.export_responses(survey_id, batch, updated_before)
-
-    async def response_counts(self) -> dict[str, tuple[int, int]]:
-        return await self._source.response_counts()
-
-    async def contribution_counts(
-        self,
-    ) -> list[tuple[Kind, str, TimeOfDay | None, ContributionStatus, int]]:
-        counted: Counter[tuple[Kind, str, TimeOfDay | None, ContributionStatus]] = Counter()
-        async for item in self.export_contributions():
-            counted[(item.kind, item.category, item.time_of_day, item.status)] += 1
-        return [(*key, count) for key, count in counted.items()]
-
-
 def source_for(context: Ctx, who: Visitor) -> ExportSource:
-    """The store as exports and /stats read it for this owner or organizer."""
-    store = context.services.store
-    if who.access.area is None:
-        return store
-    return AreaSource(store, who.access.area, context.services.campaigns.all())
+    """The store as exports and /stats read it for this owner or organizer (exports.area:
+    the web view reads through the same rule)."""
+    return area_source(context.services.store, who.access, context.services.campaigns.all())

@@ -91,12 +91,15 @@ def entry_line(render: Renderer, entry: AuditEntry) -> str:
         Action.JOINED: _("joined as an organizer of {area}"),
         Action.REMOVED: _("removed the organizer {name}"),
         Action.AREA: _("made {name} an organizer of {area}"),
+        Action.MODERATED: _("moderated {detail} in the web view"),
+        Action.WEB_LOGIN: _("logged in to the web view"),
     }
     what = texts[entry.action].format(
         campaign=campaign,
         version=entry.version or "?",
         area=escape(area if entry.action is Action.AREA else detail) or every,
         name=f"<b>{escape(name)}</b>",
+        detail=escape(detail),
     )
     when = escape(i18n.when(entry.at, render.lang))
     return f"{when} · <b>{escape(entry.actor)}</b> ({role}) · {what}"

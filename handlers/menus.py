@@ -42,6 +42,7 @@ def staff_commands(_: Gettext, role: Role) -> list[BotCommand]:
         BotCommand("stats", _("Results so far, with a chart")),
         BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
         BotCommand("moderate", _("Go through new ideas and tips")),
+        BotCommand("web", _("The map and results in your browser (a login link)")),
         BotCommand("reload", _("Import the survey files again")),
     ]
     if role is Role.OWNER:

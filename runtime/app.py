@@ -163,7 +163,9 @@ def serve(app: TorgetApp, settings: Settings) -> None:
         finally:
             await services.store.close()  # post_shutdown did, unless starting failed
 
-    # Each mode is imported only when chosen: tornado is for webhooks alone.
+    if not settings.web_url:
+        log.info("the web view is off: WEB_URL is not set")
+    # Each mode is imported only when chosen: tornado is for webhooks and the web view.
     if settings.webhook_url and settings.webhook_secret is not None:
         from runtime.webhook import serve as serve_webhook
 
@@ -185,4 +187,13 @@ def serve(app: TorgetApp, settings: Settings) -> None:
     else:
         from runtime import polling
 
-        asyncio.run(run(lambda: polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown)))
+        async def poll() -> None:
+            if not settings.web_url:
+                return await polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown)
+            # The web view needs a server of its own while the bot polls.
+            from runtime.web import web_server
+
+            async with web_server(services):
+                await polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown)
+
+        asyncio.run(run(poll))

@@ -49,7 +49,8 @@ async def housekeeping(services: Services) -> None:
 
 async def tidy(services: Services) -> None:
     """Forget old update claims, the files organizers sent a day ago but never saved, and
-    trials untouched for a day, and the questions organizers never answered."""
+    trials untouched for a day, the questions organizers never answered, and the web view's
+    expired login links and sessions."""
     now = services.clock()
     dropped = await services.store.forget_updates_before(now - KEEP_CLAIMS)
     log.debug("forgot %d old update claims", dropped)
@@ -59,3 +60,5 @@ async def tidy(services: Services) -> None:
     log.debug("deleted %d trial responses", trials)
     prompts = await services.store.drop_prompts_before(now - KEEP_PROMPTS)
     log.debug("forgot %d unanswered prompts", prompts)
+    logins = await services.store.forget_web_logins(now)
+    log.debug("forgot %d expired web logins", logins)

@@ -44,6 +44,10 @@ class UpdateHandler(tornado.web.RequestHandler):
         self.secret = secret
         self.running = running
 
+    def check_xsrf_cookie(self) -> None:
+        """Telegram's requests carry the secret header instead of the web view's XSRF token
+        (the server's xsrf_cookies is for the web view's forms)."""
+
     async def post(self) -> None:
         given = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
@@ -106,12 +110,20 @@ class HealthHandler(tornado.web.RequestHandler):
 
 
 def routes(app: TorgetApp, secret: str, running: Running) -> tornado.web.Application:
-    return tornado.web.Application(
-        [
-            (r"/telegram", UpdateHandler, {"app": app, "secret": secret, "running": running}),
-            (r"/healthz", HealthHandler, {"app": app}),
-        ]
-    )
+    """/telegram and /healthz, and the web view's pages under WEB_URL's path when it is set."""
+    rules: list[Any] = [
+        (r"/telegram", UpdateHandler, {"app": app, "secret": secret, "running": running}),
+        (r"/healthz", HealthHandler, {"app": app}),
+    ]
+    services = app.bot_data.services
+    if services is None or not services.settings.web_url:
+        return tornado.web.Application(rules)
+    from runtime.web import web_services
+    from web.app import routes as web_routes
+    from web.app import settings as web_settings
+
+    shared = web_services(services)
+    return tornado.web.Application(rules + web_routes(shared), **web_settings(shared))
 
 
 async def serve(

@@ -22,6 +22,7 @@ from storage.residents import Residents
 from storage.responses import Responses
 from storage.roles import Roles
 from storage.schedules import Schedules
+from storage.web import WebLogins
 
 
 class Store(
@@ -36,6 +37,7 @@ class Store(
     Mailings,
     Leases,
     Purges,
+    WebLogins,
     ExportSource,
     Protocol,
 ):

@@ -47,13 +47,14 @@ class Contributions(Protocol):
 
     async def set_contribution_status(
         self,
-        update_id: int,
+        update_id: int | None,
         contribution_id: int,
         status: ContributionStatus,
         reason: HideReason | None,
         now: datetime,
     ) -> bool:
-        """Moderate: change the status (a reason only with HIDDEN); False if already claimed."""
+        """Moderate: change the status (a reason only with HIDDEN); False if already claimed.
+        The web view has no update to claim (None): its form is protected by XSRF instead."""
 
 
 class ContributionsRoom(Room):
@@ -127,7 +128,7 @@ class ContributionsRoom(Room):
 
     async def set_contribution_status(
         self,
-        update_id: int,
+        update_id: int | None,
         contribution_id: int,
         status: ContributionStatus,
         reason: HideReason | None,

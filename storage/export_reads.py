@@ -84,6 +84,7 @@ class ExportReadsRoom(Room):
                 responses.c.survey_version,
                 # The QR poster or link the response came through, from the session state.
                 responses.c.state["source"].as_string().label("source"),
+                responses.c.state["current"].as_string().label("current"),
             ).where(and_(responses.c.id > last, REAL))
             if survey_id is not None:
                 query = query.where(responses.c.survey_id == survey_id)
@@ -116,6 +117,7 @@ class ExportReadsRoom(Room):
                     answers=given[row.id],
                     source=row.source,
                     survey_version=row.survey_version or 1,
+                    current=row.current,
                 )
             last = ids[-1]
 

@@ -80,3 +80,6 @@ class ExportedResponse:
     source: str | None = None  # the deep-link code (a QR poster) it came through
     # The version it was answered on; stored before versions existed: the first.
     survey_version: int = 1
+    # Where the resident is: the question last shown to them, "review" or "done" (the
+    # session's `current`), for the results' funnel: where those who stopped stopped.
+    current: str | None = None

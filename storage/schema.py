@@ -358,3 +358,29 @@ audit_log = Table(
     Index("ix_audit_log_at", "at", "id"),
     sqlite_autoincrement=True,
 )
+
+# The web view's one-time login links (from /web) and browsers' sessions, each kept by its
+# token's SHA-256 (the token itself is only in the link or the cookie). `pseudonym` is the
+# owner's or organizer's: what they may see is read from organizers (and ADMIN_IDS) on every
+# request, so a removal counts at once. `name` is their Telegram name, for the audit log.
+web_links = Table(
+    "web_links",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("pseudonym", String(64), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("pseudonym", String(64), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+)

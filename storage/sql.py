@@ -19,6 +19,7 @@ from storage.residents import ResidentsRoom
 from storage.responses import ResponsesRoom
 from storage.roles import RolesRoom
 from storage.schedules import SchedulesRoom
+from storage.web import WebRoom
 
 
 class SqlStore(
@@ -32,6 +33,7 @@ class SqlStore(
     MailingsRoom,
     LeasesRoom,
     PurgesRoom,
+    WebRoom,
     ExportReadsRoom,
 ):
     """One class for both databases; the URL decides which one."""

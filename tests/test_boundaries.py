@@ -50,3 +50,16 @@ def test_the_operators_commands_stand_beside_bot_py_without_telegram() -> None:
     assert {name: found for name, found in leaks.items() if found} == {}
     assert len(leaks) >= 3
     assert "cli" in imported_roots(ROOT / "bot.py")
+
+
+def test_the_web_view_stands_beside_the_telegram_adapter() -> None:
+    """web/ is floor 4 beside handlers/: the same core, storage and exports, never Telegram
+    (nor the runtime that mounts it), so the web view cannot reach around the area rules."""
+    leaks = {
+        path.relative_to(ROOT).as_posix(): sorted(
+            imported_roots(path) & {"telegram", "handlers", "runtime", "bot", "cli", "tests"}
+        )
+        for path in sorted((ROOT / "web").glob("*.py"))
+    }
+    assert {name: found for name, found in leaks.items() if found} == {}
+    assert len(leaks) >= 5

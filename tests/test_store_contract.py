@@ -153,6 +153,17 @@ async def test_skipped_is_kept_apart_from_not_answered(store: Store) -> None:
     assert dict(exported.answers) == {"q1": None, "q2": ["a", "b"]}
 
 
+async def test_an_export_read_says_which_question_the_resident_is_on(store: Store) -> None:
+    """The results' funnel: where a resident who did not finish stopped."""
+    await agreed(store)
+    response_id = await store.start_response(2, ALICE, session())
+    assert response_id is not None
+    step = replace(session(current="q2", q1=3), version=1)
+    assert await store.save_step(3, response_id, step, {"q1": 3}, [], based_on=0)
+    [exported] = [r async for r in store.export_responses()]
+    assert (exported.current, exported.completed_at) == ("q2", None)
+
+
 async def test_finishing_completes_and_drops_answers_no_longer_shown(store: Store) -> None:
     await agreed(store)
     response_id = await store.start_response(2, ALICE, session())
@@ -335,6 +346,8 @@ async def test_upgrading_switches_reminders_off_for_who_never_said_yes(tmp_path:
             "DROP TABLE organizers",
             "DROP TABLE invitations",
             "DROP TABLE audit_log",
+            "DROP TABLE web_links",
+            "DROP TABLE web_sessions",
             "ALTER TABLE responses DROP COLUMN survey_version",
             "ALTER TABLE responses DROP COLUMN trial",
         ):

@@ -1,0 +1,70 @@
+"""The web view's routes and tornado settings: runtime/ adds them to the webhook's server, or
+starts a server with only these in polling mode.
+
+Every path is under WEB_URL's path (e.g. /web/map). Pages of other modules (results,
+downloads, the public page) add their rules to `routes`, one line each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+
+from web import login
+from web import map as map_page
+from web.base import content_policy
+from web.services import WebServices
+from web.views import Views
+
+STATIC = Path(__file__).resolve().parent / "static"
+# The cookie key is the deployment secret's, derived for this use: every replica signs alike.
+COOKIE_PURPOSE = "web view cookies"
+
+
+def routes(services: WebServices) -> list[tornado.web.URLSpec]:
+    """Every page of the web view, under WEB_URL's path."""
+    views = Views(services.catalogs)
+    shared = {"services": services, "views": views}
+    prefix = services.prefix
+    token = r"([A-Za-z0-9_-]{1,64})"
+
+    def page(path: str, handler: type[tornado.web.RequestHandler]) -> tornado.web.URLSpec:
+        return tornado.web.url(prefix + path, handler, shared)
+
+    return [
+        page(r"/?", login.HomeHandler),
+        page(rf"/login/{token}", login.LoginHandler),
+        page(r"/logout", login.LogoutHandler),
+        page(r"/lang/(sv|en)", login.LanguageHandler),
+        page(r"/map", map_page.MapHandler),
+        page(r"/map/points\.geojson", map_page.PointsHandler),
+        page(r"/photo/([A-Za-z0-9_-]{1,128})\.jpg", map_page.PhotoHandler),
+        page(r"/contribution/([0-9]{1,12})/status", map_page.ModerateHandler),
+        tornado.web.url(
+            prefix + r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC)}
+        ),
+    ]
+
+
+def settings(services: WebServices) -> dict[str, Any]:
+    """The tornado Application's settings for the web view (XSRF, signed cookies, static)."""
+    return {
+        "cookie_secret": services.pseudonymize.derived(COOKIE_PURPOSE),
+        "xsrf_cookies": True,
+        "xsrf_cookie_kwargs": {
+            "httponly": True,
+            "samesite": "Lax",
+            "secure": services.secure,
+            "path": f"{services.prefix}/",
+        },
+        "static_path": str(STATIC),
+        "static_url_prefix": f"{services.prefix}/static/",
+        "web_csp": content_policy(services.settings.web_tiles_url),
+    }
+
+
+def application(services: WebServices) -> tornado.web.Application:
+    """A server with only the web view (polling mode, and tests)."""
+    return tornado.web.Application(routes(services), **settings(services))

@@ -1,0 +1,269 @@
+"""The map: ideas, tips and located survey answers of the campaigns the organizer sees,
+filtered, clustered in the browser, with a table of the same points below it (for keyboards,
+screen readers and browsers without JavaScript); a photo; moderation as /moderate does it.
+
+Area isolation: every point is read through exports.area (an organizer of an area gets only
+the area's ideas and tips, and only the area's campaigns' answers); a photo is served only
+when one of those points shows it, and an idea or tip is moderated only when it is theirs,
+so guessing ids in URLs reaches nothing of another area.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from core import i18n
+from core.contributions import CATEGORY, MODERATION, HideReason, Kind, Status, TimeOfDay
+from core.mapview import (
+    IDEAS_AND_TIPS,
+    MapFilter,
+    MapPoint,
+    PointKind,
+    answer_points,
+    contribution_point,
+    read_filter,
+)
+from core.roles import Action, contribution_in_area
+from core.survey import SelectOne
+from storage.roles import AuditEntry
+from web import words
+from web.base import BaseHandler, organizer_only
+
+log = logging.getLogger("torget.web")
+
+# The table below the map lists at most this many points (the map shows them all).
+TABLE_LIMIT = 500
+# A photo is a resident's: the browser may keep it only in its own memory, briefly.
+PHOTO_CACHE = "private, max-age=300"
+
+
+class MapBase(BaseHandler):
+    async def points(self) -> list[MapPoint]:
+        """Every point the organizer may see, unfiltered: their campaigns' located answers
+        (each read against the version it was answered on), then their ideas and tips."""
+        campaigns = self.services.campaigns()
+        source = self.source()
+        found: list[MapPoint] = []
+        for survey in self.surveys():
+            async for response in source.export_responses(survey.id):
+                answered = campaigns.get(survey.id, response.survey_version) or survey
+                found.extend(
+                    answer_points(
+                        answered,
+                        response.id,
+                        response.answers,
+                        response.completed_at or response.started_at,
+                        self.lang,
+                    )
+                )
+        async for item in source.export_contributions():
+            point = contribution_point(item)
+            if point is not None:
+                found.append(point)
+        return found
+
+    def categories(self) -> dict[str, str]:
+        """The ideas' and tips' categories, by id, labelled in the person's language."""
+        campaigns = self.services.campaigns()
+        labels: dict[str, str] = {}
+        for kind in Kind:
+            form = campaigns.form(kind)
+            question = form.question(CATEGORY) if form is not None else None
+            if isinstance(question, SelectOne):
+                for choice in question.choices:
+                    labels.setdefault(choice.id, choice.label.get(self.lang))
+        return labels
+
+    def describe(self, point: MapPoint, titles: dict[str, str]) -> dict[str, Any]:
+        """A point as its popup and its table row show it, in the person's language."""
+        _ = self.gettext
+        categories = self.categories()
+        shown: dict[str, Any] = {
+            "key": point.key,
+            "kind": point.kind.value,
+            "kind_label": words.kind(_, point.kind),
+            "text": point.text,
+            "date": i18n.when(point.at, self.lang),
+            "place": point.place or "",
+            "campaign": titles.get(point.campaign or "", ""),
+            "category": categories.get(point.category, point.category) if point.category else "",
+            "time_of_day": words.time_of_day(_, point.time_of_day) if point.time_of_day else "",
+            "status": point.status.value if point.status else "",
+            "status_label": words.status(_, point.status) if point.status else "",
+            "photo": self.url(f"/photo/{point.photo}.jpg")
+            if point.photo and self.services.photo_bytes is not None
+            else "",
+            "answers": [list(pair) for pair in point.answers],
+            "actions": [],
+            "action_url": "",
+        }
+        if point.contribution is not None and point.status is not None:
+            shown["action_url"] = self.url(f"/contribution/{point.contribution}/status")
+            shown["actions"] = [
+                {"status": status.value, "label": words.action(_, status)}
+                for status in MODERATION[point.status]
+            ]
+        return shown
+
+    def titles(self) -> dict[str, str]:
+        return {survey.id: survey.title.get(self.lang) for survey in self.surveys()}
+
+
+class MapHandler(MapBase):
+    @organizer_only
+    async def get(self) -> None:
+        """The filter form, the map, and the table of the same points."""
+        _ = self.gettext
+        wanted, wrong = read_filter(self._arguments())
+        titles = self.titles()
+        kept = [point for point in await self.points() if wanted.keeps(point)]
+        kept.sort(key=lambda point: point.at, reverse=True)
+        query = urlencode({k: v for k, v in wanted.values().items() if v})
+        self.render(
+            "map.html",
+            filter=wanted.values(),
+            wrong=[str(field) for field in wrong],
+            campaigns=sorted(titles.items(), key=lambda item: item[1].casefold()),
+            ideas_and_tips=IDEAS_AND_TIPS,
+            categories=sorted(self.categories().items(), key=lambda item: item[1].casefold()),
+            times=[(t.value, words.time_of_day(_, t)) for t in TimeOfDay],
+            statuses=[(s.value, words.status(_, s)) for s in Status],
+            reasons=[(r.value, words.hide_reason(_, r)) for r in HideReason],
+            rows=[self.describe(point, titles) for point in kept[:TABLE_LIMIT]],
+            count=len(kept),
+            limit=TABLE_LIMIT,
+            points_url=self.url("/map/points.geojson") + (f"?{query}" if query else ""),
+            tiles=self.services.settings.web_tiles_url,
+            attribution=self.services.settings.web_tiles_attribution,
+            popup_words=json.dumps(
+                {
+                    "hide": _("Hide with the reason"),
+                    "reasons": [[r.value, words.hide_reason(_, r)] for r in HideReason],
+                    "status": _("Status"),
+                    "photo": _("The photo sent with it"),
+                    "xsrf": self.xsrf_token.decode(),
+                    "next": self.request.uri or self.url("/map"),
+                },
+                ensure_ascii=False,
+            ).replace("<", "\\u003c"),  # inside <script>: no "</script>" can end it early
+        )
+
+    def _arguments(self) -> dict[str, str]:
+        return {name: self.get_query_argument(name, "") for name in self.request.query_arguments}
+
+
+class PointsHandler(MapBase):
+    @organizer_only
+    async def get(self) -> None:
+        """The filtered points as GeoJSON (RFC 7946: longitude first), for the map's script."""
+        wanted, wrong = read_filter(
+            {name: self.get_query_argument(name, "") for name in self.request.query_arguments}
+        )
+        if wrong:
+            self.set_status(400)
+            self.finish(
+                {"error": self.gettext("Some filters could not be read."), "fields": wrong}
+            )
+            return
+        titles = self.titles()
+        self.set_header("Content-Type", "application/geo+json; charset=utf-8")
+        self.finish(json.dumps(collection(self, wanted, await self.points(), titles)))
+
+
+def collection(
+    handler: MapBase, wanted: MapFilter, points: Iterable[MapPoint], titles: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [point.lon, point.lat]},
+                "properties": handler.describe(point, titles),
+            }
+            for point in points
+            if wanted.keeps(point)
+        ],
+    }
+
+
+class PhotoHandler(MapBase):
+    @organizer_only
+    async def get(self, unique_id: str) -> None:
+        """A photo, only when a point the organizer may see shows it."""
+        reader = self.services.photo_bytes
+        if reader is None or not any(p.photo == unique_id for p in await self.points()):
+            self.set_status(404)
+            self.finish()
+            return
+        data = await reader(unique_id)
+        if data is None:  # not downloaded yet, or it failed: the popup says nothing more
+            self.set_status(404)
+            self.finish()
+            return
+        self.set_header("Content-Type", "image/jpeg")
+        self.set_header("Cache-Control", PHOTO_CACHE)
+        self.finish(data)
+
+
+class ModerateHandler(MapBase):
+    @organizer_only
+    async def post(self, contribution_id: str) -> None:
+        """Approve, mark handled, or hide with a reason, as /moderate's buttons do."""
+        assert self.organizer is not None
+        services = self.services
+        item = await services.store.get_contribution(int(contribution_id))
+        area = self.organizer.access.area
+        if item is None or (
+            area is not None and not contribution_in_area(item, area, services.campaigns().all())
+        ):
+            # Another area's idea is as unknown here as one that does not exist.
+            self.set_status(404)
+            self.render("error.html", status=404)
+            return
+        status = _status(self.get_body_argument("status", ""))
+        reason = _reason(self.get_body_argument("reason", ""))
+        if status is None or (status is Status.HIDDEN and reason is None):
+            self.set_status(400)
+            self.render("refused.html", reason="moderation")
+            return
+        if status not in MODERATION[item.status]:
+            # Decided meanwhile (by someone else, in Telegram or in another tab).
+            self.set_status(409)
+            self.render("refused.html", reason="decided")
+            return
+        now = services.clock()
+        await services.store.set_contribution_status(None, item.id, status, reason, now)
+        detail = f"{item.kind.value} #{item.id}: {status.value}"
+        if status is Status.HIDDEN and reason is not None:
+            detail += f" ({reason.value})"
+        session = self.organizer.session
+        await services.store.record(
+            AuditEntry(
+                now, session.name, self.organizer.access.role, Action.MODERATED, None, None, detail
+            )
+        )
+        log.info("an idea or tip was moderated in the web view")
+        self.redirect(self._back(), status=303)
+
+    def _back(self) -> str:
+        wanted = self.get_body_argument("next", "")
+        parts = urlsplit(wanted)
+        if parts.scheme or parts.netloc or not wanted.startswith(self.url("/map")):
+            return self.url("/map")
+        return wanted
+
+
+def _status(value: str) -> Status | None:
+    return Status(value) if value in Status.__members__.values() else None
+
+
+def _reason(value: str) -> HideReason | None:
+    return HideReason(value) if value in HideReason.__members__.values() else None
+
+
+assert PointKind.ANSWER.value == "answer"  # the map's script colours answers by this

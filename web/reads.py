@@ -1,0 +1,98 @@
+"""What the results pages read: one pass over a campaign's stored responses, counted as
+/stats counts them (core.results, core.public), and an export written as `bot.py export`
+writes it. No tornado here: the page modules call these and render."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.export import ANONYMOUS, PSEUDONYMOUS, SUFFIXES
+from core.public import PublicBuilder, PublicResults
+from core.results import CampaignResults, FreeTextSearch, ResultsBuilder
+from core.survey import Survey
+from core.versions import History
+from storage.export_reads import ExportSource
+from storage.purges import Purges
+
+
+async def campaign_results(
+    source: ExportSource,
+    purges: Purges,
+    history: History,
+    texts: FreeTextSearch | None = None,
+) -> CampaignResults:
+    """The results page's numbers: what retention kept, then every stored response."""
+    builder = ResultsBuilder(history, await purges.retained_counts(history.survey_id), texts)
+    async for response in source.export_responses(history.survey_id):
+        builder.add(response)
+    return builder.result()
+
+
+async def public_results(source: ExportSource, purges: Purges, history: History) -> PublicResults:
+    builder = PublicBuilder(history, await purges.retained_counts(history.survey_id))
+    async for response in source.export_responses(history.survey_id):
+        builder.add(response)
+    return builder.result()
+
+
+@dataclass(frozen=True)
+class Download:
+    """One way to download a campaign: an export format and its options, as bot.py's."""
+
+    key: str  # in the page's form and URL
+    format: str  # core.export.FORMATS
+    long: bool = False
+    content_type: str = "application/octet-stream"
+
+    @property
+    def suffix(self) -> str:
+        return SUFFIXES[self.format]
+
+
+# Every export format of `bot.py export`, in the order the page offers them.
+DOWNLOADS: Mapping[str, Download] = {
+    d.key: d
+    for d in (
+        Download(
+            "xlsx",
+            "xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        Download("csv", "csv", content_type="text/csv; charset=utf-8"),
+        Download("csv-long", "csv", long=True, content_type="text/csv; charset=utf-8"),
+        Download("json", "json", content_type="application/json"),
+        Download("geojson", "geojson", content_type="application/geo+json"),
+        Download("gpkg", "gpkg", content_type="application/geopackage+sqlite3"),
+    )
+}
+
+
+async def write_download(
+    source: ExportSource,
+    download: Download,
+    survey: Survey,
+    versions: Mapping[int, Survey],
+    folder: Path,
+    name: str,
+    anonymous: bool = False,
+) -> Path:
+    """Write the export into `folder` through exports.run, as bot.py export and /export do;
+    return the file written."""
+    # The writers (XlsxWriter, fudgeo) load on the first download, not at every start.
+    from exports.run import Request, export
+
+    # TODO(integrator): with photos (branch i20-exports: a Request option making a zip with
+    # photos/), add a Download "…-photos" per format setting it, with content type
+    # application/zip; nothing else here changes.
+    request = Request(
+        download.format,
+        [survey],
+        folder / name,
+        ANONYMOUS if anonymous else PSEUDONYMOUS,
+        long=download.long,
+        versions={survey.id: versions},
+    )
+    await export(source, request)
+    return request.out.with_suffix(download.suffix)

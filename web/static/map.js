@@ -1,0 +1,86 @@
+// The map of web/templates/map.html: the filtered points from the page's GeoJSON endpoint,
+// clustered, each with a popup of its text, photo, status and moderation buttons. Built with
+// the DOM (textContent), never from HTML strings, so a resident's text stays text. Without
+// JavaScript the table below the map shows the same points.
+(function () {
+  "use strict";
+  var element = document.getElementById("map");
+  if (!element || typeof L === "undefined") { return; }
+  var words = JSON.parse(document.getElementById("map-words").textContent);
+  var map = L.map(element, { scrollWheelZoom: false }).setView([59.33, 18.06], 12);
+  L.tileLayer(element.dataset.tiles, {
+    maxZoom: 19,
+    attribution: element.dataset.attribution
+  }).addTo(map);
+  var colours = { idea: "#0b4f8a", tip: "#8a1c1c", answer: "#2e5e1f" };
+
+  function add(parent, tag, text, className) {
+    var node = document.createElement(tag);
+    if (text) { node.textContent = text; }
+    if (className) { node.className = className; }
+    parent.appendChild(node);
+    return node;
+  }
+
+  function hidden(form, name, value) {
+    var input = add(form, "input");
+    input.type = "hidden"; input.name = name; input.value = value;
+  }
+
+  function moderation(parent, p) {
+    p.actions.forEach(function (action) {
+      var form = add(parent, "form", null, "moderate");
+      form.method = "post"; form.action = p.action_url;
+      hidden(form, "_xsrf", words.xsrf);
+      hidden(form, "status", action.status);
+      hidden(form, "next", words.next);
+      if (action.status === "hidden") {
+        var id = "popup-reason-" + p.key;
+        var label = add(form, "label", words.hide); label.htmlFor = id;
+        var select = add(form, "select"); select.id = id; select.name = "reason";
+        words.reasons.forEach(function (reason) {
+          var option = add(select, "option", reason[1]); option.value = reason[0];
+        });
+      }
+      var button = add(form, "button", action.label); button.type = "submit";
+    });
+  }
+
+  function popup(p) {
+    var box = document.createElement("div");
+    box.className = "popup";
+    add(box, "strong", p.kind_label + (p.category ? " · " + p.category : ""));
+    if (p.campaign) { add(box, "p", p.campaign); }
+    if (p.text) { add(box, "p", p.text); }
+    if (p.place) { add(box, "p", p.place); }
+    p.answers.forEach(function (pair) { add(box, "p", pair[0] + ": " + pair[1]); });
+    if (p.photo) {
+      var image = add(box, "img"); image.src = p.photo; image.alt = words.photo;
+      image.loading = "lazy";
+    }
+    var facts = [p.date, p.time_of_day, p.status_label].filter(Boolean).join(" · ");
+    add(box, "p", facts);
+    moderation(box, p);
+    return box;
+  }
+
+  fetch(element.dataset.points, { credentials: "same-origin" })
+    .then(function (response) { return response.ok ? response.json() : { features: [] }; })
+    .then(function (data) {
+      var cluster = L.markerClusterGroup();
+      var layer = L.geoJSON(data, {
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, {
+            radius: 8, weight: 2, color: "#fff", fillOpacity: 0.9,
+            fillColor: colours[feature.properties.kind] || "#333"
+          });
+        },
+        onEachFeature: function (feature, marker) {
+          marker.bindPopup(function () { return popup(feature.properties); });
+        }
+      });
+      cluster.addLayer(layer);
+      map.addLayer(cluster);
+      if (data.features.length) { map.fitBounds(cluster.getBounds(), { maxZoom: 16, padding: [20, 20] }); }
+    });
+})();
