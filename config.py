@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # the excess is dropped with one polite notice. Tapping through a survey stays far below.
     flood_rate: float = Field(default=1.0, gt=0)
     flood_burst: int = Field(default=20, ge=1)
+    # Seconds between the photo fetcher's looks for photos due again after a failed download
+    # (or queued on another replica); a photo sent to this replica is fetched at once.
+    photo_retry_seconds: float = Field(default=30.0, gt=0)
     # One reminder to finish a survey, this long after the resident's last answer; 0: none.
     reminder_after_hours: float = Field(default=24.0, ge=0)
 

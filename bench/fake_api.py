@@ -29,6 +29,20 @@ BOT_USER = {
 JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "entities"}
 _TAGS = re.compile(r"<[^>]+>")
 
+
+def _photo() -> bytes:
+    """The JPEG every resident's photo is, as a download (the bot fetches each photo)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (1280, 960), (90, 90, 90)).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+PHOTO = _photo()
+
 # (method, chat id, params, sent message or None)
 Listener = Callable[[str, int, dict[str, Any], dict[str, Any] | None], None]
 
@@ -85,6 +99,11 @@ class FakeTelegram:
                     if line[:15].lower() == b"content-length:":
                         length = int(line[15:])
                 body = await reader.readexactly(length) if length else b""
+                if b"/file/bot" in first:  # a photo's download, after getFile
+                    self.methods["download"] += 1
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(PHOTO))
+                    writer.write(PHOTO)
+                    continue
                 method = first.split(b" ", 2)[1].rsplit(b"/", 1)[-1].decode()
                 result = await self._answer(method, _params(body))
                 payload = json.dumps({"ok": True, "result": result}).encode()
@@ -104,6 +123,14 @@ class FakeTelegram:
             return await self._poll(params)
         if method == "getMe":
             return BOT_USER
+        if method == "getFile":
+            file_id = str(params.get("file_id") or "photo")
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(PHOTO),
+                "file_path": f"photos/{file_id}.jpg",
+            }
         chat_id = int(params.get("chat_id") or 0)
         if method == "sendMessage":
             message_id = self.message_id()

@@ -28,6 +28,24 @@ DEFAULT_PRECISION = "100m"
 
 
 @dataclass(frozen=True)
+class PhotoRef:
+    """The photo an answer names: `file_id` to download it, `unique_id` to know it again."""
+
+    file_id: str
+    unique_id: str
+
+
+def photo_of(answer: Answer) -> PhotoRef | None:
+    """The photo an answer is, or None for every other answer."""
+    if not isinstance(answer, Mapping):
+        return None
+    file_id, unique_id = answer.get("file_id"), answer.get("file_unique_id")
+    if isinstance(file_id, str) and isinstance(unique_id, str) and file_id and unique_id:
+        return PhotoRef(file_id, unique_id)
+    return None
+
+
+@dataclass(frozen=True)
 class Session:
     """Where one resident is in one response; what the store saves after every step."""
 

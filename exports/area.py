@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from core.contributions import Contribution, Kind, Status, TimeOfDay
-from core.roles import Access, contribution_in_area
+from core.roles import Access, contribution_in_area, same_area
+from core.session import photo_of
 from core.survey import Survey
 from storage.export_reads import ExportSource
 from storage.records import ExportedResponse
@@ -26,6 +27,7 @@ class AreaSource:
         self._source = source
         self._area = area
         self._surveys = surveys
+        self._photos: set[str] | None = None  # the area's photos, gathered at the first ask
 
     async def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
         async for item in self._source.export_contributions(batch):
@@ -50,6 +52,31 @@ class AreaSource:
         async for item in self.export_contributions():
             counted[(item.kind, item.category, item.time_of_day, item.status)] += 1
         return [(*key, count) for key, count in counted.items()]
+
+    async def photo_bytes(self, unique_id: str) -> bytes | None:
+        """A photo only when one of the area's ideas, tips or answers names it: the photos
+        of one area never reach another's organizer."""
+        if self._photos is None:
+            self._photos = await self._area_photos()
+        if unique_id not in self._photos:
+            return None
+        return await self._source.photo_bytes(unique_id)
+
+    async def _area_photos(self) -> set[str]:
+        found: set[str] = set()
+        async for item in self.export_contributions():
+            if item.photo_unique_id:
+                found.add(item.photo_unique_id)
+        for survey in self._surveys:
+            if not (survey.area_name and same_area(survey.area_name, self._area)):
+                continue
+            async for response in self._source.export_responses(survey.id):
+                found.update(
+                    photo.unique_id
+                    for value in response.answers.values()
+                    if (photo := photo_of(value))
+                )
+        return found
 
 
 def source_for(source: ExportSource, access: Access, surveys: Sequence[Survey]) -> ExportSource:

@@ -46,10 +46,13 @@ class Services:
     library: Library | None = None
     # One /reload at a time: two imports of one folder at once would race for its versions.
     reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Loops started in post_init (housekeeping, scheduler, sender), cancelled in post_shutdown.
+    # Loops started in post_init (housekeeping, scheduler, sender, photos), cancelled in
+    # post_shutdown.
     background: list[asyncio.Task[None]] = field(default_factory=list)
     # Set when something was queued in the outbox, so the sender need not wait to look.
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a photo was queued for download, so the photo fetcher need not wait to look.
+    photos_wake: asyncio.Event = field(default_factory=asyncio.Event)
     # Hints of this process only (see core.memory), by chat: lost on a restart and not
     # shared with other replicas, which at worst costs a message more, never an answer.
     # Chats answered a stray message just now:

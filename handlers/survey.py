@@ -14,6 +14,7 @@ from core import engine
 from core.campaigns import Campaigns
 from core.contributions import Kind, from_answers
 from core.engine import Action, Input, Press, Step
+from core.session import photo_of
 from core.survey import Location, Note, Survey
 from handlers.buttons import parse_answer_data, parse_offer_data, parse_survey_data
 from handlers.common import (
@@ -488,10 +489,12 @@ async def _save(update: Update, context: Ctx, response: Response, step: Step) ->
             step.session.updated_at,
             based_on=response.session.version,
         )
+        if stored is not None and contribution.photo_unique_id:
+            context.services.photos_wake.set()
         return stored is not None
     answers = step.session.answers
     changed = {question_id: answers.get(question_id) for question_id in step.changed}
-    return await store.save_step(
+    saved = await store.save_step(
         update.update_id,
         response.id,
         step.session,
@@ -499,6 +502,10 @@ async def _save(update: Update, context: Ctx, response: Response, step: Step) ->
         list(step.removed),
         based_on=response.session.version,
     )
+    if saved and any(photo_of(value) for value in changed.values()):
+        # Queued with the answer: the fetcher downloads it now rather than at its next look.
+        context.services.photos_wake.set()
+    return saved
 
 
 async def _closed(context: Ctx, who: Visitor, render: Renderer) -> None:

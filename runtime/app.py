@@ -2,7 +2,8 @@
 
 bot.py makes the services and calls serve(); here the store opens and the campaigns are
 built (open_services, before anything reaches Telegram), the command menus are set, the
-outbox sender, the scheduler, the campaigns' refresh and housekeeping start beside the
+outbox sender, the scheduler, the campaigns' refresh, the photo fetcher and housekeeping
+start beside the
 handlers, updates come in by long polling or webhooks, and at the end everything stops in turn.
 """
 
@@ -26,6 +27,7 @@ from handlers.menus import set_default_menu, set_staff_menu
 from runtime.concurrency import PerResidentUpdateProcessor
 from runtime.housekeeping import housekeeping
 from runtime.outbox import Sender
+from runtime.photos import PhotoFetcher
 from runtime.refresh import refresh_campaigns
 from runtime.scheduler import Scheduler
 
@@ -114,6 +116,7 @@ async def _post_init(app: TorgetApp) -> None:
             asyncio.create_task(refresh_campaigns(services)),
             asyncio.create_task(Scheduler(services, app.bot).run()),
             asyncio.create_task(sender.run()),
+            asyncio.create_task(PhotoFetcher(services, app.bot).run()),
         ]
     )
     log.info(

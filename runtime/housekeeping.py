@@ -49,8 +49,8 @@ async def housekeeping(services: Services) -> None:
 
 async def tidy(services: Services) -> None:
     """Forget old update claims, the files organizers sent a day ago but never saved, and
-    trials untouched for a day, the questions organizers never answered, and the web view's
-    expired login links and sessions."""
+    trials untouched for a day, the questions organizers never answered, the web view's
+    expired login links and sessions, and the photos nothing names any more."""
     now = services.clock()
     dropped = await services.store.forget_updates_before(now - KEEP_CLAIMS)
     log.debug("forgot %d old update claims", dropped)
@@ -62,3 +62,6 @@ async def tidy(services: Services) -> None:
     log.debug("forgot %d unanswered prompts", prompts)
     logins = await services.store.forget_web_logins(now)
     log.debug("forgot %d expired web logins", logins)
+    # A photo answered over (the resident went back and sent another) is named by nothing.
+    photos = await services.store.forget_unused_photos()
+    log.debug("deleted %d photos nothing names any more", photos)

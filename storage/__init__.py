@@ -3,8 +3,9 @@
 A room per concern, each a narrow protocol with its SQL beside it, all on one engine:
 engine (connections, transactions, claiming updates, SQLite vs PostgreSQL), residents,
 responses, contributions (ideas and tips), schedules (campaign dates), mailings (news,
-reminders, the outbox), leases, purges (retention's deletes) and export_reads (exports,
-/stats and retention). records holds what they hand back, rows what several rooms share.
+reminders, the outbox), leases, purges (retention's deletes), photos (downloaded, stripped,
+kept) and export_reads (exports, /stats and retention). records holds what they hand back,
+rows what several rooms share.
 base.Store is the union of the protocols and sql.SqlStore the union of the rooms; a caller
 that needs only a part names its protocol (exports take an export_reads.ExportSource).
 Rooms import core/, records, rows, schema and engine, never one another.

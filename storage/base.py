@@ -16,6 +16,7 @@ from storage.engine import Database
 from storage.export_reads import ExportSource
 from storage.leases import Leases
 from storage.mailings import Mailings
+from storage.photos import PhotoStore
 from storage.prompts import Prompts
 from storage.purges import Purges
 from storage.residents import Residents
@@ -38,6 +39,7 @@ class Store(
     Leases,
     Purges,
     WebLogins,
+    PhotoStore,
     ExportSource,
     Protocol,
 ):

@@ -10,9 +10,10 @@ from sqlalchemy import and_, func, select, update
 
 from core.contributions import Contribution, HideReason, NewContribution
 from core.contributions import Status as ContributionStatus
+from core.session import PhotoRef
 from storage.engine import Room
 from storage.records import StaleSession
-from storage.rows import delete_responses, to_contribution
+from storage.rows import delete_responses, queue_photos, to_contribution
 from storage.schema import contributions, responses
 
 
@@ -73,14 +74,8 @@ class ContributionsRoom(Room):
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return None
-            draft = and_(
-                responses.c.id == response_id,
-                responses.c.pseudonym == pseudonym,
-                responses.c.version == based_on,
-            )
-            if await delete_responses(connection, draft) != 1:
-                # Sent (or changed) on another replica meanwhile: one idea, never two.
-                raise StaleSession(response_id)
+            # The contribution first: its photo (the draft's answer) is then still named
+            # when the draft goes, so the draft's delete keeps it.
             result = await connection.execute(
                 contributions.insert().values(
                     pseudonym=pseudonym,
@@ -90,6 +85,17 @@ class ContributionsRoom(Room):
                     status_changed_at=now,
                 )
             )
+            if contribution.photo_file_id and contribution.photo_unique_id:
+                photo = PhotoRef(contribution.photo_file_id, contribution.photo_unique_id)
+                await queue_photos(connection, pseudonym, [photo], now)
+            draft = and_(
+                responses.c.id == response_id,
+                responses.c.pseudonym == pseudonym,
+                responses.c.version == based_on,
+            )
+            if await delete_responses(connection, draft) != 1:
+                # Sent (or changed) on another replica meanwhile: one idea, never two.
+                raise StaleSession(response_id)
             (new_id,) = result.inserted_primary_key or (None,)
             return int(new_id) if new_id is not None else None
 

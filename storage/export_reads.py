@@ -39,6 +39,10 @@ class ExportSource(Protocol):
     ) -> list[tuple[Kind, str, TimeOfDay | None, ContributionStatus, int]]:
         """How many ideas and tips per (kind, category, time of day, status), for /stats."""
 
+    async def photo_bytes(self, unique_id: str) -> bytes | None:
+        """A photo an idea, tip or answer names, as a JPEG without metadata; None when it
+        is not (yet) stored. The photos room (storage.photos) answers it in the store."""
+
 
 class ExportReadsRoom(Room):
     """Export reads on the shared engine."""

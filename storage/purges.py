@@ -11,7 +11,7 @@ from sqlalchemy import and_, delete, exists, select
 
 from core.outbox import Delivery
 from storage.engine import Room
-from storage.rows import delete_responses
+from storage.rows import delete_responses, drop_unused_photos
 from storage.schema import contributions, mailings, outbox, responses, retained_counts
 
 
@@ -27,7 +27,7 @@ class Purges(Protocol):
         `up_to_id`, those counted), adding `counts` to what it keeps, in one transaction."""
 
     async def purge_contributions(self, before: datetime) -> int:
-        """Delete ideas and tips sent before `before`."""
+        """Delete ideas and tips sent before `before`, and the photos nothing else names."""
 
     async def purge_trials(self, before: datetime) -> int:
         """Delete organizers' trial responses last changed before `before`, with their
@@ -73,7 +73,18 @@ class PurgesRoom(Room):
             return await delete_responses(connection, old)
 
     async def purge_contributions(self, before: datetime) -> int:
-        return await self._write(delete(contributions).where(contributions.c.created_at < before))
+        old = contributions.c.created_at < before
+        with_photos = (
+            select(contributions.c.pseudonym)
+            .where(and_(old, contributions.c.photo_unique_id.is_not(None)))
+            .distinct()
+        )
+        async with self._writing() as connection:
+            owners = list((await connection.execute(with_photos)).scalars())
+            gone = int((await connection.execute(delete(contributions).where(old))).rowcount)
+            if owners:
+                await drop_unused_photos(connection, owners)
+            return gone
 
     async def purge_trials(self, before: datetime) -> int:
         old = and_(responses.c.trial.is_(True), responses.c.updated_at < before)

@@ -83,3 +83,25 @@ class ExportedResponse:
     # Where the resident is: the question last shown to them, "review" or "done" (the
     # session's `current`), for the results' funnel: where those who stopped stopped.
     current: str | None = None
+
+
+class PhotoStatus(StrEnum):
+    WAITING = "waiting"  # to be downloaded, at next_try_at
+    STORED = "stored"  # the bytes are here
+    FAILED = "failed"  # given up on: not an image, too large, or Telegram never gave it
+
+
+@dataclass(frozen=True)
+class PhotoJob:
+    """A waiting photo a fetcher has claimed: what it needs to download it."""
+
+    id: int
+    file_id: str
+    attempts: int  # the attempts before this one
+
+
+@dataclass(frozen=True)
+class PhotoState:
+    status: PhotoStatus
+    attempts: int
+    bytes: int | None

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, select, update
 from storage.engine import Room
 from storage.records import Resident
 from storage.rows import delete_responses, to_resident
-from storage.schema import chats, contributions, outbox, residents, responses
+from storage.schema import chats, contributions, outbox, photos, residents, responses
 
 
 class Residents(Protocol):
@@ -24,7 +24,8 @@ class Residents(Protocol):
     async def set_language(self, update_id: int, pseudonym: str, language: str) -> bool: ...
 
     async def forget_resident(self, update_id: int, pseudonym: str) -> bool:
-        """Erase the resident: answers, responses, ideas and tips, where to write back."""
+        """Erase the resident: answers, responses, ideas and tips, their photos, where to
+        write back."""
 
     async def chat_of(self, pseudonym: str) -> int | None:
         """Where to write to a resident, for the few messages they asked for."""
@@ -83,6 +84,7 @@ class ResidentsRoom(Room):
             await connection.execute(
                 delete(contributions).where(contributions.c.pseudonym == pseudonym)
             )
+            await connection.execute(delete(photos).where(photos.c.pseudonym == pseudonym))
             await connection.execute(delete(outbox).where(outbox.c.pseudonym == pseudonym))
             await connection.execute(delete(chats).where(chats.c.pseudonym == pseudonym))
             await connection.execute(delete(residents).where(residents.c.pseudonym == pseudonym))

@@ -9,9 +9,10 @@ from sqlalchemy import JSON, and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.engine import Session
+from core.session import photo_of
 from storage.engine import Room
 from storage.records import Resident, Response, ResponseStatus, StaleSession
-from storage.rows import REAL, delete_responses, to_resident, to_response
+from storage.rows import REAL, delete_responses, queue_photos, to_resident, to_response
 from storage.schema import answers, residents, responses
 
 
@@ -72,7 +73,8 @@ class Responses(Protocol):
     ) -> bool:
         """Save the session, the answers that changed and drop the removed ones, atomically.
 
-        When the session is finished the response becomes complete. `update_id` None means
+        When the session is finished the response becomes complete. A photo among the
+        changed answers is queued for download in the same transaction. `update_id` None means
         the step has no update of its own (it is never the case for a resident's message).
         `based_on` is the session version the step was computed from: when the stored one
         is another, nothing is saved (not even the claim) and StaleSession is raised.
@@ -255,6 +257,12 @@ class ResponsesRoom(Room):
                         for question_id, value in changed.items()
                     ],
                 )
+                sent = [photo for value in changed.values() if (photo := photo_of(value))]
+                if sent:
+                    owner = await connection.execute(
+                        select(responses.c.pseudonym).where(responses.c.id == response_id)
+                    )
+                    await queue_photos(connection, owner.scalar_one(), sent, session.updated_at)
             if removed:
                 await connection.execute(
                     delete(answers).where(

@@ -18,7 +18,9 @@ from core.versions import History
 from storage.export_reads import ExportSource
 from storage.purges import Purges
 
-EVERY_ID = 2**62
+# Above every response id: responses.id is a 32-bit INTEGER, and PostgreSQL refuses to compare
+# it with a larger number (asyncpg: "value out of int32 range").
+EVERY_ID = 2**31 - 1
 
 
 class RetentionStore(ExportSource, Purges, Protocol):

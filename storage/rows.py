@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, and_, delete, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import Contribution, HideReason, Kind, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from core.engine import Session
-from storage.records import Resident, Response, ResponseStatus
-from storage.schema import answers, responses
+from core.session import PhotoRef
+from storage.records import PhotoStatus, Resident, Response, ResponseStatus
+from storage.schema import answers, contributions, photos, responses
 
 
 def to_resident(row: Row[Any]) -> Resident:
@@ -63,10 +67,95 @@ REAL = responses.c.trial.is_(False)
 
 
 async def delete_responses(connection: AsyncConnection, which: Any) -> int:
-    """Delete the responses `which` selects, their answers first; return how many went.
+    """Delete the responses `which` selects, their answers first, and the photos no answer,
+    idea or tip names any more; return how many responses went.
 
     Explicit deletes rather than trusting ON DELETE CASCADE to be switched on."""
+    # Only the residents whose deleted answers named a photo need a look at their photos.
+    with_photos = (
+        select(responses.c.pseudonym)
+        .join(answers, answers.c.response_id == responses.c.id)
+        .where(and_(which, _ANSWER_PHOTO.is_not(None)))
+        .distinct()
+    )
+    owners = list((await connection.execute(with_photos)).scalars())
     await connection.execute(
         delete(answers).where(answers.c.response_id.in_(select(responses.c.id).where(which)))
     )
-    return int((await connection.execute(delete(responses).where(which))).rowcount)
+    gone = int((await connection.execute(delete(responses).where(which))).rowcount)
+    if owners:
+        await drop_unused_photos(connection, owners)
+    return gone
+
+
+# The photo an answer names (None for every other answer), in SQLite and PostgreSQL alike.
+_ANSWER_PHOTO = answers.c.value["file_unique_id"].as_string()
+
+
+async def queue_photos(
+    connection: AsyncConnection, pseudonym: str, named: Iterable[PhotoRef], now: datetime
+) -> None:
+    """Queue the photos a resident's answer (or idea, or tip) names for download, in the
+    transaction that stores it: nothing is lost if the process dies before the download.
+    A photo already kept stays as it is; one given up on is tried again, from its new id."""
+    rows = [
+        {
+            "unique_id": photo.unique_id,
+            "file_id": photo.file_id,
+            "pseudonym": pseudonym,
+            "status": PhotoStatus.WAITING.value,
+            "attempts": 0,
+            "next_try_at": now,
+            "created_at": now,
+        }
+        for photo in {photo.unique_id: photo for photo in named}.values()
+    ]
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(photos)
+    statement = statement.on_conflict_do_update(
+        index_elements=["pseudonym", "unique_id"],
+        set_={
+            "file_id": statement.excluded.file_id,
+            "status": PhotoStatus.WAITING.value,
+            "attempts": 0,
+            "next_try_at": now,
+            "holder": None,
+        },
+        where=photos.c.status == PhotoStatus.FAILED.value,
+    )
+    await connection.execute(statement, rows)
+
+
+# The residents' photos are looked at this many at a time (a database takes so many values).
+_OWNERS_AT_ONCE = 500
+
+
+async def drop_unused_photos(
+    connection: AsyncConnection, pseudonyms: Collection[str] | None
+) -> int:
+    """Delete the photos (of these residents; None: of everyone) that no answer, idea or tip
+    of their resident names any more; return how many went."""
+    named_by_contribution = exists().where(
+        and_(
+            contributions.c.pseudonym == photos.c.pseudonym,
+            contributions.c.photo_unique_id == photos.c.unique_id,
+        )
+    )
+    named_by_answer = exists().where(
+        and_(
+            responses.c.pseudonym == photos.c.pseudonym,
+            answers.c.response_id == responses.c.id,
+            photos.c.unique_id == _ANSWER_PHOTO,
+        )
+    )
+    unused = delete(photos).where(and_(~named_by_contribution, ~named_by_answer))
+    if pseudonyms is None:
+        return int((await connection.execute(unused)).rowcount)
+    owners, gone = sorted(set(pseudonyms)), 0
+    for start in range(0, len(owners), _OWNERS_AT_ONCE):
+        chunk = owners[start : start + _OWNERS_AT_ONCE]
+        result = await connection.execute(unused.where(photos.c.pseudonym.in_(chunk)))
+        gone += int(result.rowcount)
+    return gone

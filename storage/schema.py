@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -163,6 +164,35 @@ contributions = Table(
     Index("ix_contributions_status", "status", "id"),
     Index("ix_contributions_resident", "pseudonym", "id"),
     # Moderation buttons carry the id: a deleted contribution's id is never given again.
+    sqlite_autoincrement=True,
+)
+
+# The pictures residents sent (with an idea or tip, or as a survey answer), downloaded from
+# Telegram once and kept here: a file id opens a photo only for this bot, and only while
+# Telegram keeps it. The bytes live in the database so that every replica finds them and the
+# database's backup is the photos' backup. A row is queued ("waiting") in the transaction that
+# stores the answer naming it, so nothing is lost if the process dies before the download; it
+# is one resident's (a picture forwarded by two residents is two rows) and goes with them.
+photos = Table(
+    "photos",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Telegram's file_unique_id: the same file for every bot and ever after (URL-safe).
+    Column("unique_id", String(100), nullable=False),
+    Column("file_id", String(200), nullable=False),  # what getFile takes
+    _resident(nullable=False),
+    Column("status", String(8), nullable=False),  # waiting, stored, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # When a waiting photo is due; while a fetcher holds it, the end of its hold.
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("holder", String(64), nullable=True),
+    Column("data", LargeBinary, nullable=True),  # a JPEG without EXIF, GPS or other metadata
+    Column("bytes", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=True),
+    UniqueConstraint("pseudonym", "unique_id", name="uq_photos_resident"),
+    Index("ix_photos_unique", "unique_id"),
+    Index("ix_photos_due", "status", "next_try_at"),
     sqlite_autoincrement=True,
 )
 

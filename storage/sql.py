@@ -13,6 +13,7 @@ from storage.definitions import DefinitionsRoom
 from storage.export_reads import ExportReadsRoom
 from storage.leases import LeasesRoom
 from storage.mailings import MailingsRoom
+from storage.photos import PhotosRoom
 from storage.prompts import PromptsRoom
 from storage.purges import PurgesRoom
 from storage.residents import ResidentsRoom
@@ -34,6 +35,7 @@ class SqlStore(
     LeasesRoom,
     PurgesRoom,
     WebRoom,
+    PhotosRoom,
     ExportReadsRoom,
 ):
     """One class for both databases; the URL decides which one."""

@@ -17,6 +17,7 @@ from config import Settings
 from handlers.context import Services, TorgetApp
 from runtime.app import build_application, open_services
 from runtime.outbox import Sender
+from runtime.photos import PhotoFetcher
 from runtime.scheduler import Scheduler
 from tests import postgres
 from tests.browser import browser, browsers  # noqa: F401  (the browser tests' fixtures)
@@ -68,6 +69,11 @@ class Bot:
         if self.sender is None:
             self.sender = Sender(self.services, self.app.bot, sleep=self.clock.sleep)
         return await self.sender.drain(stop_after)
+
+    async def fetch_photos(self) -> int:
+        """One round of this process's photo fetcher, as the background loop runs it when
+        woken; return how many photos were stored."""
+        return await PhotoFetcher(self.services, self.app.bot).fetch_due()
 
     async def tick(self) -> None:
         """One minute of the scheduler: announce what opened, queue reminders."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakebot import BotApi, Call
+from tests.fakebot import FILE_FOLDER, BotApi, Call
 
 SURVEYS = Path(__file__).resolve().parent / "surveys"
 
@@ -91,6 +91,28 @@ class FakeBotApi:
             ]
         return self.push({"message": message})
 
+    def push_photo(self, user_id: int, file_id: str, content: bytes) -> int:
+        """The resident sends a photo; Telegram holds `content` for the bot to download."""
+        with self._changed:
+            self.api.files[file_id] = content
+        sizes = [
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "width": 640,
+                "height": 480,
+                "file_size": len(content),
+            }
+        ]
+        message: dict[str, Any] = {
+            "message_id": self.api.new_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private"},
+            "from": _user(user_id, "sv"),
+            "photo": sizes,
+        }
+        return self.push({"message": message})
+
     def push_callback(self, user_id: int, message_id: int, data: str) -> int:
         with self._changed:
             message = dict(self.api.messages[(user_id, message_id)])
@@ -115,6 +137,16 @@ class FakeBotApi:
                 if left <= 0:
                     seen = [(c.method, c.text[:60]) for c in self.api.calls]
                     raise AssertionError(f"the bot never made that call; it made {seen}")
+                self._changed.wait(left)
+
+    def wait_for_download(self, file_id: str, timeout: float = 15) -> None:
+        """Block until the bot has downloaded this file (a photo someone sent)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while file_id not in self.api.downloads:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"the bot never downloaded {file_id!r}")
                 self._changed.wait(left)
 
     def wait_for_polls(self, count: int = 1, timeout: float = 15) -> None:
@@ -156,7 +188,25 @@ class FakeBotApi:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the bot stopped while its long poll was open
 
-            do_GET = do_POST
+            def do_GET(self) -> None:
+                if "/file/bot" not in self.path:
+                    self.do_POST()
+                    return
+                # A download (File.download_as_bytearray): the bytes of a file someone sent.
+                file_id = self.path.rsplit(f"/{FILE_FOLDER}/", 1)[-1]
+                with fake._changed:
+                    content = fake.api.files.get(file_id)
+                    if content is not None:
+                        fake.api.downloads.append(file_id)
+                    fake._changed.notify_all()
+                status, payload = (200, content) if content is not None else (404, b"")
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None  # the test output stays readable

@@ -11,8 +11,10 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from io import BytesIO
 from typing import Any
 
+from PIL import ExifTags, Image
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
@@ -31,6 +33,33 @@ BOT_USER = {
 FILE_FOLDER = "documents"  # where getFile says a sent file is, as Telegram's own paths
 SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendLocation"}
 EDITING = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
+
+
+# Where the phones' photos were taken (the station's dark passage), as their EXIF says.
+PHOTO_TAKEN_AT = ((56.0, 2.0, 37.5), (12.0, 41.0, 41.2))
+
+
+def phone_photo(width: int = 640, height: int = 480, orientation: int = 1) -> bytes:
+    """A JPEG as a phone writes it: EXIF with the camera, the orientation, a comment and the
+    GPS position where it was taken (what Telegram's own compression would not keep, and
+    what the bot must never keep)."""
+    image = Image.new("RGB", (width, height), (200, 40, 40))
+    image.paste((20, 20, 160), (0, 0, width // 2, height // 3))  # something to see
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Phone"
+    exif[ExifTags.Base.Orientation] = orientation
+    lat, lon = PHOTO_TAKEN_AT
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: lat,
+            ExifTags.GPS.GPSLongitudeRef: "E",
+            ExifTags.GPS.GPSLongitude: lon,
+        }
+    )
+    out = BytesIO()
+    image.save(out, "JPEG", exif=exif, comment=b"taken behind the station")
+    return out.getvalue()
 
 
 @dataclass
@@ -68,6 +97,8 @@ class BotApi:
     downloads: list[str] = field(default_factory=list)
     # Calls Telegram refuses once each: method -> (HTTP status, description), see fail_next.
     failing: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    # getFile refuses these files once each: file_id -> (HTTP status, description).
+    failing_files: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     next_update_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -89,6 +120,8 @@ class BotApi:
                 "parameters": {"retry_after": retry_after},
             }
         refusals = self.failing.get(method)
+        if method == "getFile" and self.failing_files.get(str(params.get("file_id"))):
+            refusals = self.failing_files[str(params.get("file_id"))]
         if refusals:
             status, description = refusals.pop(0)
             return status, {"ok": False, "error_code": status, "description": description}
@@ -257,6 +290,10 @@ class FakeTelegram(BaseRequest, BotApi):
         as Telegram refuses an expired photo (400) or fails while busy (500, 502)."""
         self.failing.setdefault(method, []).extend([(status, description)] * times)
 
+    def fail_file(self, file_id: str, description: str, status: int = 500, times: int = 1) -> None:
+        """getFile of this file is refused the next `times` times (other files are not)."""
+        self.failing_files.setdefault(file_id, []).extend([(status, description)] * times)
+
     def kill_after_sending(self, chat_id: int) -> None:
         """The bot dies (Killed) once Telegram has delivered its next message to this chat,
         before the answer reaches it: the resident has the message, the bot never knew."""
@@ -307,7 +344,12 @@ class Resident:
         venue = {"location": location, "title": title, "address": address}
         await self._feed({"message": self._message(location=location, venue=venue)})
 
-    async def send_photo(self, file_id: str = "photo-1", file_size: int = 50_000) -> None:
+    async def send_photo(
+        self, file_id: str = "photo-1", file_size: int = 50_000, content: bytes | None = None
+    ) -> None:
+        """A photo sent as a photo: Telegram holds its bytes (`content`, else a phone's JPEG
+        with EXIF and GPS) for the bot to download by file id."""
+        self.fake.files.setdefault(file_id, content if content is not None else phone_photo())
         sizes = [
             {"file_id": f"{file_id}-s", "file_unique_id": "u-s", "width": 90, "height": 90},
             {

@@ -74,3 +74,76 @@ async def stored(url: str) -> list[tuple[str, dict[str, object]]]:
         return [(r.status.value, dict(r.answers)) async for r in store.export_responses()]
     finally:
         await store.close()
+
+
+def with_button(label: str) -> Callable[[Call], bool]:
+    """A message with an inline button with this label."""
+
+    def matches(call: Call) -> bool:
+        markup = call.params.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+        return call.method == "sendMessage" and any(
+            label in button["text"] for row in rows for button in row
+        )
+
+    return matches
+
+
+def test_bot_process_downloads_a_tips_photo_and_keeps_it_without_gps(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    from io import BytesIO
+
+    from PIL import ExifTags, Image
+
+    from tests.fakebot import phone_photo
+
+    env = api.bot_env(tmp_path)
+    bot = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py"), "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        api.push_message(USER, "/start")
+        press(api, api.wait_for(sent("Innan vi börjar")), "Jag godkänner")
+        api.wait_for(with_button("Tipsa om en otrygg plats"))
+        api.push_message(USER, "/tip")
+        press(
+            api,
+            api.wait_for(with_button("En plats som känns otrygg")),
+            "En plats som känns otrygg",
+        )
+        api.wait_for(sent("Beskriv platsen"))
+        api.push_message(USER, "Mörkt i passagen bakom stationen.")
+        api.wait_for(sent("Var är det?"))
+        api.push_message(USER, "Hoppa över")
+        press(api, api.wait_for(with_button("På natten")), "På natten")
+        api.wait_for(sent("Har du en bild?"))
+        api.push_photo(USER, "passage", phone_photo(800, 600))
+        # Queued with the answer and fetched at once, before the tip is even sent.
+        api.wait_for_download("passage")
+        api.wait_for(sent("Får platssamverkan skriva till dig"))
+    finally:
+        bot.send_signal(signal.SIGINT)
+        output, _ = bot.communicate(timeout=30)
+    assert bot.returncode == 0, output
+    assert "passage" in api.api.downloads
+    data = asyncio.run(photo(env["DATABASE_URL"], "u-passage"))
+    assert data is not None, output
+    picture = Image.open(BytesIO(data))
+    assert picture.size == (800, 600)
+    assert picture.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
+    assert "passage" not in output and str(USER) not in output  # no ids in the log
+
+
+async def photo(url: str, unique_id: str) -> bytes | None:
+    store = create_store(url)
+    await store.open()
+    try:
+        return await store.photo_bytes(unique_id)
+    finally:
+        await store.close()

@@ -97,6 +97,7 @@ async def test_an_upgrade_serves_the_files_and_finishes_answers_begun_before_it(
             "DROP TABLE audit_log",
             "DROP TABLE web_links",
             "DROP TABLE web_sessions",
+            "DROP TABLE photos",
             "ALTER TABLE responses DROP COLUMN survey_version",
             "ALTER TABLE responses DROP COLUMN trial",
             "UPDATE alembic_version SET version_num = '0007'",

@@ -348,6 +348,7 @@ async def test_upgrading_switches_reminders_off_for_who_never_said_yes(tmp_path:
             "DROP TABLE audit_log",
             "DROP TABLE web_links",
             "DROP TABLE web_sessions",
+            "DROP TABLE photos",
             "ALTER TABLE responses DROP COLUMN survey_version",
             "ALTER TABLE responses DROP COLUMN trial",
         ):

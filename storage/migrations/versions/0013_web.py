@@ -1,7 +1,7 @@
 """The web view's logins: one-time links from /web and browsers' sessions, by their digests.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012 (the photos; written beside it as 0012, chained after it when the branches met)
 Create Date: 2026-12-03
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0011"
+revision: str = "0013"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
