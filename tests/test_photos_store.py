@@ -254,10 +254,10 @@ async def test_upgrading_queues_the_photos_of_tips_sent_before(database: str) ->
         await connection.execute(text("UPDATE alembic_version SET version_num = '0011'"))
     await store.close()
 
-    store = create_store(database)
-    await store.open()
+    upgraded = create_store(database)
+    await upgraded.open()
     try:
-        [job] = await store.claim_photos(NOW, 10, 60, "me")
+        [job] = await upgraded.claim_photos(NOW, 10, 60, "me")
         assert job.file_id == "file-old"
     finally:
-        await store.close()
+        await upgraded.close()
