@@ -76,7 +76,9 @@
           });
         },
         onEachFeature: function (feature, marker) {
-          marker.bindPopup(function () { return popup(feature.properties); });
+          // Never taller than the map (a short laptop screen): the popup scrolls instead.
+          marker.bindPopup(function () { return popup(feature.properties); },
+                           { maxHeight: Math.max(element.clientHeight - 60, 160) });
         }
       });
       cluster.addLayer(layer);
