@@ -8,12 +8,20 @@
 # as the PostgreSQL tests are (tests/postgres.py).
 set -uo pipefail
 
-# The browser, its WebDriver, and one font family, so screenshots show text the same anywhere.
-PACKAGES=(chromium chromium-driver fonts-dejavu-core)
+# The browser, its WebDriver, and fonts for text and emoji (the pages' buttons carry some), so
+# screenshots show what a person's browser shows.
+PACKAGES=(chromium chromium-driver fonts-dejavu-core fonts-noto-color-emoji)
 BROWSER=/usr/bin/chromium
 DRIVER=/usr/bin/chromedriver
 
-if [ -x "$BROWSER" ] && [ -x "$DRIVER" ]; then
+installed() {
+  [ -x "$BROWSER" ] && [ -x "$DRIVER" ] || return 1
+  command -v dpkg-query >/dev/null || return 0
+  [ "$(dpkg-query -W -f='${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -c '^installed$')" \
+    -eq "${#PACKAGES[@]}" ]
+}
+
+if installed; then
   exit 0
 fi
 

@@ -129,16 +129,20 @@ class Browser:
         return str(self.driver.execute_script("return document.documentElement.lang"))
 
     def tab_through(self, presses: int = 60) -> list[Focus]:
-        """Press Tab from the top of the page as a keyboard user does; what got the focus,
-        each time, and whether it showed (an outline or a shadow where it is)."""
-        self.driver.execute_script("document.activeElement && document.activeElement.blur()")
+        """Press Tab as a keyboard user does, from the top of a freshly loaded page (else from
+        where the last click was); what got the focus each time, and whether it showed (an
+        outline or a shadow where it is), until the focus comes round again."""
         seen: list[Focus] = []
         for _ in range(presses):
             ActionChains(self.driver).send_keys(Keys.TAB).perform()
             found = self.driver.execute_script(
                 """
                 const e = document.activeElement;
-                if (!e || e === document.body) return null;
+                // A date field's parts (day, month, year, its calendar with the browser's own
+                // ring) are Tab stops of one control: counted once, at its first.
+                const again = e === window.__lastTabStop;
+                window.__lastTabStop = e;
+                if (!e || e === document.body || again) return null;
                 const style = getComputedStyle(e);
                 const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0)
                   || style.boxShadow !== 'none';

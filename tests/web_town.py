@@ -9,9 +9,13 @@ the store directly.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from PIL import Image
@@ -103,14 +107,14 @@ class Town:
     photo: bytes  # the photo the resident sent with the first Söder tip
 
 
-async def tip(resident: Resident, item: Tip) -> None:
+async def tip(resident: Resident, item: Tip, photo: bytes) -> None:
     await resident.click("Tipsa om en otrygg plats")
     await resident.click("En plats som känns otrygg")
     await resident.send(item.text)
     await resident.share_location(item.lat, item.lon)
     await resident.click(item.time_button)
     if item.photo is not None:
-        await resident.send_photo(file_id=item.photo)
+        await resident.send_photo(file_id=item.photo, content=photo)
     else:
         await resident.click("Hoppa över")
     await resident.click("Nej, jag vill vara anonym")
@@ -140,14 +144,11 @@ async def invitation(owner: Resident, area: str) -> str:
 
 async def build_town(bot: Bot) -> Town:
     photo = jpeg()
-    for item in SODER_TIPS + CENTRUM_TIPS:
-        if item.photo is not None:
-            bot.fake.files[item.photo] = photo
     user = iter(range(5001, 6000))
     for item in SODER_TIPS + CENTRUM_TIPS:
         resident = bot.resident(next(user))
         await resident.onboard()
-        await tip(resident, item)
+        await tip(resident, item, photo)
     for title, answers in (
         ("Kvällen på Söder", SODER_ANSWERS),
         ("Kvällen i Centrum", CENTRUM_ANSWERS),
@@ -161,4 +162,47 @@ async def build_town(bot: Bot) -> Town:
     await eva.send(f"/start {await invitation(owner, 'Söder')}")
     oskar = Resident(bot.app, bot.fake, user_id=2003, first_name="Oskar")
     await oskar.send(f"/start {await invitation(owner, 'Centrum')}")
+    # What the photo fetcher does when a handler wakes it: the photo is in the database.
+    assert await bot.fetch_photos() == 1
     return Town(bot, eva, oskar, photo)
+
+
+def tile() -> bytes:
+    """A map tile for a machine without the internet: light paper with a faint grid, so the
+    map shows where it is drawn (OpenStreetMap's tiles are out of reach in tests and CI)."""
+    picture = Image.new("RGB", (256, 256), (242, 239, 233))
+    for i in range(0, 256, 64):
+        for j in range(256):
+            picture.putpixel((i, j), (226, 222, 214))
+            picture.putpixel((j, i), (226, 222, 214))
+    out = io.BytesIO()
+    picture.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def tile_server() -> Iterator[str]:
+    """A tile server on 127.0.0.1: WEB_TILES_URL for the tests ({z}/{x}/{y}.png)."""
+    body = tile()
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+    finally:
+        server.shutdown()
+        server.server_close()
