@@ -27,7 +27,6 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -158,7 +157,9 @@ def open_popup_of(browser: Browser, text: str) -> WebElement:
 
     def popup() -> WebElement | None:
         found = driver.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
-        return found[0] if found and text in (found[0].get_attribute("textContent") or "") else None
+        if found and text in (found[0].get_attribute("textContent") or ""):
+            return found[0]
+        return None
 
     def close() -> None:
         for button in driver.find_elements(By.CSS_SELECTOR, ".leaflet-popup-close-button"):
@@ -303,9 +304,7 @@ async def test_a_click_on_a_point_shows_its_text_status_and_photo(
     await in_browser(browse)
 
 
-async def test_the_language_switches_to_english_and_back(
-    served: Served, browsers: Opener
-) -> None:
+async def test_the_language_switches_to_english_and_back(served: Served, browsers: Opener) -> None:
     link = await link_for(served.town.eva)
 
     def browse() -> None:
