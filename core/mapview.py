@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.contributions import Contribution, Kind, Status, TimeOfDay, parse_start_code
+from core.session import photo_of
 from core.survey import (
     STOCKHOLM,
     Location,
@@ -105,8 +106,8 @@ def answer_points(
                 located.append((question, value))
             continue
         if isinstance(question, Photo):
-            if isinstance(value, Mapping) and value.get("file_unique_id"):
-                photo = photo or str(value["file_unique_id"])
+            found = photo_of(value)
+            photo = photo or (found.unique_id if found else None)
             continue
         readable.append((question.text.get(lang), _readable(question, value, lang)))
     return [

@@ -14,13 +14,15 @@ map, and nothing that could point at one resident.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from core.export import ANONYMOUS, MIN_CELL_COUNT, Feature, Grid, answer_features
+from core.export import MIN_CELL_COUNT, Cell, Feature, Grid
 from core.privacy import METRES_PER_DEGREE
 from core.results import ResponseRecord
 from core.stats import CampaignStats, StatsBuilder
+from core.survey import Location, Survey
 from core.versions import History
 
 # Cells of the public map, in metres: a block or a square of a town centre.
@@ -68,6 +70,11 @@ class PublicResults:
     cells: tuple[PublicCell, ...]
 
 
+def results_url(web_url: str | None, survey_id: str) -> str:
+    """The public page's address under the web view's (WEB_URL), as runtime mounts it."""
+    return f"{(web_url or '').rstrip('/')}/results/{survey_id}"
+
+
 def shown_count(count: int) -> int | None:
     """The count as the public page may say it: None for fewer than five."""
     return count if count >= MIN_CELL_COUNT else None
@@ -108,9 +115,7 @@ class PublicBuilder:
     def add(self, response: ResponseRecord) -> None:
         version = response.survey_version
         self.stats.add(response.answers, response.started_at, response.completed_at, version)
-        survey = self.history.survey(version)
-        # Anonymous: the features carry no pseudonym into the grid (which keeps only counts).
-        for feature in answer_features(survey, _Anonymous(response), ANONYMOUS, version):
+        for feature in located(self.history.survey(version), response.answers):
             self.grid.add(feature)
 
     def result(self) -> PublicResults:
@@ -126,12 +131,13 @@ def _cell(feature: Feature, metres: float) -> PublicCell:
     return PublicCell(question_id, feature.lat, feature.lon, metres, int(count or 0))
 
 
-class _Anonymous:
-    """A response as answer_features reads it, without anything of who gave it."""
-
-    def __init__(self, response: ResponseRecord) -> None:
-        self.pseudonym = ""
-        self.started_at = response.started_at
-        self.completed_at = response.completed_at
-        self.answers = response.answers
-        self.status = ""
+def located(survey: Survey, answers: Mapping[str, Any]) -> Iterator[Feature]:
+    """The response's places as points for the Grid (core.export.answer_features' layer and
+    group: campaign and question), carrying nothing else of the response."""
+    for question in survey.questions:
+        value = answers.get(question.id)
+        if not isinstance(question, Location) or not isinstance(value, Mapping):
+            continue
+        if "lat" in value and "lon" in value:
+            properties: dict[str, Cell] = {"campaign": survey.id, "question": question.id}
+            yield Feature("answers", float(value["lat"]), float(value["lon"]), properties)

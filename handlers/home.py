@@ -106,7 +106,7 @@ def step_replies(render: Renderer, survey: Survey, step: Step, response: Respons
     text = "\n\n".join(
         [
             _("🧪 <b>The trial is over.</b> Residents read this thanks:"),
-            f"<i>{escape(render.texts.thanks(survey))}</i>",
+            f"<i>{render.thanks(survey)}</i>",
             _(
                 "These answers were a trial: they are not counted or exported, "
                 "and they are deleted within a day."

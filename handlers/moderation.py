@@ -12,12 +12,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from core import i18n
-from core.contributions import Contribution, HideReason, Kind, Status
+from core.contributions import MODERATION, Contribution, HideReason, Kind, Status
 from core.i18n import as_lang
 from core.places import map_link
 from core.roles import contribution_in_area
@@ -42,7 +42,7 @@ from handlers.common import (
     staff,
     tell_failed,
 )
-from handlers.context import Ctx
+from handlers.context import Ctx, Services
 from handlers.guard import admin_only
 from handlers.render import Renderer, renderer
 from handlers.reply import Reply
@@ -273,7 +273,8 @@ def card_buttons(render: Renderer, queue: Status, item: Contribution) -> InlineK
         return moderate_data(queue, item.id, what)
 
     first = [InlineKeyboardButton(_("✔️ Handled"), callback_data=data(HANDLED))]
-    if queue is Status.RECEIVED:
+    # What a moderator may do with it (core.contributions.MODERATION, as the web view offers).
+    if Status.SEEN in MODERATION[item.status]:
         first.insert(0, InlineKeyboardButton(_("✅ Approve"), callback_data=data(APPROVE)))
     return InlineKeyboardMarkup(
         [
@@ -321,13 +322,19 @@ async def _queue_empty(
 
 async def tell_sender(context: Ctx, item: Contribution) -> None:
     """Tell a resident who asked to be contactable what happened to their tip."""
-    store = context.services.store
+    await tell_resident(context.bot, context.services, item)
+
+
+async def tell_resident(bot: Bot, services: Services, item: Contribution) -> None:
+    """The same, without an update: for a decision made in the web view (runtime/web.py
+    hands it to the web view, which may not import Telegram)."""
+    store = services.store
     chat_id = await store.chat_of(item.pseudonym)
     resident = await store.get_resident(item.pseudonym)
     if chat_id is None or resident is None:
         return
     lang = as_lang(resident.language) or "sv"
-    render = renderer(context, lang)
+    render = Renderer(services.catalogs.get(lang), lang, services.campaigns.places())
     excerpt = item.text if len(item.text) <= 80 else item.text[:79] + "…"
     text = render._("News about your tip “{text}”: it is now {status}.").format(
         text=escape(excerpt), status=render.status(item.status)
@@ -337,7 +344,7 @@ async def tell_sender(context: Ctx, item: Contribution) -> None:
             text=escape(excerpt), reason=render.hide_reason(item.hidden_reason)
         )
     try:
-        await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
     except Forbidden:
         log.info("a contactable resident has blocked the bot")
     except TelegramError:

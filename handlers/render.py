@@ -43,6 +43,7 @@ from core.engine import (
     Step,
 )
 from core.i18n import Lang
+from core.public import results_url
 from core.survey import (
     Location,
     Question,
@@ -123,9 +124,16 @@ class Renderer:
     """Everything a resident reads in one language."""
 
     def __init__(
-        self, translations: NullTranslations, lang: str, places: Sequence[Place] = ()
+        self,
+        translations: NullTranslations,
+        lang: str,
+        places: Sequence[Place] = (),
+        web_url: str | None = None,
     ) -> None:
         self.lang = lang
+        # The web view's address (WEB_URL): the thanks of a campaign with publish_results
+        # links to its public results there. None: no web view, no link.
+        self.web_url = web_url
         self._ = translations.gettext
         self.ngettext = translations.ngettext
         self.counts = Counts(translations, lang)
@@ -253,7 +261,19 @@ class Renderer:
         return Reply(shown.title, Keyboard(rows))
 
     def finished(self, prompt: FinishedPrompt) -> Reply:
-        return Reply(escape(self.texts.thanks(prompt.survey)), self.menu_button())
+        return Reply(self.thanks(prompt.survey), self.menu_button())
+
+    def thanks(self, survey: Survey) -> str:
+        """The campaign's thanks (HTML), and with publish_results a link to its public
+        results when the web view is set up."""
+        text = escape(self.texts.thanks(survey))
+        if survey.publish_results and self.web_url:
+            link = results_url(self.web_url, survey.id)
+            # A bare address: Telegram makes it a link, and it reads the same when copied.
+            text += "\n\n" + self._("See what residents have answered so far: {link}").format(
+                link=escape(link)
+            )
+        return text
 
     def problem(self, problem: Problem, values: Mapping[str, Any]) -> str:
         return self.texts.problem(problem, values)
@@ -586,4 +606,5 @@ def renderer(context: Ctx, lang: Lang | None) -> Renderer:
     """The renderer in this language (Swedish when none is known), with today's places."""
     chosen = lang or "sv"
     places = context.services.campaigns.places()
-    return Renderer(context.services.catalogs.get(chosen), chosen, places)
+    web_url = context.services.settings.web_url
+    return Renderer(context.services.catalogs.get(chosen), chosen, places, web_url)

@@ -196,7 +196,7 @@ def serve(app: TorgetApp, settings: Settings) -> None:
             # The web view needs a server of its own while the bot polls.
             from runtime.web import web_server
 
-            async with web_server(services):
+            async with web_server(services, app.bot):
                 await polling.serve(app, ALLOWED_UPDATES, _post_init, _post_shutdown)
 
         asyncio.run(run(poll))

@@ -49,8 +49,8 @@ async def housekeeping(services: Services) -> None:
 
 async def tidy(services: Services) -> None:
     """Forget old update claims, the files organizers sent a day ago but never saved, and
-    trials untouched for a day, the questions organizers never answered, the web view's
-    expired login links and sessions, and the photos nothing names any more."""
+    trials untouched for a day, the questions organizers never answered, the photos nothing
+    names any more and the web view's expired login links and sessions."""
     now = services.clock()
     dropped = await services.store.forget_updates_before(now - KEEP_CLAIMS)
     log.debug("forgot %d old update claims", dropped)

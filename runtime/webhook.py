@@ -122,7 +122,7 @@ def routes(app: TorgetApp, secret: str, running: Running) -> tornado.web.Applica
     from web.app import routes as web_routes
     from web.app import settings as web_settings
 
-    shared = web_services(services)
+    shared = web_services(services, app.bot)
     return tornado.web.Application(rules + web_routes(shared), **web_settings(shared))
 
 

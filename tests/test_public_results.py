@@ -66,6 +66,8 @@ class Answered:
     current: str | None = None
     pseudonym: str = "p-secret"
     status: str = "complete"
+    id: int = 1
+    source: str | None = None
 
 
 def at(place: tuple[float, float]) -> dict[str, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from core.contributions import HideReason, Kind, NewContribution, Status
 from core.engine import Session
 from runtime.webhook import Running
 from runtime.webhook import routes as webhook_routes
-from tests.conftest import ADMIN_ID, Bot, FakeClock, settings_for, start_bot
+from tests.conftest import ADMIN_ID, ROOT, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
 
 SODER_BOX = "area: {west: 18.00, south: 59.30, east: 18.10, north: 59.32}\n"
@@ -37,7 +37,10 @@ def survey(survey_id: str, title: str, area: str | None, box: str = "") -> str:
         "questions:\n"
         "  - id: words\n"
         "    type: text\n"
-        '    text: {sv: "Något mer?", en: "Anything else?"}\n'
+        '    text: {sv: "Vad känner du där?", en: "How does it feel there?"}\n'
+        "  - id: where\n"
+        "    type: location\n"
+        '    text: {sv: "Var?", en: "Where?"}\n'
     )
 
 
@@ -136,8 +139,22 @@ def contribution(
     text: str, lat: float, lon: float, photo: str | None = None, kind: Kind = Kind.TIP
 ) -> NewContribution:
     return NewContribution(
-        kind=kind, category="lighting", text=text, lat=lat, lon=lon, photo_unique_id=photo
+        kind=kind,
+        category="lighting",
+        text=text,
+        lat=lat,
+        lon=lon,
+        photo_file_id=f"file-{photo}" if photo else None,
+        photo_unique_id=photo,
     )
+
+
+async def downloaded(bot: Bot, photos: dict[str, bytes]) -> None:
+    """The photo fetcher's work: each queued photo downloaded and kept (runtime/photos.py)."""
+    store = bot.services.store
+    for job in await store.claim_photos(bot.clock(), 100, 60, "test"):
+        unique_id = job.file_id.removeprefix("file-")
+        assert await store.store_photo(job.id, "test", photos[unique_id], bot.clock())
 
 
 async def stored(bot: Bot, item: NewContribution, user_id: int = 5000) -> int:
@@ -153,6 +170,18 @@ async def stored(bot: Bot, item: NewContribution, user_id: int = 5000) -> int:
     )
     assert found is not None
     return found
+
+
+async def answered(bot: Bot, survey_id: str, answers: dict[str, Any], user_id: int) -> None:
+    """A resident's finished response to a campaign, as the survey engine stores it."""
+    store, now = bot.services.store, bot.clock()
+    pseudonym = bot.services.pseudonymize(user_id)
+    await store.consent(user_id, pseudonym, user_id, "sv", now)
+    session = Session(survey_id, "where", {}, now, now)
+    response = await store.start_response(None, pseudonym, session)
+    assert response is not None
+    done = Session(survey_id, "done", dict(answers), now, now)
+    assert await store.save_step(None, response, done, answers, [], based_on=0)
 
 
 # ---- logging in ------------------------------------------------------------------------
@@ -307,63 +336,45 @@ async def test_an_organizer_of_one_area_sees_only_its_points_and_photos(web: Web
     await stored(bot, contribution("Mörk gång vid Söder", 59.31, 18.05, "AgADsoder"))
     torg_tip = contribution("Trasig lampa på torget", 56.05, 12.70, "AgADtorg")
     torg = await stored(bot, torg_tip, 6000)
-    photos: dict[str, bytes] = {"AgADsoder": b"\xff\xd8soder", "AgADtorg": b"\xff\xd8torg"}
-
-    async def photo_bytes(unique_id: str) -> bytes | None:
-        return photos.get(unique_id)
-
+    await downloaded(bot, {"AgADsoder": b"\xff\xd8soder", "AgADtorg": b"\xff\xd8torg"})
     anna = await organizer_of(bot, "Söder", 4242, "Anna")
-    link = await link_for(anna)
-    # The store's photos (storage/photos.py) are read through the web services.
-    web.server.stop()
-    server, _port = await serve_with_photos(bot, photo_bytes, web.base)
-    try:
-        async with web.client() as browser:
-            assert (await log_in(browser, link)).status == 303
-            _status, page = await text_of(browser, f"{web.base}/map")
-            assert "Mörk gång vid Söder" in page
-            assert "Trasig lampa" not in page
-            async with browser.get(f"{web.base}/map/points.geojson") as points:
-                data = await points.json(content_type=None)
-            texts = [feature["properties"]["text"] for feature in data["features"]]
-            assert texts == ["Mörk gång vid Söder"]
-            async with browser.get(f"{web.base}/photo/AgADsoder.jpg") as own:
-                assert own.status == 200
-                assert await own.read() == b"\xff\xd8soder"
-            # Another area's photo and idea, by guessing their ids: nothing.
-            async with browser.get(f"{web.base}/photo/AgADtorg.jpg") as other:
-                assert other.status == 404
-            xsrf = xsrf_of(page)
-            async with browser.post(
-                f"{web.base}/contribution/{torg}/status",
-                data={"_xsrf": xsrf, "status": "seen"},
-            ) as forged:
-                assert forged.status == 404
-            untouched = await bot.services.store.get_contribution(torg)
-            assert untouched is not None and untouched.status is Status.RECEIVED
-    finally:
-        server.stop()
-
-
-async def serve_with_photos(bot: Bot, photo_bytes: Any, base: str) -> tuple[HTTPServer, int]:
-    """The web view again on the fixture's port, its store's photos read by `photo_bytes`."""
-    import tornado.web
-
-    from runtime.web import web_services
-    from web.app import routes, settings
-
-    services = web_services(bot.services)
-    services.photo_bytes = photo_bytes
-    port = int(base.split(":")[2].split("/")[0])
-    [socket] = bind_sockets(port, "127.0.0.1")
-    server = HTTPServer(tornado.web.Application(routes(services), **settings(services)))
-    server.add_sockets([socket])
-    return server, port
+    async with web.client() as browser:
+        assert (await log_in(browser, await link_for(anna))).status == 303
+        _status, page = await text_of(browser, f"{web.base}/map")
+        assert "Mörk gång vid Söder" in page
+        assert "Trasig lampa" not in page
+        async with browser.get(f"{web.base}/map/points.geojson") as points:
+            data = await points.json(content_type=None)
+        [feature] = data["features"]
+        assert feature["properties"]["text"] == "Mörk gång vid Söder"
+        assert feature["properties"]["photo"] == "/web/photo/AgADsoder.jpg"
+        async with browser.get(f"{web.base}/photo/AgADsoder.jpg") as own:
+            assert own.status == 200
+            assert own.headers["Content-Type"] == "image/jpeg"
+            assert await own.read() == b"\xff\xd8soder"
+        # Another area's photo and tip, by guessing their ids: nothing.
+        async with browser.get(f"{web.base}/photo/AgADtorg.jpg") as other:
+            assert other.status == 404
+        async with browser.post(
+            f"{web.base}/contribution/{torg}/status",
+            data={"_xsrf": xsrf_of(page), "status": "seen"},
+        ) as forged:
+            assert forged.status == 404
+        untouched = await bot.services.store.get_contribution(torg)
+        assert untouched is not None and untouched.status is Status.RECEIVED
+    # The owner sees both photos; nobody logged out sees either.
+    async with web.client() as browser:
+        await log_in(browser, await link_for(owner_of(bot)))
+        async with browser.get(f"{web.base}/photo/AgADtorg.jpg") as owners:
+            assert await owners.read() == b"\xff\xd8torg"
+    async with web.client() as stranger, stranger.get(f"{web.base}/photo/AgADsoder.jpg") as out:
+        assert out.status == 401
 
 
 async def test_moderating_on_the_map_changes_the_status_as_moderate_does(web: Web) -> None:
     bot = web.bot
-    item = await stored(bot, contribution("Buskar skymmer gången", 59.31, 18.05))
+    tip = replace(contribution("Buskar skymmer gången", 59.31, 18.05), contactable=True)
+    item = await stored(bot, tip, user_id=5000)
     async with web.client() as browser:
         await log_in(browser, await link_for(owner_of(bot)))
         _status, page = await text_of(browser, f"{web.base}/map")
@@ -392,6 +403,15 @@ async def test_moderating_on_the_map_changes_the_status_as_moderate_does(web: We
     [entry, *_] = await bot.services.store.audit_entries(0, 10)
     assert entry.action.value == "moderated"
     assert entry.detail == f"tip #{item}: hidden (offensive)"
+    # The tip's sender asked to hear back, and hears it as from /moderate, in Swedish.
+    told = [
+        call.text
+        for call in bot.fake.calls
+        if call.method == "sendMessage" and call.chat_id == 5000
+    ]
+    assert told == [
+        "Ditt tips ”Buskar skymmer gången” publicerades inte, eftersom det var kränkande."
+    ]
 
 
 async def test_the_filters_narrow_the_points_and_a_wrong_one_is_named(web: Web) -> None:
@@ -419,3 +439,122 @@ async def test_the_webhook_still_takes_telegrams_posts_beside_the_web_view(web: 
             url, data=b"{}", headers={"X-Telegram-Bot-Api-Secret-Token": "a-secret"}
         ) as response:
             assert response.status == 400  # not an update, but taken past XSRF
+
+
+async def test_located_answers_are_on_the_map_with_their_whole_response_of_the_area(
+    web: Web,
+) -> None:
+    bot = web.bot
+    await answered(
+        bot,
+        "soder-kvall",
+        {"words": "Otäckt vid tunneln", "where": {"lat": 59.31, "lon": 18.05}},
+        7001,
+    )
+    await answered(
+        bot, "torg-dag", {"words": "Trångt", "where": {"lat": 56.05, "lon": 12.70}}, 7002
+    )
+    anna = await organizer_of(bot, "Söder", 4242, "Anna")
+    async with web.client("en") as browser:
+        await log_in(browser, await link_for(anna))
+        async with browser.get(f"{web.base}/map/points.geojson?campaign=soder-kvall") as points:
+            data = await points.json(content_type=None)
+        [feature] = data["features"]
+        assert feature["geometry"]["coordinates"] == [18.05, 59.31]
+        assert feature["properties"]["answers"] == [
+            ["How does it feel there?", "Otäckt vid tunneln"]
+        ]
+        assert feature["properties"]["actions"] == []  # answers are not moderated
+        # Maria Torg's campaign is not theirs: asking for it by name shows nothing.
+        async with browser.get(f"{web.base}/map/points.geojson?campaign=torg-dag") as other:
+            assert (await other.json(content_type=None))["features"] == []
+        _status, page = await text_of(browser, f"{web.base}/map")
+        assert "Otäckt vid tunneln" in page
+        assert "Trångt" not in page
+        assert "Dagen på Maria Torg" not in page  # not even in the campaign filter
+
+
+# ---- accessibility ---------------------------------------------------------------------
+async def test_the_map_page_is_usable_by_keyboard_and_screen_reader(web: Web) -> None:
+    await stored(web.bot, contribution("Mörk gång", 59.31, 18.05))
+    async with web.client() as browser:
+        await log_in(browser, await link_for(owner_of(web.bot)))
+        _status, page = await text_of(browser, f"{web.base}/map")
+    assert '<html lang="sv">' in page
+    assert '<a class="skip" href="#main">Hoppa till innehållet</a>' in page
+    assert '<main id="main"' in page
+    # Every field of the filter form and of moderation has its label.
+    fields = re.findall(r'<(?:select|input)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', page)
+    controls = re.findall(r"<(?:select|input)(?![^>]*type=\"hidden\")[^>]*>", page)
+    assert len(fields) == len(controls) >= 7
+    labels = set(re.findall(r'<label for="([^"]+)"', page))
+    assert set(fields) <= labels
+    # The list under the map: the same point, with a header per column.
+    assert '<table class="points">' in page and '<th scope="col">' in page
+    assert "Mörk gång" in page.split('<table class="points">')[1]
+
+
+def test_the_web_views_colours_have_at_least_4_5_to_1_contrast() -> None:
+    css = (ROOT / "web" / "static" / "torget.css").read_text(encoding="utf-8")
+    pairs = []
+    for rule in re.findall(r"\{([^}]*)\}", css):
+        colour = re.search(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{3,6})", rule)
+        background = re.search(r"background(?:-color)?:\s*(#[0-9a-fA-F]{3,6})", rule)
+        if colour and background:
+            pairs.append((colour.group(1), background.group(1)))
+    assert len(pairs) >= 5
+    weak = [(c, b, round(contrast(c, b), 2)) for c, b in pairs if contrast(c, b) < 4.5]
+    assert weak == []
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2.1's contrast ratio of two colours."""
+
+    def luminance(colour: str) -> float:
+        digits = colour.lstrip("#")
+        if len(digits) == 3:
+            digits = "".join(d * 2 for d in digits)
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+# ---- polling mode ----------------------------------------------------------------------
+async def test_in_polling_mode_the_web_view_has_a_server_of_its_own(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from runtime.web import web_server
+
+    [probe] = bind_sockets(0, "127.0.0.1")
+    port = int(probe.getsockname()[1])
+    probe.close()
+    settings = settings_for(tmp_path, web_url="https://torget.example.se/web", webhook_port=port)
+    bot = await start_bot(settings, clock)
+    try:
+        async with web_server(bot.services), aiohttp.ClientSession() as browser:
+            async with browser.get(f"http://127.0.0.1:{port}/web/") as page:
+                assert page.status == 401
+                assert "Skicka /web" in await page.text() or "skicka /web" in await page.text()
+            async with browser.get(f"http://127.0.0.1:{port}/telegram") as none:
+                assert none.status == 404  # only the web view: updates come by polling
+    finally:
+        await bot.stop()
+
+
+async def test_a_login_links_token_is_never_logged(
+    web: Web, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = await link_for(owner_of(web.bot))
+    token = link.rsplit("/", 1)[1]
+    caplog.set_level("INFO", logger="tornado.access")
+    async with web.client() as browser:
+        await (await browser.get(link)).read()
+        async with browser.post(link, data={}) as refused:  # no XSRF: 403, logged as a warning
+            assert refused.status == 403
+        await log_in(browser, link)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/web/login/…" in logged
+    assert token not in logged

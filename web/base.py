@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, TypeVar
 
 import tornado.web
@@ -35,6 +37,8 @@ from web.views import Views
 log = logging.getLogger("torget.web")
 
 SESSION_COOKIE = "torget_session"
+# A login link's token in a logged path: never written to a log, also when the link failed.
+_LOGIN_TOKEN = re.compile(r"(/login/)[^/?#]+")
 LANG_COOKIE = "lang"
 
 
@@ -141,6 +145,21 @@ class BaseHandler(tornado.web.RequestHandler):
         }
         return self.finish(self.views.render(self.lang, template_name, {**shared, **values}))
 
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """tornado's log of a failed request, with a login link's token left out."""
+        path = logged_path(self.request.uri or "")
+        if isinstance(value, tornado.web.HTTPError):
+            if value.log_message:
+                message = value.log_message % value.args if value.args else value.log_message
+                log.warning("%d %s %s: %s", value.status_code, self.request.method, path, message)
+            return
+        log.error("failed: %s %s", self.request.method, path, exc_info=(typ, value, tb))  # type: ignore[arg-type]
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A failed request's page in the person's language, without a trace of the code."""
         # The XSRF check runs before prepare(): the language is not known yet.
@@ -190,6 +209,11 @@ def accepted_language(header: str) -> Lang:
         if quality > 0:
             ranked.append((-quality, position, lang))
     return min(ranked)[2] if ranked else DEFAULT_LANG
+
+
+def logged_path(uri: str) -> str:
+    """A request's path as the logs may show it: a login link's token left out."""
+    return _LOGIN_TOKEN.sub(r"\1…", uri)
 
 
 def content_policy(tiles_url: str) -> str:

@@ -2,65 +2,63 @@
 and a data table beside each says the same numbers to a screen reader and a keyboard.
 
 Only the geometry is here (where each bar goes, how long it is); the templates draw it
-(web/templates/_charts.html) with the words already in the page's language.
+(web/templates/_charts.html) with the words already in the page's language. Lengths across
+are percentages of the drawing's width, heights are pixels: the chart takes the width of
+a phone or of a projector while its text stays the size of the page's.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# The drawing's own units; the SVG scales to the width of the page (a phone's too).
-WIDTH = 640
-LABEL_HEIGHT = 18  # a bar's label on its own line above it: long labels need the width
+LABEL_HEIGHT = 20  # a bar's label on its own line above it: long labels need the width
 BAR_HEIGHT = 20
 ROW_GAP = 10
 ROW = LABEL_HEIGHT + BAR_HEIGHT + ROW_GAP
-# Room to the right of the longest bar for its number ("123 (45 %)").
-VALUE_ROOM = 130
-COLUMN_HEIGHT = 160  # answers per day: the tallest day's column
+# The longest bar, in % of the width: the rest is room for its number ("123 (45 %)").
+LONGEST = 72.0
+LABEL_LIMIT = 44  # characters of a label that fit a phone's width (the table has it whole)
+COLUMN_HEIGHT = 160  # answers per day: the tallest day's column, in pixels
 COLUMN_AXIS = 24
+WIDEST_COLUMN = 4.0  # % of the width: a campaign's first day is no wall of colour
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
     value: str  # the number as the page says it: "12 (40 %)", or "fewer than 5"
-    length: float  # in drawing units; 0 for a hidden or empty count
-    y: float  # the top of the label line
+    length: float  # % of the width; 0 for a hidden or empty count
+    y: int  # the top of the label line, in pixels
     hidden: bool = False  # a count the page may not show (public: fewer than 5)
 
     @property
-    def bar_y(self) -> float:
+    def bar_y(self) -> int:
         return self.y + LABEL_HEIGHT
-
-    @property
-    def text_x(self) -> float:
-        return self.length + 6
 
 
 @dataclass(frozen=True)
 class BarChart:
     bars: tuple[Bar, ...]
-    width: int
     height: int
 
 
 def bar_chart(rows: Sequence[tuple[str, int | None, str]]) -> BarChart:
-    """Horizontal bars of (label, count or None when hidden, the count as shown)."""
+    """Horizontal bars of (label, count or None when hidden, the count as shown); a label
+    too long for a phone is shortened (the table beside it has it whole)."""
     top = max((count for _label, count, _shown in rows if count is not None), default=0)
-    room = WIDTH - VALUE_ROOM
     bars = tuple(
         Bar(
-            label,
+            textwrap.shorten(label, LABEL_LIMIT, placeholder=" …"),
             shown,
-            (count / top * room) if count and top else 0.0,
+            round(count / top * LONGEST, 2) if count and top else 0.0,
             index * ROW,
             hidden=count is None,
         )
         for index, (label, count, shown) in enumerate(rows)
     )
-    return BarChart(bars, WIDTH, max(len(rows) * ROW, ROW))
+    return BarChart(bars, max(len(rows) * ROW, ROW))
 
 
 @dataclass(frozen=True)
@@ -68,34 +66,31 @@ class Column:
     label: str  # the day as the page says it
     started: int
     finished: int
-    x: float
-    started_height: float
+    x: float  # % of the width
+    started_height: float  # pixels
     finished_height: float
 
 
 @dataclass(frozen=True)
 class ColumnChart:
     columns: tuple[Column, ...]
-    width: int
     height: int  # the drawing, the axis included
-    base: float  # where the columns stand
-    column_width: float
+    base: int  # where the columns stand
+    column_width: float  # % of the width, each of a day's two columns
     top: int  # the tallest day's count
 
 
 def column_chart(days: Sequence[tuple[str, int, int]]) -> ColumnChart:
     """Per day (label, started, finished): two columns side by side."""
     top = max((max(started, finished) for _label, started, finished in days), default=0)
-    step = WIDTH / max(len(days), 1)
-    width = max(step / 2 - 1, 0.5)
+    step = 100.0 / max(len(days), 1)
+    width = min(step * 0.45, WIDEST_COLUMN)
 
     def tall(count: int) -> float:
-        return count / top * COLUMN_HEIGHT if top else 0.0
+        return round(count / top * COLUMN_HEIGHT, 1) if top else 0.0
 
     columns = tuple(
-        Column(label, started, finished, index * step, tall(started), tall(finished))
+        Column(label, started, finished, round(index * step, 3), tall(started), tall(finished))
         for index, (label, started, finished) in enumerate(days)
     )
-    return ColumnChart(
-        columns, WIDTH, COLUMN_HEIGHT + COLUMN_AXIS, float(COLUMN_HEIGHT), width, top
-    )
+    return ColumnChart(columns, COLUMN_HEIGHT + COLUMN_AXIS, COLUMN_HEIGHT, width, top)

@@ -67,7 +67,11 @@ class MapBase(BaseHandler):
         return found
 
     def categories(self) -> dict[str, str]:
-        """The ideas' and tips' categories, by id, labelled in the person's language."""
+        """The ideas' and tips' categories, by id, labelled in the person's language (read
+        once a request: every point's row asks)."""
+        cached: dict[str, str] | None = getattr(self, "_categories", None)
+        if cached is not None:
+            return cached
         campaigns = self.services.campaigns()
         labels: dict[str, str] = {}
         for kind in Kind:
@@ -76,6 +80,7 @@ class MapBase(BaseHandler):
             if isinstance(question, SelectOne):
                 for choice in question.choices:
                     labels.setdefault(choice.id, choice.label.get(self.lang))
+        self._categories = labels
         return labels
 
     def describe(self, point: MapPoint, titles: dict[str, str]) -> dict[str, Any]:
@@ -94,9 +99,7 @@ class MapBase(BaseHandler):
             "time_of_day": words.time_of_day(_, point.time_of_day) if point.time_of_day else "",
             "status": point.status.value if point.status else "",
             "status_label": words.status(_, point.status) if point.status else "",
-            "photo": self.url(f"/photo/{point.photo}.jpg")
-            if point.photo and self.services.photo_bytes is not None
-            else "",
+            "photo": self.url(f"/photo/{point.photo}.jpg") if point.photo else "",
             "answers": [list(pair) for pair in point.answers],
             "actions": [],
             "action_url": "",
@@ -194,14 +197,10 @@ def collection(
 class PhotoHandler(MapBase):
     @organizer_only
     async def get(self, unique_id: str) -> None:
-        """A photo, only when a point the organizer may see shows it."""
-        reader = self.services.photo_bytes
-        if reader is None or not any(p.photo == unique_id for p in await self.points()):
-            self.set_status(404)
-            self.finish()
-            return
-        data = await reader(unique_id)
-        if data is None:  # not downloaded yet, or it failed: the popup says nothing more
+        """A photo, only when an idea, tip or answer the organizer may see names it (the
+        area-limited source refuses the others: exports.area.AreaSource.photo_bytes)."""
+        data = await self.source().photo_bytes(unique_id)
+        if data is None:  # not theirs, not downloaded yet, or it failed: nothing to show
             self.set_status(404)
             self.finish()
             return
@@ -248,6 +247,9 @@ class ModerateHandler(MapBase):
             )
         )
         log.info("an idea or tip was moderated in the web view")
+        decided = await services.store.get_contribution(item.id)
+        if decided is not None and decided.contactable and services.tell_resident is not None:
+            await services.tell_resident(decided)
         self.redirect(self._back(), status=303)
 
     def _back(self) -> str:

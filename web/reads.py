@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.export import ANONYMOUS, PSEUDONYMOUS, SUFFIXES
-from core.public import PublicBuilder, PublicResults
+from core.public import PUBLIC_GRID_METRES, PublicBuilder, PublicResults
 from core.results import CampaignResults, FreeTextSearch, ResultsBuilder
 from core.survey import Survey
 from core.versions import History
@@ -44,6 +44,7 @@ class Download:
     key: str  # in the page's form and URL
     format: str  # core.export.FORMATS
     long: bool = False
+    grid: float | None = None  # metres: squares of 5 or more, for maps that are published
     content_type: str = "application/octet-stream"
 
     @property
@@ -65,6 +66,12 @@ DOWNLOADS: Mapping[str, Download] = {
         Download("json", "json", content_type="application/json"),
         Download("geojson", "geojson", content_type="application/geo+json"),
         Download("gpkg", "gpkg", content_type="application/geopackage+sqlite3"),
+        Download(
+            "gpkg-grid",
+            "gpkg",
+            grid=PUBLIC_GRID_METRES,
+            content_type="application/geopackage+sqlite3",
+        ),
     )
 }
 
@@ -83,14 +90,16 @@ async def write_download(
     # The writers (XlsxWriter, fudgeo) load on the first download, not at every start.
     from exports.run import Request, export
 
-    # TODO(integrator): with photos (branch i20-exports: a Request option making a zip with
-    # photos/), add a Download "…-photos" per format setting it, with content type
-    # application/zip; nothing else here changes.
+    # TODO(integrator, with i20-exports merged): photos. Request(..., photos=photos) makes a
+    # zip with photos/ (B's option); return request.written (the .zip) instead of the suffix
+    # below, send it as application/zip, and offer a "with photos" checkbox (name="photos")
+    # in campaign.html's download form, read in web/downloads.py as `anonymous` is.
     request = Request(
         download.format,
         [survey],
         folder / name,
         ANONYMOUS if anonymous else PSEUDONYMOUS,
+        grid=download.grid,
         long=download.long,
         versions={survey.id: versions},
     )

@@ -14,12 +14,13 @@ from babel.dates import format_date, format_timedelta
 from babel.support import NullTranslations
 
 from core import i18n
+from core.counts import Counts
 from core.public import PublicCell, PublicResults
 from core.results import CampaignResults, Funnel
 from core.session import REVIEW
 from core.stats import QuestionStats
 from core.survey import Scale, SelectMultiple, SelectOne
-from core.versions import History
+from core.versions import History, version_list
 from web.charts import BarChart, ColumnChart, bar_chart, column_chart
 
 
@@ -43,6 +44,7 @@ class QuestionView:
     skipped: str
     average: str | None  # "Average 3,2, median 3"
     several: bool  # select_multiple: the shares add up to more than 100 %
+    versions: str | None = None  # which versions the numbers come from, when not all
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class ResultsView:
     complete_text: str
     rate: str
     median: str | None
+    by_version: str | None  # "3 responses on version 1, 5 responses on version 2"
     questions: tuple[QuestionView, ...]
     funnel: tuple[Row, ...]
     funnel_chart: BarChart
@@ -119,7 +122,33 @@ def question_view(
         i18n.number(stats.skipped, lang),
         average,
         isinstance(question, SelectMultiple),
+        versions_note(history, stats, translations),
     )
+
+
+def versions_note(
+    history: History, stats: QuestionStats, translations: NullTranslations
+) -> str | None:
+    """Which versions a question's numbers come from, when not from every version (the
+    words of /stats, handlers/stats.py)."""
+    if len(history.versions) < 2:
+        return None
+    counted = stats.versions
+    if tuple(history.had(stats.question_id)) != counted:
+        text = translations.ngettext(
+            "Counted from version {versions} only: earlier versions asked it as another "
+            "type of question.",
+            "Counted from versions {versions} only: earlier versions asked it as another "
+            "type of question.",
+            len(counted),
+        )
+    elif len(counted) < len(history.versions):
+        text = translations.ngettext(
+            "Asked on version {versions} only.", "Asked on versions {versions} only.", len(counted)
+        )
+    else:
+        return None
+    return text.format(versions=version_list(counted))
 
 
 def funnel_rows(
@@ -160,6 +189,12 @@ def results_view(
         median = format_timedelta(
             timedelta(seconds=stats.median_seconds), threshold=2, locale=i18n.locale(lang)
         )
+    by_version = None
+    if len(history.versions) > 1 and stats.by_version:
+        counts = Counts(translations, lang)
+        by_version = ", ".join(
+            counts.on_version(count, version) for version, count in stats.by_version
+        )
     questions = tuple(
         question_view(history, number, q, translations, lang)
         for number, q in enumerate(stats.questions, start=1)
@@ -176,6 +211,7 @@ def results_view(
         i18n.number(stats.complete, lang),
         i18n.percent(stats.completion_rate or 0.0, lang),
         median,
+        by_version,
         questions,
         funnel,
         bar_chart([(r.label, r.count, f"{r.shown} ({r.share})") for r in funnel]),

@@ -8,12 +8,10 @@ from datetime import datetime
 
 from config import Settings
 from core.campaigns import Campaigns
+from core.contributions import Contribution
 from core.i18n import Catalogs
 from core.privacy import Pseudonymizer
 from storage.base import Store
-
-# A photo's bytes by its unique id (JPEG, metadata stripped); None while not stored.
-PhotoBytes = Callable[[str], Awaitable[bytes | None]]
 
 
 @dataclass
@@ -25,8 +23,9 @@ class WebServices:
     clock: Callable[[], datetime]
     # The campaigns as served now: a function, for the refresh loop replaces them.
     campaigns: Callable[[], Campaigns]
-    # The stored photos (storage/photos.py) once that room exists; None: no photos shown.
-    photo_bytes: PhotoBytes | None = None
+    # Tells a contactable resident what became of their tip, as /moderate does (the bot
+    # sends it: runtime/ hands this in, for the web view knows no Telegram). None: nobody.
+    tell_resident: Callable[[Contribution], Awaitable[None]] | None = None
 
     @property
     def prefix(self) -> str:

@@ -1,7 +1,7 @@
 """The web view's logins: one-time links from /web and browsers' sessions, by their digests.
 
 Revision ID: 0013
-Revises: 0012 (the photos; written beside it as 0012, chained after it when the branches met)
+Revises: 0012
 Create Date: 2026-12-03
 """
 
