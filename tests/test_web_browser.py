@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import openpyxl
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -365,3 +366,64 @@ async def test_the_map_page_is_usable_with_a_keyboard_and_a_screen_reader(
         assert reached[0].href.endswith("#main")
 
     await in_browser(browse)
+
+
+@pytest.mark.parametrize("screen", [LAPTOP, PHONE], ids=lambda screen: screen.name)
+async def test_an_organizer_reads_a_campaigns_charts_and_downloads_its_answers(
+    served: Served, browsers: Opener, screen: Screen, tmp_path: Path
+) -> None:
+    link = await link_for(served.town.eva)
+
+    def browse() -> None:
+        eva = browsers(screen)
+        log_in(eva, link)
+        eva.driver.find_element(By.LINK_TEXT, "Kampanjer").click()
+        campaigns = eva.driver.find_element(By.TAG_NAME, "main").text
+        assert "Kvällen på Söder" in campaigns and "Kvällen i Centrum" not in campaigns
+        eva.driver.find_element(By.LINK_TEXT, "Kvällen på Söder").click()
+        assert eva.driver.find_element(By.TAG_NAME, "h1").text == "Kvällen på Söder"
+
+        # Each choice question's distribution is a chart, with its numbers beside it.
+        safe = eva.driver.find_element(By.ID, "q-safe")
+        chart = safe.find_element(By.CSS_SELECTOR, "svg[role=img]")
+        assert chart.size["width"] > 100 and chart.size["height"] > 20
+        assert chart.find_elements(By.CSS_SELECTOR, "rect.bar")
+        rows = {
+            row.find_element(By.TAG_NAME, "th").text: row.find_element(By.CSS_SELECTOR, ".count")
+            for row in safe.find_elements(By.CSS_SELECTOR, "table.numbers tbody tr")
+        }
+        assert rows["2"].get_attribute("textContent") == str(len(SODER_ANSWERS))
+        assert eva.driver.find_element(By.ID, "chart-funnel-name")  # the completion funnel
+        assert eva.driver.find_element(By.CSS_SELECTOR, "#days svg[role=img]")
+        assert "Mer ljus vid Hantverkaregatan." in eva.driver.find_element(By.ID, "texts").text
+        assert eva.fits_its_screen()
+        eva.driver.execute_script("window.scrollTo(0, 0)")
+        screenshot(eva, "results", tmp_path)
+
+        # The first format, xlsx, is chosen: the workbook lands in the download folder.
+        download = eva.driver.find_element(By.CSS_SELECTOR, "#downloads button[type=submit]")
+        eva.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", download)
+        assert eva.driver.find_element(By.ID, "format-xlsx").is_selected()
+        download.click()
+        workbook = eva.wait_for_download()
+        assert workbook.suffix == ".xlsx" and "soder-kvall" in workbook.name
+        cells = workbook_text(workbook)
+        assert "Mer ljus vid Hantverkaregatan." in cells
+        assert "Fler vakter vid Stortorget." not in cells  # Centrum's answer
+
+    await in_browser(browse)
+
+
+def workbook_text(path: Path) -> str:
+    """Every cell of every sheet, as the organizer would see it in Excel."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return "\n".join(
+            str(value)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if value is not None
+        )
+    finally:
+        book.close()
