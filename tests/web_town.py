@@ -2,7 +2,7 @@
 residents said there, every bit of it sent through the fake Bot API as residents would.
 
 Söder and Centrum are two boxes of Helsingborg that do not overlap. Eva organizes Söder,
-Oskar Centrum. Söder has three tips (one with a photo of the dark passage) and two survey
+Oskar Centrum. Söder has three tips (one with a photo of the dark passage) and four survey
 responses with a place; Centrum has one tip and one located response. Nothing is written to
 the store directly.
 """
@@ -95,8 +95,24 @@ SODER_TIPS = [
     Tip("Trasig gatlampa vid Söderpunkten.", 56.0335, 12.6985, "På kvällen"),
 ]
 CENTRUM_TIPS = [Tip("Mörkt i gränden vid Stortorget.", 56.0480, 12.6950, "På natten")]
-SODER_ANSWERS = [(56.0372, 12.7010, "Mer ljus vid Hantverkaregatan."), (56.0350, 12.7030, "")]
-CENTRUM_ANSWERS = [(56.0490, 12.6960, "Fler vakter vid Stortorget.")]
+
+
+@dataclass
+class Answer:
+    lat: float
+    lon: float
+    words: str
+    safe: str = "2"  # the scale's button
+    fix: str = "Bättre belysning"
+
+
+SODER_ANSWERS = [
+    Answer(56.0372, 12.7010, "Mer ljus vid Hantverkaregatan."),
+    Answer(56.0350, 12.7030, "Fler vuxna ute på kvällen, tack.", "1", "Fler vuxna ute"),
+    Answer(56.0381, 12.6962, "", "2", "Fler vuxna ute"),
+    Answer(56.0340, 12.7080, "Det känns bra vid Söderpunkten.", "4"),
+]
+CENTRUM_ANSWERS = [Answer(56.0490, 12.6960, "Fler vakter vid Stortorget.")]
 
 
 @dataclass
@@ -124,13 +140,13 @@ async def tip(resident: Resident, item: Tip, photo: bytes) -> None:
     )
 
 
-async def answer(resident: Resident, title: str, lat: float, lon: float, words: str) -> None:
+async def answer(resident: Resident, title: str, given: Answer) -> None:
     await resident.send("/start")
     await resident.click(title)
-    await resident.click("2")
-    await resident.share_location(lat, lon)
-    await resident.click("Bättre belysning")
-    await resident.send(words or "Inget mer.")
+    await resident.click(given.safe)
+    await resident.share_location(given.lat, given.lon)
+    await resident.click(given.fix)
+    await resident.send(given.words or "Inget mer.")
     await resident.click("Skicka in")
     assert "Tack" in resident.last_text(), resident.last_text()
 
@@ -153,10 +169,10 @@ async def build_town(bot: Bot) -> Town:
         ("Kvällen på Söder", SODER_ANSWERS),
         ("Kvällen i Centrum", CENTRUM_ANSWERS),
     ):
-        for lat, lon, words in answers:
+        for given in answers:
             resident = bot.resident(next(user))
             await resident.onboard()
-            await answer(resident, title, lat, lon, words)
+            await answer(resident, title, given)
     owner = Resident(bot.app, bot.fake, user_id=ADMIN_ID, first_name="Olga")
     eva = Resident(bot.app, bot.fake, user_id=2002, first_name="Eva")
     await eva.send(f"/start {await invitation(owner, 'Söder')}")
