@@ -12,6 +12,7 @@ tiles nor Chromium's own background services reach out.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import time
@@ -161,9 +162,27 @@ class Browser:
             seen.append(focus)
         return seen
 
-    def screenshot(self, path: Path) -> Path:
+    def screenshot(self, path: Path, down_to: str | None = None) -> Path:
+        """What the screen shows; with `down_to` (a CSS selector), the page from its top down
+        to the bottom of that element instead, however tall the window is."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.driver.save_screenshot(str(path))
+        if down_to is None:
+            self.driver.save_screenshot(str(path))
+            return path
+        bottom = self.driver.execute_script(
+            "const box = document.querySelector(arguments[0]).getBoundingClientRect();"
+            "return box.bottom + window.scrollY + 16;",
+            down_to,
+        )
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": self.screen.width, "height": bottom, "scale": 1},
+            },
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
 

@@ -243,9 +243,10 @@ def fetched(browser: Browser, url: str) -> tuple[int, str]:
     return int(status), str(kind)
 
 
-def screenshot(browser: Browser, name: str, tmp_path: Path) -> None:
+def screenshot(browser: Browser, name: str, tmp_path: Path, down_to: str | None = None) -> None:
+    """The README's pictures when SCREENSHOTS names their folder (else only this test's)."""
     folder = Path(os.environ["SCREENSHOTS"]) if os.environ.get("SCREENSHOTS") else tmp_path
-    browser.screenshot(folder / f"{name}-{browser.screen.name}.png")
+    browser.screenshot(folder / f"{name}-{browser.screen.name}.png", down_to)
 
 
 async def test_an_organizer_logs_in_with_the_link_from_telegram_and_sees_their_areas_points(
@@ -310,7 +311,8 @@ async def test_a_click_on_a_point_shows_its_text_status_and_photo(
         assert DARK_PASSAGE in shown and "på natten" in shown and "mottaget" in shown
         assert "Godkänn" in shown and "Dölj" in shown
         assert eva.fits_its_screen()
-        screenshot(eva, "map", tmp_path)
+        # A laptop's picture shows the page down to the map's foot; a phone's, its screen.
+        screenshot(eva, "map", tmp_path, "#map" if screen is LAPTOP else None)
 
     await in_browser(browse)
 
@@ -412,7 +414,7 @@ async def test_an_organizer_reads_a_campaigns_charts_and_downloads_its_answers(
         assert "Mer ljus vid Hantverkaregatan." in eva.driver.find_element(By.ID, "texts").text
         assert eva.fits_its_screen()
         eva.driver.execute_script("window.scrollTo(0, 0)")
-        screenshot(eva, "results", tmp_path)
+        screenshot(eva, "results", tmp_path, "#q-fixes" if screen is LAPTOP else None)
 
         # The first format, xlsx, is chosen: the workbook lands in the download folder.
         download = eva.driver.find_element(By.CSS_SELECTOR, "#downloads button[type=submit]")
