@@ -443,3 +443,28 @@ def workbook_text(path: Path) -> str:
         )
     finally:
         book.close()
+
+
+async def test_the_results_page_is_usable_with_a_keyboard_and_a_screen_reader(
+    served: Served, browsers: Opener
+) -> None:
+    link = await link_for(served.town.eva)
+
+    def browse() -> None:
+        eva = browsers()
+        log_in(eva, link)
+        eva.driver.get(f"{served.base}/campaign/soder-kvall")
+        assert eva.language() == "sv"
+        assert eva.unlabelled_controls() == []
+        assert eva.images_without_alt() == []
+        # Each chart is an image with a name a screen reader reads out.
+        for chart in eva.driver.find_elements(By.CSS_SELECTOR, "svg[role=img]"):
+            named = chart.get_attribute("aria-labelledby") or ""
+            title = eva.driver.find_element(By.ID, named)
+            assert title.get_attribute("textContent"), chart.get_attribute("outerHTML")[:120]
+        reached = eva.tab_through(presses=150)
+        names = [focus.name or focus.text for focus in reached]
+        assert "q" in names and "English" in names and "Ladda ner" in names, names
+        assert [focus for focus in reached if not focus.visible] == []
+
+    await in_browser(browse)
