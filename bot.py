@@ -227,6 +227,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         grid=args.grid,
         long=args.long,
         contributions=args.contributions,
+        photos=args.photos,
         versions={survey.id: campaigns.versions(survey.id) for survey in surveys},
     )
     problem = request.problem()
@@ -402,6 +403,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--long", action="store_true", help="csv: one row per answer")
     export.add_argument(
         "--contributions", action="store_true", help="csv: ideas and tips instead of answers"
+    )
+    export.add_argument(
+        "--photos",
+        action="store_true",
+        help="a .zip of the export and a photos/ folder with every photo its rows name",
     )
     export.set_defaults(func=cmd_export)
     purge_command = commands.add_parser(

@@ -1,11 +1,14 @@
 """Export benchmark: seed a million answers, then time every format and its peak memory.
 
     .venv/bin/python -m bench.export [--answers 1000000] [--formats csv xlsx geojson gpkg json]
+        [--photos 2000]
 
 Seeds a SQLite database (the default store) with responses to the shipped Söder survey,
 every question answered as residents would (a place for about a third of them), then runs
 `python bot.py export` once per format in its own process and reports the wall time and the
 process's peak resident memory. Run by hand; nothing in the test suite times anything.
+With `--photos N` the first N responses answer the photo question with a stored photo of
+`PHOTO_BYTES` and every export runs with --photos: the zip, and whether memory stays flat.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ TEXTS = [
 ]
 
 
+# About what a phone's photo is once the bot has re-encoded it without metadata.
+PHOTO_BYTES = 300_000
+
+
 def answer_for(question: object, rng: random.Random) -> object:
     if isinstance(question, SelectOne):
         return rng.choice(question.choices).id
@@ -60,7 +67,7 @@ def answer_for(question: object, rng: random.Random) -> object:
     return rng.choice(TEXTS)
 
 
-def seed(database: Path, answers_wanted: int) -> tuple[int, int]:
+def seed(database: Path, answers_wanted: int, photos: int = 0) -> tuple[int, int]:
     """Fill the database; return (responses, answers) written."""
     asyncio.run(_migrate(database))
     survey = next(s for s in load_folder(ROOT / "surveys").surveys if s.id == SURVEY_ID)
@@ -96,7 +103,25 @@ def seed(database: Path, answers_wanted: int) -> tuple[int, int]:
             ),
         )
         for question in questions:
-            value = json.dumps(answer_for(question, rng), ensure_ascii=False)
+            answer = answer_for(question, rng)
+            if isinstance(question, Photo) and response_id <= photos:
+                answer = {"file_id": f"file-{response_id}", "file_unique_id": f"u{response_id}"}
+                db.execute(
+                    "INSERT INTO photos (unique_id, file_id, pseudonym, status, attempts,"
+                    " next_try_at, data, bytes, created_at, stored_at)"
+                    " VALUES (?, ?, ?, 'stored', 1, ?, ?, ?, ?, ?)",
+                    (
+                        f"u{response_id}",
+                        f"file-{response_id}",
+                        f"{response_id % residents:064x}",
+                        stamp,
+                        rng.randbytes(PHOTO_BYTES),  # as incompressible as a JPEG
+                        PHOTO_BYTES,
+                        stamp,
+                        stamp,
+                    ),
+                )
+            value = json.dumps(answer, ensure_ascii=False)
             batch.append((response_id, question.id, value, done.isoformat(sep=" ")))
             written += 1
         if len(batch) >= 50_000:
@@ -123,7 +148,9 @@ async def _migrate(database: Path) -> None:
         await store.close()
 
 
-def run_export(database: Path, fmt: str, out: Path) -> tuple[float, float, str]:
+def run_export(
+    database: Path, fmt: str, out: Path, photos: bool = False
+) -> tuple[float, float, str]:
     """(seconds, peak MB of the export process, what it said)."""
     env = {
         **os.environ,
@@ -132,6 +159,7 @@ def run_export(database: Path, fmt: str, out: Path) -> tuple[float, float, str]:
         "DATA_DIR": str(database.parent),
     }
     arguments = ["export", "--format", fmt, "--campaign", SURVEY_ID, "--out", str(out)]
+    arguments += ["--photos"] if photos else []
     # The child reports its own peak resident memory (kB on Linux) as it exits.
     measure = (
         "import resource, runpy, sys\n"
@@ -157,13 +185,14 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--formats", nargs="+", default=["csv", "geojson", "json", "gpkg", "xlsx"])
     parser.add_argument("--keep", type=Path, help="a folder to keep the database and files in")
+    parser.add_argument("--photos", type=int, default=0, help="responses with a stored photo")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="torget-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "bench.db"
     database.unlink(missing_ok=True)
     began = time.perf_counter()
-    responses, answers = seed(database, args.answers)
+    responses, answers = seed(database, args.answers, args.photos)
     print(
         f"seeded {answers:,} answers in {responses:,} responses"
         f" ({database.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - began:.1f} s"
@@ -171,8 +200,9 @@ def main() -> None:
     print(f"{'format':<8} {'seconds':>8} {'peak MB':>8}  output")
     for fmt in args.formats:
         out = folder / f"export.{fmt}"
-        seconds, peak, said = run_export(database, fmt, out)
-        size = out.stat().st_size / 1e6
+        seconds, peak, said = run_export(database, fmt, out, args.photos > 0)
+        written = out.with_suffix(".zip") if args.photos else out
+        size = written.stat().st_size / 1e6
         print(f"{fmt:<8} {seconds:>8.1f} {peak:>8.0f}  {size:.0f} MB; {said}")
 
 

@@ -6,9 +6,10 @@ analyst sees the same columns whatever the format.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -31,6 +32,28 @@ SUFFIXES = {fmt: f".{fmt}" for fmt in FORMATS}
 # In a cell: a question that was not shown (or not reached yet) stays empty; a question the
 # resident chose to skip says so, so an analyst can tell the two apart.
 SKIPPED_CELL = "(skipped)"
+# A photo the bot has not downloaded yet (or could not), in an export that carries photos.
+PHOTO_MISSING_CELL = "(photo not downloaded yet)"
+
+# Photos are named by Telegram's file_unique_id, never by the file id: only this bot can
+# fetch a file id, while the name says which file of the export's photos/ folder it is.
+PHOTO_FOLDER = "photos"
+_UNSAFE_IN_NAMES = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def photo_file(unique_id: str) -> str:
+    """The photo's path inside an export: photos/<unique_id>.jpg (the same in every format)."""
+    # Telegram's unique ids are URL-safe base64; anything else cannot climb out of photos/.
+    return f"{PHOTO_FOLDER}/{_UNSAFE_IN_NAMES.sub('_', unique_id)}.jpg"
+
+
+def photo_id(value: Any) -> str | None:
+    """The unique id of a photo answer ({"file_id", "file_unique_id"}), None for no photo."""
+    if isinstance(value, Mapping):
+        unique_id = value.get("file_unique_id")
+        return str(unique_id) if unique_id else None
+    return None
+
 
 Cell = str | int | float | None
 
@@ -74,7 +97,8 @@ def cell(survey: Survey, column: Column, answers: Mapping[str, Any]) -> Cell:
     if isinstance(question, Location):
         return float(value[column.part])
     if isinstance(question, Photo):
-        return str(value.get("file_id", ""))
+        unique_id = photo_id(value)
+        return photo_file(unique_id) if unique_id else None
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | float | str):
@@ -136,7 +160,7 @@ def contribution_cells(
         "lon": item.lon,
         "place": item.place_name,
         "place_tag": item.place_tag,
-        "photo": item.photo_file_id,
+        "photo": photo_file(item.photo_unique_id) if item.photo_unique_id else None,
         "time_of_day": item.time_of_day.value if item.time_of_day else None,
         "contactable": "yes" if item.contactable else "no",
         "status": item.status.value,
@@ -184,7 +208,13 @@ ANONYMOUS = Privacy(anonymous=True)
 
 class ResponseLike(Protocol):
     @property
+    def id(self) -> int: ...
+
+    @property
     def pseudonym(self) -> str: ...
+
+    @property
+    def source(self) -> str | None: ...
 
     @property
     def started_at(self) -> datetime: ...
@@ -231,9 +261,14 @@ class Feature:
     lat: float
     lon: float
     properties: dict[str, Cell]
+    # The unique ids of the photos the point's row names (an idea's or tip's photo, every
+    # photo answer of a response), for exports that carry the photos themselves.
+    photos: tuple[str, ...] = field(default=(), compare=False)
 
 
-ANSWER_PROPERTIES = ["respondent", "campaign", "version", "question", "place", "status", "date"]
+# A located answer's point: the response's metadata (the first columns of its row in the
+# tables), which location question the point answers and its place, then every answer.
+ANSWER_PROPERTIES = [*RESPONSE_COLUMNS, "question", "place", "date"]
 CONTRIBUTION_PROPERTIES = [
     "respondent",
     "contribution",
@@ -243,16 +278,41 @@ CONTRIBUTION_PROPERTIES = [
     "place",
     "status",
     "date",
+    "photo",
 ]
 GRID_PROPERTIES = ["group", "count"]
 
 
+# The names the map formats give their own columns: GeoJSON's layer, GeoPackage's feature
+# id and geometry (SQLite's column names do not care about case).
+_MAP_NAMES = {*ANSWER_PROPERTIES, "layer", "fid", "shape"}
+
+
+def answer_name(column: str) -> str:
+    """A column's property name on a point: the codebook's name, unless a question's id is
+    one of the metadata's names ("status", "place"): then it says that it is the answer."""
+    return f"{column}_answer" if column.lower() in _MAP_NAMES else column
+
+
 def answer_features(
-    survey: Survey, response: ResponseLike, privacy: Privacy, version: int = 1
+    survey: Survey,
+    response: ResponseLike,
+    privacy: Privacy,
+    version: int = 1,
+    answers: Mapping[str, Cell] | None = None,
 ) -> Iterator[Feature]:
-    """Every location a response gave, as points (already coarsened when stored).
+    """Every location a response gave, as points (already coarsened when stored), each with
+    the whole response: `answers` are its cells by codebook column name (`History.row`), as
+    KoboToolbox's GeoJSON puts every answer of a submission on its point.
 
     `survey` is the version the response was answered on (`version`)."""
+    photos = tuple(
+        unique_id
+        for question in survey.questions
+        if isinstance(question, Photo)
+        and (unique_id := photo_id(response.answers.get(question.id)))
+    )
+    given = {answer_name(name): value for name, value in (answers or {}).items()}
     for question in survey.questions:
         if not isinstance(question, Location):
             continue
@@ -265,13 +325,19 @@ def answer_features(
             float(value["lon"]),
             {
                 "respondent": privacy.respondent(response.pseudonym),
+                "response": response.id,
                 "campaign": survey.id,
                 "version": version,
+                "status": str(getattr(response.status, "value", response.status)),
+                "started": privacy.text(response.started_at),
+                "completed": privacy.text(response.completed_at),
+                "source": response.source,
                 "question": question.id,
                 "place": value.get("name"),
-                "status": str(getattr(response.status, "value", response.status)),
                 "date": privacy.text(response.completed_at or response.started_at),
+                **given,
             },
+            photos,
         )
 
 
@@ -291,7 +357,9 @@ def contribution_feature(item: Contribution, privacy: Privacy) -> Feature | None
             "place": item.place_name,
             "status": item.status.value,
             "date": privacy.text(item.created_at),
+            "photo": photo_file(item.photo_unique_id) if item.photo_unique_id else None,
         },
+        (item.photo_unique_id,) if item.photo_unique_id else (),
     )
 
 
@@ -314,9 +382,12 @@ class Grid:
         self._cells: Counter[tuple[str, str, float, float]] = Counter()
 
     def add(self, feature: Feature) -> None:
-        group = str(
-            feature.properties.get("category")
-            or f"{feature.properties.get('campaign')}/{feature.properties.get('question')}"
+        # By the point's own metadata, never by an answer: a question may be called "category".
+        properties = feature.properties
+        group = (
+            f"{properties.get('campaign')}/{properties.get('question')}"
+            if feature.layer == "answers"
+            else str(properties.get("category"))
         )
         lat, lon = snap(feature.lat, feature.lon, self.metres)
         self._cells[(feature.layer, group, lat, lon)] += 1

@@ -6,14 +6,18 @@ import csv
 from collections.abc import AsyncIterator, Sequence
 
 from core.export import (
+    ANSWERED,
     CONTRIBUTION_COLUMNS,
     RESPONSE_COLUMNS,
     Cell,
     Column,
     Privacy,
     contribution_cells,
+    photo_id,
 )
+from core.survey import Photo
 from core.versions import History
+from exports.photos import PhotoFiles, names_only
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
@@ -69,8 +73,14 @@ def _whose(response: ExportedResponse, privacy: Privacy) -> list[str]:
     ]
 
 
-async def write_csv(store: ExportSource, request: Request, progress: Progress = quiet) -> int:
+async def write_csv(
+    store: ExportSource,
+    request: Request,
+    progress: Progress = quiet,
+    photos: PhotoFiles | None = None,
+) -> int:
     """Write one row per response and one column per question; return the number of rows."""
+    photos = photos or names_only()
     histories, out, privacy = request.histories(), request.out, request.privacy
     several = len(histories) > 1
     columns: dict[str, list[Column]] = {
@@ -95,6 +105,7 @@ async def write_csv(store: ExportSource, request: Request, progress: Progress = 
             for survey_id, shown in columns.items():
                 if survey_id == history.survey_id:
                     cells = history.row(response.survey_version, response.answers)
+                    await photos.fill(history, response.survey_version, response.answers, cells)
                     values.extend(format_cell(value) for value in cells)
                 else:
                     values.extend([""] * len(shown))
@@ -118,13 +129,19 @@ LONG = [
 ]
 
 
-async def write_long_csv(store: ExportSource, request: Request, progress: Progress = quiet) -> int:
+async def write_long_csv(
+    store: ExportSource,
+    request: Request,
+    progress: Progress = quiet,
+    photos: PhotoFiles | None = None,
+) -> int:
     """One row per answer: (response, question, answered or skipped, value); return the rows.
 
     A question that was not shown has no row, so the three cases stay apart. The label of a
     choice is the one the response's own version showed (in Swedish).
     """
     histories, out, privacy = request.histories(), request.out, request.privacy
+    photos = photos or names_only()
     rows = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -134,7 +151,10 @@ async def write_long_csv(store: ExportSource, request: Request, progress: Progre
             progress(1)
             head = [*_whose(response, privacy), privacy.text(response.completed_at)]
             version, answers = response.survey_version, response.answers
+            asked = history.survey(version).questions_by_id
             for question_id, state, value in history.long_rows(version, answers):
+                if state == ANSWERED and isinstance(asked.get(question_id), Photo):
+                    value = await photos.cell(photo_id(answers.get(question_id)))
                 label = history.labels(version, question_id, answers.get(question_id))
                 writer.writerow([*head, question_id, state, format_cell(value), safe_text(label)])
                 rows += 1
@@ -142,10 +162,14 @@ async def write_long_csv(store: ExportSource, request: Request, progress: Progre
 
 
 async def write_contributions_csv(
-    store: ExportSource, request: Request, progress: Progress = quiet
+    store: ExportSource,
+    request: Request,
+    progress: Progress = quiet,
+    photos: PhotoFiles | None = None,
 ) -> int:
     """Write one row per idea or tip, with coordinates as stored (coarsened); return the rows."""
     out, privacy = request.out, request.privacy
+    photos = photos or names_only()
     rows = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -153,6 +177,7 @@ async def write_contributions_csv(
         writer.writerow(CONTRIBUTION_COLUMNS)
         async for item in store.export_contributions():
             cells = contribution_cells(item, privacy)
+            cells["photo"] = await photos.cell(item.photo_unique_id)
             writer.writerow([format_cell(cells.get(name)) for name in CONTRIBUTION_COLUMNS])
             rows += 1
             progress(1)

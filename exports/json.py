@@ -11,8 +11,10 @@ import json
 from datetime import date, datetime
 from typing import Any, TextIO
 
-from core.export import contribution_cells
-from core.versions import codebook
+from core.export import contribution_cells, photo_id
+from core.survey import Photo
+from core.versions import History, codebook
+from exports.photos import PhotoFiles, names_only
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
@@ -28,11 +30,27 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, default=_plain)
 
 
+async def _answers(
+    history: History, version: int, answers: dict[str, Any], photos: PhotoFiles
+) -> dict[str, Any]:
+    """The answers in their own shape, but a photo as its file's name (or why it has none),
+    never Telegram's file id."""
+    asked = history.survey(version).questions_by_id
+    for question_id, value in answers.items():
+        if isinstance(asked.get(question_id), Photo) and value is not None:
+            answers[question_id] = await photos.cell(photo_id(value))
+    return answers
+
+
 async def write_json(
-    store: ExportSource, request: Request, progress: Progress = quiet
+    store: ExportSource,
+    request: Request,
+    progress: Progress = quiet,
+    photos: PhotoFiles | None = None,
 ) -> tuple[int, int]:
     """Write everything; return (responses, ideas and tips) written."""
     histories, out, privacy = request.histories(), request.out, request.privacy
+    photos = photos or names_only()
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         handle.write('{\n"anonymous": ' + _dump(privacy.anonymous) + ',\n"campaigns": [\n')
@@ -69,7 +87,9 @@ async def write_json(
                             "started": privacy.moment(response.started_at),
                             "completed": privacy.moment(response.completed_at),
                             "source": response.source,
-                            "answers": dict(response.answers),
+                            "answers": await _answers(
+                                history, response.survey_version, dict(response.answers), photos
+                            ),
                         }
                     )
                 )
@@ -81,6 +101,7 @@ async def write_json(
             _separate(handle, contributions)
             cells = contribution_cells(item, privacy, as_text=False)
             cells["contactable"] = item.contactable
+            cells["photo"] = await photos.cell(item.photo_unique_id)
             handle.write(_dump(cells))
             contributions += 1
             progress(1)

@@ -20,6 +20,8 @@ class Request:
     grid: float | None = None  # metres, for maps (geojson, gpkg)
     long: bool = False  # csv: one row per answer
     contributions: bool = False  # csv: the ideas and tips instead of the answers
+    # A zip of the export file and a photos/ folder with every photo its rows name.
+    photos: bool = False
     # Every stored version of each campaign (Campaigns.versions), so that each response is
     # read against the version it was answered on; a campaign missing here has one version.
     versions: Mapping[str, Mapping[int, Survey]] = field(default_factory=dict)
@@ -43,4 +45,13 @@ class Request:
             return "--grid takes a cell size in metres above 0"
         if (self.long or self.contributions) and self.format != "csv":
             return "--long and --contributions are for csv (the other formats hold both)"
+        if self.photos and self.grid is not None:
+            return "--grid makes maps to publish: they carry no photos (leave out --photos)"
         return None
+
+    @property
+    def written(self) -> Path:
+        """The file the person gets: the zip with --photos, else the export itself."""
+        if self.photos:
+            return self.out.with_suffix(".zip")
+        return self.out.with_suffix(".gpkg") if self.format == "gpkg" else self.out

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+from core.export import SUFFIXES
 from exports.csv import write_contributions_csv, write_csv, write_long_csv
 from exports.geo import write_geojson, write_gpkg
 from exports.json import write_json
+from exports.photos import PhotoFiles
 from exports.progress import Progress, quiet
 from exports.request import Request
 from exports.xlsx import write_xlsx
@@ -24,25 +31,50 @@ async def total(store: ExportSource, request: Request) -> int:
 
 
 async def export(store: ExportSource, request: Request, progress: Progress = quiet) -> str:
-    """Write the file and say what it holds."""
-    out = request.out
+    """Write the file (with --photos: the zip) and say what it holds."""
+    if not request.photos:
+        what = await _write(store, request, progress, PhotoFiles())
+        return f"Wrote {what} to {request.written}"
+    zipped = request.written
+    zipped.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside its place and renamed when whole: a failed export leaves no half a zip.
+    partial = zipped.with_name(zipped.name + ".part")
+    try:
+        with tempfile.TemporaryDirectory(dir=zipped.parent) as folder:
+            # --out answers.zip: the file inside is answers.csv, not a second zip.
+            name = request.out.name
+            if request.out.suffix == ".zip":
+                name = request.out.with_suffix(SUFFIXES[request.format]).name
+            inner = replace(request, out=Path(folder) / name, photos=False)
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+                photos = PhotoFiles(store, archive)
+                what = await _write(store, inner, progress, photos)
+                # The photos went in as their rows were written; the export file goes last.
+                archive.write(inner.written, arcname=inner.written.name)
+        partial.replace(zipped)
+    finally:
+        partial.unlink(missing_ok=True)
+    return f"Wrote {what} and {photos.written} photo(s) to {zipped}"
+
+
+async def _write(
+    store: ExportSource, request: Request, progress: Progress, photos: PhotoFiles
+) -> str:
+    """Write the export file; say what it holds."""
     if request.format == "csv":
         if request.contributions:
-            rows = await write_contributions_csv(store, request, progress)
-            return f"Wrote {rows} idea(s) and tip(s) to {out}"
+            rows = await write_contributions_csv(store, request, progress, photos)
+            return f"{rows} idea(s) and tip(s)"
         if request.long:
-            rows = await write_long_csv(store, request, progress)
-            return f"Wrote {rows} answer(s), one per row, to {out}"
-        rows = await write_csv(store, request, progress)
-        return f"Wrote {rows} response(s) to {out}"
-    if request.format == "xlsx":
-        responses, contributions = await write_xlsx(store, request, progress)
-        return f"Wrote {responses} response(s) and {contributions} idea(s) and tip(s) to {out}"
-    if request.format == "json":
-        responses, contributions = await write_json(store, request, progress)
-        return f"Wrote {responses} response(s) and {contributions} idea(s) and tip(s) to {out}"
-    writer = write_geojson if request.format == "geojson" else write_gpkg
-    points = await writer(store, request, progress)
-    what = "grid cell(s) with 5 or more items" if request.grid else "point(s)"
-    shown = out.with_suffix(".gpkg") if request.format == "gpkg" else out
-    return f"Wrote {points} {what} to {shown}"
+            rows = await write_long_csv(store, request, progress, photos)
+            return f"{rows} answer(s) (one per row)"
+        rows = await write_csv(store, request, progress, photos)
+        return f"{rows} response(s)"
+    if request.format in ("xlsx", "json"):
+        writer = write_xlsx if request.format == "xlsx" else write_json
+        responses, contributions = await writer(store, request, progress, photos)
+        return f"{responses} response(s) and {contributions} idea(s) and tip(s)"
+    points = await (write_geojson if request.format == "geojson" else write_gpkg)(
+        store, request, progress, photos
+    )
+    return f"{points} {'grid cell(s) with 5 or more items' if request.grid else 'point(s)'}"

@@ -2,21 +2,32 @@
 
 XlsxWriter's constant_memory mode writes each row to disk as soon as the next begins, so
 memory stays flat however many answers there are. Every text is written as a string,
-never as a formula, and times are Stockholm local time (Excel has no time zones).
+never as a formula, and times are Stockholm local time (Excel has no time zones). A photo's
+cell is a link to its file, photos/<id>.jpg beside the workbook, as the zip of --photos
+unpacks (Excel and LibreOffice open it from there).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import date, datetime
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.url import Url
 from xlsxwriter.worksheet import Worksheet
 
-from core.export import CONTRIBUTION_COLUMNS, RESPONSE_COLUMNS, Cell, contribution_cells
-from core.versions import CODEBOOK_COLUMNS, codebook
+from core.export import (
+    CONTRIBUTION_COLUMNS,
+    PHOTO_FOLDER,
+    RESPONSE_COLUMNS,
+    Cell,
+    contribution_cells,
+)
+from core.survey import Photo
+from core.versions import CODEBOOK_COLUMNS, History, codebook
+from exports.photos import PhotoFiles, names_only
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
@@ -25,12 +36,32 @@ SHEET_NAME_LIMIT = 31
 FORBIDDEN_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 
 
+class _RelativeFile(Url):
+    """A link to a file beside the workbook. XlsxWriter writes a relative path with
+    Windows' backslashes; a URI's slashes open on every system."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("external:" + path)
+        self.text = path
+
+    def _target(self) -> str:
+        return super()._target().replace("\\", "/")
+
+
 class _Sheet:
     """One worksheet written top to bottom, with a frozen header and an autofilter."""
 
-    def __init__(self, book: Any, name: str, header: Sequence[str], formats: dict[str, Any]):
+    def __init__(
+        self,
+        book: Any,
+        name: str,
+        header: Sequence[str],
+        formats: dict[str, Any],
+        links: Set[int] = frozenset(),
+    ):
         self.sheet: Worksheet = book.add_worksheet(name)
         self.formats = formats
+        self.links = links  # the photo columns: a file's name there is a link to it
         self.width = len(header)
         self.row = 0
         for column, title in enumerate(header):
@@ -58,6 +89,10 @@ class _Sheet:
             self.sheet.write_datetime(
                 self.row, column, datetime(value.year, value.month, value.day), self.formats["day"]
             )
+        elif column in self.links and value.startswith(PHOTO_FOLDER + "/"):
+            # Past Excel's 65,530 links a sheet, the name is written without its link.
+            if self.sheet.write_url(self.row, column, _RelativeFile(value)) < 0:
+                self.sheet.write_string(self.row, column, value)
         else:
             # write_string, never write(): "=1+1" or "@SUM" stays the text a resident wrote.
             self.sheet.write_string(self.row, column, value)
@@ -77,11 +112,27 @@ def sheet_name(title: str, taken: set[str]) -> str:
     return name
 
 
+def _photo_columns(history: History, before: int) -> set[int]:
+    """The sheet's columns (after `before` others) that some version asks as a photo."""
+    return {
+        before + index
+        for index, column in enumerate(history.columns())
+        if any(
+            isinstance(survey.questions_by_id.get(column.question_id), Photo)
+            for survey in history.versions.values()
+        )
+    }
+
+
 async def write_xlsx(
-    store: ExportSource, request: Request, progress: Progress = quiet
+    store: ExportSource,
+    request: Request,
+    progress: Progress = quiet,
+    photos: PhotoFiles | None = None,
 ) -> tuple[int, int]:
     """Write the workbook; return (responses, ideas and tips) written."""
     histories, out, privacy = request.histories(), request.out, request.privacy
+    photos = photos or names_only()
     out.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(
         str(out),
@@ -107,9 +158,12 @@ async def write_xlsx(
                 sheet_name(history.survey_id, taken),
                 RESPONSE_COLUMNS + [column.name for column in columns],
                 formats,
+                _photo_columns(history, len(RESPONSE_COLUMNS)),
             )
             async for response in store.export_responses(history.survey_id):
                 version = response.survey_version
+                cells = history.row(version, response.answers)
+                await photos.fill(history, version, response.answers, cells)
                 sheet.add(
                     [
                         privacy.respondent(response.pseudonym),
@@ -120,16 +174,23 @@ async def write_xlsx(
                         privacy.moment(response.started_at),
                         privacy.moment(response.completed_at),
                         response.source,
-                        *history.row(version, response.answers),
+                        *cells,
                     ]
                 )
                 responses += 1
                 progress(1)
             sheet.finish()
-        ideas = _Sheet(book, sheet_name("Ideas and tips", taken), CONTRIBUTION_COLUMNS, formats)
+        ideas = _Sheet(
+            book,
+            sheet_name("Ideas and tips", taken),
+            CONTRIBUTION_COLUMNS,
+            formats,
+            {CONTRIBUTION_COLUMNS.index("photo")},
+        )
         async for item in store.export_contributions():
-            cells = contribution_cells(item, privacy, as_text=False)
-            ideas.add([cells.get(name) for name in CONTRIBUTION_COLUMNS])
+            shown = contribution_cells(item, privacy, as_text=False)
+            shown["photo"] = await photos.cell(item.photo_unique_id)
+            ideas.add([shown.get(name) for name in CONTRIBUTION_COLUMNS])
             progress(1)
         ideas.finish()
         book_sheet = _Sheet(book, sheet_name("Codebook", taken), CODEBOOK_COLUMNS, formats)

@@ -184,18 +184,21 @@ async def test_geopackage_has_a_point_layer_per_kind_in_wgs84(filled: Bot, tmp_p
     await run(filled, "gpkg", out)
     with sqlite3.connect(out) as db:
         contents = dict(db.execute("SELECT table_name, data_type FROM gpkg_contents"))
-        assert contents == {"answers": "features", "ideas": "features", "tips": "features"}
+        # A layer per campaign with located answers (its columns its questions), then the
+        # ideas and the tips.
+        layers = ("answers_test_kvall", "ideas", "tips")
+        assert contents == dict.fromkeys(layers, "features")
         geometry = set(
             db.execute("SELECT table_name, geometry_type_name, srs_id FROM gpkg_geometry_columns")
         )
-        assert geometry == {(name, "POINT", 4326) for name in ("answers", "ideas", "tips")}
+        assert geometry == {(name, "POINT", 4326) for name in layers}
         tips = db.execute("SELECT SHAPE, text, category FROM tips").fetchall()
         assert [(text, category) for _shape, text, category in tips] == [
             ("Mörk gångtunnel", "lighting")
         ]
         x, y = geopackage_point(tips[0][0])
         assert (round(x, 2), round(y, 2)) == (12.69, 56.04)
-        assert db.execute("SELECT count(*) FROM answers").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM answers_test_kvall").fetchone() == (1,)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         everything = str([db.execute(f"SELECT * FROM {t}").fetchall() for t in contents])
     assert_no_telegram_ids(everything)

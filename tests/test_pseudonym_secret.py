@@ -145,3 +145,15 @@ def test_bot_run_with_another_secret_says_why_and_exits_2(tmp_path: Path) -> Non
             assert "another-one-long-enough" not in err and "Traceback" not in err
     finally:
         api.stop()
+
+
+def test_the_web_views_cookie_key_is_the_same_on_every_replica_and_not_the_secret() -> None:
+    """Two replicas with the deployment's secret sign the web view's cookies alike (a login
+    on one is a login on all), with a key that reveals neither the secret nor a pseudonym."""
+    secret = b"0123456789abcdef0123456789abcdef"
+    one, other = Pseudonymizer(secret), Pseudonymizer(secret)
+    key = one.derived("web view cookies")
+    assert key == other.derived("web view cookies")
+    assert key != one.derived("something else")
+    assert key != Pseudonymizer(b"another secret, long enough").derived("web view cookies")
+    assert secret not in key and len(key) == 64

@@ -214,8 +214,15 @@ async def test_json_and_the_geopackage_say_each_responses_version(
     assert "often" not in data["responses"][0]["answers"]
     gpkg = await exported(answered, "gpkg", tmp_path / "torg.gpkg")
     with sqlite3.connect(gpkg) as db:
-        points = db.execute('SELECT "version", question FROM answers ORDER BY fid').fetchall()
-    assert points == [(1, "where"), (2, "where")]
+        points = db.execute(
+            'SELECT "version", question, safe, lit, score, often FROM answers_torg ORDER BY fid'
+        ).fetchall()
+    # Each point carries its whole response, read against its own version: `score` was a
+    # text in version 1 and is a scale in version 2, so its column keeps both as written.
+    assert points == [
+        (1, "where", "no", "dark", "Helt okej", None),
+        (2, "where", "unsure", None, "4", "weekly"),
+    ]
 
 
 async def test_stats_add_up_both_versions_and_say_how_many_answered_each(answered: Bot) -> None:

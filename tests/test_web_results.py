@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import zipfile
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -357,6 +358,60 @@ async def test_a_gridded_download_has_only_squares_of_five_or_more(
     assert counts == [5]  # the square's five; the harbour's two are left out
 
 
+async def test_a_download_with_photos_is_a_zip_whose_rows_link_their_photo(site: Web) -> None:
+    bot = site.bot
+    resident = await begin(bot, 2005)
+    await resident.click("3")
+    await resident.share_location(*SQUARE)
+    await resident.click("Bättre belysning")
+    await resident.click("Klar")
+    await resident.click("Fortsätt")
+    await resident.send("7")
+    await resident.send_photo(file_id="dark-corner")
+    assert await bot.fetch_photos() == 1
+    async with site.client() as browser:
+        await log_in(browser, await link_for(owner_of(bot)))
+        url = f"{site.base}/campaign/test-kvall/download"
+        async with browser.get(url, params={"format": "xlsx", "photos": "1"}) as response:
+            assert response.status == 200
+            kind = response.headers["Content-Type"]
+            disposition = response.headers["Content-Disposition"]
+            body = await response.read()
+    assert kind == "application/zip"
+    assert disposition == 'attachment; filename="torget-test-kvall-2026-12-01.zip"'
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        names = archive.namelist()
+        assert "photos/u-dark-corner.jpg" in names
+        photo = archive.read("photos/u-dark-corner.jpg")
+        [workbook] = [name for name in names if name.endswith(".xlsx")]
+        book = openpyxl.load_workbook(io.BytesIO(archive.read(workbook)))
+    assert photo == await bot.services.store.photo_bytes("u-dark-corner")
+    links = {
+        cell.hyperlink.target
+        for sheet in book
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.hyperlink is not None
+    }
+    assert links == {"photos/u-dark-corner.jpg"}
+
+
+async def test_the_ideas_and_tips_download_is_a_csv_of_them(site: Web) -> None:
+    bot = site.bot
+    await answered_kvall(bot)
+    await stored(bot, contribution("Trappan vid Kullagatan saknar ljus.", *SQUARE))
+    async with site.client() as browser:
+        await log_in(browser, await link_for(owner_of(bot)))
+        url = f"{site.base}/campaign/test-kvall/download"
+        async with browser.get(url, params={"format": "csv-ideas"}) as response:
+            assert response.status == 200
+            disposition = response.headers["Content-Disposition"]
+            body = (await response.read()).decode("utf-8-sig")
+    assert disposition == 'attachment; filename="torget-test-kvall-ideas-tips-2026-12-01.csv"'
+    assert "Trappan vid Kullagatan saknar ljus." in body
+    assert "Mer ljus vid Hantverkaregatan" not in body  # the answers are another download
+
+
 def test_every_download_is_offered_on_the_page() -> None:
     assert [key for key, _label in DOWNLOAD_LABELS] == list(DOWNLOADS)
 
@@ -396,6 +451,29 @@ async def test_the_public_page_shows_counts_of_five_or_more_and_nothing_private(
     for number in range(7):
         assert bot.services.pseudonymize(3000 + number) not in page
     assert "2026" not in page  # no time at all
+
+
+async def test_the_public_page_is_counted_at_most_once_a_minute(
+    site: Web, clock: FakeClock
+) -> None:
+    """A crowd opening the page from a poster costs one count a minute, not one a visit:
+    three more benches show only when the minute is over."""
+    bot = site.bot
+    await answered_public(bot)
+    url = f"{site.base}/results/test-publik"
+    async with site.client() as browser:
+        before = tables_of((await text_of(browser, url))[1])["table-0"]
+        for number in range(3):
+            resident = await begin(bot, 3100 + number, "Torgets framtid")
+            await resident.click("Bänkar")
+            await resident.share_location(*HARBOUR)
+            await resident.send("Fler bänkar vid hamnen")
+            await resident.click("Skicka in")
+        within = tables_of((await text_of(browser, url))[1])["table-0"]
+        clock.advance(seconds=61)
+        after = tables_of((await text_of(browser, url))[1])["table-0"]
+    assert before == within == [("Träd", "5"), ("Bänkar", "färre än 5"), ("Ljus", "färre än 5")]
+    assert after == [("Träd", "5"), ("Bänkar", "5"), ("Ljus", "färre än 5")]
 
 
 async def test_the_public_page_follows_the_browsers_language(site: Web) -> None:

@@ -1,6 +1,7 @@
 """`/results/<campaign>`: the public results of a campaign whose file says
 `publish_results: true` (404 for any other, and for the ideas' and tips' forms). No login:
-only what core.public lets out (counts of 5 or more, grid squares of 5 or more)."""
+only what core.public lets out (counts of 5 or more, grid squares of 5 or more), counted at
+most once a minute (web.services.PublicCache)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,13 @@ class PublicResultsPage(BaseHandler):
         history = history_of(self, survey)
         # The store itself: a public page has no area, and reads only this campaign's
         # answers (never an idea or tip).
-        results = await public_results(self.services.store, self.services.store, history)
+        store = self.services.store
+        results = await self.services.public.get(
+            survey.id,
+            history.current_version,
+            self.services.clock(),
+            lambda: public_results(store, store, history),
+        )
         lang = self.lang
         view = public_view(results, history, self.services.catalogs.get(lang), lang)
         texts = {q.id: q.text.get(lang) for q in history.questions()}

@@ -44,6 +44,7 @@ class Download:
     key: str  # in the page's form and URL
     format: str  # core.export.FORMATS
     long: bool = False
+    contributions: bool = False  # csv: the ideas and tips (every one the organizer sees)
     grid: float | None = None  # metres: squares of 5 or more, for maps that are published
     content_type: str = "application/octet-stream"
 
@@ -63,6 +64,7 @@ DOWNLOADS: Mapping[str, Download] = {
         ),
         Download("csv", "csv", content_type="text/csv; charset=utf-8"),
         Download("csv-long", "csv", long=True, content_type="text/csv; charset=utf-8"),
+        Download("csv-ideas", "csv", contributions=True, content_type="text/csv; charset=utf-8"),
         Download("json", "json", content_type="application/json"),
         Download("geojson", "geojson", content_type="application/geo+json"),
         Download("gpkg", "gpkg", content_type="application/geopackage+sqlite3"),
@@ -84,16 +86,13 @@ async def write_download(
     folder: Path,
     name: str,
     anonymous: bool = False,
+    photos: bool = False,
 ) -> Path:
     """Write the export into `folder` through exports.run, as bot.py export and /export do;
-    return the file written."""
+    return the file written (a zip of it and its photos/ with `photos`)."""
     # The writers (XlsxWriter, fudgeo) load on the first download, not at every start.
     from exports.run import Request, export
 
-    # TODO(integrator, with i20-exports merged): photos. Request(..., photos=photos) makes a
-    # zip with photos/ (B's option); return request.written (the .zip) instead of the suffix
-    # below, send it as application/zip, and offer a "with photos" checkbox (name="photos")
-    # in campaign.html's download form, read in web/downloads.py as `anonymous` is.
     request = Request(
         download.format,
         [survey],
@@ -101,7 +100,10 @@ async def write_download(
         ANONYMOUS if anonymous else PSEUDONYMOUS,
         grid=download.grid,
         long=download.long,
+        contributions=download.contributions,
+        # A published grid carries no photos (Request refuses the two together).
+        photos=photos and download.grid is None,
         versions={survey.id: versions},
     )
     await export(source, request)
-    return request.out.with_suffix(download.suffix)
+    return request.written

@@ -14,6 +14,7 @@ from babel.dates import format_date
 from core import i18n
 from core.contributions import CATEGORY, Kind
 from core.counts import Counts
+from core.public import results_url
 from core.results import FreeTextSearch, normalise_query
 from core.says import N_
 from core.stats import count_contributions
@@ -29,6 +30,10 @@ DOWNLOAD_LABELS = (
     ("xlsx", N_("Excel (xlsx)")),
     ("csv", N_("CSV, one row per response")),
     ("csv-long", N_("CSV, one row per answer")),
+    (
+        "csv-ideas",
+        N_("CSV of the ideas and tips (all that you may see, not only this campaign's)"),
+    ),
     ("json", N_("JSON")),
     ("geojson", N_("GeoJSON (map)")),
     ("gpkg", N_("GeoPackage (QGIS)")),
@@ -131,7 +136,7 @@ class CampaignPage(BaseHandler):
         lang = self.lang
         view = results_view(results, history, self.services.catalogs.get(lang), lang)
         web_url = self.services.settings.web_url
-        public_url = f"{web_url}/results/{survey.id}" if survey.publish_results else None
+        public_url = results_url(web_url, survey.id) if survey.publish_results else None
 
         def page_url(number: int) -> str:
             wanted = {"q": query, "question": question or "", "page": number}
@@ -147,6 +152,7 @@ class CampaignPage(BaseHandler):
             campaign_id=survey.id,
             view=view,
             texts=results.texts,
+            texts_total=i18n.number(results.texts.total, lang),
             question_texts={q.id: q.text.get(lang) for q in history.questions()},
             page_url=page_url,
             day_label=day_label,
