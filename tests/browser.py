@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -63,6 +63,7 @@ class Browser:
     driver: webdriver.Chrome
     downloads: Path
     screen: Screen
+    downloaded: set[Path] = field(default_factory=set)
 
     def wait(self, timeout: float = 10) -> WebDriverWait[webdriver.Chrome]:
         return WebDriverWait(self.driver, timeout)
@@ -72,7 +73,8 @@ class Browser:
         return self.wait(timeout).until(lambda driver: driver.execute_script(script))
 
     def wait_for_download(self, timeout: float = 20) -> Path:
-        """The file the last click downloaded, once Chromium has finished writing it."""
+        """The file the last click downloaded, once Chromium has finished writing it (a file
+        an earlier call returned does not count again)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             done = [
@@ -80,8 +82,10 @@ class Browser:
                 for path in self.downloads.iterdir()
                 if not path.name.endswith((".crdownload", ".tmp"))
                 and not path.name.startswith(".")
+                and path not in self.downloaded
             ]
             if done:
+                self.downloaded.add(done[0])
                 return done[0]
             time.sleep(0.1)
         raise AssertionError(f"nothing was downloaded: {list(self.downloads.iterdir())}")

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import re
 import socket
+import zipfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
+from PIL import Image
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -426,6 +429,20 @@ async def test_an_organizer_reads_a_campaigns_charts_and_downloads_its_answers(
         cells = workbook_text(workbook)
         assert "Mer ljus vid Hantverkaregatan." in cells
         assert "Fler vakter vid Stortorget." not in cells  # Centrum's answer
+
+        # With photos: a zip of the workbook and the photos it names.
+        eva.driver.find_element(By.CSS_SELECTOR, "label[for=photos]").click()
+        eva.driver.find_element(By.CSS_SELECTOR, "#downloads button[type=submit]").click()
+        bundle = eva.wait_for_download()
+        assert bundle.suffix == ".zip"
+        with zipfile.ZipFile(bundle) as packed:
+            names = packed.namelist()
+            assert "photos/u-hantverkaregatan.jpg" in names, names
+            picture = Image.open(io.BytesIO(packed.read("photos/u-hantverkaregatan.jpg")))
+            assert picture.format == "JPEG" and picture.size == (640, 480)
+            [inner] = [name for name in names if name.endswith(".xlsx")]
+            (tmp_path / "inner.xlsx").write_bytes(packed.read(inner))
+        assert "photos/u-hantverkaregatan.jpg" in workbook_text(tmp_path / "inner.xlsx")
 
     await in_browser(browse)
 

@@ -3,8 +3,8 @@ residents said there, every bit of it sent through the fake Bot API as residents
 
 Söder and Centrum are two boxes of Helsingborg that do not overlap. Eva organizes Söder,
 Oskar Centrum. Söder has three tips (one with a photo of the dark passage) and four survey
-responses with a place; Centrum has one tip and one located response. Nothing is written to
-the store directly.
+responses with a place (one with a photo); Centrum has one tip and one located response.
+Nothing is written to the store directly.
 """
 
 from __future__ import annotations
@@ -51,6 +51,10 @@ questions:
     choices:
       - {{id: light, label: {{sv: "Bättre belysning", en: "Better lighting"}}}}
       - {{id: presence, label: {{sv: "Fler vuxna ute", en: "More adults around"}}}}
+  - id: photo
+    type: photo
+    required: false
+    text: {{sv: "Har du en bild på platsen?", en: "Do you have a photo of the place?"}}
   - id: words
     type: text
     max_length: 300
@@ -104,10 +108,11 @@ class Answer:
     words: str
     safe: str = "2"  # the scale's button
     fix: str = "Bättre belysning"
+    photo: str | None = None  # the file_id of the photo sent with it
 
 
 SODER_ANSWERS = [
-    Answer(56.0372, 12.7010, "Mer ljus vid Hantverkaregatan."),
+    Answer(56.0372, 12.7010, "Mer ljus vid Hantverkaregatan.", photo="hantverkaregatan"),
     Answer(56.0350, 12.7030, "Fler vuxna ute på kvällen, tack.", "1", "Fler vuxna ute"),
     Answer(56.0381, 12.6962, "", "2", "Fler vuxna ute"),
     Answer(56.0340, 12.7080, "Det känns bra vid Söderpunkten.", "4"),
@@ -140,12 +145,16 @@ async def tip(resident: Resident, item: Tip, photo: bytes) -> None:
     )
 
 
-async def answer(resident: Resident, title: str, given: Answer) -> None:
+async def answer(resident: Resident, title: str, given: Answer, photo: bytes) -> None:
     await resident.send("/start")
     await resident.click(title)
     await resident.click(given.safe)
     await resident.share_location(given.lat, given.lon)
     await resident.click(given.fix)
+    if given.photo is not None:
+        await resident.send_photo(file_id=given.photo, content=photo)
+    else:
+        await resident.click("Hoppa över")
     await resident.send(given.words or "Inget mer.")
     await resident.click("Skicka in")
     assert "Tack" in resident.last_text(), resident.last_text()
@@ -172,14 +181,14 @@ async def build_town(bot: Bot) -> Town:
         for given in answers:
             resident = bot.resident(next(user))
             await resident.onboard()
-            await answer(resident, title, given)
+            await answer(resident, title, given, photo)
     owner = Resident(bot.app, bot.fake, user_id=ADMIN_ID, first_name="Olga")
     eva = Resident(bot.app, bot.fake, user_id=2002, first_name="Eva")
     await eva.send(f"/start {await invitation(owner, 'Söder')}")
     oskar = Resident(bot.app, bot.fake, user_id=2003, first_name="Oskar")
     await oskar.send(f"/start {await invitation(owner, 'Centrum')}")
     # What the photo fetcher does when a handler wakes it: the photo is in the database.
-    assert await bot.fetch_photos() == 1
+    assert await bot.fetch_photos() == 2  # the dark passage's and Hantverkaregatan's
     return Town(bot, eva, oskar, photo)
 
 
