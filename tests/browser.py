@@ -77,12 +77,17 @@ class Browser:
         an earlier call returned does not count again)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            files = list(self.downloads.iterdir())
+            # Chromium writes into a .crdownload and keeps an empty file of the final name
+            # beside it: a download is done when no .crdownload is left.
+            writing = any(path.name.endswith((".crdownload", ".tmp")) for path in files)
             done = [
                 path
-                for path in self.downloads.iterdir()
-                if not path.name.endswith((".crdownload", ".tmp"))
+                for path in files
+                if not writing
                 and not path.name.startswith(".")
                 and path not in self.downloaded
+                and path.stat().st_size > 0
             ]
             if done:
                 self.downloaded.add(done[0])
