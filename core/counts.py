@@ -10,9 +10,16 @@ Values that are not counts (titles) arrive ready for the front end: the caller e
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from babel.support import NullTranslations
 
 from core import i18n
+from core.versions import version_list
+
+if TYPE_CHECKING:
+    from core.stats import QuestionStats
+    from core.versions import History
 
 
 class Counts:
@@ -60,6 +67,30 @@ class Counts:
             "{count} responses on version {version}",
             count,
         ).format(count=self.number(count), version=version)
+
+    def versions_note(self, history: History, stats: QuestionStats) -> str | None:
+        """Under a question in /stats and the web view's results: which versions its numbers
+        come from, when not from every version; None when from every one."""
+        if len(history.versions) < 2:
+            return None
+        counted = stats.versions
+        if tuple(history.had(stats.question_id)) != counted:
+            text = self.ngettext(
+                "Counted from version {versions} only: earlier versions asked it as another "
+                "type of question.",
+                "Counted from versions {versions} only: earlier versions asked it as another "
+                "type of question.",
+                len(counted),
+            )
+        elif len(counted) < len(history.versions):
+            text = self.ngettext(
+                "Asked on version {versions} only.",
+                "Asked on versions {versions} only.",
+                len(counted),
+            )
+        else:
+            return None
+        return text.format(versions=version_list(counted))
 
     def _complete(self, complete: int) -> str:
         # Said of the responses just counted: "of which 1 complete" in Swedish.

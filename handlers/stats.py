@@ -14,7 +14,7 @@ from core import i18n
 from core.contributions import Kind
 from core.stats import CampaignStats, QuestionStats, StatsBuilder, count_contributions
 from core.survey import CampaignState, Scale, SelectMultiple, SelectOne, Survey
-from core.versions import History, version_list
+from core.versions import History
 from handlers.admin import STATE_ICONS, named_campaign, pressed_campaign, source_for, visible
 from handlers.buttons import STATS, campaign_data
 from handlers.common import Visitor, answer_callback, delivered, send, tell_failed
@@ -164,7 +164,9 @@ def _question_lines(
     # A question only older versions asked is named as the last of them asked it.
     question = history.question(stats.question_id)
     lines = [f"<b>{number}. {escape(question.text.get(lang))}</b>"]
-    lines.extend(_versions_note(render, history, stats))
+    note = render.counts.versions_note(history, stats)
+    if note is not None:
+        lines.append(f"<i>{escape(note)}</i>")
     if stats.counts:
         labels: dict[str, str] = {}
         if isinstance(question, SelectOne | SelectMultiple):
@@ -188,29 +190,6 @@ def _question_lines(
     if stats.skipped:
         lines.append(f"<i>{render.counts.skipped(stats.skipped)}</i>")
     return lines
-
-
-def _versions_note(render: Renderer, history: History, stats: QuestionStats) -> list[str]:
-    """Which versions a question's numbers come from, when not from every version."""
-    if len(history.versions) < 2:
-        return []
-    counted = stats.versions
-    shown = version_list(counted)
-    if tuple(history.had(stats.question_id)) != counted:
-        text = render.ngettext(
-            "Counted from version {versions} only: earlier versions asked it as another "
-            "type of question.",
-            "Counted from versions {versions} only: earlier versions asked it as another "
-            "type of question.",
-            len(counted),
-        )
-    elif len(counted) < len(history.versions):
-        text = render.ngettext(
-            "Asked on version {versions} only.", "Asked on versions {versions} only.", len(counted)
-        )
-    else:
-        return []
-    return [f"<i>{escape(text.format(versions=shown))}</i>"]
 
 
 async def contributions_text(context: Ctx, render: Renderer, source: ExportSource) -> str:

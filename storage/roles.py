@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 
-from core.roles import Action, Refusal, Role, refusal
+from core.roles import Action, Refusal, Role
 from storage.engine import Room
+from storage.rows import use_once
 from storage.schema import audit_log, invitations, organizers
 
 
@@ -112,23 +113,9 @@ class RolesRoom(Room):
         self, digest: str, pseudonym: str, chat_id: int, name: str, now: datetime
     ) -> Joined | Refusal:
         async with self._writing() as connection:
-            row = (
-                await connection.execute(select(invitations).where(invitations.c.digest == digest))
-            ).first()
-            if row is None:
-                return Refusal.UNKNOWN
-            found = refusal(row.used_at, row.expires_at, now)
-            if found is not None:
-                return found
-            # Used up only while still unused: of two replicas taking the same link at once,
-            # one changes the row and the other sees it used.
-            taken = await connection.execute(
-                update(invitations)
-                .where(and_(invitations.c.digest == digest, invitations.c.used_at.is_(None)))
-                .values(used_at=now)
-            )
-            if taken.rowcount != 1:
-                return Refusal.USED
+            row = await use_once(connection, invitations, digest, now)
+            if isinstance(row, Refusal):
+                return row
             values = {"chat_id": chat_id, "name": name, "area": row.area, "joined_at": now}
             statement = self._insert(organizers).values(pseudonym=pseudonym, **values)
             await connection.execute(

@@ -6,13 +6,14 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, exists, select
+from sqlalchemy import Row, Table, and_, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import Contribution, HideReason, Kind, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from core.engine import Session
+from core.roles import Refusal, refusal
 from core.session import PhotoRef
 from storage.records import PhotoStatus, Resident, Response, ResponseStatus
 from storage.schema import answers, contributions, photos, responses
@@ -159,3 +160,23 @@ async def drop_unused_photos(
         result = await connection.execute(unused.where(photos.c.pseudonym.in_(chunk)))
         gone += int(result.rowcount)
     return gone
+
+
+async def use_once(
+    connection: AsyncConnection, table: Table, digest: str, now: datetime
+) -> Row[Any] | Refusal:
+    """Use up a one-time link (an invitation, a web login) by its token's digest: its row as
+    it was, or why it cannot be used. Used up only while still unused, so of two replicas
+    taking the same link at once, one changes the row and the other sees it used."""
+    row = (await connection.execute(select(table).where(table.c.digest == digest))).first()
+    if row is None:
+        return Refusal.UNKNOWN
+    found = refusal(row.used_at, row.expires_at, now)
+    if found is not None:
+        return found
+    taken = await connection.execute(
+        update(table)
+        .where(and_(table.c.digest == digest, table.c.used_at.is_(None)))
+        .values(used_at=now)
+    )
+    return row if taken.rowcount == 1 else Refusal.USED

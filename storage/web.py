@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import delete, select, update
 
 from core.roles import Refusal, refusal
 from storage.engine import Room
+from storage.rows import use_once
 from storage.schema import web_links, web_sessions
 
 # A session's last_seen is written at most this often: a page's every request (the map's
@@ -83,22 +84,9 @@ class WebRoom(Room):
 
     async def take_web_link(self, digest: str, now: datetime) -> WebLink | Refusal:
         async with self._writing() as connection:
-            row = (
-                await connection.execute(select(web_links).where(web_links.c.digest == digest))
-            ).first()
-            if row is None:
-                return Refusal.UNKNOWN
-            found = refusal(row.used_at, row.expires_at, now)
-            if found is not None:
-                return found
-            # Used up only while still unused: of two taking it at once, one changes the row.
-            taken = await connection.execute(
-                update(web_links)
-                .where(and_(web_links.c.digest == digest, web_links.c.used_at.is_(None)))
-                .values(used_at=now)
-            )
-            if taken.rowcount != 1:
-                return Refusal.USED
+            row = await use_once(connection, web_links, digest, now)
+            if isinstance(row, Refusal):
+                return row
             return WebLink(
                 row.digest, row.pseudonym, row.name, row.created_at, row.expires_at, now
             )

@@ -34,6 +34,10 @@ class FakeBotApi:
         self.polls = 0  # getUpdates requests, which BotApi does not record as calls
         self._changed = threading.Condition()
         self._stopping = False
+        # Downloads of these files start and never finish (until released or stopped): a
+        # bot killed in the middle of one.
+        self.held: set[str] = set()
+        self.started_downloads: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -139,6 +143,16 @@ class FakeBotApi:
                     raise AssertionError(f"the bot never made that call; it made {seen}")
                 self._changed.wait(left)
 
+    def wait_for_download_to_start(self, file_id: str, timeout: float = 15) -> None:
+        """Block until the bot has begun downloading this file (it may be held: `held`)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while file_id not in self.started_downloads:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"the bot never began to download {file_id!r}")
+                self._changed.wait(left)
+
     def wait_for_download(self, file_id: str, timeout: float = 15) -> None:
         """Block until the bot has downloaded this file (a photo someone sent)."""
         deadline = time.monotonic() + timeout
@@ -195,6 +209,10 @@ class FakeBotApi:
                 # A download (File.download_as_bytearray): the bytes of a file someone sent.
                 file_id = self.path.rsplit(f"/{FILE_FOLDER}/", 1)[-1]
                 with fake._changed:
+                    fake.started_downloads.append(file_id)
+                    fake._changed.notify_all()
+                    while file_id in fake.held and not fake._stopping:
+                        fake._changed.wait()
                     content = fake.api.files.get(file_id)
                     if content is not None:
                         fake.api.downloads.append(file_id)

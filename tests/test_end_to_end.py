@@ -7,14 +7,18 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from PIL import ExifTags, Image
 
+from runtime.photos import HOLD_SECONDS
 from storage import create_store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_SURVEYS, FakeClock, settings_for, start_bot
 from tests.fake_bot_api import FakeBotApi
-from tests.fakebot import Call
+from tests.fakebot import Call, phone_photo
 
 # Starts or kills whole bot processes (or runs many): `make quick` leaves it out.
 pytestmark = pytest.mark.slow
@@ -89,15 +93,29 @@ def with_button(label: str) -> Callable[[Call], bool]:
     return matches
 
 
+def tip_until_its_photo(api: FakeBotApi) -> None:
+    """A new resident agrees, writes a tip without a place, at night, and sends its photo."""
+    api.push_message(USER, "/start")
+    press(api, api.wait_for(sent("Innan vi börjar")), "Jag godkänner")
+    api.wait_for(with_button("Tipsa om en otrygg plats"))
+    api.push_message(USER, "/tip")
+    press(
+        api,
+        api.wait_for(with_button("En plats som känns otrygg")),
+        "En plats som känns otrygg",
+    )
+    api.wait_for(sent("Beskriv platsen"))
+    api.push_message(USER, "Mörkt i passagen bakom stationen.")
+    api.wait_for(sent("Var är det?"))
+    api.push_message(USER, "Hoppa över")
+    press(api, api.wait_for(with_button("På natten")), "På natten")
+    api.wait_for(sent("Har du en bild?"))
+    api.push_photo(USER, "passage", phone_photo(800, 600))
+
+
 def test_bot_process_downloads_a_tips_photo_and_keeps_it_without_gps(
     api: FakeBotApi, tmp_path: Path
 ) -> None:
-    from io import BytesIO
-
-    from PIL import ExifTags, Image
-
-    from tests.fakebot import phone_photo
-
     env = api.bot_env(tmp_path)
     bot = subprocess.Popen(
         [sys.executable, str(ROOT / "bot.py"), "run"],
@@ -108,22 +126,7 @@ def test_bot_process_downloads_a_tips_photo_and_keeps_it_without_gps(
         text=True,
     )
     try:
-        api.push_message(USER, "/start")
-        press(api, api.wait_for(sent("Innan vi börjar")), "Jag godkänner")
-        api.wait_for(with_button("Tipsa om en otrygg plats"))
-        api.push_message(USER, "/tip")
-        press(
-            api,
-            api.wait_for(with_button("En plats som känns otrygg")),
-            "En plats som känns otrygg",
-        )
-        api.wait_for(sent("Beskriv platsen"))
-        api.push_message(USER, "Mörkt i passagen bakom stationen.")
-        api.wait_for(sent("Var är det?"))
-        api.push_message(USER, "Hoppa över")
-        press(api, api.wait_for(with_button("På natten")), "På natten")
-        api.wait_for(sent("Har du en bild?"))
-        api.push_photo(USER, "passage", phone_photo(800, 600))
+        tip_until_its_photo(api)
         # Queued with the answer and fetched at once, before the tip is even sent.
         api.wait_for_download("passage")
         api.wait_for(sent("Får platssamverkan skriva till dig"))
@@ -138,6 +141,54 @@ def test_bot_process_downloads_a_tips_photo_and_keeps_it_without_gps(
     assert picture.size == (800, 600)
     assert picture.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
     assert "passage" not in output and str(USER) not in output  # no ids in the log
+
+
+def test_a_photo_whose_download_a_kill_interrupted_is_fetched_after_the_hold(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """kill -9 while the photo is being downloaded: the tip and its queued photo are in the
+    database, nobody fetches it while the dead process's hold lasts, and any replica fetches
+    it after."""
+    env = api.bot_env(tmp_path)
+    api.held.add("passage")
+    bot = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py"), "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        tip_until_its_photo(api)
+        api.wait_for_download_to_start("passage")
+    finally:
+        bot.kill()  # SIGKILL: no shutdown, the download never finishes
+        bot.wait(timeout=30)
+    assert "passage" not in api.api.downloads
+    asyncio.run(fetched_later(tmp_path))
+
+
+async def fetched_later(tmp_path: Path) -> None:
+    """A replica on the same database, its clock first now, then past the dead one's hold."""
+    clock = FakeClock(datetime.now(UTC))
+    settings = settings_for(
+        tmp_path, TEST_SURVEYS, pseudonym_secret="fake-api-test-secret-long-enough"
+    )
+    replica = await start_bot(settings, clock)
+    try:
+        store = replica.services.store
+        replica.fake.files["passage"] = phone_photo(800, 600)
+        assert await replica.fetch_photos() == 0  # still the killed process's
+        assert await store.photo_bytes("u-passage") is None
+        clock.advance(seconds=HOLD_SECONDS + 1)
+        assert await replica.fetch_photos() == 1
+        data = await store.photo_bytes("u-passage")
+    finally:
+        await replica.stop()
+    assert data is not None
+    picture = Image.open(BytesIO(data))
+    assert picture.size == (800, 600)
+    assert picture.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
 
 
 async def photo(url: str, unique_id: str) -> bytes | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from html import unescape
 from pathlib import Path
@@ -58,12 +59,36 @@ class Web:
         )
 
 
-async def serve(bot: Bot) -> tuple[HTTPServer, int]:
-    """The webhook mode's server (so /telegram and the web view share it), on a free port."""
-    [socket] = bind_sockets(0, "127.0.0.1")
+def free_port() -> int:
+    [probe] = bind_sockets(0, "127.0.0.1")
+    port = int(probe.getsockname()[1])
+    probe.close()
+    return port
+
+
+def serve_on(bot: Bot, port: int) -> HTTPServer:
+    """The webhook mode's server (so /telegram and the web view share it) on this port."""
+    [socket] = bind_sockets(port, "127.0.0.1")
     server = HTTPServer(webhook_routes(bot.app, "a-secret", Running()))
     server.add_sockets([socket])
-    return server, int(socket.getsockname()[1])
+    return server
+
+
+@asynccontextmanager
+async def web_of(
+    tmp_path: Path, folder: Path, clock: FakeClock, **overrides: Any
+) -> AsyncIterator[Web]:
+    """A bot on the surveys in `folder` with its web view served where WEB_URL says (the port
+    is known only once bound: WEB_URL names it, as a reverse proxy's would)."""
+    port = free_port()
+    settings = settings_for(tmp_path, folder, web_url=f"http://127.0.0.1:{port}/web", **overrides)
+    bot = await start_bot(settings, clock)
+    server = serve_on(bot, port)
+    try:
+        yield Web(bot, f"http://127.0.0.1:{port}/web", server)
+    finally:
+        server.stop()
+        await bot.stop()
 
 
 @pytest.fixture
@@ -76,18 +101,8 @@ async def web(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Web]:
     (folder / "torg.yaml").write_text(
         survey("torg-dag", "Dagen på Maria Torg", "Maria Torg", TORG_BOX), encoding="utf-8"
     )
-    # The port is known only once bound: WEB_URL names it, as a reverse proxy's would.
-    [probe] = bind_sockets(0, "127.0.0.1")
-    port = int(probe.getsockname()[1])
-    probe.close()
-    settings = settings_for(tmp_path, folder, web_url=f"http://127.0.0.1:{port}/web")
-    bot = await start_bot(settings, clock)
-    [socket] = bind_sockets(port, "127.0.0.1")
-    server = HTTPServer(webhook_routes(bot.app, "a-secret", Running()))
-    server.add_sockets([socket])
-    yield Web(bot, f"http://127.0.0.1:{port}/web", server)
-    server.stop()
-    await bot.stop()
+    async with web_of(tmp_path, folder, clock) as site:
+        yield site
 
 
 def owner_of(bot: Bot) -> Resident:
@@ -254,7 +269,8 @@ async def test_the_session_cookie_is_httponly_lax_and_secure_behind_https(
 ) -> None:
     settings = settings_for(tmp_path, web_url="https://torget.example.se/web")
     bot = await start_bot(settings, clock)
-    server, port = await serve(bot)
+    port = free_port()
+    server = serve_on(bot, port)
     try:
         link = (await link_for(owner_of(bot))).replace(
             "https://torget.example.se", f"http://127.0.0.1:{port}"

@@ -14,15 +14,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 
 from core.contributions import Kind
 from core.stats import StatsBuilder
 from core.versions import History
-from runtime.webhook import Running
-from runtime.webhook import routes as webhook_routes
-from tests.conftest import TEST_SURVEYS, Bot, FakeClock, settings_for, start_bot
+from tests.conftest import TEST_SURVEYS, Bot, FakeClock
 from tests.fakebot import Resident
 from tests.test_web import (
     Web,
@@ -33,6 +29,7 @@ from tests.test_web import (
     owner_of,
     stored,
     text_of,
+    web_of,
 )
 from web.reads import DOWNLOADS
 from web.results import DOWNLOAD_LABELS
@@ -69,17 +66,8 @@ async def site(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Web]:
     kvall = (TEST_SURVEYS / "kvall.yaml").read_text(encoding="utf-8")
     (folder / "kvall.yaml").write_text(kvall, encoding="utf-8")
     (folder / "publik.yaml").write_text(PUBLIC, encoding="utf-8")
-    [probe] = bind_sockets(0, "127.0.0.1")
-    port = int(probe.getsockname()[1])
-    probe.close()
-    settings = settings_for(tmp_path, folder, web_url=f"http://127.0.0.1:{port}/web")
-    bot = await start_bot(settings, clock)
-    [socket] = bind_sockets(port, "127.0.0.1")
-    server = HTTPServer(webhook_routes(bot.app, "a-secret", Running()))
-    server.add_sockets([socket])
-    yield Web(bot, f"http://127.0.0.1:{port}/web", server)
-    server.stop()
-    await bot.stop()
+    async with web_of(tmp_path, folder, clock) as web:
+        yield web
 
 
 # ---- residents answer ---------------------------------------------------------------------

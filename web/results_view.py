@@ -20,7 +20,7 @@ from core.results import CampaignResults, Funnel
 from core.session import REVIEW
 from core.stats import QuestionStats
 from core.survey import Scale, SelectMultiple, SelectOne
-from core.versions import History, version_list
+from core.versions import History
 from web.charts import BarChart, ColumnChart, bar_chart, column_chart
 
 
@@ -122,33 +122,8 @@ def question_view(
         i18n.number(stats.skipped, lang),
         average,
         isinstance(question, SelectMultiple),
-        versions_note(history, stats, translations),
+        Counts(translations, lang).versions_note(history, stats),
     )
-
-
-def versions_note(
-    history: History, stats: QuestionStats, translations: NullTranslations
-) -> str | None:
-    """Which versions a question's numbers come from, when not from every version (the
-    words of /stats, handlers/stats.py)."""
-    if len(history.versions) < 2:
-        return None
-    counted = stats.versions
-    if tuple(history.had(stats.question_id)) != counted:
-        text = translations.ngettext(
-            "Counted from version {versions} only: earlier versions asked it as another "
-            "type of question.",
-            "Counted from versions {versions} only: earlier versions asked it as another "
-            "type of question.",
-            len(counted),
-        )
-    elif len(counted) < len(history.versions):
-        text = translations.ngettext(
-            "Asked on version {versions} only.", "Asked on versions {versions} only.", len(counted)
-        )
-    else:
-        return None
-    return text.format(versions=version_list(counted))
 
 
 def funnel_rows(

@@ -76,9 +76,13 @@
           });
         },
         onEachFeature: function (feature, marker) {
-          // Never taller than the map (a short laptop screen): the popup scrolls instead.
-          marker.bindPopup(function () { return popup(feature.properties); },
-                           { maxHeight: Math.max(element.clientHeight - 60, 160) });
+          // Narrow enough for a phone, panned clear of the zoom buttons at the top left, and
+          // never taller than the map (a short laptop screen): the popup scrolls instead.
+          marker.bindPopup(function () { return popup(feature.properties); }, {
+            maxWidth: Math.max(200, Math.min(320, element.clientWidth - 90)),
+            maxHeight: Math.max(element.clientHeight - 60, 160),
+            autoPanPaddingTopLeft: L.point(56, 16)
+          });
         }
       });
       cluster.addLayer(layer);
