@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test quick check lint typecheck messages clean
+.PHONY: run test test-deps quick check lint typecheck messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python bot.py run
 
-test: $(STAMP)
+# What the tests need from Debian (the browser tests' chromium): installed once, as root.
+test-deps:
+	@scripts/setup-test-deps.sh
+
+test: $(STAMP) test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python -m pytest -q
 
 # The edit-test loop: lint and every test but the slow end-to-end ones (crash, replicas,
-# webhook, fuzz, benchmark), in about a minute. `make test` (and CI) still runs everything.
+# webhook, fuzz, benchmark, browser), in about a minute. `make test` (and CI) runs everything.
 quick: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not slow"

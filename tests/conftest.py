@@ -20,6 +20,7 @@ from runtime.outbox import Sender
 from runtime.photos import PhotoFetcher
 from runtime.scheduler import Scheduler
 from tests import postgres
+from tests.browser import browser, browsers  # noqa: F401  (the browser tests' fixtures)
 from tests.fakebot import FakeTelegram, Resident
 
 ROOT = Path(__file__).resolve().parent.parent

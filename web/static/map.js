@@ -76,10 +76,15 @@
           });
         },
         onEachFeature: function (feature, marker) {
-          // Narrow enough for a phone, and panned clear of the zoom buttons at the top left.
+          // Narrow enough for a phone, panned clear of the zoom buttons at the top left, and
+          // never taller than the map (a short laptop screen): the popup scrolls instead. Its
+          // width: the map's less the 56 px kept clear at the left, 16 at the right and the
+          // popup's own 46 px of margins, so that its right side (and ×) is not cut off.
           marker.bindPopup(function () { return popup(feature.properties); }, {
-            maxWidth: Math.max(200, Math.min(320, element.clientWidth - 90)),
-            autoPanPaddingTopLeft: L.point(56, 16)
+            maxWidth: Math.max(160, Math.min(320, element.clientWidth - 120)),
+            maxHeight: Math.max(element.clientHeight - 60, 160),
+            autoPanPaddingTopLeft: L.point(56, 16),
+            autoPanPaddingBottomRight: L.point(16, 16)
           });
         }
       });
