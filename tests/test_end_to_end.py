@@ -6,6 +6,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from io import BytesIO
@@ -130,6 +131,11 @@ def test_bot_process_downloads_a_tips_photo_and_keeps_it_without_gps(
         # Queued with the answer and fetched at once, before the tip is even sent.
         api.wait_for_download("passage")
         api.wait_for(sent("Får platssamverkan skriva till dig"))
+        # Downloaded is not yet stored: stopping now would leave it to the next start.
+        deadline = time.monotonic() + 15
+        while asyncio.run(photo(env["DATABASE_URL"], "u-passage")) is None:
+            assert time.monotonic() < deadline, "the downloaded photo was never stored"
+            time.sleep(0.1)
     finally:
         bot.send_signal(signal.SIGINT)
         output, _ = bot.communicate(timeout=30)
