@@ -26,7 +26,7 @@ test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -q
 
 # The edit-test loop: lint and every test but the slow end-to-end ones (crash, replicas,
-# webhook, fuzz, benchmark, browser), in about a minute. `make test` (and CI) runs everything.
+# webhook, fuzz, benchmark, browser), in a few minutes. `make test` (and CI) runs everything.
 quick: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not slow"
