@@ -14,7 +14,6 @@ from datetime import datetime
 
 from core.contributions import Contribution, Kind, Status, TimeOfDay
 from core.roles import Access, contribution_in_area, same_area
-from core.session import photo_of
 from core.survey import Survey
 from storage.export_reads import ExportSource
 from storage.records import ExportedResponse
@@ -27,7 +26,6 @@ class AreaSource:
         self._source = source
         self._area = area
         self._surveys = surveys
-        self._photos: set[str] | None = None  # the area's photos, gathered at the first ask
 
     async def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
         async for item in self._source.export_contributions(batch):
@@ -56,27 +54,26 @@ class AreaSource:
     async def photo_bytes(self, unique_id: str) -> bytes | None:
         """A photo only when one of the area's ideas, tips or answers names it: the photos
         of one area never reach another's organizer."""
-        if self._photos is None:
-            self._photos = await self._area_photos()
-        if unique_id not in self._photos:
+        ideas_and_tips, campaigns = await self.photo_named_by(unique_id)
+        if not ideas_and_tips and not campaigns:
             return None
         return await self._source.photo_bytes(unique_id)
 
-    async def _area_photos(self) -> set[str]:
-        found: set[str] = set()
-        async for item in self.export_contributions():
-            if item.photo_unique_id:
-                found.add(item.photo_unique_id)
-        for survey in self._surveys:
-            if not (survey.area_name and same_area(survey.area_name, self._area)):
-                continue
-            async for response in self._source.export_responses(survey.id):
-                found.update(
-                    photo.unique_id
-                    for value in response.answers.values()
-                    if (photo := photo_of(value))
-                )
-        return found
+    async def photo_named_by(self, unique_id: str) -> tuple[list[Contribution], set[str]]:
+        """The area's ideas, tips and campaigns that name this photo, asked of the store for
+        this photo alone (a popup's photo must not read the whole area)."""
+        ideas_and_tips, campaigns = await self._source.photo_named_by(unique_id)
+        return [
+            item
+            for item in ideas_and_tips
+            if contribution_in_area(item, self._area, self._surveys)
+        ], {
+            survey.id
+            for survey in self._surveys
+            if survey.id in campaigns
+            and survey.area_name is not None
+            and same_area(survey.area_name, self._area)
+        }
 
 
 def source_for(source: ExportSource, access: Access, surveys: Sequence[Survey]) -> ExportSource:

@@ -12,7 +12,7 @@ from core.contributions import Contribution, Kind, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from storage.engine import Room
 from storage.records import ExportedResponse, ResponseStatus
-from storage.rows import REAL, to_contribution
+from storage.rows import ANSWER_PHOTO, REAL, to_contribution
 from storage.schema import answers, contributions, responses
 
 
@@ -42,6 +42,10 @@ class ExportSource(Protocol):
     async def photo_bytes(self, unique_id: str) -> bytes | None:
         """A photo an idea, tip or answer names, as a JPEG without metadata; None when it
         is not (yet) stored. The photos room (storage.photos) answers it in the store."""
+
+    async def photo_named_by(self, unique_id: str) -> tuple[list[Contribution], set[str]]:
+        """Who names this photo: the ideas and tips, and the campaigns whose answers do
+        (trials left out): what decides whose organizer may see it."""
 
 
 class ExportReadsRoom(Room):
@@ -124,6 +128,18 @@ class ExportReadsRoom(Room):
                     current=row.current,
                 )
             last = ids[-1]
+
+    async def photo_named_by(self, unique_id: str) -> tuple[list[Contribution], set[str]]:
+        named = await self._rows(
+            select(contributions).where(contributions.c.photo_unique_id == unique_id)
+        )
+        campaigns = await self._rows(
+            select(responses.c.survey_id)
+            .distinct()
+            .select_from(responses.join(answers, answers.c.response_id == responses.c.id))
+            .where(and_(REAL, unique_id == ANSWER_PHOTO))
+        )
+        return [to_contribution(row) for row in named], {row.survey_id for row in campaigns}
 
     async def response_counts(self) -> dict[str, tuple[int, int]]:
         done = responses.c.status == ResponseStatus.COMPLETE.value

@@ -76,7 +76,7 @@ async def delete_responses(connection: AsyncConnection, which: Any) -> int:
     with_photos = (
         select(responses.c.pseudonym)
         .join(answers, answers.c.response_id == responses.c.id)
-        .where(and_(which, _ANSWER_PHOTO.is_not(None)))
+        .where(and_(which, ANSWER_PHOTO.is_not(None)))
         .distinct()
     )
     owners = list((await connection.execute(with_photos)).scalars())
@@ -90,7 +90,7 @@ async def delete_responses(connection: AsyncConnection, which: Any) -> int:
 
 
 # The photo an answer names (None for every other answer), in SQLite and PostgreSQL alike.
-_ANSWER_PHOTO = answers.c.value["file_unique_id"].as_string()
+ANSWER_PHOTO = answers.c.value["file_unique_id"].as_string()
 
 
 async def queue_photos(
@@ -148,7 +148,7 @@ async def drop_unused_photos(
         and_(
             responses.c.pseudonym == photos.c.pseudonym,
             answers.c.response_id == responses.c.id,
-            photos.c.unique_id == _ANSWER_PHOTO,
+            photos.c.unique_id == ANSWER_PHOTO,
         )
     )
     unused = delete(photos).where(and_(~named_by_contribution, ~named_by_answer))
