@@ -13,6 +13,7 @@ from typing import Protocol
 from core.contributions import (
     DEFAULT_CATEGORIES,
     FORM_IDS,
+    FORM_KINDS,
     CategoriesFile,
     Category,
     Kind,
@@ -265,7 +266,7 @@ class Shelf:
         area = deployment.area or deployment_area(current, places[1])
         forms = [
             build_form(kind, categories[1], self.translate, deployment.precision, area)
-            for kind in Kind
+            for kind in FORM_KINDS
         ]
         return Campaigns(
             (),

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, model_validator
 
+from core.loop import Judgement, Priority, Responsible, Theme, TimeBand
 from core.says import N_, SaysError, says
 from core.survey import (
     ID_LIMIT,
@@ -38,34 +39,106 @@ from core.survey import (
 class Kind(StrEnum):
     IDEA = "idea"
     TIP = "tip"
+    FINDING = "finding"  # found on a safety walk (core.walks), never through a form
 
 
 # Too few categories for a kind's form to offer a choice.
-TOO_FEW_CATEGORIES = {
+TOO_FEW_CATEGORIES: dict[Kind, str] = {
     Kind.IDEA: N_("ideas need at least two categories to choose from"),
     Kind.TIP: N_("tips need at least two categories to choose from"),
 }
+
+
+class FormKind(StrEnum):
+    """The kinds residents send through a form (a walk finding comes from a walk) and that
+    categories.yaml's `kinds` may name; equal to the Kind of the same value."""
+
+    IDEA = "idea"
+    TIP = "tip"
+
+
+FORM_KINDS = (Kind.IDEA, Kind.TIP)
 # The form of each kind has the kind's value as its survey id; campaigns may not use them.
-FORM_IDS = frozenset(kind.value for kind in Kind)
+FORM_IDS = frozenset({Kind.IDEA.value, Kind.TIP.value, Kind.FINDING.value})
 ALWAYS = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Status(StrEnum):
+    """Where an idea, tip or walk finding stands: moderation, then the loop closing."""
+
     RECEIVED = "received"  # sent, nobody has looked yet
     SEEN = "seen"  # a moderator approved it
-    HANDLED = "handled"  # something was done about it
+    HANDLED = "handled"  # done, before the loop's statuses existed (kept for old rows)
     HIDDEN = "hidden"  # not used, for a reason the resident is told
+    FORWARDED = "forwarded"  # sent on to whoever can fix it (forwarded_to says who)
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    FIXED = "fixed"  # residents who reported it are asked later whether it feels safer
+    WONT_FIX = "wont_fix"  # with the reason, as the method asks (status_reason)
+    DUPLICATE = "duplicate"  # the same as another one (duplicate_of)
 
 
-# What a moderator may do with an idea or tip of each status, as /moderate's buttons and the
-# web view's offer it: a new one is approved, handled or hidden; an approved one handled or
-# hidden; a handled or hidden one is decided.
+# What a moderator may do with an idea, tip or finding of each status, as the Telegram card's
+# buttons and the web view's offer it. FORWARDED is reached by forwarding (core.forwarding),
+# not by a button; FIXED can be reopened (a resident answered that it is not fixed).
 MODERATION: dict[Status, tuple[Status, ...]] = {
-    Status.RECEIVED: (Status.SEEN, Status.HANDLED, Status.HIDDEN),
-    Status.SEEN: (Status.HANDLED, Status.HIDDEN),
+    Status.RECEIVED: (
+        Status.SEEN,
+        Status.PLANNED,
+        Status.IN_PROGRESS,
+        Status.FIXED,
+        Status.WONT_FIX,
+        Status.DUPLICATE,
+        Status.HIDDEN,
+    ),
+    Status.SEEN: (
+        Status.PLANNED,
+        Status.IN_PROGRESS,
+        Status.FIXED,
+        Status.WONT_FIX,
+        Status.DUPLICATE,
+        Status.HIDDEN,
+    ),
+    Status.FORWARDED: (Status.PLANNED, Status.IN_PROGRESS, Status.FIXED, Status.WONT_FIX),
+    Status.PLANNED: (Status.IN_PROGRESS, Status.FIXED, Status.WONT_FIX),
+    Status.IN_PROGRESS: (Status.FIXED, Status.WONT_FIX),
+    Status.FIXED: (Status.IN_PROGRESS,),
     Status.HANDLED: (),
     Status.HIDDEN: (),
+    Status.WONT_FIX: (),
+    Status.DUPLICATE: (),
 }
+# Each status as the bot and the web view name it (translated where shown), and the button
+# that gives it, as /moderate and the web view label it.
+STATUS_LABELS: dict[Status, str] = {
+    Status.RECEIVED: N_("received"),
+    Status.SEEN: N_("seen by the partnership"),
+    Status.HANDLED: N_("handled"),
+    Status.HIDDEN: N_("not published"),
+    Status.FORWARDED: N_("forwarded"),
+    Status.PLANNED: N_("planned"),
+    Status.IN_PROGRESS: N_("in progress"),
+    Status.FIXED: N_("fixed"),
+    Status.WONT_FIX: N_("will not be fixed"),
+    Status.DUPLICATE: N_("already reported"),
+}
+ACTION_LABELS: dict[Status, str] = {
+    Status.RECEIVED: N_("received"),
+    Status.SEEN: N_("✅ Approve"),
+    Status.HANDLED: N_("✔️ Handled"),
+    Status.HIDDEN: N_("🙈 Hide"),
+    Status.FORWARDED: N_("📨 Forwarded"),
+    Status.PLANNED: N_("🗓 Planned"),
+    Status.IN_PROGRESS: N_("🔧 In progress"),
+    Status.FIXED: N_("✔️ Fixed"),
+    Status.WONT_FIX: N_("🚫 Won't fix"),
+    Status.DUPLICATE: N_("🔁 Duplicate"),
+}
+# Statuses a resident who asked to hear back is told of (hiding has its own message).
+TOLD = frozenset(MODERATION) - {Status.RECEIVED, Status.HIDDEN}
+# Statuses that say something is done with: no more changes expected.
+CLOSED = frozenset({Status.HANDLED, Status.FIXED, Status.WONT_FIX, Status.DUPLICATE})
+STATUS_REASON_LIMIT = 500
 
 
 class TimeOfDay(StrEnum):
@@ -100,7 +173,9 @@ class Category(Strict):
 
     id: str = Field(pattern=IDENTIFIER, max_length=ID_LIMIT)
     label: Text
-    kinds: list[Kind] = Field(default_factory=lambda: [Kind.IDEA, Kind.TIP], min_length=1)
+    kinds: list[FormKind] = Field(
+        default_factory=lambda: [FormKind.IDEA, FormKind.TIP], min_length=1
+    )
 
 
 class CategoriesFile(Strict):
@@ -114,7 +189,7 @@ class CategoriesFile(Strict):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise SaysError(says(N_("the category id '{id}' is used twice"), id=twice[0]))
-        for kind in Kind:
+        for kind in FORM_KINDS:
             if sum(1 for c in self.categories if kind in c.kinds) < 2:
                 raise SaysError(says(TOO_FEW_CATEGORIES[kind]))
         return self
@@ -160,7 +235,7 @@ DEFAULT_CATEGORIES: tuple[Category, ...] = (
     Category(
         id="unsafe_place",
         label=_t("En plats som känns otrygg", "A place that feels unsafe"),
-        kinds=[Kind.TIP],
+        kinds=[FormKind.TIP],
     ),
     Category(id="other", label=_t("Annat", "Other")),
 )
@@ -289,6 +364,15 @@ class NewContribution:
     time_of_day: TimeOfDay | None = None
     contactable: bool = False
     source: str | None = None  # the deep-link code the resident came through
+    # Purple Flag's evening and night band when it was sent (core.loop.time_band), or None.
+    time_band: TimeBand | None = None
+    # A walk finding's walk, the stop it was found at (its index in the route, or None made
+    # as the walk went), unsafe or good, and a voice note.
+    walk_id: int | None = None
+    stop: int | None = None
+    judgement: Judgement | None = None
+    voice_file_id: str | None = None
+    voice_unique_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -301,6 +385,16 @@ class Contribution(NewContribution):
     hidden_reason: HideReason | None = None
     created_at: datetime
     status_changed_at: datetime
+    # Closing the loop (core.loop): why it will not be fixed, what it duplicates, who it was
+    # forwarded to, who is responsible, how urgent, by when, Purple Flag's themes.
+    status_reason: str | None = None
+    duplicate_of: int | None = None
+    forwarded_to: str | None = None
+    responsible: Responsible | None = None
+    priority: Priority | None = None
+    deadline: date | None = None
+    themes: tuple[Theme, ...] = ()
+    voices: int = 0  # residents who said "me too" (not counting the reporter)
 
 
 def from_answers(

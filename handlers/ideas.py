@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from core.contributions import Kind
+from core.contributions import FORM_KINDS, Kind
 from handlers.common import answer_callback, send, visitor
 from handlers.context import Ctx
 from handlers.home import begin, welcome
@@ -32,7 +32,7 @@ async def my_contributions(update: Update, context: Ctx) -> None:
         return await welcome(update, context, who)
     items = await store.contributions_of(who.pseudonym)
     campaigns = context.services.campaigns
-    forms = {kind: campaigns.form(kind) for kind in Kind}
+    forms = {kind: campaigns.form(kind) for kind in FORM_KINDS}
     await send(context, who.chat_id, [renderer(context, who.lang).contributions(items, forms)])
 
 

@@ -11,7 +11,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core import i18n
-from core.contributions import Kind
+from core.contributions import FORM_KINDS
 from core.engine import final_answers
 from handlers.buttons import CONFIRM_DELETE, KEEP
 from handlers.common import Handler, Visitor, answer_callback, close_keyboard, send, visitor
@@ -105,7 +105,7 @@ async def my_data(
     contributions = await services.store.contributions_of(who.pseudonym)
     if contributions:
         lines.append("\n<b>{}</b>".format(_("Your ideas and tips")))
-        forms = {kind: services.campaigns.form(kind) for kind in Kind}
+        forms = {kind: services.campaigns.form(kind) for kind in FORM_KINDS}
         lines.extend(render.contribution(item, forms.get(item.kind)) for item in contributions)
     export["contributions"] = [
         {

@@ -23,6 +23,7 @@ from telegram import (
 from core import i18n
 from core.contributions import (
     CATEGORY,
+    STATUS_LABELS,
     Contribution,
     HideReason,
     Kind,
@@ -337,13 +338,7 @@ class Renderer:
 
     # ---- ideas and tips ----
     def status(self, status: Status) -> str:
-        _ = self._
-        return {
-            Status.RECEIVED: _("received"),
-            Status.SEEN: _("seen by the partnership"),
-            Status.HANDLED: _("handled"),
-            Status.HIDDEN: _("not published"),
-        }[status]
+        return self._(STATUS_LABELS[status])
 
     def time_of_day(self, when: TimeOfDay) -> str:
         _ = self._

@@ -11,7 +11,7 @@ from babel.dates import format_timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core import i18n
-from core.contributions import Kind
+from core.contributions import FORM_KINDS, Kind
 from core.stats import CampaignStats, QuestionStats, StatsBuilder, count_contributions
 from core.survey import CampaignState, Scale, SelectMultiple, SelectOne, Survey
 from core.versions import History
@@ -201,7 +201,7 @@ async def contributions_text(context: Ctx, render: Renderer, source: ExportSourc
     lines = [
         f"<b>{render.counts.contributions(kinds.get(Kind.IDEA, 0), kinds.get(Kind.TIP, 0))}</b>"
     ]
-    for kind in Kind:
+    for kind in FORM_KINDS:
         form = context.services.campaigns.form(kind)
         mine = [
             (render.category(form, category), count)

@@ -13,7 +13,7 @@ from core.contributions import Status as ContributionStatus
 from core.session import PhotoRef
 from storage.engine import Room
 from storage.records import StaleSession
-from storage.rows import delete_responses, queue_photos, to_contribution
+from storage.rows import VOICES, delete_responses, queue_photos, to_contribution
 from storage.schema import contributions, responses
 
 
@@ -101,7 +101,7 @@ class ContributionsRoom(Room):
 
     async def contributions_of(self, pseudonym: str) -> list[Contribution]:
         query = (
-            select(contributions)
+            select(contributions, VOICES)
             .where(contributions.c.pseudonym == pseudonym)
             .order_by(contributions.c.id.desc())
         )
@@ -110,14 +110,14 @@ class ContributionsRoom(Room):
 
     async def get_contribution(self, contribution_id: int) -> Contribution | None:
         return await self._one_contribution(
-            select(contributions).where(contributions.c.id == contribution_id)
+            select(contributions, VOICES).where(contributions.c.id == contribution_id)
         )
 
     async def next_contribution(
         self, status: ContributionStatus, after_id: int = 0
     ) -> Contribution | None:
         query = (
-            select(contributions)
+            select(contributions, VOICES)
             .where(and_(contributions.c.status == status.value, contributions.c.id > after_id))
             .order_by(contributions.c.id)
             .limit(1)

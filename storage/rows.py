@@ -6,17 +6,18 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, delete, exists, select, update
+from sqlalchemy import Row, Table, and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import Contribution, HideReason, Kind, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from core.engine import Session
+from core.loop import Judgement, Priority, Responsible, Theme, TimeBand
 from core.roles import Refusal, refusal
 from core.session import PhotoRef
 from storage.records import PhotoStatus, Resident, Response, ResponseStatus
-from storage.schema import answers, contributions, photos, responses
+from storage.schema import answers, contributions, photos, responses, voices
 
 
 def to_resident(row: Row[Any]) -> Resident:
@@ -40,6 +41,15 @@ def to_response(row: Row[Any]) -> Response:
     )
 
 
+# How many residents said "me too" to a contribution: select(contributions, VOICES).
+VOICES = (
+    select(func.count())
+    .where(voices.c.contribution_id == contributions.c.id)
+    .scalar_subquery()
+    .label("voices")
+)
+
+
 def to_contribution(row: Row[Any]) -> Contribution:
     return Contribution(
         id=row.id,
@@ -60,6 +70,21 @@ def to_contribution(row: Row[Any]) -> Contribution:
         hidden_reason=HideReason(row.hidden_reason) if row.hidden_reason else None,
         created_at=row.created_at,
         status_changed_at=row.status_changed_at,
+        time_band=TimeBand(row.time_band) if row.time_band else None,
+        walk_id=row.walk_id,
+        stop=row.stop,
+        judgement=Judgement(row.judgement) if row.judgement else None,
+        voice_file_id=row.voice_file_id,
+        voice_unique_id=row.voice_unique_id,
+        status_reason=row.status_reason,
+        duplicate_of=row.duplicate_of,
+        forwarded_to=row.forwarded_to,
+        responsible=Responsible(row.responsible) if row.responsible else None,
+        priority=Priority(row.priority) if row.priority else None,
+        deadline=row.deadline,
+        themes=tuple(Theme(t) for t in row.themes or ()),
+        # A query that counts "me too" (storage.rows.VOICES) names the count `voices`.
+        voices=int(getattr(row, "voices", 0) or 0),
     )
 
 

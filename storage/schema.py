@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -156,13 +157,28 @@ contributions = Table(
     Column("photo_unique_id", String(100), nullable=True),
     Column("time_of_day", String(8), nullable=True),
     Column("contactable", Boolean, nullable=False),
-    Column("status", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
     Column("hidden_reason", String(20), nullable=True),
     Column("source", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("status_changed_at", UTCDateTime, nullable=False),
+    # Closing the loop (0014): core.loop and the statuses of core.contributions.
+    Column("time_band", String(5), nullable=True),
+    Column("walk_id", Integer, nullable=True),  # a walk finding's walk (walks.id)
+    Column("stop", Integer, nullable=True),
+    Column("judgement", String(8), nullable=True),
+    Column("voice_file_id", String(200), nullable=True),
+    Column("voice_unique_id", String(100), nullable=True),
+    Column("status_reason", Text, nullable=True),
+    Column("duplicate_of", Integer, nullable=True),
+    Column("forwarded_to", String(200), nullable=True),
+    Column("responsible", String(16), nullable=True),
+    Column("priority", String(8), nullable=True),
+    Column("deadline", Date, nullable=True),
+    Column("themes", JSON, nullable=True),  # [theme, ...]; NULL reads as none
     Index("ix_contributions_status", "status", "id"),
     Index("ix_contributions_resident", "pseudonym", "id"),
+    Index("ix_contributions_walk", "walk_id", "id"),
     # Moderation buttons carry the id: a deleted contribution's id is never given again.
     sqlite_autoincrement=True,
 )
@@ -193,6 +209,113 @@ photos = Table(
     UniqueConstraint("pseudonym", "unique_id", name="uq_photos_resident"),
     Index("ix_photos_unique", "unique_id"),
     Index("ix_photos_due", "status", "next_try_at"),
+    sqlite_autoincrement=True,
+)
+
+# A safety walk in a group chat (core.walks). chat_id is the group's, never a person's.
+walks = Table(
+    "walks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("title", String(80), nullable=False),
+    Column("route", JSON, nullable=False),  # [{"name", "lat", "lon", "tag"}, ...]
+    Column("current_stop", Integer, nullable=True),
+    Column("started_by", String(64), nullable=False),  # the organizer's pseudonym
+    Column("lang", String(5), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index("ix_walks_chat", "chat_id", "ended_at"),
+    sqlite_autoincrement=True,
+)
+
+# Who joined a walk, having been told what is stored: nobody else in the group is kept.
+walk_members = Table(
+    "walk_members",
+    metadata,
+    Column("walk_id", Integer, ForeignKey("walks.id", ondelete="CASCADE"), nullable=False),
+    _resident(nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("walk_id", "pseudonym"),
+)
+
+# Safetipin's nine parameters at a stop, one row per walker: {"lighting": 2, ...}.
+walk_audits = Table(
+    "walk_audits",
+    metadata,
+    Column("walk_id", Integer, ForeignKey("walks.id", ondelete="CASCADE"), nullable=False),
+    Column("stop", Integer, nullable=False),
+    _resident(nullable=False),
+    Column("scores", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("walk_id", "stop", "pseudonym"),
+)
+
+# "Me too": a resident adding their voice to an existing tip or finding instead of a new one.
+voices = Table(
+    "voices",
+    metadata,
+    Column(
+        "contribution_id",
+        Integer,
+        ForeignKey("contributions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _resident(nullable=False),
+    Column("hear_back", Boolean, nullable=False),  # told of its changes, asked after a fix
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("contribution_id", "pseudonym"),
+)
+
+# "Känns det tryggare nu?": one question per resident and fix, sent when due, at most once.
+followups = Table(
+    "followups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "contribution_id",
+        Integer,
+        ForeignKey("contributions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _resident(nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("answer", String(10), nullable=True),  # core.loop.SaferAnswer
+    Column("answered_at", UTCDateTime, nullable=True),
+    UniqueConstraint("contribution_id", "pseudonym", "due_at", name="uq_followups_once"),
+    Index("ix_followups_due", "sent_at", "due_at"),
+    sqlite_autoincrement=True,
+)
+
+# A tip or finding sent on to the municipality: Open311 GeoReport v2 or e-mail. Nothing about
+# the resident is in it; the loop in runtime/ sends it and reads its status back.
+forwards = Table(
+    "forwards",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "contribution_id",
+        Integer,
+        ForeignKey("contributions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("channel", String(8), nullable=False),  # core.loop.ForwardChannel
+    Column("target", String(200), nullable=False),  # the service's name or the address
+    Column("service_code", String(64), nullable=True),
+    Column("state", String(8), nullable=False),  # core.loop.ForwardState
+    Column("external_id", String(64), nullable=True),  # Open311's service_request_id
+    Column("external_status", String(32), nullable=True),  # open, closed, ...
+    Column("external_notes", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_try_at", UTCDateTime, nullable=False),
+    Column("holder", String(64), nullable=True),
+    Column("error", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("checked_at", UTCDateTime, nullable=True),
+    Index("ix_forwards_due", "state", "next_try_at"),
+    Index("ix_forwards_contribution", "contribution_id"),
     sqlite_autoincrement=True,
 )
 

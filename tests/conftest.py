@@ -152,3 +152,32 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         asyncio.run(postgres.drop())
     except (OSError, postgres.asyncpg.PostgresError) as exc:
         print(f"\ncould not drop {postgres.NAME}: {exc}", file=sys.stderr)
+
+
+# What migration 0014 added, undone in order, so that a test can make a database as an older
+# version of Torget left it (then set alembic_version and open it again to upgrade it).
+BEFORE_0014 = (
+    *(
+        f"DROP TABLE {table}"
+        for table in ("forwards", "followups", "voices", "walk_audits", "walk_members", "walks")
+    ),
+    "DROP INDEX ix_contributions_walk",
+    *(
+        f"ALTER TABLE contributions DROP COLUMN {column}"
+        for column in (
+            "time_band",
+            "walk_id",
+            "stop",
+            "judgement",
+            "voice_file_id",
+            "voice_unique_id",
+            "status_reason",
+            "duplicate_of",
+            "forwarded_to",
+            "responsible",
+            "priority",
+            "deadline",
+            "themes",
+        )
+    ),
+)

@@ -14,6 +14,7 @@ from core.engine import Session
 from storage import create_store
 from storage.base import Store
 from storage.records import PhotoStatus
+from tests.conftest import BEFORE_0014
 
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 ALICE = "a" * 32
@@ -253,6 +254,8 @@ async def test_upgrading_queues_the_photos_of_tips_sent_before(database: str) ->
         # ...and without what the migrations after 0012 added.
         await connection.execute(text("DROP TABLE web_links"))
         await connection.execute(text("DROP TABLE web_sessions"))
+        for later in BEFORE_0014:
+            await connection.execute(text(later))
         await connection.execute(text("UPDATE alembic_version SET version_num = '0011'"))
     await store.close()
 

@@ -16,7 +16,7 @@ from core.campaigns import Deployment, Schedule, Shelf
 from core.loader import SurveyFileError, parse_survey
 from core.survey import Survey
 from storage.definitions import DefinitionKind
-from tests.conftest import Bot, FakeClock, settings_for, start_bot
+from tests.conftest import BEFORE_0014, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import FakeTelegram, Resident
 
 FIRST = """
@@ -100,6 +100,7 @@ async def test_an_upgrade_serves_the_files_and_finishes_answers_begun_before_it(
             "DROP TABLE photos",
             "ALTER TABLE responses DROP COLUMN survey_version",
             "ALTER TABLE responses DROP COLUMN trial",
+            *BEFORE_0014,
             "UPDATE alembic_version SET version_num = '0007'",
         ):
             await connection.execute(text(step))

@@ -18,6 +18,7 @@ from storage.base import Store
 from storage.definitions import DefinitionKind, StaleDefinition
 from storage.records import ResponseStatus, StaleSession
 from storage.sql import SqlStore
+from tests.conftest import BEFORE_0014
 from tests.postgres import POSTGRES_URL, empty_postgres
 
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
@@ -351,6 +352,7 @@ async def test_upgrading_switches_reminders_off_for_who_never_said_yes(tmp_path:
             "DROP TABLE photos",
             "ALTER TABLE responses DROP COLUMN survey_version",
             "ALTER TABLE responses DROP COLUMN trial",
+            *BEFORE_0014,
         ):
             await connection.execute(text(later))
     await store.close()

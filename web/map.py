@@ -17,7 +17,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from core import i18n
-from core.contributions import CATEGORY, MODERATION, HideReason, Kind, Status, TimeOfDay
+from core.contributions import (
+    CATEGORY,
+    FORM_KINDS,
+    MODERATION,
+    HideReason,
+    Status,
+    TimeOfDay,
+)
 from core.mapview import (
     IDEAS_AND_TIPS,
     MapPoint,
@@ -79,7 +86,7 @@ class MapBase(BaseHandler):
             return cached
         campaigns = self.services.campaigns()
         labels: dict[str, str] = {}
-        for kind in Kind:
+        for kind in FORM_KINDS:
             form = campaigns.form(kind)
             question = form.question(CATEGORY) if form is not None else None
             if isinstance(question, SelectOne):

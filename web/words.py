@@ -6,29 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.contributions import HideReason, Status, TimeOfDay
+from core.contributions import ACTION_LABELS, STATUS_LABELS, HideReason, Status, TimeOfDay
 from core.mapview import PointKind
 
 Gettext = Callable[[str], str]
 
 
 def status(_: Gettext, value: Status) -> str:
-    return {
-        Status.RECEIVED: _("received"),
-        Status.SEEN: _("seen by the partnership"),
-        Status.HANDLED: _("handled"),
-        Status.HIDDEN: _("not published"),
-    }[value]
+    return _(STATUS_LABELS[value])
 
 
 def action(_: Gettext, value: Status) -> str:
-    """The button that gives an idea or tip this status, as /moderate labels it."""
-    return {
-        Status.RECEIVED: _("received"),
-        Status.SEEN: _("✅ Approve"),
-        Status.HANDLED: _("✔️ Handled"),
-        Status.HIDDEN: _("🙈 Hide"),  # the reason is chosen beside it, not on a next screen
-    }[value]
+    """The button that gives an idea or tip this status, as /moderate labels it (Hide's
+    reason is chosen beside it, not on a next screen)."""
+    return _(ACTION_LABELS[value])
 
 
 def time_of_day(_: Gettext, value: TimeOfDay) -> str:

@@ -1,0 +1,129 @@
+"""Closing the loop: what happens to an idea, tip or walk finding after it is sent.
+
+Who is responsible and by when, Purple Flag's time bands and themes, "me too" near an
+existing tip, the question "does it feel safer now?" some weeks after a fix, and forwarding
+to the municipality. Pure rules and records here; the rooms in storage/ keep them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+class TimeBand(StrEnum):
+    """Purple Flag's evening and night economy, 17:00 to 05:00 in four bands."""
+
+    EVENING = "17-20"
+    LATE_EVENING = "20-23"
+    NIGHT = "23-02"
+    SMALL_HOURS = "02-05"
+
+
+def time_band(at: datetime) -> TimeBand | None:
+    """The band a moment falls in, in Stockholm time; None in the daytime (05:00–17:00)."""
+    hour = at.astimezone(STOCKHOLM).hour
+    if 17 <= hour < 20:
+        return TimeBand.EVENING
+    if 20 <= hour < 23:
+        return TimeBand.LATE_EVENING
+    if hour >= 23 or hour < 2:
+        return TimeBand.NIGHT
+    if 2 <= hour < 5:
+        return TimeBand.SMALL_HOURS
+    return None
+
+
+class Theme(StrEnum):
+    """Purple Flag's five themes, which an organizer tags a tip or finding with."""
+
+    WELLBEING = "wellbeing"  # trygghet och välbefinnande
+    MOVEMENT = "movement"  # att ta sig till, runt och hem
+    APPEAL = "appeal"  # ett varierat utbud
+    PLACE = "place"  # platsens utformning
+    POLICY = "policy"  # styrning och samverkan (the policy envelope)
+
+
+class Responsible(StrEnum):
+    """Who in the place partnership is to act on it."""
+
+    MUNICIPALITY = "municipality"
+    PROPERTY_OWNER = "property_owner"
+    POLICE = "police"
+    PARTNERSHIP = "partnership"
+
+
+class Priority(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Judgement(StrEnum):
+    """A walk finding marks a place as unsafe, or as good (worth keeping)."""
+
+    UNSAFE = "unsafe"
+    GOOD = "good"
+
+
+class SaferAnswer(StrEnum):
+    """The answers to "Känns det tryggare nu?" after something was marked fixed."""
+
+    YES = "yes"
+    SOMEWHAT = "somewhat"
+    NO = "no"
+    NOT_FIXED = "not_fixed"
+
+
+# How long after "fixed" the reporter, the walkers and the "me too" residents are asked.
+FOLLOW_UP_AFTER = timedelta(weeks=4)
+# A tip this close to an unfinished one of the same category is offered as "me too".
+NEAR_METRES = 50.0
+EARTH_RADIUS_METRES = 6_371_000.0
+
+
+def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine): exact enough at the scale of a street."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_METRES * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What an organizer sets on a tip or finding for the follow-up meeting."""
+
+    responsible: Responsible | None = None
+    priority: Priority | None = None
+    deadline: date | None = None
+    themes: tuple[Theme, ...] = ()
+
+
+class ForwardChannel(StrEnum):
+    OPEN311 = "open311"  # GeoReport v2
+    EMAIL = "email"
+
+
+class ForwardState(StrEnum):
+    QUEUED = "queued"  # waiting for the forwarding loop
+    SENT = "sent"  # accepted by the municipality (an Open311 id or an e-mail sent)
+    FAILED = "failed"  # given up after the retries; an organizer is told
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One resident's "does it feel safer now?" about one fixed contribution."""
+
+    id: int
+    contribution_id: int
+    pseudonym: str
+    due_at: datetime
+    sent_at: datetime | None = None
+    answer: SaferAnswer | None = None
+    answered_at: datetime | None = None
