@@ -218,3 +218,24 @@ def test_an_organizer_reads_the_answers_after_a_fix_in_a_line() -> None:
     said = "Känns det tryggare nu? Ja: 2 · Det är inte åtgärdat: 1"
     assert render.safer_summary(answers) == said
     assert render.safer_summary({}) == ""
+
+
+async def test_delete_erases_a_residents_me_too_and_answers(bot: Bot) -> None:
+    alice = await onboarded(bot, 1001)
+    await send_tip(alice)
+    bob = await onboarded(bot, 1002)
+    await send_tip(bob, north=10)
+    await bob.click("➕ Jag också")
+    [tip] = await tips_of(bot, 1001)
+    await mark_fixed(bot.services.store, tip.id, bot.clock())
+    bot.clock.advance(weeks=4, minutes=1)
+    assert await FollowUps(bot.services, bot.app.bot).ask_due() == 2
+    await bob.click("Ja")
+
+    await bob.send("/delete")
+    await bob.click("🗑 Ja, radera allt")
+    store, bobs = bot.services.store, bot.services.pseudonymize(1002)
+    assert await store.voices_of(bobs) == [] and await store.followups_of(bobs) == []
+    still = await store.get_contribution(tip.id)
+    assert still is not None and still.voices == 0
+    assert await store.safer_answers([tip.id]) == {}
