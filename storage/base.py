@@ -15,6 +15,7 @@ from storage.definitions import Definitions
 from storage.engine import Database
 from storage.export_reads import ExportSource
 from storage.leases import Leases
+from storage.loop import Loop
 from storage.mailings import Mailings
 from storage.photos import PhotoStore
 from storage.prompts import Prompts
@@ -41,6 +42,7 @@ class Store(
     WebLogins,
     PhotoStore,
     ExportSource,
+    Loop,
     Protocol,
 ):
     """Everything, for the handlers and the bot; a caller that needs only a part names that
