@@ -26,7 +26,7 @@ from core.contributions import Status
 from core.i18n import Catalogs
 from core.loop import SaferAnswer
 from core.walks import AuditParameter
-from exports.walk_report import write_walk_report
+from exports.walk_report import Format, write_walk_report
 from storage.schema import (
     contributions,
     followups,
@@ -458,3 +458,66 @@ async def test_the_geopackage_has_the_findings_as_points_with_their_photo(
 
     layer = GeoPackage(path).feature_classes["findings"]
     assert layer.count == 3
+
+
+async def test_an_awkward_walk_still_gives_every_report(
+    sqlite_store: SqlStore, tmp_path: Path
+) -> None:
+    """No route, a finding with emoji and 5000 characters, a damaged photo, an unknown
+    category: every format is written and says what it can."""
+    ids = await two_walks(sqlite_store)
+    long_text = "Mörkt 🌑 vid Hässleholms BID-område " + "å" * 5000
+    async with sqlite_store.engine.begin() as connection:
+        await connection.execute(
+            insert(contributions).values(
+                **finding(
+                    ids["other"],
+                    None,
+                    "something-new",
+                    long_text,
+                    lat=56.1589,
+                    lon=13.7668,
+                    photo_file_id="f-bad",
+                    photo_unique_id="u-bad",
+                    judgement=None,
+                    time_band=None,
+                )
+            )
+        )
+        await connection.execute(
+            insert(photos).values(
+                unique_id="u-bad",
+                file_id="f-bad",
+                pseudonym=WALKERS[0],
+                status="stored",
+                attempts=1,
+                next_try_at=NOW,
+                data=b"not a jpeg",
+                bytes=10,
+                created_at=NOW,
+                stored_at=NOW,
+            )
+        )
+    formats: tuple[Format, ...] = ("pdf", "xlsx", "gpkg")
+    made = {
+        fmt: await write_walk_report(
+            sqlite_store, ids["other"], fmt, tmp_path, "sv", CATALOGS.get("sv")
+        )
+        for fmt in formats
+    }
+    pdf = made["pdf"]
+    assert pdf is not None
+    text = squeezed(pdf_text(pdf))
+    assert squeezed("Hässleholm BID") in text and "something-new" in text
+    assert squeezed("(fotot gick inte att läsa)") in text and squeezed("Dagtid") in text
+    assert squeezed("mellan stoppen") in text
+    assert all(path is not None and path.stat().st_size > 0 for path in made.values())
+    with pytest.raises(ValueError):
+        await write_walk_report(
+            sqlite_store,
+            ids["other"],
+            "docx",  # type: ignore[arg-type]
+            tmp_path,
+            "sv",
+            CATALOGS.get("sv"),
+        )
