@@ -322,6 +322,8 @@ async def test_the_pdf_shows_the_walk_point_by_point_in_swedish(
     assert at == sorted(at)
     assert "Namnochadress" not in flat
     assert squeezed("Plats: Järnvägsgatan") in flat
+    # A position without a name of its own is "near" the route's closest stop.
+    assert squeezed("Plats: nära Furutorpsplatsen") in flat
     assert squeezed("Stopp 2: Järnvägsgatan") in flat
     assert squeezed("släckt – mörkt") in flat  # å, ä, ö and the dash intact
     assert squeezed("3 vandrare") in flat and squeezed("Belysning: otryggt 1, bra 0") in flat
