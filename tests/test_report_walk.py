@@ -277,6 +277,7 @@ async def test_walks_of_a_title_are_listed_newest_first(store: SqlStore) -> None
     assert [w.id for w in await store.list_walks("Söder kväll")] == [ids["new"], ids["old"]]
     assert [w.id for w in await store.list_walks()] == [ids["new"], ids["other"], ids["old"]]
     assert await store.list_walks("Söder") == []
+    assert [w.id for w in await store.list_walks(" söder  KVÄLL")] == [ids["new"], ids["old"]]
 
 
 async def test_feels_safer_answers_are_counted_per_contribution(store: SqlStore) -> None:
@@ -321,6 +322,8 @@ async def test_the_pdf_shows_the_walk_point_by_point_in_swedish(
     at = [flat.index(squeezed(t)) for t in (KIOSK, LAMP, HEDGE, LITTER)]
     assert at == sorted(at)
     assert "Namnochadress" not in flat
+    # The group's chat id and the walkers' whole pseudonyms are never printed.
+    assert "100123" not in flat and not any(walker in flat for walker in WALKERS)
     assert squeezed("Plats: Järnvägsgatan") in flat
     # A position without a name of its own is "near" the route's closest stop.
     assert squeezed("Plats: nära Furutorpsplatsen") in flat
@@ -458,8 +461,8 @@ async def test_the_geopackage_has_the_findings_as_points_with_their_photo(
         assert related == [(LAMP, "image/jpeg", len(jpeg()))]
     from fudgeo.geopkg import GeoPackage
 
-    layer = GeoPackage(path).feature_classes["findings"]
-    assert layer.count == 3
+    classes = GeoPackage(path).feature_classes
+    assert classes["findings"].count == 3 and classes["stops"].count == 3
 
 
 async def test_an_awkward_walk_still_gives_every_report(
