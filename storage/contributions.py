@@ -194,9 +194,7 @@ class ContributionsRoom(Room):
             if before is None:
                 return False
             await connection.execute(
-                update(contributions)
-                .where(contributions.c.id == contribution_id)
-                .values(**values)
+                update(contributions).where(contributions.c.id == contribution_id).values(**values)
             )
             fixed = ContributionStatus.FIXED.value
             if status is ContributionStatus.FIXED and before != fixed:
