@@ -459,6 +459,8 @@ class Renderer:
             status = _("Status: not published, because {reason}").format(
                 reason=self.hide_reason(item.hidden_reason)
             )
+        elif item.status is Status.WONT_FIX and item.status_reason:
+            status += " — " + item.status_reason
         lines.append(f"<i>{escape(status)}</i>")
         return "\n".join(lines)
 

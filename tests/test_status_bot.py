@@ -278,6 +278,19 @@ async def test_forged_and_old_buttons_change_nothing(bot: Bot) -> None:
     assert await status_of(bot, tip) is Status.RECEIVED
     unchanged = await bot.services.store.get_contribution(tip)
     assert unchanged is not None and unchanged.priority is None
+    # A card pressed after it moved on (on another card, in the web view): Approve is not
+    # offered for a planned tip, and won't fix is not undone by a stale Planned.
+    assert await bot.services.store.set_contribution_status(
+        None, tip, Status.PLANNED, None, bot.clock()
+    )
+    await admin.press_data(f"o:r:{tip}:ok")
+    assert "Det går inte längre: det är planerad nu." in admin.answered_callbacks()
+    assert await status_of(bot, tip) is Status.PLANNED
+    await bot.services.store.set_contribution_status(
+        None, tip, Status.WONT_FIX, None, bot.clock(), status_reason="Inte vår mark."
+    )
+    await admin.press_data(f"o:r:{tip}:pl")
+    assert await status_of(bot, tip) is Status.WONT_FIX
 
 
 async def test_a_walk_finding_fixed_tells_its_walkers_and_schedules_their_question(
