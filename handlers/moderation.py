@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from html import escape
@@ -39,7 +39,7 @@ from core.contributions import (
     Status,
 )
 from core.i18n import as_lang
-from core.loop import Priority, Responsible, Theme, Triage
+from core.loop import Priority, Responsible, SaferAnswer, Theme, Triage
 from core.places import map_link
 from core.roles import contribution_in_area
 from core.walks import WALK_CATEGORY_LABELS, WalkCategory
@@ -618,7 +618,8 @@ async def show_card(
             context.bot.send_photo(chat_id, photo=item.photo_file_id), "contribution's photo"
         )
     )
-    text = card(context, render, item, waiting, photo_failed)
+    safer = (await context.services.store.safer_counts([item.id])).get(item.id, {})
+    text = card(context, render, item, waiting, photo_failed, safer)
     shown = Reply(text, card_buttons(render, queue, item))
     if not await delivered(send(context, chat_id, [shown]), "moderation card"):
         notice = render._(
@@ -643,9 +644,10 @@ async def _edit_card(
     if queue is not None:
         staffer = await staff(update, context)
         waiting = await _waiting(context, queue, staffer.access.area if staffer else None)
+    safer = (await context.services.store.safer_counts([item.id])).get(item.id, {})
     try:
         await query.edit_message_text(
-            card(context, render, item, waiting),
+            card(context, render, item, waiting, safer=safer),
             parse_mode=ParseMode.HTML,
             reply_markup=buttons(render, queue, item),
             disable_web_page_preview=True,
@@ -660,6 +662,7 @@ def card(
     item: Contribution,
     waiting: int | None,
     photo_failed: bool = False,
+    safer: Mapping[SaferAnswer, int] | None = None,
 ) -> str:
     """What a moderator reads about one contribution: what it says, its place with a link
     to a map, where it stands in the loop, and its triage."""
@@ -713,6 +716,9 @@ def card(
             )
         )
     lines.append(escape(status_line(render, item)))
+    if safer and (answered := render.safer_summary(safer)):
+        # What residents said when asked, weeks after the fix: the loop closing.
+        lines.append(escape(answered))
     lines.extend(escape(line) for line in triage_lines(render, item))
     if waiting is not None:
         lines.append(f"<i>{render.counts.waiting(waiting)}</i>")

@@ -642,7 +642,7 @@ class Renderer:
 
     def safer_summary(self, answers: Mapping[SaferAnswer, int]) -> str:
         """What residents answered after a fix, for an organizer's card (storage's
-        safer_answers of one contribution): "" when nobody has answered yet."""
+        safer_counts of one contribution): "" when nobody has answered yet."""
         given = [f"{self.safer_answer(a)}: {answers[a]}" for a in SaferAnswer if answers.get(a)]
         if not given:
             return ""

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, func, not_, select, update
+from sqlalchemy import and_, delete, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import CLOSED, Contribution, Kind
@@ -79,11 +78,6 @@ class Loop(Protocol):
         now: datetime,
     ) -> bool:
         """Store the resident's answer: only theirs, only once it was asked, only once."""
-
-    async def safer_answers(
-        self, contribution_ids: Collection[int]
-    ) -> dict[int, dict[SaferAnswer, int]]:
-        """How many answered each SaferAnswer, per contribution (those with answers only)."""
 
 
 class LoopRoom(Room):
@@ -247,22 +241,6 @@ class LoopRoom(Room):
                 .values(answer=answer.value, answered_at=now)
             )
             return bool(result.rowcount == 1)
-
-    async def safer_answers(
-        self, contribution_ids: Collection[int]
-    ) -> dict[int, dict[SaferAnswer, int]]:
-        ids = list(contribution_ids)
-        if not ids:
-            return {}
-        query = (
-            select(followups.c.contribution_id, followups.c.answer, func.count())
-            .where(and_(followups.c.contribution_id.in_(ids), followups.c.answer.is_not(None)))
-            .group_by(followups.c.contribution_id, followups.c.answer)
-        )
-        summary: dict[int, dict[SaferAnswer, int]] = {}
-        for contribution_id, answer, count in await self._rows(query):
-            summary.setdefault(int(contribution_id), {})[SaferAnswer(answer)] = int(count)
-        return summary
 
 
 async def _mark_sent(connection: AsyncConnection, ids: list[int], now: datetime) -> set[int]:

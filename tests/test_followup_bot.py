@@ -174,7 +174,11 @@ async def test_weeks_after_a_fix_the_reporter_is_asked_once_and_answers(bot: Bot
     assert "Tack för ditt svar!" in alice.last_text()
     [followup] = await bot.services.store.followups_of(bot.services.pseudonymize(1001))
     assert followup.answer is SaferAnswer.SOMEWHAT
-    assert await bot.services.store.safer_answers([tip.id]) == {tip.id: {SaferAnswer.SOMEWHAT: 1}}
+    assert await bot.services.store.safer_counts([tip.id]) == {tip.id: {SaferAnswer.SOMEWHAT: 1}}
+    admin = bot.admin()
+    await admin.onboard()
+    await admin.send(f"/moderate {tip.id}")  # the organizer's card tells what residents said
+    assert "Känns det tryggare nu? Lite: 1" in admin.last_text()
 
     await alice.press_data(followup_data(followup.id, SaferAnswer.YES))  # a second answer
     assert "Du har redan svarat: Lite." in alice.answered_callbacks()
@@ -182,7 +186,7 @@ async def test_weeks_after_a_fix_the_reporter_is_asked_once_and_answers(bot: Bot
     await bob.press_data(followup_data(followup.id, SaferAnswer.NO))  # someone else's
     await bob.press_data("fu:nonsense")
     assert "Den här frågan är inte längre öppen." in bob.answered_callbacks()
-    assert await bot.services.store.safer_answers([tip.id]) == {tip.id: {SaferAnswer.SOMEWHAT: 1}}
+    assert await bot.services.store.safer_counts([tip.id]) == {tip.id: {SaferAnswer.SOMEWHAT: 1}}
     assert await asking.ask_due() == 0  # never asked again
 
 
@@ -207,7 +211,7 @@ async def test_a_me_too_resident_is_asked_too_and_a_blocked_one_is_skipped(bot: 
     mydata = "\n".join(bob.texts()[-2:])
     assert f"”Jag också” på tips nr {tip.id}" in mydata
     assert "om det känns tryggare kring tips nr" in mydata and "Det är inte åtgärdat" in mydata
-    answers = await bot.services.store.safer_answers([tip.id])
+    answers = await bot.services.store.safer_counts([tip.id])
     assert answers == {tip.id: {SaferAnswer.NOT_FIXED: 1}}
     assert tip.kind is Kind.TIP
 
@@ -238,4 +242,4 @@ async def test_delete_erases_a_residents_me_too_and_answers(bot: Bot) -> None:
     assert await store.voices_of(bobs) == [] and await store.followups_of(bobs) == []
     still = await store.get_contribution(tip.id)
     assert still is not None and still.voices == 0
-    assert await store.safer_answers([tip.id]) == {}
+    assert await store.safer_counts([tip.id]) == {}

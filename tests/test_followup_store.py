@@ -106,7 +106,7 @@ async def test_a_follow_up_is_claimed_once_when_due_and_answered_once(store: Sto
     assert await store.answer_followup(answered + 1, alices.id, ALICE, SaferAnswer.SOMEWHAT, due)
     assert not await store.answer_followup(update_id(), alices.id, ALICE, SaferAnswer.YES, due)
     assert await store.answer_followup(update_id(), bobs.id, BOB, SaferAnswer.NOT_FIXED, due)
-    assert await store.safer_answers([tip, 9999]) == {
+    assert await store.safer_counts([tip, 9999]) == {
         tip: {SaferAnswer.SOMEWHAT: 1, SaferAnswer.NOT_FIXED: 1}
     }
     [hers] = await store.followups_of(ALICE)
@@ -155,7 +155,7 @@ async def test_delete_takes_a_residents_voices_and_answers_with_it(store: Store)
     assert await store.voices_of(BOB) == [] and await store.followups_of(BOB) == []
     stored = await store.get_contribution(tip)
     assert stored is not None and stored.voices == 0
-    assert await store.safer_answers([tip]) == {}
+    assert await store.safer_counts([tip]) == {}
     # The reporter's /delete takes her tip, and with it every voice and question about it.
     assert await store.add_voice(update_id(), tip, CAROL, True, NOW)
     assert await store.forget_resident(update_id(), ALICE)
