@@ -87,6 +87,14 @@ NEAR_METRES = 50.0
 EARTH_RADIUS_METRES = 6_371_000.0
 
 
+def near_radius(precision: str | None) -> float:
+    """How far apart two stored positions may be to count as "about 50 m". A shared position
+    is stored rounded to a grid (core.survey.Precision): on the 100 m grid two places 50 m
+    apart may land in neighbouring squares, 100 m apart, so neighbours count (not diagonal
+    ones, 141 m). On the 500 m grid a neighbour is 500 m off: only the same square counts."""
+    return 100.0 if precision == "100m" else NEAR_METRES
+
+
 def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance (haversine): exact enough at the scale of a street."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

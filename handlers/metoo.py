@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, Update
 from core import i18n
 from core.contributions import CLOSED, Contribution, Kind, Status, from_answers
 from core.engine import Action, Step
-from core.loop import metres_between
+from core.loop import metres_between, near_radius
 from handlers.buttons import SEND_ANYWAY, answer_data, metoo_data, parse_metoo_data
 from handlers.common import Visitor, answer_callback, close_keyboard, send, visitor
 from handlers.context import Ctx
@@ -44,9 +44,13 @@ async def offered(
     if tip.lat is None or tip.lon is None:
         return False
     store = context.services.store
+    # A named place (a venue, a tagged spot) is stored exactly; a shared position rounded.
+    form = context.services.campaigns.form(Kind.TIP)
+    rounded = tip.place_name is None and form is not None
+    metres = near_radius(form.location_precision if rounded and form else None)
     near = [
         item
-        for item in await store.nearby_open(Kind.TIP, tip.category, tip.lat, tip.lon)
+        for item in await store.nearby_open(Kind.TIP, tip.category, tip.lat, tip.lon, metres)
         if item.pseudonym != who.pseudonym
     ]
     if not near:

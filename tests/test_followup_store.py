@@ -160,3 +160,12 @@ async def test_delete_takes_a_residents_voices_and_answers_with_it(store: Store)
     assert await store.add_voice(update_id(), tip, CAROL, True, NOW)
     assert await store.forget_resident(update_id(), ALICE)
     assert await store.voices_of(CAROL) == [] and await store.followups_of(ALICE) == []
+
+
+def test_about_50_m_allows_for_the_grid_a_shared_position_is_rounded_to() -> None:
+    from core.loop import NEAR_METRES, near_radius
+
+    # Two shared positions 40 m apart on either side of a 100 m grid line are stored 100 m
+    # apart: they still count as the same place. Exact places and the coarse grid: 50 m.
+    assert near_radius("100m") == 100.0
+    assert near_radius("exact") == near_radius("500m") == near_radius(None) == NEAR_METRES
