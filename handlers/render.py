@@ -53,6 +53,7 @@ from core.survey import (
     Survey,
 )
 from core.texts import Button, QuestionText, SurveyTexts
+from core.walks import WALK_CATEGORY_LABELS
 from handlers.buttons import (
     CONSENT,
     LANGUAGE,
@@ -74,6 +75,7 @@ from handlers.reply import Reply
 
 # "My contributions" lists this many, newest first; a message holds 4096 characters.
 MAX_LISTED = 15
+WALK_LABELS = {category.value: label for category, label in WALK_CATEGORY_LABELS.items()}
 
 # The fields of a button in the PTB this was written for; if a newer PTB has others, the
 # Keyboard below leaves every button to PTB, so nothing it would send is ever left out.
@@ -382,6 +384,8 @@ class Renderer:
         }[reason]
 
     def kind(self, kind: Kind) -> str:
+        if kind is Kind.FINDING:
+            return self._("🚶 Walk finding")
         return self._("💡 Idea") if kind is Kind.IDEA else self._("🔦 Safety tip")
 
     def category(self, form: Survey | None, category_id: str) -> str:
@@ -392,6 +396,8 @@ class Renderer:
                 for choice in question.choices:
                     if choice.id == category_id:
                         return choice.label.get(self.lang)
+        if category_id in WALK_LABELS:  # a walk finding's (core.walks), which has no form
+            return self._(WALK_LABELS[category_id])
         return category_id
 
     def place(self, item: Contribution) -> str:
