@@ -23,6 +23,7 @@ from storage.residents import Residents
 from storage.responses import Responses
 from storage.roles import Roles
 from storage.schedules import Schedules
+from storage.walk_reads import WalkReads
 from storage.walks import Walks
 from storage.web import WebLogins
 
@@ -43,6 +44,7 @@ class Store(
     PhotoStore,
     ExportSource,
     Walks,
+    WalkReads,
     Protocol,
 ):
     """Everything, for the handlers and the bot; a caller that needs only a part names that

@@ -156,7 +156,7 @@ async def test_a_whole_walk_in_a_group(bot: Bot) -> None:
     assert await store.open_walk(GROUP) is None
     ended = "\n".join(group_texts(bot)[-3:])
     assert "Vandringen ”Söder kväll” är slut." in ended
-    assert "3 deltagare, 4 fynd: 3 otrygga, 1 bra." in ended
+    assert "3 vandrare, 4 fynd: 3 otrygga, 1 bra." in ended
     assert "Belysning: 1" in ended and "Klotter: 1" in ended
     # After the walk, a message in the group is nobody's finding.
     await anna.send_photo(file_id="after")
