@@ -11,11 +11,14 @@ for the category and unsafe or good, then a position. The group reads the walk's
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from html import escape
+from pathlib import Path
 
 from telegram import (
     InlineKeyboardButton,
@@ -45,6 +48,7 @@ from core.walks import (
     Walk,
     WalkCategory,
 )
+from exports.walk_report import Format, write_walk_report
 from handlers.buttons import (
     AUDIT_SCORE,
     AUDIT_STOP,
@@ -68,6 +72,8 @@ STOP_NAME_LIMIT = 60
 ROUTE_LIMIT = 30
 CATEGORIES = tuple(WalkCategory)
 PARAMETERS = tuple(AuditParameter)
+# The PDF first: the group waits for it; the spreadsheet and map layer go to the organizer.
+REPORT_ORDER: tuple[Format, ...] = ("pdf", "xlsx", "gpkg")
 JUDGEMENT_CODES = {"u": Judgement.UNSAFE, "g": Judgement.GOOD}
 
 
@@ -496,12 +502,49 @@ async def end_walk(update: Update, context: Ctx) -> None:
 
 
 async def send_report(context: Ctx, render: Renderer, walk: Walk, organizer_chat: int) -> None:
-    """The walk's report for the follow-up meeting."""
-    text = render._(
-        "The findings are with the partnership: each gets someone responsible, a priority and "
-        "a deadline, and the walkers hear back when something changes."
-    )
-    await _post(context, walk.chat_id, escape(text))
+    """The walk's report for the follow-up meeting: the PDF to the group, the xlsx and the
+    GeoPackage to the organizer privately (they hold every finding's position)."""
+    services = context.services
+    translator = services.catalogs.get(render.lang)
+    _ = render._
+    with tempfile.TemporaryDirectory(prefix="torget-walk-") as folder:
+        written: dict[str, Path] = {}
+        try:
+            for fmt in REPORT_ORDER:
+                path = await write_walk_report(
+                    services.store, walk.id, fmt, Path(folder), render.lang, translator
+                )
+                if path is not None:
+                    written[fmt] = path
+        except Exception as error:  # a report that cannot be written must not lose the walk
+            log.warning("a walk's report could not be written: %s", type(error).__name__)
+            text = _("The report could not be written; the findings are kept all the same.")
+            await _post(context, walk.chat_id, escape(text))
+            return
+        if "pdf" in written:
+            caption = _("The walk's report, for the follow-up meeting.")
+            await _document(context, walk.chat_id, written["pdf"], caption)
+        private = [written[fmt] for fmt in ("xlsx", "gpkg") if fmt in written]
+        caption = _("The walk's findings as a spreadsheet and a map layer (GeoPackage).")
+        sent = [await _document(context, organizer_chat, path, caption) for path in private]
+        if not all(sent):
+            text = _(
+                "I could not send you the spreadsheet and the map layer privately: write to "
+                "me in a private chat first (https://t.me/{bot})."
+            ).format(bot=context.bot.username)
+            await _post(context, walk.chat_id, escape(text))
+
+
+async def _document(context: Ctx, chat_id: int, path: Path, caption: str) -> bool:
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+        await context.bot.send_document(
+            chat_id, document=data, filename=path.name, caption=caption
+        )
+    except TelegramError as error:
+        log.warning("could not send a walk's report: %s", type(error).__name__)
+        return False
+    return True
 
 
 async def _no_walk(update: Update, context: Ctx, render: Renderer) -> None:

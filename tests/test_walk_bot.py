@@ -4,7 +4,10 @@ choose categories by buttons, score a stop's audit, and the organizer ends it.""
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
+
+from pypdf import PdfReader
 
 from core.contributions import Kind
 from core.loop import Judgement, TimeBand
@@ -158,6 +161,27 @@ async def test_a_whole_walk_in_a_group(bot: Bot) -> None:
     assert "Vandringen ”Söder kväll” är slut." in ended
     assert "3 vandrare, 4 fynd: 3 otrygga, 1 bra." in ended
     assert "Belysning: 1" in ended and "Klotter: 1" in ended
+    # The report: the PDF in the group, read back with a real PDF reader; the spreadsheet
+    # and the map layer to the organizer privately.
+    [pdf] = sent_to(bot, GROUP, "sendDocument")
+    assert pdf.params["_filenames"]["document"].endswith(".pdf")
+    pages = PdfReader(BytesIO(pdf.params["_files"]["document"])).pages
+    report = " ".join((page.extract_text() or "") for page in pages)
+    report = " ".join(report.split())
+    for expected in (
+        "Söder kväll",
+        "Lampan vid cykelstället är trasig",
+        "Klotter överallt",
+        "Furutorpsplatsen",
+        "Tunneln under spåren",
+        "Belysning",
+    ):
+        assert expected in report, expected
+    private = sorted(
+        c.params["_filenames"]["document"] for c in sent_to(bot, ADMIN_ID, "sendDocument")
+    )
+    assert [name.rsplit(".", 1)[1] for name in private] == ["gpkg", "xlsx"]
+
     # After the walk, a message in the group is nobody's finding.
     await anna.send_photo(file_id="after")
     assert await store.photo_state("u-after") is None
