@@ -755,10 +755,10 @@ async def join(update: Update, context: Ctx) -> None:
         update.update_id, walk.id, pseudonym, user.id, lang, services.clock()
     )
     if not joined:
+        text = None
         if not await store.is_walker(walk.id, pseudonym):
             text = render._("The walk is full: it takes {most} walkers.").format(most=MAX_WALKERS)
-            await answer_callback(update, text)
-        return
+        return await answer_callback(update, text)
     log.info("someone joined a walk")
     await answer_callback(
         update,
