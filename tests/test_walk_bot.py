@@ -4,9 +4,11 @@ choose categories by buttons, score a stop's audit, and the organizer ends it.""
 
 from __future__ import annotations
 
+import logging
 from io import BytesIO
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
 from core.contributions import Kind
@@ -245,3 +247,44 @@ async def test_a_walker_sees_and_deletes_their_walk_data_in_private(bot: Bot) ->
     assert not await store.is_walker(walk_id, pseudonym)
     assert await store.contributions_of(pseudonym) == []
     assert await store.photo_state("u-lamp") is None
+
+
+async def test_odd_messages_on_a_walk_never_fail_and_log_no_ids_or_text(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    organizer, walk_id = await start_walk(bot)
+    anna = person(bot, 2001, "Anna", lang="en")
+    await anna.click_where("Gå med i vandringen")
+    # The toast is in Anna's language, the group's words in the walk's (Swedish).
+    assert anna.answered_callbacks()[-1].startswith("Welcome on the walk!")
+    await anna.send_venue(56.0461, 12.6945, "Stortorget", "Stortorget 1, Helsingborg")
+    await anna.click("Underhåll")
+    await anna.click("Bra")
+    await anna.send("å" * 5000)
+    await anna.send_sticker()
+    await anna.send_document("plan.pdf", "application/pdf")
+    await anna.send_album(2)
+    await anna.forward("Vidarebefordrat om Järnvägsgatan")
+    await organizer.send("/stop")
+    await organizer.send("/stop")
+    await organizer.send("/stop")
+    await organizer.send("/stop")  # past the last stop: told so
+    assert "Det var sista stoppet." in last_in_group(bot)
+    await anna.send("/audit")
+    await anna.click_in(anna.last_message_id(), "Belysning")  # the label does nothing
+    for data in ("wk:a:1:99:0:0", "wk:a:1:0:42:1", "wk:a:1:0:0:9", "wk:q:1:77", "wk:zz"):
+        await anna.press_data(data)
+    await anna.send("/walk En till")  # not an organizer, and a walk is on
+    await organizer.send("/walk En till")
+    assert "Här pågår redan en vandring." in last_in_group(bot)
+    await organizer.send("/endwalk")
+    await organizer.send("/endwalk")  # nothing to end now
+    assert "Här pågår ingen vandring." in last_in_group(bot)
+
+    venue = next(c for c in await _findings(bot) if c.walk_id == walk_id)
+    assert venue.place_name == "Stortorget" and venue.judgement is Judgement.GOOD
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "handler failed" not in logged
+    info = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert "2001" not in info and "Stortorget 1" not in info and "Järnvägsgatan" not in info
