@@ -23,13 +23,13 @@ test: $(STAMP) test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The edit-test loop: lint and every test but the slow end-to-end ones (crash, replicas,
 # webhook, fuzz, benchmark, browser), in a few minutes. `make test` (and CI) runs everything.
 quick: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # Extract interface strings and merge them into both catalogs (then translate the new ones).
 messages: $(STAMP)

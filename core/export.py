@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from core.contributions import Contribution, Kind
+from core.loop import SaferAnswer
 from core.privacy import snap
 from core.survey import (
     STOCKHOLM,
@@ -118,8 +119,28 @@ RESPONSE_COLUMNS = [
     "completed",
     "source",
 ]
-# Ideas and tips, one row each. The pseudonym is the same keyed HMAC as in the answers, so an
-# analyst can link a resident's tips and answers without ever learning who they are.
+# What closing the loop added (core.loop), after each contribution's first columns: see
+# loop_cells. A walk finding is a contribution too (kind "finding").
+SAFER_COLUMNS = {answer: f"safer_{answer.value}" for answer in SaferAnswer}
+LOOP_COLUMNS = [
+    "status_reason",
+    "duplicate_of",
+    "forwarded_to",
+    "responsible",
+    "priority",
+    "deadline",
+    "time_band",
+    "themes",
+    "voices",
+    *SAFER_COLUMNS.values(),
+    "walk",
+    "stop",
+    "judgement",
+    "voice",
+]
+# Ideas, tips and walk findings, one row each. The pseudonym is the same keyed HMAC as in the
+# answers, so an analyst can link a resident's tips and answers without ever learning who
+# they are.
 CONTRIBUTION_COLUMNS = [
     "respondent",
     "contribution",
@@ -138,13 +159,48 @@ CONTRIBUTION_COLUMNS = [
     "source",
     "sent",
     "status_changed",
+    *LOOP_COLUMNS,
 ]
 
 
-def contribution_cells(
-    item: Contribution, privacy: Privacy | None = None, as_text: bool = True
+def loop_cells(
+    item: Contribution, safer: Mapping[SaferAnswer, int] | None = None, as_text: bool = True
 ) -> dict[str, Any]:
-    """One idea or tip by column name, as `privacy` allows (pseudonymous by default).
+    """What closing the loop added to an idea, tip or walk finding, by column name: the
+    status's reason, duplicate and recipient, the triage, Purple Flag's time band and themes
+    (space separated, as a multiple choice is: groupable in Excel and QGIS), "me too", the
+    "feels safer" answers (how many of each), and a finding's walk, stop (1 is the route's
+    first), unsafe or good, and whether it has a voice note."""
+    deadline: Any = item.deadline
+    if as_text and deadline is not None:
+        deadline = deadline.isoformat()
+    counts = safer or {}
+    return {
+        "status_reason": item.status_reason,
+        "duplicate_of": item.duplicate_of,
+        "forwarded_to": item.forwarded_to,
+        "responsible": item.responsible.value if item.responsible else None,
+        "priority": item.priority.value if item.priority else None,
+        "deadline": deadline,
+        "time_band": item.time_band.value if item.time_band else None,
+        "themes": " ".join(theme.value for theme in item.themes) or None,
+        "voices": item.voices,
+        **{column: counts.get(answer, 0) for answer, column in SAFER_COLUMNS.items()},
+        "walk": item.walk_id,
+        "stop": item.stop + 1 if item.stop is not None else None,
+        "judgement": item.judgement.value if item.judgement else None,
+        "voice": ("yes" if item.voice_unique_id else "no") if item.kind is Kind.FINDING else None,
+    }
+
+
+def contribution_cells(
+    item: Contribution,
+    privacy: Privacy | None = None,
+    as_text: bool = True,
+    safer: Mapping[SaferAnswer, int] | None = None,
+) -> dict[str, Any]:
+    """One idea, tip or walk finding by column name, as `privacy` allows (pseudonymous by
+    default), with what closing the loop added (`loop_cells`; `safer`: its answers).
 
     Times are Stockholm local: text (for CSV) or datetime/date values (for xlsx, JSON).
     """
@@ -168,6 +224,7 @@ def contribution_cells(
         "source": item.source,
         "sent": when(item.created_at),
         "status_changed": when(item.status_changed_at),
+        **loop_cells(item, safer, as_text),
     }
 
 
@@ -250,7 +307,9 @@ def long_rows(survey: Survey, answers: Mapping[str, Any]) -> Iterator[tuple[str,
             yield question.id, ANSWERED, cell(survey, Column(question.id, question.id), answers)
 
 
-LAYERS = ("answers", "ideas", "tips")
+LAYERS = ("answers", "ideas", "tips", "findings")
+# The layer of each kind of contribution on a map.
+CONTRIBUTION_LAYERS = {Kind.IDEA: "ideas", Kind.TIP: "tips", Kind.FINDING: "findings"}
 
 
 @dataclass(frozen=True)
@@ -279,6 +338,8 @@ CONTRIBUTION_PROPERTIES = [
     "status",
     "date",
     "photo",
+    "kind",
+    *LOOP_COLUMNS,
 ]
 GRID_PROPERTIES = ["group", "count"]
 
@@ -341,11 +402,13 @@ def answer_features(
         )
 
 
-def contribution_feature(item: Contribution, privacy: Privacy) -> Feature | None:
+def contribution_feature(
+    item: Contribution, privacy: Privacy, safer: Mapping[SaferAnswer, int] | None = None
+) -> Feature | None:
     if item.lat is None or item.lon is None:
         return None
     return Feature(
-        "ideas" if item.kind is Kind.IDEA else "tips",
+        CONTRIBUTION_LAYERS[item.kind],
         item.lat,
         item.lon,
         {
@@ -358,6 +421,8 @@ def contribution_feature(item: Contribution, privacy: Privacy) -> Feature | None
             "status": item.status.value,
             "date": privacy.text(item.created_at),
             "photo": photo_file(item.photo_unique_id) if item.photo_unique_id else None,
+            "kind": item.kind.value,
+            **loop_cells(item, safer),
         },
         (item.photo_unique_id,) if item.photo_unique_id else (),
     )

@@ -9,10 +9,11 @@ The responses are limited by the campaigns asked for, which callers take from
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 
 from core.contributions import Contribution, Kind, Status, TimeOfDay
+from core.loop import SaferAnswer
 from core.roles import Access, contribution_in_area, same_area
 from core.survey import Survey
 from storage.export_reads import ExportSource
@@ -50,6 +51,12 @@ class AreaSource:
         async for item in self.export_contributions():
             counted[(item.kind, item.category, item.time_of_day, item.status)] += 1
         return [(*key, count) for key, count in counted.items()]
+
+    async def safer_counts(
+        self, contribution_ids: Collection[int]
+    ) -> dict[int, dict[SaferAnswer, int]]:
+        # Asked with the ids of the area's contributions (export_contributions): counts only.
+        return await self._source.safer_counts(contribution_ids)
 
     async def photo_bytes(self, unique_id: str) -> bytes | None:
         """A photo only when one of the area's ideas, tips or answers names it: the photos

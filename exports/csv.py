@@ -17,6 +17,7 @@ from core.export import (
 )
 from core.survey import Photo
 from core.versions import History
+from exports.loop import with_safer
 from exports.photos import PhotoFiles, names_only
 from exports.progress import Progress, quiet
 from exports.request import Request
@@ -167,7 +168,8 @@ async def write_contributions_csv(
     progress: Progress = quiet,
     photos: PhotoFiles | None = None,
 ) -> int:
-    """Write one row per idea or tip, with coordinates as stored (coarsened); return the rows."""
+    """Write one row per idea, tip or walk finding, with coordinates as stored (coarsened);
+    return the rows."""
     out, privacy = request.out, request.privacy
     photos = photos or names_only()
     rows = 0
@@ -175,8 +177,8 @@ async def write_contributions_csv(
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, dialect=SwedishExcel)
         writer.writerow(CONTRIBUTION_COLUMNS)
-        async for item in store.export_contributions():
-            cells = contribution_cells(item, privacy)
+        async for item, safer in with_safer(store):
+            cells = contribution_cells(item, privacy, safer=safer)
             cells["photo"] = await photos.cell(item.photo_unique_id)
             writer.writerow([format_cell(cells.get(name)) for name in CONTRIBUTION_COLUMNS])
             rows += 1

@@ -21,6 +21,7 @@ from core.export import (
     CONTRIBUTION_PROPERTIES,
     GRID_PROPERTIES,
     LAYERS,
+    SAFER_COLUMNS,
     Feature,
     Grid,
     Privacy,
@@ -30,12 +31,23 @@ from core.export import (
 )
 from core.survey import Location, Number, Scale
 from core.versions import History
+from exports.loop import with_safer
 from exports.photos import PhotoFiles, names_only
 from exports.progress import Progress, quiet
 from exports.request import Request
 from storage.export_reads import ExportSource
 
-INTEGERS = ("count", "contribution", "version", "response")
+INTEGERS = (
+    "count",
+    "contribution",
+    "version",
+    "response",
+    "duplicate_of",
+    "voices",
+    *SAFER_COLUMNS.values(),
+    "walk",
+    "stop",
+)
 # Six decimals are about 10 cm: more would pretend a precision the points do not have.
 DECIMALS = 6
 WGS84_WKT = (
@@ -73,11 +85,11 @@ async def features(
             answers = dict(zip(names, row, strict=True))
             for feature in answer_features(survey, response, privacy, version, answers):
                 yield feature
-    async for item in store.export_contributions():
+    async for item, safer in with_safer(store):
         progress(1)
         if item.status is Status.HIDDEN:
             continue
-        located = contribution_feature(item, privacy)
+        located = contribution_feature(item, privacy, safer)
         if located is not None:
             located.properties["photo"] = await photos.cell(item.photo_unique_id)
             yield located
@@ -184,8 +196,9 @@ async def write_gpkg(
     progress: Progress = quiet,
     photos: PhotoFiles | None = None,
 ) -> int:
-    """A GeoPackage with a point layer of located answers per campaign and one of ideas and
-    one of tips (with a grid: one layer of cells per kind); return the points.
+    """A GeoPackage with a point layer of located answers per campaign, one of ideas, one of
+    tips and, when there are some, one of walk findings (with a grid: one layer of cells per
+    kind); return the points.
 
     With the photos carried, each photo is also in the package, as the Related Tables
     Extension's media (exports/gpkg_media.py), related to every point whose row names it."""
@@ -209,7 +222,7 @@ async def write_gpkg(
     else:
         for history in request.histories():
             wanted[answers_layer(history.survey_id)] = _answer_fields(history)
-        for kind in ("ideas", "tips"):
+        for kind in ("ideas", "tips", "findings"):
             wanted[kind] = [
                 (name, "integer" if name in INTEGERS else "text")
                 for name in CONTRIBUTION_PROPERTIES
@@ -237,8 +250,11 @@ async def write_gpkg(
                 media.add_layer(name)
         return layer
 
-    # Ideas and tips are always there, as in every export before.
+    # Ideas and tips are always there, as in every export before; walk findings (and their
+    # grid) when there are some.
     for kind in wanted if request.grid is not None else ("ideas", "tips"):
+        if kind == "findings":
+            continue
         layer_of(kind)
     connection = package.connection
     written = 0

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from core.export import contribution_cells, photo_id
 from core.survey import Photo
 from core.versions import History, codebook
+from exports.loop import with_safer
 from exports.photos import PhotoFiles, names_only
 from exports.progress import Progress, quiet
 from exports.request import Request
@@ -97,9 +98,10 @@ async def write_json(
                 progress(1)
         handle.write('\n],\n"contributions": [\n')
         contributions = 0
-        async for item in store.export_contributions():
+        async for item, safer in with_safer(store):
             _separate(handle, contributions)
-            cells = contribution_cells(item, privacy, as_text=False)
+            cells = contribution_cells(item, privacy, as_text=False, safer=safer)
+            cells["themes"] = [theme.value for theme in item.themes]
             cells["contactable"] = item.contactable
             cells["photo"] = await photos.cell(item.photo_unique_id)
             handle.write(_dump(cells))

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from core import i18n
-from core.contributions import STATUS_LABELS, Contribution, Status
+from core.contributions import STATUS_LABELS, Contribution, Place, Status
 from core.export import photo_file
 from core.loop import (
     STOCKHOLM,
@@ -41,8 +41,9 @@ from core.loop import (
     TimeBand,
     time_band,
 )
-from core.places import coordinates
+from core.places import describe
 from core.says import N_
+from core.survey import Text
 from core.walks import (
     AUDIT_LABELS,
     WALK_CATEGORY_LABELS,
@@ -258,12 +259,21 @@ class Words:
     def when(self, value: datetime) -> str:
         return i18n.when(value, self.lang)
 
-    def place(self, item: Contribution) -> str:
+    def place(self, item: Contribution, walk: Walk | None = None) -> str:
+        """Its place's own name, else "near" the closest stop of the walk's route (within
+        core.places.NEAR_METRES), else its coordinates."""
         if item.place_name:
             return item.place_name
         if item.lat is not None and item.lon is not None:
-            return coordinates(item.lat, item.lon, self.lang, self.translator)  # type: ignore[arg-type]
+            translator: Any = self.translator
+            return describe(item.lat, item.lon, self.lang, translator, _stops(walk))
         return self._("no place shared")
+
+    def titled(self, number: int, item: Contribution, walk: Walk | None) -> str:
+        """ "2. Lighting – Järnvägsgatan": a finding in a list, with its place when it has one."""
+        where = self.place(item, walk) if item.place_name or item.lat is not None else ""
+        category = self.category(item.category)
+        return f"{number}. {category} – {where}" if where else f"{number}. {category}"
 
     def stop(self, walk: Walk, stop: int | None) -> str:
         if stop is None or not 0 <= stop < len(walk.route):
@@ -274,6 +284,20 @@ class Words:
         return ", ".join(
             f"{self.parameter(p)} {self.number(means[p])}" for p in AuditParameter if p in means
         )
+
+
+def _stops(walk: Walk | None) -> list[Place]:
+    """The route's stops with a position, as places a finding can be "near"."""
+    stops: list[Place] = []
+    for index, stop in enumerate(walk.route if walk else ()):
+        if stop.lat is None or stop.lon is None or not stop.name.strip():
+            continue
+        try:
+            name = Text(sv=stop.name, en=stop.name)
+            stops.append(Place(id=f"stop-{index}", name=name, lat=stop.lat, lon=stop.lon))
+        except ValueError:  # a position out of range: the stop is no place to be near
+            continue
+    return stops
 
 
 def short(pseudonym: str) -> str:
@@ -362,7 +386,7 @@ def write_pdf(report: WalkReport, words: Words, path: Path) -> None:
             12,
         )
         line(words.stop(walk, item.stop))
-        pair(_("Place"), words.place(item))
+        pair(_("Place"), words.place(item, walk))
         if item.text:
             line(item.text)
         _photo(pdf, report, item, words)
@@ -394,7 +418,7 @@ def write_pdf(report: WalkReport, words: Words, path: Path) -> None:
         if not report.previous_findings:
             line(_("No findings were recorded on that walk."))
         for number, item in enumerate(report.previous_findings, start=1):
-            heading(f"{number}. {words.category(item.category)} – {words.place(item)}", 11)
+            heading(words.titled(number, item, report.previous), 11)
             line(words.stop(report.previous, item.stop))
             if item.text:
                 line(item.text)
@@ -433,7 +457,7 @@ def write_pdf(report: WalkReport, words: Words, path: Path) -> None:
         heading(words.theme(theme) if theme else _("No theme yet"), 11)
         for item in items:
             number = report.findings.index(item) + 1
-            line(f"{number}. {words.category(item.category)} – {words.place(item)}")
+            line(words.titled(number, item, walk))
 
     pdf.output(str(path))
 
@@ -533,7 +557,7 @@ def finding_columns(
         (_("Category"), lambda r, n, i: words.category(i.category)),
         (_("Unsafe or good"), lambda r, n, i: words.judgement(i.judgement)),
         (_("Text"), lambda r, n, i: i.text),
-        (_("Place"), lambda r, n, i: words.place(i)),
+        (_("Place"), lambda r, n, i: words.place(i, walk_of(r))),
         (_("Latitude"), lambda r, n, i: i.lat),
         (_("Longitude"), lambda r, n, i: i.lon),
         (_("Photo"), lambda r, n, i: photo_file(i.photo_unique_id) if i.photo_unique_id else None),
@@ -673,7 +697,7 @@ def write_xlsx(report: WalkReport, words: Words, path: Path) -> None:
                     words.stop(previous, item.stop),
                     words.category(item.category),
                     item.text,
-                    words.place(item),
+                    words.place(item, previous),
                     words.status(item.status),
                     item.status_reason,
                     words.responsible(item.responsible),
@@ -804,7 +828,7 @@ def write_gpkg(report: WalkReport, words: Words, path: Path) -> None:
                 "category_label": words.category(item.category),
                 "judgement": item.judgement.value if item.judgement else None,
                 "text": item.text,
-                "place": words.place(item),
+                "place": words.place(item, walk),
                 "photo": photo_file(item.photo_unique_id) if item.photo_unique_id else None,
                 "status": item.status.value,
                 "status_label": words.status(item.status),

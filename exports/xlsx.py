@@ -27,6 +27,7 @@ from core.export import (
 )
 from core.survey import Photo
 from core.versions import CODEBOOK_COLUMNS, History, codebook
+from exports.loop import with_safer
 from exports.photos import PhotoFiles, names_only
 from exports.progress import Progress, quiet
 from exports.request import Request
@@ -187,8 +188,8 @@ async def write_xlsx(
             formats,
             {CONTRIBUTION_COLUMNS.index("photo")},
         )
-        async for item in store.export_contributions():
-            shown = contribution_cells(item, privacy, as_text=False)
+        async for item, safer in with_safer(store):
+            shown = contribution_cells(item, privacy, as_text=False, safer=safer)
             shown["photo"] = await photos.cell(item.photo_unique_id)
             ideas.add([shown.get(name) for name in CONTRIBUTION_COLUMNS])
             progress(1)

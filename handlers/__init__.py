@@ -18,8 +18,10 @@ from handlers import (
     download,
     errors,
     export,
+    followup,
     guard,
     ideas,
+    metoo,
     moderation,
     news,
     privacy,
@@ -53,6 +55,7 @@ from handlers.buttons import (
     DROP,
     FINDING_CATEGORY,
     FINDING_JUDGEMENT,
+    FOLLOWUP,
     HANDLED,
     HIDDEN,
     HIDE,
@@ -60,6 +63,7 @@ from handlers.buttons import (
     KEEP_CAMPAIGN,
     LANGUAGE,
     MENU,
+    METOO,
     MINE,
     MODERATE,
     NEWS,
@@ -204,6 +208,9 @@ def register(app: TorgetApp) -> None:
     button(walk.audit_stop, pattern(WALK, AUDIT_STOP))
     button(walk.score, pattern(WALK, AUDIT_SCORE))
     button(walk.ignore, rf"^{WALK}:")
+    # Closing the loop: answers to "does it feel safer now?", and "me too" at a tip's Send.
+    button(followup.answer, rf"^{FOLLOWUP}:")
+    button(metoo.me_too, rf"^{METOO}:")
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 

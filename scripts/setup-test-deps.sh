@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the tests need from Debian beside the venv: the headless browser of the web view's tests
-# (tests/browser.py). `make test` runs this first, so CI on a fresh machine installs it itself.
+# (tests/browser.py), and poppler's pdftotext, which reads the walk report's PDF as a second
+# real reader beside pypdf (tests/test_report_walk.py). `make test` runs this first, so CI on a fresh machine installs it itself.
 #
 # Idempotent and quiet: when chromium and chromedriver are there it only looks. It never fails
 # the run: when it cannot install (not root, no apt-get, no registry) it says why and goes on;
@@ -10,12 +11,13 @@ set -uo pipefail
 
 # The browser, its WebDriver, and fonts for text and emoji (the pages' buttons carry some), so
 # screenshots show what a person's browser shows.
-PACKAGES=(chromium chromium-driver fonts-dejavu-core fonts-noto-color-emoji)
+PACKAGES=(chromium chromium-driver fonts-dejavu-core fonts-noto-color-emoji poppler-utils)
 BROWSER=/usr/bin/chromium
 DRIVER=/usr/bin/chromedriver
+PDFTOTEXT=/usr/bin/pdftotext
 
 installed() {
-  [ -x "$BROWSER" ] && [ -x "$DRIVER" ] || return 1
+  [ -x "$BROWSER" ] && [ -x "$DRIVER" ] && [ -x "$PDFTOTEXT" ] || return 1
   command -v dpkg-query >/dev/null || return 0
   [ "$(dpkg-query -W -f='${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null | grep -c '^installed$')" \
     -eq "${#PACKAGES[@]}" ]

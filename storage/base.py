@@ -15,6 +15,7 @@ from storage.definitions import Definitions
 from storage.engine import Database
 from storage.export_reads import ExportSource
 from storage.leases import Leases
+from storage.loop import Loop
 from storage.mailings import Mailings
 from storage.photos import PhotoStore
 from storage.prompts import Prompts
@@ -44,6 +45,7 @@ class Store(
     PhotoStore,
     ExportSource,
     Walks,
+    Loop,
     WalkReads,
     Protocol,
 ):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -10,16 +10,24 @@ from sqlalchemy import JSON, and_, case, func, select
 
 from core.contributions import Contribution, Kind, TimeOfDay
 from core.contributions import Status as ContributionStatus
+from core.loop import SaferAnswer
 from storage.engine import Room
 from storage.records import ExportedResponse, ResponseStatus
-from storage.rows import ANSWER_PHOTO, REAL, to_contribution
+from storage.rows import ANSWER_PHOTO, REAL, VOICES, to_contribution
 from storage.schema import answers, contributions, responses
 
 
 class ExportSource(Protocol):
     def export_contributions(self, batch: int = 1000) -> AsyncIterator[Contribution]:
-        """Every idea and tip, oldest first, read in batches."""
+        """Every idea, tip and walk finding, oldest first, read in batches, each with its
+        "me too" count."""
         ...
+
+    async def safer_counts(
+        self, contribution_ids: Collection[int]
+    ) -> dict[int, dict[SaferAnswer, int]]:
+        """The "feels safer" answers of these contributions, how many of each (the walk
+        reads' room, storage.walk_reads, answers it in the store)."""
 
     def export_responses(
         self,
@@ -55,7 +63,7 @@ class ExportReadsRoom(Room):
         last = 0
         while True:
             query = (
-                select(contributions)
+                select(contributions, VOICES)
                 .where(contributions.c.id > last)
                 .order_by(contributions.c.id)
                 .limit(batch)

@@ -26,7 +26,7 @@ from core.contributions import Status
 from core.i18n import Catalogs
 from core.loop import SaferAnswer
 from core.walks import AuditParameter
-from exports.walk_report import write_walk_report
+from exports.walk_report import Format, write_walk_report
 from storage.schema import (
     contributions,
     followups,
@@ -277,6 +277,7 @@ async def test_walks_of_a_title_are_listed_newest_first(store: SqlStore) -> None
     assert [w.id for w in await store.list_walks("Söder kväll")] == [ids["new"], ids["old"]]
     assert [w.id for w in await store.list_walks()] == [ids["new"], ids["other"], ids["old"]]
     assert await store.list_walks("Söder") == []
+    assert [w.id for w in await store.list_walks(" söder  KVÄLL")] == [ids["new"], ids["old"]]
 
 
 async def test_feels_safer_answers_are_counted_per_contribution(store: SqlStore) -> None:
@@ -321,7 +322,11 @@ async def test_the_pdf_shows_the_walk_point_by_point_in_swedish(
     at = [flat.index(squeezed(t)) for t in (KIOSK, LAMP, HEDGE, LITTER)]
     assert at == sorted(at)
     assert "Namnochadress" not in flat
+    # The group's chat id and the walkers' whole pseudonyms are never printed.
+    assert "100123" not in flat and not any(walker in flat for walker in WALKERS)
     assert squeezed("Plats: Järnvägsgatan") in flat
+    # A position without a name of its own is "near" the route's closest stop.
+    assert squeezed("Plats: nära Furutorpsplatsen") in flat
     assert squeezed("Stopp 2: Järnvägsgatan") in flat
     assert squeezed("släckt – mörkt") in flat  # å, ä, ö and the dash intact
     assert squeezed("3 vandrare") in flat and squeezed("Belysning: otryggt 1, bra 0") in flat
@@ -456,5 +461,68 @@ async def test_the_geopackage_has_the_findings_as_points_with_their_photo(
         assert related == [(LAMP, "image/jpeg", len(jpeg()))]
     from fudgeo.geopkg import GeoPackage
 
-    layer = GeoPackage(path).feature_classes["findings"]
-    assert layer.count == 3
+    classes = GeoPackage(path).feature_classes
+    assert classes["findings"].count == 3 and classes["stops"].count == 3
+
+
+async def test_an_awkward_walk_still_gives_every_report(
+    sqlite_store: SqlStore, tmp_path: Path
+) -> None:
+    """No route, a finding with emoji and 5000 characters, a damaged photo, an unknown
+    category: every format is written and says what it can."""
+    ids = await two_walks(sqlite_store)
+    long_text = "Mörkt 🌑 vid Hässleholms BID-område " + "å" * 5000
+    async with sqlite_store.engine.begin() as connection:
+        await connection.execute(
+            insert(contributions).values(
+                **finding(
+                    ids["other"],
+                    None,
+                    "something-new",
+                    long_text,
+                    lat=56.1589,
+                    lon=13.7668,
+                    photo_file_id="f-bad",
+                    photo_unique_id="u-bad",
+                    judgement=None,
+                    time_band=None,
+                )
+            )
+        )
+        await connection.execute(
+            insert(photos).values(
+                unique_id="u-bad",
+                file_id="f-bad",
+                pseudonym=WALKERS[0],
+                status="stored",
+                attempts=1,
+                next_try_at=NOW,
+                data=b"not a jpeg",
+                bytes=10,
+                created_at=NOW,
+                stored_at=NOW,
+            )
+        )
+    formats: tuple[Format, ...] = ("pdf", "xlsx", "gpkg")
+    made = {
+        fmt: await write_walk_report(
+            sqlite_store, ids["other"], fmt, tmp_path, "sv", CATALOGS.get("sv")
+        )
+        for fmt in formats
+    }
+    pdf = made["pdf"]
+    assert pdf is not None
+    text = squeezed(pdf_text(pdf))
+    assert squeezed("Hässleholm BID") in text and "something-new" in text
+    assert squeezed("(fotot gick inte att läsa)") in text and squeezed("Dagtid") in text
+    assert squeezed("mellan stoppen") in text
+    assert all(path is not None and path.stat().st_size > 0 for path in made.values())
+    with pytest.raises(ValueError):
+        await write_walk_report(
+            sqlite_store,
+            ids["other"],
+            "docx",  # type: ignore[arg-type]
+            tmp_path,
+            "sv",
+            CATALOGS.get("sv"),
+        )
