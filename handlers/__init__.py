@@ -33,6 +33,7 @@ from handlers import (
     survey,
     trial,
     upload,
+    walk,
     web,
 )
 from handlers.buttons import (
@@ -40,6 +41,8 @@ from handlers.buttons import (
     ANSWER,
     APPROVE,
     AUDIT,
+    AUDIT_SCORE,
+    AUDIT_STOP,
     BACK,
     BEGIN,
     CAMPAIGN,
@@ -52,11 +55,14 @@ from handlers.buttons import (
     DELETE,
     DROP,
     DUPLICATE,
+    FINDING_CATEGORY,
+    FINDING_JUDGEMENT,
     FIX,
     FOLLOWUP,
     HANDLED,
     HIDDEN,
     HIDE,
+    JOIN_WALK,
     KEEP_CAMPAIGN,
     LANGUAGE,
     MENU,
@@ -83,6 +89,7 @@ from handlers.buttons import (
     TRY,
     UPLOAD,
     VERSION,
+    WALK,
     WONT_FIX,
     WRITE,
     YAML,
@@ -106,9 +113,19 @@ def register(app: TorgetApp) -> None:
 
     # Group -1 runs before all others: a flood from one sender stops here.
     app.add_handler(TypeHandler(Update, guard.limit_flood), group=-1)
-    # Torget talks one to one: in a group, a command gets a pointer to a private chat and
-    # nothing is stored; anything else there, and channel posts, are ignored.
-    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, guard.group_hint))
+    # Torget talks one to one, but for a safety walk in a group (handlers/walk.py): there the
+    # walk's commands, and a walker's findings while a walk is on (one read of the group's
+    # open walk per message); any other command gets a pointer to a private chat. Nothing is
+    # stored of anyone who did not join a walk; channel posts are ignored.
+    groups = filters.ChatType.GROUPS
+    new_in_group = groups & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("walk", walk.start_walk, filters=new_in_group))
+    app.add_handler(CommandHandler("stop", walk.move_to_stop, filters=new_in_group))
+    app.add_handler(CommandHandler("audit", walk.post_audit, filters=new_in_group))
+    app.add_handler(CommandHandler("endwalk", walk.end_walk, filters=new_in_group))
+    app.add_handler(MessageHandler(groups & filters.COMMAND, guard.group_hint))
+    findings = new_in_group & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(findings, walk.group_message))
 
     # Commands first, so "/help" typed during a text question is not taken as the answer.
     # An invitation link's /start (Join-…, core.roles) before every other deep link.
@@ -198,6 +215,13 @@ def register(app: TorgetApp) -> None:
     button(schedule.ignore, rf"^{PROMPT}:")
     button(roles.organizer_button, rf"^{ORGANIZER}:")
     button(audit.turn_page, rf"^{AUDIT}:")
+    # A walk's buttons, pressed in its group (guard.limit_flood lets only these through).
+    button(walk.join, pattern(WALK, JOIN_WALK))
+    button(walk.choose_category, pattern(WALK, FINDING_CATEGORY))
+    button(walk.choose_judgement, pattern(WALK, FINDING_JUDGEMENT))
+    button(walk.audit_stop, pattern(WALK, AUDIT_STOP))
+    button(walk.score, pattern(WALK, AUDIT_SCORE))
+    button(walk.ignore, rf"^{WALK}:")
     # Closing the loop: answers to "does it feel safer now?", and "me too" at a tip's Send.
     button(followup.answer, rf"^{FOLLOWUP}:")
     button(metoo.me_too, rf"^{METOO}:")

@@ -335,6 +335,37 @@ def exactly(data: str) -> str:
     return rf"^{re.escape(data)}$"
 
 
+# ---- a safety walk in a group (handlers/walk.py): wk:<what>:<id>[:<field>...] ----
+WALK = "wk"
+JOIN_WALK = "j"  # wk:j:<walk>
+FINDING_CATEGORY = "c"  # wk:c:<finding>:<category index>
+FINDING_JUDGEMENT = "u"  # wk:u:<finding>:<u|g>
+AUDIT_STOP = "q"  # wk:q:<walk>:<stop>: post the stop's audit
+AUDIT_SCORE = "a"  # wk:a:<walk>:<stop>:<parameter index>:<score>
+WALK_LABEL = "n"  # wk:n: an audit row's label, which does nothing
+WALK_FIELDS = {JOIN_WALK: 1, FINDING_CATEGORY: 2, FINDING_JUDGEMENT: 2, AUDIT_STOP: 2}
+WALK_FIELDS |= {AUDIT_SCORE: 4, WALK_LABEL: 0}
+
+
+def walk_data(what: str, *values: int | str) -> str:
+    return ":".join((WALK, what, *(str(value) for value in values)))
+
+
+def parse_walk_data(data: str) -> tuple[str, tuple[str, ...]] | None:
+    """A walk button's (what, fields), or None when garbled or forged. Every field but a
+    judgement's letter is a small number."""
+    parts = data.split(":")
+    if len(parts) < 2 or parts[0] != WALK or WALK_FIELDS.get(parts[1]) != len(parts) - 2:
+        return None
+    what, values = parts[1], tuple(parts[2:])
+    numbers = values[:-1] if what == FINDING_JUDGEMENT else values
+    if not all(value.isdigit() and len(value) <= 12 for value in numbers):
+        return None
+    if what == FINDING_JUDGEMENT and values[-1] not in ("u", "g"):
+        return None
+    return what, values
+
+
 # ---- closing the loop (handlers/followup.py, handlers/metoo.py) ----
 # fu:<follow-up>:<answer code>: an answer to "Känns det tryggare nu?".
 FOLLOWUP = "fu"

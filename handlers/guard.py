@@ -7,11 +7,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, filters
 
 from core.flood import Verdict
+from handlers.buttons import WALK
 from handlers.common import Handler, Visitor, access, send, spoken, visitor
 from handlers.context import Ctx, Services
 from handlers.render import Renderer, renderer
@@ -24,8 +25,10 @@ async def limit_flood(update: Update, context: Ctx) -> None:
     """Let a sender's update through, or drop it (with one notice per flood)."""
     query = update.callback_query
     chat = update.effective_chat
-    if query is not None and (chat is None or chat.type != "private"):
-        # A button outside a private chat (an inline message, a group): not Torget's.
+    walk_button = chat is not None and chat.type in GROUP_CHATS and _is_walk(query)
+    if query is not None and (chat is None or chat.type != "private") and not walk_button:
+        # A button outside a private chat (an inline message, a group): not Torget's, but
+        # for a safety walk's in its group (handlers/walk.py).
         try:
             await query.answer()
         except TelegramError:
@@ -60,6 +63,13 @@ async def limit_flood(update: Update, context: Ctx) -> None:
         except TelegramError:
             log.debug("could not stop a dropped button's spinner")
     raise ApplicationHandlerStop
+
+
+GROUP_CHATS = ("group", "supergroup")
+
+
+def _is_walk(query: CallbackQuery | None) -> bool:
+    return query is not None and (query.data or "").startswith(WALK + ":")
 
 
 async def group_hint(update: Update, context: Ctx) -> None:

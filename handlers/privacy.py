@@ -11,7 +11,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from core import i18n
-from core.contributions import FORM_KINDS
+from core.contributions import FORM_KINDS, Contribution, Kind
 from core.engine import final_answers
 from handlers.buttons import CONFIRM_DELETE, KEEP
 from handlers.common import Handler, Visitor, answer_callback, close_keyboard, send, visitor
@@ -120,8 +120,35 @@ async def my_data(
             "contactable": item.contactable,
             "status": str(item.status),
             "sent_at": item.created_at.isoformat() if item.created_at else None,
+            **_finding_fields(item),
         }
         for item in contributions
+    ]
+    walked = await services.store.walks_of(who.pseudonym)
+    audits = await services.store.audits_of(who.pseudonym)
+    if walked:
+        lines.append("\n<b>{}</b>".format(_("Your safety walks")))
+        for walk, walker in walked:
+            scored = sum(1 for audit in audits if audit.walk_id == walk.id)
+            joined = _("“{title}”, joined on {date}").format(
+                title=walk.title, date=i18n.when(walker.joined_at, render.lang)
+            )
+            stops = render.ngettext(
+                "you scored {count} stop", "you scored {count} stops", scored
+            ).format(count=scored)
+            lines.append(f"• {escape(joined)}; {escape(stops)}")
+    export["walks"] = [
+        {
+            "title": walk.title,
+            "started_at": walk.started_at.isoformat(),
+            "joined_at": walker.joined_at.isoformat(),
+            "audits": [
+                {"stop": audit.stop, "scores": {str(p): v for p, v in audit.scores.items()}}
+                for audit in audits
+                if audit.walk_id == walk.id
+            ],
+        }
+        for walk, walker in walked
     ]
     # Closing the loop: the "me too"s they added and their answers to "does it feel safer?".
     voiced = await services.store.voices_of(who.pseudonym)
@@ -166,6 +193,19 @@ async def my_data(
     await context.bot.send_document(
         who.chat_id, document=io.BytesIO(payload), filename="torget-mydata.json"
     )
+
+
+def _finding_fields(item: Contribution) -> dict[str, object]:
+    """What a walk finding holds beyond an idea's or tip's fields."""
+    if item.kind is not Kind.FINDING:
+        return {}
+    return {
+        "walk": item.walk_id,
+        "stop": item.stop,
+        "judgement": str(item.judgement) if item.judgement else None,
+        "voice_note": item.voice_unique_id is not None,
+        "time_band": str(item.time_band) if item.time_band else None,
+    }
 
 
 @for_someone_stored

@@ -56,6 +56,7 @@ from core.survey import (
     Survey,
 )
 from core.texts import Button, QuestionText, SurveyTexts
+from core.walks import WALK_CATEGORY_LABELS
 from handlers.buttons import (
     CONSENT,
     LANGUAGE,
@@ -77,6 +78,7 @@ from handlers.reply import Reply
 
 # "My contributions" lists this many, newest first; a message holds 4096 characters.
 MAX_LISTED = 15
+WALK_LABELS = {category.value: label for category, label in WALK_CATEGORY_LABELS.items()}
 
 # The fields of a button in the PTB this was written for; if a newer PTB has others, the
 # Keyboard below leaves every button to PTB, so nothing it would send is ever left out.
@@ -435,6 +437,8 @@ class Renderer:
                 for choice in question.choices:
                     if choice.id == category_id:
                         return choice.label.get(self.lang)
+        if category_id in WALK_LABELS:  # a walk finding's (core.walks), which has no form
+            return self._(WALK_LABELS[category_id])
         return category_id
 
     def place(self, item: Contribution) -> str:

@@ -25,6 +25,7 @@ from storage.responses import Responses
 from storage.roles import Roles
 from storage.schedules import Schedules
 from storage.walk_reads import WalkReads
+from storage.walks import Walks
 from storage.web import WebLogins
 
 
@@ -43,6 +44,7 @@ class Store(
     WebLogins,
     PhotoStore,
     ExportSource,
+    Walks,
     Loop,
     WalkReads,
     Protocol,

@@ -10,7 +10,16 @@ from sqlalchemy import bindparam, delete, select, update
 from storage.engine import Room
 from storage.records import Resident
 from storage.rows import delete_responses, to_resident
-from storage.schema import chats, contributions, outbox, photos, residents, responses
+from storage.schema import (
+    chats,
+    contributions,
+    outbox,
+    photos,
+    residents,
+    responses,
+    walk_audits,
+    walk_members,
+)
 
 
 class Residents(Protocol):
@@ -86,6 +95,9 @@ class ResidentsRoom(Room):
             )
             await connection.execute(delete(photos).where(photos.c.pseudonym == pseudonym))
             await connection.execute(delete(outbox).where(outbox.c.pseudonym == pseudonym))
+            # Their walks: the walks they joined and what they scored at each stop.
+            for walked in (walk_audits, walk_members):
+                await connection.execute(delete(walked).where(walked.c.pseudonym == pseudonym))
             await connection.execute(delete(chats).where(chats.c.pseudonym == pseudonym))
             await connection.execute(delete(residents).where(residents.c.pseudonym == pseudonym))
             return True

@@ -22,6 +22,7 @@ from storage.responses import ResponsesRoom
 from storage.roles import RolesRoom
 from storage.schedules import SchedulesRoom
 from storage.walk_reads import WalkReadsRoom
+from storage.walks import WalksRoom
 from storage.web import WebRoom
 
 
@@ -39,6 +40,7 @@ class SqlStore(
     WebRoom,
     PhotosRoom,
     ExportReadsRoom,
+    WalksRoom,
     LoopRoom,
     WalkReadsRoom,
 ):

@@ -140,6 +140,9 @@ class BotApi:
             return BOT_USER
         if method == "getUpdates":
             return []
+        if method == "getChatMember":
+            # The bot is a plain member of a group: privacy mode on, no admin.
+            return {"status": "member", "user": BOT_USER}
         if method == "getFile":
             file_id = str(params.get("file_id", "file"))
             content = self.files.get(file_id)
@@ -156,7 +159,7 @@ class BotApi:
             message: dict[str, Any] = {
                 "message_id": self.new_message_id(),
                 "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
+                "chat": {"id": chat_id, "type": _chat_type(chat_id)},
                 "from": BOT_USER,
             }
             if "text" in params:
@@ -175,7 +178,7 @@ class BotApi:
         if method in EDITING:
             key = (int(params["chat_id"]), int(params["message_id"]))
             message = dict(self.messages.get(key, {"message_id": key[1], "date": 0}))
-            message["chat"] = {"id": key[0], "type": "private"}
+            message["chat"] = {"id": key[0], "type": _chat_type(key[0])}
             if "text" in params:
                 message["text"] = params["text"]
             markup = params.get("reply_markup")
@@ -186,6 +189,11 @@ class BotApi:
             self.messages[key] = message
             return message
         return True
+
+
+def _chat_type(chat_id: int) -> str:
+    """A group's chat id is negative, a person's private chat is their user id."""
+    return "supergroup" if chat_id < 0 else "private"
 
 
 JSON_FIELDS = {
@@ -321,6 +329,19 @@ class Resident:
         self._last_update: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []  # every update this resident sent
 
+    def in_group(self, chat_id: int, title: str = "Trygghetsvandring Söder") -> Resident:
+        """The same person writing in a group chat with the bot (a negative chat id)."""
+        member = Resident(
+            self.app,
+            self.fake,
+            self.user["id"],
+            self.user["first_name"],
+            self.user.get("language_code"),
+        )
+        member.chat_id = chat_id
+        member.chat = {"id": chat_id, "type": "supergroup", "title": title}
+        return member
+
     # ---- doing things ----
     async def onboard(self, agree: str = "Jag godkänner", news: str | None = None) -> None:
         """Start the bot and accept the privacy notice; `news`: answer the news offer too."""
@@ -345,7 +366,11 @@ class Resident:
         await self._feed({"message": self._message(location=location, venue=venue)})
 
     async def send_photo(
-        self, file_id: str = "photo-1", file_size: int = 50_000, content: bytes | None = None
+        self,
+        file_id: str = "photo-1",
+        file_size: int = 50_000,
+        content: bytes | None = None,
+        caption: str | None = None,
     ) -> None:
         """A photo sent as a photo: Telegram holds its bytes (`content`, else a phone's JPEG
         with EXIF and GPS) for the bot to download by file id."""
@@ -360,7 +385,8 @@ class Resident:
                 "file_size": file_size,
             },
         ]
-        await self._feed({"message": self._message(photo=sizes)})
+        extra = {"caption": caption} if caption else {}
+        await self._feed({"message": self._message(photo=sizes, **extra)})
 
     async def send_document(
         self,
@@ -428,8 +454,8 @@ class Resident:
         }
         await self._feed({"message": self._message(sticker=sticker)})
 
-    async def send_voice(self) -> None:
-        voice = {"file_id": "voice-1", "file_unique_id": "uv-1", "duration": 3}
+    async def send_voice(self, file_id: str = "voice-1") -> None:
+        voice = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": 3}
         await self._feed({"message": self._message(voice=voice)})
 
     async def click(self, label: str) -> None:
