@@ -18,6 +18,7 @@ from handlers import (
     download,
     errors,
     export,
+    forward,
     guard,
     ideas,
     moderation,
@@ -48,6 +49,11 @@ from handlers.buttons import (
     CONTRIBUTE,
     DELETE,
     DROP,
+    FORWARD_CANCEL,
+    FORWARD_EMAIL,
+    FORWARD_OFFER,
+    FORWARD_SEND,
+    FORWARD_SERVICE,
     HANDLED,
     HIDDEN,
     HIDE,
@@ -77,6 +83,7 @@ from handlers.buttons import (
     YAML,
     contribute_data,
     exactly,
+    forward_pattern,
     moderate_pattern,
     pattern,
 )
@@ -128,6 +135,7 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("organizers", roles.organizers, filters=new_private))
     app.add_handler(CommandHandler("audit", audit.audit_log, filters=new_private))
     app.add_handler(CommandHandler("web", web.web_link, filters=new_private))
+    app.add_handler(CommandHandler("forward", forward.forward_command, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, guard.unknown_command))
 
     # Buttons: one handler per action, by its callback data (handlers/buttons.py). A family's
@@ -180,6 +188,13 @@ def register(app: TorgetApp) -> None:
     button(schedule.ignore, rf"^{PROMPT}:")
     button(roles.organizer_button, rf"^{ORGANIZER}:")
     button(audit.turn_page, rf"^{AUDIT}:")
+    # Forwarding to the municipality (handlers/forward.py): fw:<what>:<contribution>[:…].
+    button(forward.offer_button, forward_pattern(FORWARD_OFFER))
+    for choosing in (FORWARD_SERVICE, FORWARD_EMAIL):
+        button(forward.show_what_is_sent, forward_pattern(choosing))
+    button(forward.send_it, forward_pattern(FORWARD_SEND))
+    button(forward.cancel, forward_pattern(FORWARD_CANCEL))
+    button(forward.ignore, forward_pattern())
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 

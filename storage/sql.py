@@ -11,6 +11,7 @@ from __future__ import annotations
 from storage.contributions import ContributionsRoom
 from storage.definitions import DefinitionsRoom
 from storage.export_reads import ExportReadsRoom
+from storage.forwards import ForwardsRoom
 from storage.leases import LeasesRoom
 from storage.mailings import MailingsRoom
 from storage.photos import PhotosRoom
@@ -37,5 +38,6 @@ class SqlStore(
     WebRoom,
     PhotosRoom,
     ExportReadsRoom,
+    ForwardsRoom,
 ):
     """One class for both databases; the URL decides which one."""
