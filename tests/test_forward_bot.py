@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from tornado.httpserver import HTTPServer
 
 from core.contributions import Status
 from core.loop import ForwardState
+from handlers.forward import card_row
+from handlers.render import Renderer
 from runtime.forwarding import Forwarder
 from runtime.web import web_services
 from tests.conftest import ADMIN_ID, Bot, FakeClock, settings_for, start_bot
@@ -335,3 +338,14 @@ async def test_a_photo_link_that_is_forged_or_expired_shows_nothing(
         bot.clock.advance(days=91)
         async with session.get(link) as answer:
             assert answer.status == 404
+
+
+async def test_the_moderation_cards_row_offers_forwarding_only_when_it_can(bot: Bot) -> None:
+    await report_lamp(bot)
+    render = Renderer(bot.services.catalogs.get("sv"), "sv")
+    tip = await the_tip(bot)
+    [button] = card_row(render, tip, bot.settings)
+    assert button.text == "📨 Vidarebefordra till kommunen" and button.callback_data == "fw:o:1"
+    assert card_row(render, replace(tip, status=Status.FIXED), bot.settings) == []
+    off = settings_for(Path("/nonexistent"))
+    assert card_row(render, tip, off) == []
