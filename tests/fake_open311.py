@@ -51,6 +51,7 @@ class FakeOpen311:
     fail: list[tuple[int, bool]] = field(default_factory=list)  # (status, store anyway)
     tokens: bool = False  # answer with a token, the id known only later
     lists_requests: bool = True
+    services_down: bool = False
     url: str = ""
 
     def fail_next(self, status: int = 500, times: int = 1, store_anyway: bool = False) -> None:
@@ -78,6 +79,8 @@ class FakeOpen311:
         }
 
     async def services(self, request: web.Request) -> web.Response:
+        if self.services_down:
+            return web.Response(status=503, text="<html>Underhåll</html>")
         return web.json_response(SERVICES)
 
     async def post(self, request: web.Request) -> web.Response:

@@ -349,3 +349,40 @@ async def test_the_moderation_cards_row_offers_forwarding_only_when_it_can(bot: 
     assert card_row(render, replace(tip, status=Status.FIXED), bot.settings) == []
     off = settings_for(Path("/nonexistent"))
     assert card_row(render, tip, off) == []
+
+
+async def test_e_mail_is_still_offered_when_the_service_list_cannot_be_read(
+    bot: Bot, open311: FakeOpen311, smtp: FakeSmtp
+) -> None:
+    await report_lamp(bot)
+    open311.services_down = True
+    admin = bot.admin()
+    await admin.onboard()
+    await admin.send("/forward 1")
+    assert "Kommunens lista över ärendetyper gick inte att läsa just nu" in admin.last_text()
+    assert admin.buttons() == ["✉️ Med e-post till felanmalan@helsingborg.test", "Avbryt"]
+    await admin.click("Med e-post")
+    await admin.click("📨 Skicka till kommunen")
+    assert await Forwarder(bot.services, bot.app.bot).send_due() == 1
+    assert len(smtp.messages) == 1 and open311.posts == 0
+
+
+async def test_a_residents_delete_takes_the_forwards_photo_link_with_it(
+    bot: Bot, open311: FakeOpen311
+) -> None:
+    resident = await report_lamp(bot)
+    admin = await organizer_forwards(bot, "Belysning och gatlyktor")
+    await admin.click("📨 Skicka till kommunen")
+    assert await Forwarder(bot.services, bot.app.bot).send_due() == 1
+    await resident.send("/delete")
+    await resident.click("🗑 Ja, radera allt")
+    assert await bot.services.store.forwards_of(1) == []
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(open311.requests[0].fields["media_url"]) as answer,
+    ):
+        assert answer.status == 404
+    # Nothing left to read back, and nobody to tell.
+    open311.close(open311.requests[0].id, "Lampan är bytt")
+    bot.clock.advance(hours=2)
+    assert await Forwarder(bot.services, bot.app.bot).check_open() == 0
