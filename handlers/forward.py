@@ -395,16 +395,6 @@ async def tell(bot: Bot, services: Services, pseudonym: str, compose: Compose) -
     return True
 
 
-async def hear_back(services: Services, item: Contribution) -> list[str]:
-    """Who is told of the municipality's news: the status part's `hear_back` (the reporter if
-    contactable, the walkers, "me too" with hear back) once merged; the contactable reporter
-    until then."""
-    everyone = getattr(services.store, "hear_back", None)
-    if everyone is not None:
-        return list(await everyone(item.id))
-    return [item.pseudonym] if item.contactable else []
-
-
 async def tell_news(
     bot: Bot, services: Services, item: Contribution, closed: bool, notes: str | None
 ) -> int:
@@ -424,7 +414,8 @@ async def tell_news(
         )
 
     told = 0
-    for pseudonym in await hear_back(services, item):
+    # The contactable reporter, the finding's walkers, "me too" residents who asked to hear.
+    for pseudonym in await services.store.hear_back(item.id):
         told += await tell(bot, services, pseudonym, compose)
     return told
 

@@ -386,3 +386,20 @@ async def test_a_residents_delete_takes_the_forwards_photo_link_with_it(
     open311.close(open311.requests[0].id, "Lampan är bytt")
     bot.clock.advance(hours=2)
     assert await Forwarder(bot.services, bot.app.bot).check_open() == 0
+
+
+async def test_the_moderation_card_forwards_with_its_button(
+    bot: Bot, open311: FakeOpen311
+) -> None:
+    await report_lamp(bot)
+    admin = bot.admin()
+    await admin.onboard()
+    await admin.send("/moderate")
+    assert "📨 Vidarebefordra till kommunen" in admin.buttons()
+    await admin.click("📨 Vidarebefordra till kommunen")
+    assert "Vidarebefordra #1 till Helsingborgs stad" in admin.last_text()
+    await admin.click("Belysning och gatlyktor")
+    await admin.click("📨 Skicka till kommunen")
+    assert await Forwarder(bot.services, bot.app.bot).send_due() == 1
+    tip = await the_tip(bot)
+    assert tip.status is Status.FORWARDED and len(open311.requests) == 1
