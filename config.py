@@ -117,3 +117,46 @@ class Settings(BaseSettings):
         if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
             raise ValueError("WEB_URL is the web view's address: https://torget.example.se/web")
         return value
+
+    # ---- forwarding to the municipality (handlers/forward.py, runtime/forwarding.py) ----
+    # Open311 GeoReport v2: the endpoint's base, e.g. https://open311.helsingborg.se/v2, the
+    # API key it gave the partnership (a secret: never logged) and, when the endpoint serves
+    # several municipalities, the jurisdiction id.
+    open311_url: str | None = None
+    open311_api_key: SecretStr | None = None
+    open311_jurisdiction: str | None = None
+    # Where fault reports go by e-mail when there is no Open311 (or as well), and the server
+    # that sends them.
+    forward_email: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    # The municipality as residents and the contribution's "forwarded to" read it.
+    forward_name: str = "Kommunen"
+    # A failed send waits this long, then twice as long each time (at most six hours).
+    forward_retry_seconds: float = Field(default=60.0, gt=0)
+    # How often the status of open Open311 requests is read back.
+    forward_check_seconds: float = Field(default=3600.0, gt=0)
+
+    @field_validator("open311_url")
+    @classmethod
+    def _open311_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("OPEN311_URL is the GeoReport v2 base: https://open311.example.se/v2")
+        return value.rstrip("/") if value else None
+
+    @property
+    def open311_on(self) -> bool:
+        return bool(self.open311_url and self.open311_api_key is not None)
+
+    @property
+    def email_on(self) -> bool:
+        return bool(self.forward_email and self.smtp_host and self.smtp_from)
+
+    @property
+    def forwarding_on(self) -> bool:
+        """Forwarding is offered only when Open311 or e-mail is set up."""
+        return self.open311_on or self.email_on

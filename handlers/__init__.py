@@ -19,6 +19,7 @@ from handlers import (
     errors,
     export,
     followup,
+    forward,
     guard,
     ideas,
     metoo,
@@ -59,6 +60,11 @@ from handlers.buttons import (
     FINDING_JUDGEMENT,
     FIX,
     FOLLOWUP,
+    FORWARD_CANCEL,
+    FORWARD_EMAIL,
+    FORWARD_OFFER,
+    FORWARD_SEND,
+    FORWARD_SERVICE,
     HANDLED,
     HIDDEN,
     HIDE,
@@ -95,6 +101,7 @@ from handlers.buttons import (
     YAML,
     contribute_data,
     exactly,
+    forward_pattern,
     moderate_pattern,
     pattern,
 )
@@ -158,6 +165,7 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("organizers", roles.organizers, filters=new_private))
     app.add_handler(CommandHandler("audit", audit.audit_log, filters=new_private))
     app.add_handler(CommandHandler("web", web.web_link, filters=new_private))
+    app.add_handler(CommandHandler("forward", forward.forward_command, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, guard.unknown_command))
 
     # Buttons: one handler per action, by its callback data (handlers/buttons.py). A family's
@@ -225,6 +233,13 @@ def register(app: TorgetApp) -> None:
     # Closing the loop: answers to "does it feel safer now?", and "me too" at a tip's Send.
     button(followup.answer, rf"^{FOLLOWUP}:")
     button(metoo.me_too, rf"^{METOO}:")
+    # Forwarding to the municipality (handlers/forward.py): fw:<what>:<contribution>[:…].
+    button(forward.offer_button, forward_pattern(FORWARD_OFFER))
+    for choosing in (FORWARD_SERVICE, FORWARD_EMAIL):
+        button(forward.show_what_is_sent, forward_pattern(choosing))
+    button(forward.send_it, forward_pattern(FORWARD_SEND))
+    button(forward.cancel, forward_pattern(FORWARD_CANCEL))
+    button(forward.ignore, forward_pattern())
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 

@@ -432,3 +432,43 @@ def parse_triage_data(data: str) -> tuple[Status | None, int, str, str] | None:
     if not parts[2].isdigit() or len(parts[2]) > 12 or parts[3] not in TRIAGE_WHATS:
         return None
     return QUEUES.get(parts[1]), int(parts[2]), parts[3], parts[4] if len(parts) == 5 else ""
+
+
+# ---- forwarding to the municipality, owners and organizers: fw:<what>:<contribution>[:…] ----
+# fw:o:<id> offers the channels and services; fw:s:<id>:<service code> and fw:e:<id> show what
+# would be sent; fw:y:<id>:o:<service code> or fw:y:<id>:e sends it; fw:n:<id> leaves it.
+FORWARD = "fw"
+FORWARD_OFFER, FORWARD_SERVICE, FORWARD_EMAIL, FORWARD_SEND, FORWARD_CANCEL = (
+    "o",
+    "s",
+    "e",
+    "y",
+    "n",
+)
+FORWARD_BY_OPEN311, FORWARD_BY_EMAIL = "o", "e"
+_FORWARD_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+
+
+def forward_data(what: str, item_id: int, *rest: str) -> str | None:
+    """A forwarding button's data, or None when a service code would not fit in 64 bytes (or
+    holds a ':'): that service is then not offered as a button."""
+    if any(part and not _FORWARD_CODE.match(part) for part in rest):
+        return None
+    data = ":".join((FORWARD, what, str(item_id), *(part for part in rest if part)))
+    return data if len(data.encode()) <= CALLBACK_LIMIT else None
+
+
+def parse_forward_data(data: str) -> tuple[str, int, tuple[str, ...]] | None:
+    """(what, contribution id, the rest), or None when garbled or forged."""
+    parts = data.split(":")
+    if len(parts) < 3 or parts[0] != FORWARD or not parts[2].isdigit() or len(parts[2]) > 12:
+        return None
+    rest = tuple(parts[3:])
+    if any(not _FORWARD_CODE.match(part) for part in rest):
+        return None
+    return parts[1], int(parts[2]), rest
+
+
+def forward_pattern(what: str | None = None) -> str:
+    """The regex of one forwarding action's data (all of the family's without `what`)."""
+    return pattern(FORWARD, what) if what else pattern(FORWARD)

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from config import Settings
 from core.campaigns import Campaigns
 from core.flood import FloodGuard
+from core.forwarding import Service
 from core.i18n import Catalogs, Lang
 from core.memory import Quiet, Recent
 from core.privacy import Pseudonymizer
@@ -63,6 +64,12 @@ class Services:
     # whose text may answer a prompt without a read for every resident's message. What
     # anyone may do is always read from the store (handlers.common.access).
     organizer_chats: frozenset[int] = frozenset()
+    # ---- forwarding to the municipality (handlers/forward.py, runtime/forwarding.py) ----
+    # Set when a forward was queued, so the forwarding loop need not wait to look.
+    forwards_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # The municipality's Open311 service list, read a while from a cache (runtime sets it
+    # when OPEN311_URL is set; an error when the municipality's server cannot be read).
+    open311_services: Callable[[], Awaitable[list[Service]]] | None = None
 
 
 class BotData:

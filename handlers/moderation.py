@@ -27,6 +27,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from config import Settings
 from core import i18n
 from core.contributions import (
     ACTION_LABELS,
@@ -44,6 +45,7 @@ from core.places import map_link
 from core.roles import contribution_in_area
 from core.walks import WALK_CATEGORY_LABELS, WalkCategory
 from core.when import NotRead, Unreadable, read_day
+from handlers import forward
 from handlers.buttons import (
     ALONE,
     BACK,
@@ -176,7 +178,7 @@ async def change_buttons(update: Update, context: Ctx, press: CardPress) -> None
     elif press.what == TRIAGE:
         markup = triage_buttons(press.render, press.queue, item)
     else:
-        markup = card_buttons(press.render, press.queue, item)
+        markup = card_buttons(press.render, press.queue, item, context.services.settings)
     try:
         await query.edit_message_reply_markup(reply_markup=markup)
     except BadRequest:
@@ -620,7 +622,7 @@ async def show_card(
     )
     safer = (await context.services.store.safer_counts([item.id])).get(item.id, {})
     text = card(context, render, item, waiting, photo_failed, safer)
-    shown = Reply(text, card_buttons(render, queue, item))
+    shown = Reply(text, card_buttons(render, queue, item, context.services.settings))
     if not await delivered(send(context, chat_id, [shown]), "moderation card"):
         notice = render._(
             "⚠️ {kind} #{id} could not be shown: Telegram did not take the message. It is "
@@ -768,7 +770,7 @@ def triage_lines(render: Renderer, item: Contribution) -> list[str]:
 
 
 def card_buttons(
-    render: Renderer, queue: Status | None, item: Contribution
+    render: Renderer, queue: Status | None, item: Contribution, settings: Settings | None = None
 ) -> InlineKeyboardMarkup:
     """The statuses it may go to (core.contributions.MODERATION, as the web view offers),
     three to a row; then Triage…, Hide… and Next."""
@@ -788,8 +790,9 @@ def card_buttons(
     if queue is not None:
         last.append(InlineKeyboardButton(_("⏭ Next"), callback_data=data(NEXT)))
     rows.append(last)
-    # ---- forward's row goes here (handlers/forward.py, issue 21): ----
-    # rows.append(forward.card_row(render, item)) — added by forward when it merges.
+    # ---- forward's row (handlers/forward.py, issue 21): 📨 when it may be forwarded ----
+    if forwarding := forward.card_row(render, item, settings):
+        rows.append(forwarding)
     return InlineKeyboardMarkup(rows)
 
 

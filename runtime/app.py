@@ -26,6 +26,7 @@ from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.menus import set_default_menu, set_staff_menu
 from runtime.concurrency import PerResidentUpdateProcessor
 from runtime.followups import FollowUps
+from runtime.forwarding import Forwarder, Open311
 from runtime.housekeeping import housekeeping
 from runtime.outbox import Sender
 from runtime.photos import PhotoFetcher
@@ -102,6 +103,8 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     app: TorgetApp = builder.build()  # type: ignore[assignment]
     app.bot_data.services = services
+    if settings.open311_on:  # the forwarding button lists the municipality's services
+        services.open311_services = Open311(settings).services
     register(app)
     return app
 
@@ -121,6 +124,8 @@ async def _post_init(app: TorgetApp) -> None:
             asyncio.create_task(FollowUps(services, app.bot).run()),
         ]
     )
+    if services.settings.forwarding_on:  # to the municipality (runtime/forwarding.py)
+        services.background.append(asyncio.create_task(Forwarder(services, app.bot).run()))
     log.info(
         "Torget is running with %d survey(s), %d open now",
         len(services.campaigns.all()),

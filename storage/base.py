@@ -14,6 +14,7 @@ from storage.contributions import Contributions
 from storage.definitions import Definitions
 from storage.engine import Database
 from storage.export_reads import ExportSource
+from storage.forwards import Forwards
 from storage.leases import Leases
 from storage.loop import Loop
 from storage.mailings import Mailings
@@ -47,6 +48,7 @@ class Store(
     Walks,
     Loop,
     WalkReads,
+    Forwards,
     Protocol,
 ):
     """Everything, for the handlers and the bot; a caller that needs only a part names that

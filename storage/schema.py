@@ -314,6 +314,8 @@ forwards = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
     Column("checked_at", UTCDateTime, nullable=True),
+    # The organizer who forwarded it (pseudonym), told when it could not be sent (0015).
+    Column("forwarded_by", String(64), nullable=True),
     Index("ix_forwards_due", "state", "next_try_at"),
     Index("ix_forwards_contribution", "contribution_id"),
     sqlite_autoincrement=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from storage.contributions import ContributionsRoom
 from storage.definitions import DefinitionsRoom
 from storage.export_reads import ExportReadsRoom
+from storage.forwards import ForwardsRoom
 from storage.leases import LeasesRoom
 from storage.loop import LoopRoom
 from storage.mailings import MailingsRoom
@@ -43,5 +44,6 @@ class SqlStore(
     WalksRoom,
     LoopRoom,
     WalkReadsRoom,
+    ForwardsRoom,
 ):
     """One class for both databases; the URL decides which one."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import tornado.web
 
-from web import downloads, login, public, results
+from web import downloads, login, media, public, results
 from web import map as map_page
 from web.base import content_policy, logged_path
 from web.services import WebServices
@@ -49,6 +49,7 @@ def routes(services: WebServices) -> list[tornado.web.URLSpec]:
         page(rf"/campaign/{campaign}", results.CampaignPage),
         page(rf"/campaign/{campaign}/download", downloads.DownloadPage),
         page(rf"/results/{campaign}", public.PublicResultsPage),
+        page(media.ROUTE, media.MediaHandler),  # a forwarded case's photo, signed
         tornado.web.url(
             prefix + r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC)}
         ),
