@@ -13,7 +13,7 @@ from typing import Protocol
 from storage.contributions import Contributions
 from storage.definitions import Definitions
 from storage.engine import Database
-from storage.export_reads import ExportSource
+from storage.export_reads import ExportSource, FollowUpReads
 from storage.leases import Leases
 from storage.mailings import Mailings
 from storage.photos import PhotoStore
@@ -41,6 +41,7 @@ class Store(
     WebLogins,
     PhotoStore,
     ExportSource,
+    FollowUpReads,
     Protocol,
 ):
     """Everything, for the handlers and the bot; a caller that needs only a part names that
