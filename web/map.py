@@ -194,7 +194,8 @@ class MapBase(BaseHandler):
         facts: list[str] = []
         if point.judgement is not None:
             facts.append(words.judgement(_, point.judgement))
-        facts.append(words.time_band(_, point.time_band or DAY))
+        if point.time_band is not None:  # none recorded: daytime, or sent before bands
+            facts.append(words.time_band(_, point.time_band))
         if point.themes:
             facts.append(", ".join(words.theme(_, theme) for theme in point.themes))
         if point.responsible is not None:
