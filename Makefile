@@ -34,7 +34,7 @@ quick: $(STAMP)
 # Extract interface strings and merge them into both catalogs (then translate the new ones).
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-by-file -k _ -k N_ -k ngettext:1,2 \
-		-k nsays:1,2 -o locales/messages.pot bot.py core handlers runtime authoring web
+		-k nsays:1,2 -o locales/messages.pot bot.py core handlers runtime authoring web exports
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i locales/messages.pot -d locales -D messages
 
 clean:

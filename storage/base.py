@@ -23,6 +23,7 @@ from storage.residents import Residents
 from storage.responses import Responses
 from storage.roles import Roles
 from storage.schedules import Schedules
+from storage.walk_reads import WalkReads
 from storage.web import WebLogins
 
 
@@ -42,6 +43,7 @@ class Store(
     PhotoStore,
     ExportSource,
     FollowUpReads,
+    WalkReads,
     Protocol,
 ):
     """Everything, for the handlers and the bot; a caller that needs only a part names that

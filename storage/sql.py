@@ -20,6 +20,7 @@ from storage.residents import ResidentsRoom
 from storage.responses import ResponsesRoom
 from storage.roles import RolesRoom
 from storage.schedules import SchedulesRoom
+from storage.walk_reads import WalkReadsRoom
 from storage.web import WebRoom
 
 
@@ -37,5 +38,6 @@ class SqlStore(
     WebRoom,
     PhotosRoom,
     ExportReadsRoom,
+    WalkReadsRoom,
 ):
     """One class for both databases; the URL decides which one."""

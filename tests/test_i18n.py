@@ -15,7 +15,7 @@ from core.i18n import LOCALES_DIR, Catalogs
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 # The rooms whose texts residents and organizers read.
-TEXT_FOLDERS = ("core", "handlers", "authoring", "runtime")
+TEXT_FOLDERS = ("core", "handlers", "authoring", "runtime", "exports")
 
 
 def source_messages() -> set[str]:
