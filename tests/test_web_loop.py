@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from core.contributions import Kind, NewContribution, Status
 from core.loop import Priority, Responsible, SaferAnswer, Theme, TimeBand, Triage
-from storage.schema import followups, voices
+from storage.schema import contributions, followups, voices, walks
 from tests import test_web
 from tests.conftest import Bot
 from tests.test_web import (
@@ -77,6 +77,47 @@ async def answered_safer(bot: Bot, contribution_id: int, *given: SaferAnswer) ->
                     answered_at=now,
                 )
             )
+
+
+async def walked(bot: Bot, title: str, *findings: tuple[str, float, float]) -> int:
+    """A safety walk that ended, with its findings (handlers/walk.py stores them so)."""
+    walker = bot.services.pseudonymize(4100)
+    await resident(bot, 4100)
+    now = bot.clock()
+    route = [{"name": "Stortorget", "lat": None, "lon": None, "tag": None}]
+    async with bot.services.store.engine.begin() as connection:  # type: ignore[attr-defined]
+        walk = await connection.execute(
+            insert(walks).values(
+                chat_id=-100123,
+                title=title,
+                route=route,
+                started_by=walker,
+                lang="sv",
+                started_at=now - timedelta(hours=2),
+                ended_at=now - timedelta(hours=1),
+            )
+        )
+        (walk_id,) = walk.inserted_primary_key or (0,)
+        for text, lat, lon in findings:
+            await connection.execute(
+                insert(contributions).values(
+                    pseudonym=walker,
+                    kind="finding",
+                    category="lighting",
+                    text=text,
+                    lat=lat,
+                    lon=lon,
+                    contactable=True,
+                    status=Status.RECEIVED.value,
+                    created_at=now - timedelta(hours=1, minutes=30),
+                    status_changed_at=now,
+                    walk_id=walk_id,
+                    stop=0,
+                    judgement="unsafe",
+                    time_band="20-23",
+                )
+            )
+    return int(walk_id)
 
 
 async def owners_page(web: Web, browser: object, path: str = "/map") -> str:
@@ -310,3 +351,49 @@ async def test_before_and_after_per_place_counts_fixes_and_safer_answers(web: We
     assert square_row[0].startswith("Kring 59,31")
     assert square_row[1:7] == ["1", "1", "0", "0", "0", "1"]
     assert page.count('class="safer-yes"') == 1
+
+
+# ---- walks -----------------------------------------------------------------------------
+async def test_walks_are_listed_with_their_findings_on_the_map_and_their_reports(
+    web: Web,
+) -> None:
+    bot = web.bot
+    soder = await walked(
+        bot, "Söder kväll", ("Släckt lykta i parken", *SODER), ("Mörk trappa", 59.311, 18.051)
+    )
+    async with web.client() as browser:
+        page = await owners_page(web, browser, "/walks")
+        row = page.split(f'id="walk-{soder}"')[1].split("</tr>")[0]
+        assert "Söder kväll" in row and ">2<" in row.replace("\n", "").replace(" ", "")
+        assert f"/web/map?walk={soder}" in row
+        _status, page = await text_of(browser, f"{web.base}/map?walk={soder}")
+        listed = page.split('<table class="points">')[1]
+        assert listed.count("🚶 Fynd från vandring") == 2
+        assert "Söder kväll" in listed and "Belysning" in listed
+        assert "Känns otryggt" in listed and "20–23" in listed
+        for fmt, starts in (("pdf", b"%PDF"), ("xlsx", b"PK"), ("gpkg", b"SQLite format 3")):
+            async with browser.get(f"{web.base}/walk/{soder}/report?format={fmt}") as got:
+                assert got.status == 200, fmt
+                assert got.headers["Content-Disposition"].startswith("attachment")
+                assert (await got.read()).startswith(starts), fmt
+        async with browser.get(f"{web.base}/walk/{soder}/report?format=doc") as wrong:
+            assert wrong.status == 404
+        async with browser.get(f"{web.base}/walk/{soder + 99}/report") as none:
+            assert none.status == 404
+
+
+async def test_an_area_organizer_sees_only_the_walks_in_their_area(web: Web) -> None:
+    bot = web.bot
+    soder = await walked(bot, "Söder kväll", ("Släckt lykta", *SODER))
+    torg = await walked(bot, "Maria Torg dag", ("Trasigt staket", *TORG))
+    anna = await organizer_of(bot, "Söder", 4242, "Anna")
+    async with web.client() as browser:
+        await log_in(browser, await link_for(anna))
+        _status, page = await text_of(browser, f"{web.base}/walks")
+        assert "Söder kväll" in page and "Maria Torg dag" not in page
+        async with browser.get(f"{web.base}/walk/{torg}/report?format=pdf") as theirs:
+            assert theirs.status == 404
+        async with browser.get(f"{web.base}/walk/{soder}/report?format=xlsx") as own:
+            assert own.status == 200
+        _status, page = await text_of(browser, f"{web.base}/map?walk={torg}")
+        assert "Trasigt staket" not in page
