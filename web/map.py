@@ -291,19 +291,17 @@ class PointsHandler(MapBase):
             return
         titles = self.titles()
         points = await self.points()
-        walks, safer = await self.walk_titles(points), await self.safer(points)
+        # The "feels safer" answers and walk titles of the points shown, not of every point.
+        kept = [point for point in points if wanted.keeps(point)]
+        walks, safer = await self.walk_titles(kept), await self.safer(kept)
         self.set_header("Content-Type", "application/geo+json; charset=utf-8")
         # Written a piece at a time, handing each to the socket: the bot's residents share
         # this event loop, and one json.dumps of 50,000 points held it for five seconds
         # (bench/web.py); now it is free between pieces and memory holds one piece.
         self.write('{"type": "FeatureCollection", "features": [')
-        written = 0
-        for point in points:
-            if not wanted.keeps(point):
-                continue
+        for written, point in enumerate(kept, start=1):
             shown = feature(self, point, titles, walks, safer)
-            self.write(("," if written else "") + json.dumps(shown))
-            written += 1
+            self.write(("," if written > 1 else "") + json.dumps(shown))
             if written % PIECE == 0:
                 await self.flush()
                 # A flush the socket took at once does not give the loop a turn: this does.
