@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     photo_retry_seconds: float = Field(default=30.0, gt=0)
     # One reminder to finish a survey, this long after the resident's last answer; 0: none.
     reminder_after_hours: float = Field(default=24.0, ge=0)
+    # Seconds between the follow-up loop's looks for "Känns det tryggare nu?" questions due.
+    followup_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("area_bbox", mode="before")
     @classmethod

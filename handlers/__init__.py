@@ -18,8 +18,10 @@ from handlers import (
     download,
     errors,
     export,
+    followup,
     guard,
     ideas,
+    metoo,
     moderation,
     news,
     privacy,
@@ -48,12 +50,14 @@ from handlers.buttons import (
     CONTRIBUTE,
     DELETE,
     DROP,
+    FOLLOWUP,
     HANDLED,
     HIDDEN,
     HIDE,
     KEEP_CAMPAIGN,
     LANGUAGE,
     MENU,
+    METOO,
     MINE,
     MODERATE,
     NEWS,
@@ -180,6 +184,9 @@ def register(app: TorgetApp) -> None:
     button(schedule.ignore, rf"^{PROMPT}:")
     button(roles.organizer_button, rf"^{ORGANIZER}:")
     button(audit.turn_page, rf"^{AUDIT}:")
+    # Closing the loop: answers to "does it feel safer now?", and "me too" at a tip's Send.
+    button(followup.answer, rf"^{FOLLOWUP}:")
+    button(metoo.me_too, rf"^{METOO}:")
     # Anything else (a button from an older version of the bot): show where the resident is.
     app.add_handler(CallbackQueryHandler(survey.stale_button))
 

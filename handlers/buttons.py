@@ -12,6 +12,7 @@ import re
 
 from core.contributions import HideReason, Kind, Status
 from core.engine import Action
+from core.loop import SaferAnswer
 
 # Callback-data prefixes, one per kind of button; handlers build their patterns from these.
 ANSWER = "a"
@@ -303,3 +304,45 @@ def parse_audit_data(data: str) -> int | None:
 def exactly(data: str) -> str:
     """The regex of one button's data, whole: for the families without fields after it."""
     return rf"^{re.escape(data)}$"
+
+
+# ---- closing the loop (handlers/followup.py, handlers/metoo.py) ----
+# fu:<follow-up>:<answer code>: an answer to "Känns det tryggare nu?".
+FOLLOWUP = "fu"
+SAFER_CODES: dict[SaferAnswer, str] = {
+    SaferAnswer.YES: "y",
+    SaferAnswer.SOMEWHAT: "s",
+    SaferAnswer.NO: "n",
+    SaferAnswer.NOT_FIXED: "x",
+}
+SAFER_BY_CODE = {code: answer for answer, code in SAFER_CODES.items()}
+# mt:<response>:<version>:<contribution>: "me too" instead of sending the draft at that
+# version. "Send mine anyway" is the form's own Send (answer_data) with this value, which
+# the Send of a tip then takes as "no offer of me too".
+METOO = "mt"
+SEND_ANYWAY = "own"
+
+
+def followup_data(followup_id: int, answer: SaferAnswer) -> str:
+    return f"{FOLLOWUP}:{followup_id}:{SAFER_CODES[answer]}"
+
+
+def parse_followup_data(data: str) -> tuple[int, SaferAnswer] | None:
+    """(follow-up id, answer), or None if garbled."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != FOLLOWUP or not parts[1].isdigit():
+        return None
+    answer = SAFER_BY_CODE.get(parts[2])
+    return (int(parts[1]), answer) if answer is not None else None
+
+
+def metoo_data(response_id: int, version: int, contribution_id: int) -> str:
+    return f"{METOO}:{response_id}:{version}:{contribution_id}"
+
+
+def parse_metoo_data(data: str) -> tuple[int, int, int] | None:
+    """(draft response id, its version, the contribution), or None if garbled."""
+    parts = data.split(":")
+    if len(parts) != 4 or parts[0] != METOO or not all(p.isdigit() for p in parts[1:]):
+        return None
+    return int(parts[1]), int(parts[2]), int(parts[3])

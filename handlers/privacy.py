@@ -123,6 +123,40 @@ async def my_data(
         }
         for item in contributions
     ]
+    # Closing the loop: the "me too"s they added and their answers to "does it feel safer?".
+    voiced = await services.store.voices_of(who.pseudonym)
+    safer = await services.store.followups_of(who.pseudonym)
+    if voiced or safer:
+        lines.append("\n<b>{}</b>".format(_("Your “me too” and answers")))
+    for contribution_id, _hear_back, added_at in voiced:
+        lines.append(
+            _("• “Me too” on tip no. {id}, {date}").format(
+                id=contribution_id, date=i18n.day(added_at, render.lang)
+            )
+        )
+    for followup in safer:
+        assert followup.sent_at is not None
+        answer = render.safer_answer(followup.answer) if followup.answer else _("not answered")
+        lines.append(
+            _("• Asked whether tip no. {id} feels safer now ({date}): {answer}").format(
+                id=followup.contribution_id,
+                date=i18n.day(followup.sent_at, render.lang),
+                answer=answer,
+            )
+        )
+    export["me_too"] = [
+        {"contribution": cid, "hear_back": hear_back, "added_at": added_at.isoformat()}
+        for cid, hear_back, added_at in voiced
+    ]
+    export["feels_safer"] = [
+        {
+            "contribution": followup.contribution_id,
+            "asked_at": followup.sent_at.isoformat() if followup.sent_at else None,
+            "answer": str(followup.answer) if followup.answer else None,
+            "answered_at": followup.answered_at.isoformat() if followup.answered_at else None,
+        }
+        for followup in safer
+    ]
     lines.append("\n" + _("/delete erases all of it."))
     text = "\n".join(lines)
     if len(text) > 4000:

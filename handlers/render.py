@@ -44,6 +44,7 @@ from core.engine import (
     Step,
 )
 from core.i18n import Lang
+from core.loop import SaferAnswer
 from core.public import results_url
 from core.survey import (
     Location,
@@ -583,6 +584,25 @@ class Renderer:
 
     def remove_keyboard(self, text: str) -> Reply:
         return Reply(text, ReplyKeyboardRemove())
+
+    # ---- closing the loop: "does it feel safer now?" (handlers/followup.py) ----
+    def safer_answer(self, answer: SaferAnswer) -> str:
+        """An answer to "does it feel safer now?" as its button says it."""
+        _ = self._
+        return {
+            SaferAnswer.YES: _("Yes"),
+            SaferAnswer.SOMEWHAT: _("Somewhat"),
+            SaferAnswer.NO: _("No"),
+            SaferAnswer.NOT_FIXED: _("It is not fixed"),
+        }[answer]
+
+    def safer_summary(self, answers: Mapping[SaferAnswer, int]) -> str:
+        """What residents answered after a fix, for an organizer's card (storage's
+        safer_answers of one contribution): "" when nobody has answered yet."""
+        given = [f"{self.safer_answer(a)}: {answers[a]}" for a in SaferAnswer if answers.get(a)]
+        if not given:
+            return ""
+        return self._("Feels safer now? {answers}").format(answers=" · ".join(given))
 
 
 def language_keyboard(code: str | None = None) -> InlineKeyboardMarkup:

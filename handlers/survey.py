@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from telegram import Document, Message, Update
@@ -14,8 +15,10 @@ from core import engine
 from core.campaigns import Campaigns
 from core.contributions import Kind, from_answers
 from core.engine import Action, Input, Press, Step
+from core.loop import time_band
 from core.session import photo_of
 from core.survey import Location, Note, Survey
+from handlers import metoo
 from handlers.buttons import parse_answer_data, parse_offer_data, parse_survey_data
 from handlers.common import (
     STALE_TRIES,
@@ -207,6 +210,8 @@ async def press_answer(update: Update, context: Ctx) -> None:
     _, version, action, value = parsed
     before = active.session
     step = engine.apply(survey, before, Press(action, version, value), services.clock())
+    if await metoo.offered(update, context, who, active, step, value):
+        return  # a tip close by is shown first; the draft waits
     if not await _save(update, context, active, step):
         return await answer_callback(update)
     if step.problem is not None:
@@ -481,6 +486,7 @@ async def _save(update: Update, context: Ctx, response: Response, step: Step) ->
         contribution = from_answers(
             Kind(response.survey_id), step.session.answers, step.session.source
         )
+        contribution = replace(contribution, time_band=time_band(step.session.updated_at))
         stored = await store.submit_contribution(
             update.update_id,
             response.id,

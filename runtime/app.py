@@ -25,6 +25,7 @@ from handlers import register
 from handlers.context import BotData, Ctx, Services, TorgetApp
 from handlers.menus import set_default_menu, set_staff_menu
 from runtime.concurrency import PerResidentUpdateProcessor
+from runtime.followups import FollowUps
 from runtime.housekeeping import housekeeping
 from runtime.outbox import Sender
 from runtime.photos import PhotoFetcher
@@ -117,6 +118,7 @@ async def _post_init(app: TorgetApp) -> None:
             asyncio.create_task(Scheduler(services, app.bot).run()),
             asyncio.create_task(sender.run()),
             asyncio.create_task(PhotoFetcher(services, app.bot).run()),
+            asyncio.create_task(FollowUps(services, app.bot).run()),
         ]
     )
     log.info(

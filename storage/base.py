@@ -13,8 +13,9 @@ from typing import Protocol
 from storage.contributions import Contributions
 from storage.definitions import Definitions
 from storage.engine import Database
-from storage.export_reads import ExportSource, FollowUpReads
+from storage.export_reads import ExportSource
 from storage.leases import Leases
+from storage.loop import Loop
 from storage.mailings import Mailings
 from storage.photos import PhotoStore
 from storage.prompts import Prompts
@@ -42,8 +43,8 @@ class Store(
     WebLogins,
     PhotoStore,
     ExportSource,
-    FollowUpReads,
     WalkReads,
+    Loop,
     Protocol,
 ):
     """Everything, for the handlers and the bot; a caller that needs only a part names that

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -10,11 +10,10 @@ from sqlalchemy import JSON, and_, case, func, select
 
 from core.contributions import Contribution, Kind, TimeOfDay
 from core.contributions import Status as ContributionStatus
-from core.loop import SaferAnswer
 from storage.engine import Room
 from storage.records import ExportedResponse, ResponseStatus
 from storage.rows import ANSWER_PHOTO, REAL, VOICES, to_contribution
-from storage.schema import answers, contributions, followups, responses
+from storage.schema import answers, contributions, responses
 
 
 class ExportSource(Protocol):
@@ -47,14 +46,6 @@ class ExportSource(Protocol):
     async def photo_named_by(self, unique_id: str) -> tuple[list[Contribution], set[str]]:
         """Who names this photo: the ideas and tips, and the campaigns whose answers do
         (trials left out): what decides whose organizer may see it."""
-
-
-class FollowUpReads(Protocol):
-    async def followup_answers(
-        self, contribution_ids: Collection[int]
-    ) -> dict[int, dict[SaferAnswer, int]]:
-        """The answers to "Does it feel safer now?" per contribution (the web view's before
-        and after); a contribution nobody answered about is left out."""
 
 
 class ExportReadsRoom(Room):
@@ -179,22 +170,3 @@ class ExportReadsRoom(Room):
             )
             for kind, category, time_of_day, status, count in rows
         ]
-
-    async def followup_answers(
-        self, contribution_ids: Collection[int]
-    ) -> dict[int, dict[SaferAnswer, int]]:
-        found: dict[int, dict[SaferAnswer, int]] = {}
-        wanted = sorted(set(contribution_ids))
-        f = followups.c
-        for start in range(0, len(wanted), 500):  # within every driver's bound parameters
-            query = (
-                select(f.contribution_id, f.answer, func.count())
-                .where(
-                    and_(f.contribution_id.in_(wanted[start : start + 500]), f.answer.is_not(None))
-                )
-                .group_by(f.contribution_id, f.answer)
-            )
-            for contribution_id, answer, count in await self._rows(query):
-                if answer in SaferAnswer.__members__.values():
-                    found.setdefault(contribution_id, {})[SaferAnswer(answer)] = int(count)
-        return found

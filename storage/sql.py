@@ -12,6 +12,7 @@ from storage.contributions import ContributionsRoom
 from storage.definitions import DefinitionsRoom
 from storage.export_reads import ExportReadsRoom
 from storage.leases import LeasesRoom
+from storage.loop import LoopRoom
 from storage.mailings import MailingsRoom
 from storage.photos import PhotosRoom
 from storage.prompts import PromptsRoom
@@ -39,5 +40,6 @@ class SqlStore(
     PhotosRoom,
     ExportReadsRoom,
     WalkReadsRoom,
+    LoopRoom,
 ):
     """One class for both databases; the URL decides which one."""

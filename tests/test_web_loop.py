@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from core.contributions import Kind, NewContribution, Status
 from core.loop import Priority, Responsible, SaferAnswer, Theme, TimeBand, Triage
-from storage.schema import contributions, followups, voices, walks
+from storage.schema import contributions, followups, walks
 from tests import test_web
 from tests.conftest import Bot
 from tests.test_web import (
@@ -45,19 +45,14 @@ async def resident(bot: Bot, user_id: int) -> None:
 
 
 async def said_me_too(bot: Bot, contribution_id: int, *user_ids: int) -> None:
-    """Residents who added their voice to a tip (handlers/metoo.py stores them so)."""
+    """Residents who added their voice to a tip at their own tip's Send (handlers/metoo.py)."""
     for user_id in user_ids:
         await resident(bot, user_id)
-    async with bot.services.store.engine.begin() as connection:  # type: ignore[attr-defined]
-        for user_id in user_ids:
-            await connection.execute(
-                insert(voices).values(
-                    contribution_id=contribution_id,
-                    pseudonym=bot.services.pseudonymize(user_id),
-                    hear_back=True,
-                    created_at=bot.clock(),
-                )
-            )
+        pseudonym = bot.services.pseudonymize(user_id)
+        added = await bot.services.store.add_voice(
+            700_000 + user_id, contribution_id, pseudonym, True, bot.clock()
+        )
+        assert added
 
 
 async def answered_safer(bot: Bot, contribution_id: int, *given: SaferAnswer) -> None:

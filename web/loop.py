@@ -17,6 +17,7 @@ from core.loop import SaferAnswer
 from web import words
 from web.base import BaseHandler, organizer_only
 from web.charts import stacked_bar
+from web.reads import safer_answers
 
 
 class LoopPage(BaseHandler):
@@ -29,7 +30,7 @@ class LoopPage(BaseHandler):
             if item.kind in SAFETY_KINDS
         ]
         ids = [item.id for item in items]
-        answers = await self.services.store.followup_answers(ids) if ids else {}
+        answers = await safer_answers(self.services.store, ids)
         places = before_after(items, answers)
         _ = self.gettext
         self.render(

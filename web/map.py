@@ -43,6 +43,7 @@ from core.walks import WALK_CATEGORY_LABELS, WalkCategory
 from storage.roles import AuditEntry
 from web import words
 from web.base import BaseHandler, organizer_only
+from web.reads import safer_answers
 
 log = logging.getLogger("torget.web")
 
@@ -87,7 +88,7 @@ class MapBase(BaseHandler):
         """The "feels safer" answers about the points' contributions (the area's only, as
         the points are)."""
         ids = [point.contribution for point in points if point.contribution is not None]
-        return await self.services.store.followup_answers(ids) if ids else {}
+        return await safer_answers(self.services.store, ids)
 
     async def walk_titles(self, points: list[MapPoint]) -> dict[int, str]:
         """The titles of the walks the points' findings were made on ("Söder kväll")."""

@@ -4,16 +4,18 @@ writes it. No tornado here: the page modules call these and render."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.export import ANONYMOUS, PSEUDONYMOUS, SUFFIXES
+from core.loop import SaferAnswer
 from core.public import PUBLIC_GRID_METRES, PublicBuilder, PublicResults
 from core.results import CampaignResults, FreeTextSearch, ResultsBuilder
 from core.survey import Survey
 from core.versions import History
 from storage.export_reads import ExportSource
+from storage.loop import Loop
 from storage.purges import Purges
 
 
@@ -107,3 +109,18 @@ async def write_download(
     )
     await export(source, request)
     return request.written
+
+
+# Ids per "feels safer" read: well within every driver's limit of bound parameters.
+SAFER_BATCH = 1000
+
+
+async def safer_answers(
+    loop: Loop, contribution_ids: Sequence[int]
+) -> dict[int, dict[SaferAnswer, int]]:
+    """The answers to "Does it feel safer now?" about these contributions, asked of the store
+    a thousand ids at a time (an area's every tip, on the before and after page)."""
+    found: dict[int, dict[SaferAnswer, int]] = {}
+    for start in range(0, len(contribution_ids), SAFER_BATCH):
+        found.update(await loop.safer_answers(contribution_ids[start : start + SAFER_BATCH]))
+    return found
