@@ -77,6 +77,8 @@ class Unreadable(StrEnum):
     NO_TIME = "no_time"  # a date, but no time of day
     NO_SUCH_DATE = "no_such_date"  # 31 februari, 25:00
     SKIPPED = "skipped"  # a time the clocks jump over when summer time begins
+    PAST = "past"  # a deadline (read_day) before today
+    TOO_FAR = "too_far"  # a deadline more than three years ahead
 
 
 class Refusal(StrEnum):
@@ -211,3 +213,32 @@ def _local(day: date, written: time) -> datetime:
     if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
         raise NotRead(Unreadable.SKIPPED)
     return moment
+
+
+# How far ahead a deadline may be set: further is more likely a typo than a plan.
+FURTHEST_DEADLINE = timedelta(days=3 * 366)
+
+
+def read_day(text: str, now: datetime) -> date:
+    """A day as an organizer writes a deadline: "15 jan", "15 januari 2027", "2027-01-15",
+    "15/1", "i morgon", "fredag 15 jan" (a time after it is allowed and ignored). A date
+    without a year is the next such day from today (in Stockholm). NotRead says why not;
+    a day before today or more than three years ahead is NotRead too (PAST, TOO_FAR)."""
+    flat = WEEKDAYS.sub("", _flat(text))
+    if not flat:
+        raise NotRead(Unreadable.GARBLED)
+    _time, rest = _split_time(flat)
+    day, year_written = _date(rest, now)
+    if day is None:
+        raise NotRead(Unreadable.GARBLED)
+    today = now.astimezone(STOCKHOLM).date()
+    if not year_written and day < today:
+        try:
+            day = day.replace(year=day.year + 1)
+        except ValueError:  # 29 February: the next leap year's
+            day = date(next(y for y in range(day.year + 1, day.year + 9) if _is_leap(y)), 2, 29)
+    if day < today:
+        raise NotRead(Unreadable.PAST)
+    if day - today > FURTHEST_DEADLINE:
+        raise NotRead(Unreadable.TOO_FAR)
+    return day

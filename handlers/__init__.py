@@ -41,6 +41,7 @@ from handlers.buttons import (
     APPROVE,
     AUDIT,
     BACK,
+    BEGIN,
     CAMPAIGN,
     CLEAR,
     CLOSE,
@@ -50,6 +51,8 @@ from handlers.buttons import (
     CONTRIBUTE,
     DELETE,
     DROP,
+    DUPLICATE,
+    FIX,
     FOLLOWUP,
     HANDLED,
     HIDDEN,
@@ -64,6 +67,7 @@ from handlers.buttons import (
     NEXT,
     OPEN,
     ORGANIZER,
+    PLAN,
     PROMPT,
     REMINDERS,
     RESTART,
@@ -74,9 +78,12 @@ from handlers.buttons import (
     STATS,
     SUBSCRIBE,
     SURVEY,
+    TRIAGE,
+    TRIAGE_PREFIX,
     TRY,
     UPLOAD,
     VERSION,
+    WONT_FIX,
     WRITE,
     YAML,
     contribute_data,
@@ -112,7 +119,9 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("language", start.ask_language, filters=new_private))
     app.add_handler(CommandHandler("help", start.help_command, filters=new_private))
     # An admin asked for a campaign's dates (stored, so on any replica) cancels that first.
-    admins_cancel = schedule.or_else(schedule.cancel, start.cancel)
+    # So is a question of moderation (a reason, an original, a deadline).
+    moderation_cancel = moderation.or_else(moderation.cancel, start.cancel)
+    admins_cancel = schedule.or_else(schedule.cancel, moderation_cancel)
     app.add_handler(CommandHandler("cancel", admins_cancel, filters=new_private & from_staff))
     app.add_handler(CommandHandler("cancel", start.cancel, filters=new_private))
     app.add_handler(CommandHandler("mydata", privacy.my_data, filters=new_private))
@@ -152,13 +161,18 @@ def register(app: TorgetApp) -> None:
     button(ideas.report_tip, exactly(contribute_data(Kind.TIP)))
     button(ideas.my_contributions, exactly(contribute_data(MINE)))
     button(ideas.ignore, rf"^{CONTRIBUTE}:")
-    for changing_keyboard in (HIDE, BACK):
+    for changing_keyboard in (HIDE, BACK, TRIAGE):
         button(moderation.change_buttons, moderate_pattern(changing_keyboard))
     for going_on in (NEXT, START):
         button(moderation.next_one, moderate_pattern(going_on))
-    for deciding in (APPROVE, HANDLED, HIDDEN):
+    # The old ✔️ Handled (HANDLED) too: decide says it is no longer offered.
+    for deciding in (APPROVE, HANDLED, HIDDEN, PLAN, BEGIN, FIX):
         button(moderation.decide, moderate_pattern(deciding))
+    for asking_first in (WONT_FIX, DUPLICATE):
+        button(moderation.ask_detail, moderate_pattern(asking_first))
+    button(moderation.drop_question, moderate_pattern(DROP))
     button(moderation.ignore, rf"^{MODERATE}:")
+    button(moderation.triage_button, pattern(TRIAGE_PREFIX))
     button(news.may_write, pattern(SUBSCRIBE, WRITE))
     for offered in (NEWS, REMINDERS):
         button(news.decline, pattern(SUBSCRIBE, offered, "no"))
@@ -199,7 +213,11 @@ def register(app: TorgetApp) -> None:
     # An owner's or organizer's text may answer what the bot asked them (a campaign's dates);
     # only their messages are looked up for that, so a resident's answer costs no read more.
     staff_text = new_private & filters.TEXT & ~filters.COMMAND & from_staff
-    app.add_handler(MessageHandler(staff_text, schedule.or_else(schedule.answer, survey.message)))
+    otherwise = moderation.or_else(moderation.answer, survey.message)
+    app.add_handler(MessageHandler(staff_text, schedule.or_else(schedule.answer, otherwise)))
+    # A sticker or photo where moderation asked for text is told so; anyone else's goes on.
+    staff_other = new_private & ~filters.TEXT & ~filters.COMMAND & from_staff
+    app.add_handler(MessageHandler(staff_other, otherwise))
 
     # Everything else a resident sends is an answer, or gets a hint.
     app.add_handler(MessageHandler(new_private, survey.message))

@@ -159,9 +159,17 @@ KEEP = f"{DELETE}:no"
 
 
 # ---- moderation, admins only: o:<queue>:<contribution>:<what>[:<reason>] ----
-# The two queues an admin walks: new contributions, then approved ones waiting to be handled.
-QUEUES = {"r": Status.RECEIVED, "s": Status.SEEN}
+# The queues an admin walks: new contributions, approved ones, then those on their way to a
+# fix; "1" is a card shown on its own (/moderate <id>), after which no next one follows.
+QUEUES = {
+    "r": Status.RECEIVED,
+    "s": Status.SEEN,
+    "f": Status.FORWARDED,
+    "p": Status.PLANNED,
+    "i": Status.IN_PROGRESS,
+}
 QUEUE_CODES = {status: code for code, status in QUEUES.items()}
+ALONE = "1"
 # What a button does to the contribution it is under.
 APPROVE, HANDLED, HIDE, HIDDEN, NEXT, BACK, START = (
     "ok",
@@ -172,10 +180,26 @@ APPROVE, HANDLED, HIDE, HIDDEN, NEXT, BACK, START = (
     "back",
     "go",
 )
+# The loop's statuses (issue 21): set at once, or asked about first (the reason, the original).
+PLAN, BEGIN, FIX, WONT_FIX, DUPLICATE, TRIAGE = ("pl", "ip", "fx", "wf", "dup", "tri")
+# The status each deciding button gives (Hide… first offers the reasons, HIDDEN carries one).
+DECISIONS = {
+    APPROVE: Status.SEEN,
+    PLAN: Status.PLANNED,
+    BEGIN: Status.IN_PROGRESS,
+    FIX: Status.FIXED,
+    WONT_FIX: Status.WONT_FIX,
+    DUPLICATE: Status.DUPLICATE,
+    HIDDEN: Status.HIDDEN,
+}
+DECIDING = {status: what for what, status in DECISIONS.items()}
 
 
-def moderate_data(queue: Status, item_id: int, what: str, reason: HideReason | None = None) -> str:
-    data = f"{MODERATE}:{QUEUE_CODES[queue]}:{item_id}:{what}"
+def moderate_data(
+    queue: Status | None, item_id: int, what: str, reason: HideReason | None = None
+) -> str:
+    code = ALONE if queue is None else QUEUE_CODES[queue]
+    data = f"{MODERATE}:{code}:{item_id}:{what}"
     return f"{data}:{reason}" if reason is not None else data
 
 
@@ -184,13 +208,18 @@ def moderate_pattern(what: str) -> str:
     return rf"^{MODERATE}:[^:]*:[^:]*:{re.escape(what)}(:|$)"
 
 
-def parse_moderate_data(data: str) -> tuple[Status, int, str, HideReason | None] | None:
-    """(queue, contribution id, what, reason to hide with), or None if garbled. A reason is
-    only read for HIDDEN, where a missing or unknown one makes the data garbled."""
+def parse_moderate_data(
+    data: str,
+) -> tuple[Status | None, int, str, HideReason | None] | None:
+    """(queue or None for a card on its own, contribution id, what, reason to hide with), or
+    None if garbled. A reason is only read for HIDDEN, where a missing or unknown one makes
+    the data garbled."""
     parts = data.split(":")
-    queue = QUEUES.get(parts[1]) if len(parts) >= 4 else None
-    if queue is None or not parts[2].isdigit():
+    if len(parts) < 4 or (parts[1] not in QUEUES and parts[1] != ALONE):
         return None
+    if not parts[2].isdigit() or len(parts[2]) > 12:
+        return None
+    queue = QUEUES.get(parts[1])
     item_id, what = int(parts[2]), parts[3]
     reason = None
     if what == HIDDEN:
@@ -346,3 +375,29 @@ def parse_metoo_data(data: str) -> tuple[int, int, int] | None:
     if len(parts) != 4 or parts[0] != METOO or not all(p.isdigit() for p in parts[1:]):
         return None
     return int(parts[1]), int(parts[2]), int(parts[3])
+
+
+# ---- triage on a moderation card, admins only: tr:<queue>:<contribution>:<what>[:<value>] ----
+# Who is responsible, how urgent, Purple Flag's themes (toggled), the deadline asked as text.
+TRIAGE_PREFIX = "tr"
+RESPONSIBLE, PRIORITY, THEME, DEADLINE, NO_DEADLINE, CARD = ("r", "p", "t", "d", "dx", "back")
+TRIAGE_WHATS = frozenset({RESPONSIBLE, PRIORITY, THEME, DEADLINE, NO_DEADLINE, CARD})
+
+
+def triage_data(queue: Status | None, item_id: int, what: str, value: str = "") -> str:
+    code = ALONE if queue is None else QUEUE_CODES[queue]
+    data = f"{TRIAGE_PREFIX}:{code}:{item_id}:{what}"
+    return f"{data}:{value}" if value else data
+
+
+def parse_triage_data(data: str) -> tuple[Status | None, int, str, str] | None:
+    """(queue or None, contribution id, what, value), or None if garbled; whether the value
+    names a known responsible party, priority or theme is for the handler to check."""
+    parts = data.split(":")
+    if len(parts) not in (4, 5) or parts[0] != TRIAGE_PREFIX:
+        return None
+    if parts[1] not in QUEUES and parts[1] != ALONE:
+        return None
+    if not parts[2].isdigit() or len(parts[2]) > 12 or parts[3] not in TRIAGE_WHATS:
+        return None
+    return QUEUES.get(parts[1]), int(parts[2]), parts[3], parts[4] if len(parts) == 5 else ""

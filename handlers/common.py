@@ -8,6 +8,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from html import escape
 from typing import Any
 
@@ -20,6 +21,7 @@ from core.roles import NOBODY, OWNER, Access, Role
 from core.survey import Survey
 from handlers.context import Ctx
 from handlers.reply import Reply
+from storage.prompts import Prompt
 from storage.records import Resident, Response, StaleSession
 
 log = logging.getLogger(__name__)
@@ -210,3 +212,25 @@ async def delivered(sending: Awaitable[object], what: str) -> bool:
 async def tell_failed(context: Ctx, chat_id: int, text: str) -> None:
     """Tell an organizer plainly what could not be sent, and what to do about it."""
     await delivered(context.bot.send_message(chat_id, text), "notice of a failed send")
+
+
+# An owner's or organizer's stored prompt, read once per update: schedule.py (a campaign's
+# dates) and moderation.py (a reason, an original, a deadline) each ask whether their own
+# question waits, and a staff message costs one read, not one per feature.
+_PROMPT_READ = "_torget_prompt_read"
+
+
+async def staff_prompt(update: Update, context: Ctx, kept: timedelta) -> Prompt | None:
+    """The sender's prompt asked within `kept`, whatever it asks; None for no sender."""
+    user = update.effective_user
+    if user is None:
+        return None
+    read = context.__dict__.get(_PROMPT_READ)
+    if read is not None and read[0] == update.update_id:
+        return read[1]
+    services = context.services
+    prompt = await services.store.prompt(
+        services.pseudonymize(user.id), since=services.clock() - kept
+    )
+    context.__dict__[_PROMPT_READ] = (update.update_id, prompt)
+    return prompt

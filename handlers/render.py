@@ -8,9 +8,11 @@ ids are short (survey ids 40, question and choice ids 32 characters at most).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from datetime import date
 from html import escape
 from typing import Any
 
+from babel.dates import format_date
 from babel.support import NullTranslations
 from telegram import (
     InlineKeyboardButton,
@@ -44,7 +46,7 @@ from core.engine import (
     Step,
 )
 from core.i18n import Lang
-from core.loop import SaferAnswer
+from core.loop import Priority, Responsible, SaferAnswer, Theme, TimeBand
 from core.public import results_url
 from core.survey import (
     Location,
@@ -383,7 +385,47 @@ class Renderer:
         }[reason]
 
     def kind(self, kind: Kind) -> str:
+        if kind is Kind.FINDING:
+            return self._("🚶 Walk finding")
         return self._("💡 Idea") if kind is Kind.IDEA else self._("🔦 Safety tip")
+
+    # ---- closing the loop (issue 21): triage and Purple Flag, as a card shows them ----
+    def responsible(self, who: Responsible) -> str:
+        """Who is to act, as a button and after "Responsible:" on a card."""
+        _ = self._
+        return {
+            Responsible.MUNICIPALITY: _("Municipality"),
+            Responsible.PROPERTY_OWNER: _("Property owner"),
+            Responsible.POLICE: _("Police"),
+            Responsible.PARTNERSHIP: _("The partnership"),
+        }[who]
+
+    def priority(self, priority: Priority) -> str:
+        _ = self._
+        return {
+            Priority.HIGH: _("High"),
+            Priority.MEDIUM: _("Medium"),
+            Priority.LOW: _("Low"),
+        }[priority]
+
+    def theme(self, theme: Theme) -> str:
+        """Purple Flag's five themes, short enough for a button."""
+        _ = self._
+        return {
+            Theme.WELLBEING: _("Wellbeing"),
+            Theme.MOVEMENT: _("Movement"),
+            Theme.APPEAL: _("Appeal"),
+            Theme.PLACE: _("Place"),
+            Theme.POLICY: _("Policy"),
+        }[theme]
+
+    def date(self, day: date) -> str:
+        """A day without a time (a deadline) as people write it: 15 jan. 2027."""
+        return format_date(day, "d MMM yyyy", locale=i18n.locale(self.lang))
+
+    def time_band(self, band: TimeBand) -> str:
+        """17–20, 20–23, 23–02, 02–05: hours, the same in Swedish and English."""
+        return band.value.replace("-", "–")
 
     def category(self, form: Survey | None, category_id: str) -> str:
         """A category's label from the form, or its id when the list has changed since."""
@@ -417,6 +459,8 @@ class Renderer:
             status = _("Status: not published, because {reason}").format(
                 reason=self.hide_reason(item.hidden_reason)
             )
+        elif item.status is Status.WONT_FIX and item.status_reason:
+            status += " — " + item.status_reason
         lines.append(f"<i>{escape(status)}</i>")
         return "\n".join(lines)
 

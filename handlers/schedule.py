@@ -35,6 +35,7 @@ from handlers.common import (
     close_keyboard,
     send,
     staff,
+    staff_prompt,
     visitor,
 )
 from handlers.context import Ctx
@@ -75,13 +76,8 @@ async def pending(update: Update, context: Ctx) -> Prompt | None:
     """This owner's or organizer's unexpired prompt: one read, by pseudonym (no resident
     read first; a resident never has one), then their role only when a prompt waits (an
     organizer removed, or moved to another area, meanwhile has none)."""
-    user = update.effective_user
-    if user is None:
-        return None
     services = context.services
-    prompt = await services.store.prompt(
-        services.pseudonymize(user.id), since=services.clock() - PROMPT_KEPT
-    )
+    prompt = await staff_prompt(update, context, PROMPT_KEPT)
     if prompt is None or prompt.asking not in ASKING:
         return None
     found = await access(update, context)

@@ -6,15 +6,17 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.contributions import Contribution, HideReason, NewContribution
+from core.contributions import STATUS_REASON_LIMIT, Contribution, HideReason, NewContribution
 from core.contributions import Status as ContributionStatus
+from core.loop import FOLLOW_UP_AFTER, Triage
 from core.session import PhotoRef
 from storage.engine import Room
 from storage.records import StaleSession
 from storage.rows import VOICES, delete_responses, queue_photos, to_contribution
-from storage.schema import contributions, responses
+from storage.schema import contributions, followups, responses, voices, walk_members
 
 
 class Contributions(Protocol):
@@ -53,9 +55,32 @@ class Contributions(Protocol):
         status: ContributionStatus,
         reason: HideReason | None,
         now: datetime,
+        *,
+        status_reason: str | None = None,
+        duplicate_of: int | None = None,
+        forwarded_to: str | None = None,
+        follow_up_at: datetime | None = None,
     ) -> bool:
-        """Moderate: change the status (a reason only with HIDDEN); False if already claimed.
-        The web view has no update to claim (None): its form is protected by XSRF instead."""
+        """Moderate: change the status; False if the update was claimed or the id is gone.
+        The web view has no update to claim (None): its form is protected by XSRF instead.
+
+        Each status keeps only its own detail: a reason to hide with HIDDEN, `status_reason`
+        (at most STATUS_REASON_LIMIT characters) with WONT_FIX, `duplicate_of` (another id)
+        with DUPLICATE; `forwarded_to`, once given, stays as where it went. Becoming FIXED
+        schedules, in the same transaction, one "does it feel safer now?" per resident of
+        `hear_back`, due at `follow_up_at` (default now + FOLLOW_UP_AFTER); leaving FIXED
+        (reopened) drops the questions not asked yet."""
+
+    async def set_triage(
+        self, update_id: int | None, contribution_id: int, triage: Triage, now: datetime
+    ) -> bool:
+        """Who is responsible, how urgent, by when, Purple Flag's themes (all replaced at
+        once); False if the update was claimed or the id is gone."""
+
+    async def hear_back(self, contribution_id: int) -> list[str]:
+        """The residents told of its changes and asked after a fix: the reporter if
+        contactable (a walk finding's always is), the members of a finding's walk, and
+        those who said "me too" and asked to hear back; each once, the reporter first."""
 
 
 class ContributionsRoom(Room):
@@ -139,7 +164,63 @@ class ContributionsRoom(Room):
         status: ContributionStatus,
         reason: HideReason | None,
         now: datetime,
+        *,
+        status_reason: str | None = None,
+        duplicate_of: int | None = None,
+        forwarded_to: str | None = None,
+        follow_up_at: datetime | None = None,
     ) -> bool:
+        if status_reason is not None and len(status_reason) > STATUS_REASON_LIMIT:
+            raise ValueError("a status reason is at most STATUS_REASON_LIMIT characters")
+        if duplicate_of == contribution_id:
+            raise ValueError("a contribution cannot duplicate itself")
+        values: dict[str, Any] = {
+            "status": status.value,
+            "hidden_reason": reason.value
+            if reason is not None and status is ContributionStatus.HIDDEN
+            else None,
+            "status_reason": status_reason if status is ContributionStatus.WONT_FIX else None,
+            "duplicate_of": duplicate_of if status is ContributionStatus.DUPLICATE else None,
+            "status_changed_at": now,
+        }
+        if forwarded_to is not None:
+            values["forwarded_to"] = forwarded_to
+        async with self._writing() as connection:
+            if not await self._claim(connection, update_id):
+                return False
+            before = await connection.scalar(
+                select(contributions.c.status).where(contributions.c.id == contribution_id)
+            )
+            if before is None:
+                return False
+            await connection.execute(
+                update(contributions).where(contributions.c.id == contribution_id).values(**values)
+            )
+            fixed = ContributionStatus.FIXED.value
+            if status is ContributionStatus.FIXED and before != fixed:
+                due = follow_up_at or now + FOLLOW_UP_AFTER
+                asked = await _hear_back(connection, contribution_id)
+                if asked:
+                    await connection.execute(
+                        followups.insert(),
+                        [
+                            {"contribution_id": contribution_id, "pseudonym": p, "due_at": due}
+                            for p in asked
+                        ],
+                    )
+            elif status is not ContributionStatus.FIXED and before == fixed:
+                await connection.execute(
+                    delete(followups).where(
+                        followups.c.contribution_id == contribution_id,
+                        followups.c.sent_at.is_(None),
+                    )
+                )
+            return True
+
+    async def set_triage(
+        self, update_id: int | None, contribution_id: int, triage: Triage, now: datetime
+    ) -> bool:
+        themes = list(dict.fromkeys(theme.value for theme in triage.themes))
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return False
@@ -147,14 +228,45 @@ class ContributionsRoom(Room):
                 update(contributions)
                 .where(contributions.c.id == contribution_id)
                 .values(
-                    status=status.value,
-                    hidden_reason=reason.value
-                    if reason is not None and status is ContributionStatus.HIDDEN
-                    else None,
-                    status_changed_at=now,
+                    responsible=triage.responsible.value if triage.responsible else None,
+                    priority=triage.priority.value if triage.priority else None,
+                    deadline=triage.deadline,
+                    themes=themes or None,
                 )
             )
             return bool(result.rowcount == 1)
+
+    async def hear_back(self, contribution_id: int) -> list[str]:
+        async with self.engine.connect() as connection:
+            return await _hear_back(connection, contribution_id)
+
+
+async def _hear_back(connection: AsyncConnection, contribution_id: int) -> list[str]:
+    """ContributionsRoom.hear_back inside a transaction (the FIXED one's, for follow-ups)."""
+    row = (
+        await connection.execute(
+            select(
+                contributions.c.pseudonym, contributions.c.contactable, contributions.c.walk_id
+            ).where(contributions.c.id == contribution_id)
+        )
+    ).first()
+    if row is None:
+        return []
+    told: list[str] = [row.pseudonym] if row.contactable else []
+    if row.walk_id is not None:
+        walkers = await connection.execute(
+            select(walk_members.c.pseudonym)
+            .where(walk_members.c.walk_id == row.walk_id)
+            .order_by(walk_members.c.joined_at, walk_members.c.pseudonym)
+        )
+        told.extend(walkers.scalars())
+    voiced = await connection.execute(
+        select(voices.c.pseudonym)
+        .where(voices.c.contribution_id == contribution_id, voices.c.hear_back.is_(True))
+        .order_by(voices.c.created_at, voices.c.pseudonym)
+    )
+    told.extend(voiced.scalars())
+    return list(dict.fromkeys(told))
 
 
 def _columns(contribution: NewContribution) -> dict[str, Any]:

@@ -167,13 +167,13 @@ async def test_moderation_changes_what_the_resident_sees(bot: Bot, resident: Res
 
     await resident.send("/mine")
     mine = resident.last_text()
-    assert "Status: åtgärdat" in mine
+    assert "Status: åtgärdad" in mine
     assert "Status: inte publicerat, eftersom det innehöll personuppgifter" in mine
     hidden = [c for c in await contributions(bot) if c.status is Status.HIDDEN]
     assert [c.hidden_reason for c in hidden] == [HideReason.PERSONAL_DATA]
 
 
-async def test_a_contactable_resident_hears_when_their_tip_is_handled(bot: Bot) -> None:
+async def test_a_contactable_resident_hears_when_their_tip_is_fixed(bot: Bot) -> None:
     resident = bot.resident(user_id=2002, language_code="en")
     await resident.onboard(agree="I agree")
     await resident.send("/tip")
@@ -189,8 +189,9 @@ async def test_a_contactable_resident_hears_when_their_tip_is_handled(bot: Bot) 
     await admin.send("/moderate")
     assert "Får kontaktas via boten" in admin.last_text()
     await admin.click("Åtgärdad")
-    assert "News about your tip “The lamp at the bike stand is broken.”" in resident.last_text()
-    assert "handled" in resident.last_text()
+    told = resident.last_text()
+    assert "News about your tip “The lamp at the bike stand is broken.”: it is now fixed." in told
+    assert "In a few weeks we will ask you whether it feels safer there now." in told
 
 
 async def test_hide_reasons_read_right_as_buttons_on_the_card_and_to_the_resident(
