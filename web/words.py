@@ -68,20 +68,22 @@ def time_band(_: Gettext, value: TimeBand | str) -> str:
 
 
 def theme(_: Gettext, value: Theme) -> str:
+    """Purple Flag's theme, named as the Telegram card's triage names it."""
     return {
         Theme.WELLBEING: _("Wellbeing"),
         Theme.MOVEMENT: _("Movement"),
         Theme.APPEAL: _("Appeal"),
-        Theme.PLACE: _("Place and design"),
-        Theme.POLICY: _("Policy envelope"),
+        Theme.PLACE: _("Place"),
+        Theme.POLICY: _("Policy"),
     }[value]
 
 
 def responsible(_: Gettext, value: Responsible) -> str:
+    """Who acts on it, as the Telegram card's triage names them."""
     return {
-        Responsible.MUNICIPALITY: _("The municipality"),
-        Responsible.PROPERTY_OWNER: _("The property owner"),
-        Responsible.POLICE: _("The police"),
+        Responsible.MUNICIPALITY: _("Municipality"),
+        Responsible.PROPERTY_OWNER: _("Property owner"),
+        Responsible.POLICE: _("Police"),
         Responsible.PARTNERSHIP: _("The partnership"),
     }[value]
 
