@@ -363,7 +363,7 @@ async def test_walks_are_listed_with_their_findings_on_the_map_and_their_reports
         assert f"/web/map?walk={soder}" in row
         _status, page = await text_of(browser, f"{web.base}/map?walk={soder}")
         listed = page.split('<table class="points">')[1]
-        assert listed.count("🚶 Fynd från vandring") == 2
+        assert listed.count("🚶 Fynd från trygghetsvandring") == 2
         assert "Söder kväll" in listed and "Belysning" in listed
         assert "Känns otryggt" in listed and "20–23" in listed
         for fmt, starts in (("pdf", b"%PDF"), ("xlsx", b"PK"), ("gpkg", b"SQLite format 3")):

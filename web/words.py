@@ -73,7 +73,7 @@ def theme(_: Gettext, value: Theme) -> str:
         Theme.WELLBEING: _("Wellbeing"),
         Theme.MOVEMENT: _("Movement"),
         Theme.APPEAL: _("Appeal"),
-        Theme.PLACE: _("Place"),
+        Theme.PLACE: _("The place"),
         Theme.POLICY: _("Policy"),
     }[value]
 
