@@ -125,6 +125,7 @@ async def owners_page(web: Web, browser: object, path: str = "/map") -> str:
 async def test_wont_fix_needs_its_reason_which_the_map_then_shows(web: Web) -> None:
     bot = web.bot
     item = await stored(bot, tip("Mörkt vid Järnvägsgatan", place_name="Järnvägsgatan"))
+    await said_me_too(bot, item, 7010)
     async with web.client() as browser:
         page = await owners_page(web, browser)
         assert "🚫 Åtgärdas inte" in page and "Varför det inte åtgärdas" in page
@@ -150,6 +151,11 @@ async def test_wont_fix_needs_its_reason_which_the_map_then_shows(web: Web) -> N
         assert "Fastighetsägaren sköter belysningen" in row
     [entry, *_] = await bot.services.store.audit_entries(0, 10)
     assert entry.detail == f"tip #{item}: wont_fix"
+    # Someone who said "me too" and asked to hear back is told, with the reason, though the
+    # tip's own sender stays anonymous.
+    told = [c.text for c in bot.fake.calls if c.method == "sendMessage" and c.chat_id == 7010]
+    assert len(told) == 1 and "Fastighetsägaren sköter belysningen" in told[0], told
+    assert not [c for c in bot.fake.calls if c.method == "sendMessage" and c.chat_id == 5000]
 
 
 async def test_a_duplicate_names_an_original_the_organizer_can_see(web: Web) -> None:

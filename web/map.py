@@ -357,10 +357,11 @@ class DecisionBase(MapBase):
         )
 
     async def tell(self, contribution_id: int) -> None:
-        """Tell the sender, when they may be told, what became of it (the bot sends it)."""
+        """Tell those who follow it what became of it: the bot sends it, and decides who
+        hears (handlers.moderation.tell_resident: storage's hear_back, in their language)."""
         services = self.services
         decided = await services.store.get_contribution(contribution_id)
-        if decided is not None and decided.contactable and services.tell_resident is not None:
+        if decided is not None and services.tell_resident is not None:
             await services.tell_resident(decided)
 
     def back(self) -> str:
