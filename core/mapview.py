@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.contributions import Contribution, Kind, Status, TimeOfDay, parse_start_code
+from core.loop import Judgement, Priority, Responsible, Theme, TimeBand
 from core.session import photo_of
 from core.survey import (
     STOCKHOLM,
@@ -27,12 +28,15 @@ from core.survey import (
 
 # The campaign filter's value for "ideas and tips only" (no campaign id is a single dash).
 IDEAS_AND_TIPS = "-"
+# The time band filter's value for the daytime (05–17): a contribution without a band.
+DAY = "day"
 
 
 class PointKind(StrEnum):
     IDEA = "idea"
     TIP = "tip"
     ANSWER = "answer"
+    FINDING = "finding"  # found on a safety walk
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,32 @@ class MapPoint:
     photo: str | None = None  # the photo's unique id (served as /photo/<id>.jpg)
     # An answer's other answers, (question, value) in the survey's order: the whole response.
     answers: tuple[tuple[str, str], ...] = field(default=())
+    # Closing the loop (ideas, tips and walk findings): Purple Flag's band and themes, the
+    # walk a finding was made on, "me too", the status's reason and who acts by when.
+    time_band: TimeBand | None = None
+    themes: tuple[Theme, ...] = ()
+    walk: int | None = None
+    judgement: Judgement | None = None
+    voices: int = 0
+    status_reason: str | None = None
+    duplicate_of: int | None = None
+    forwarded_to: str | None = None
+    responsible: Responsible | None = None
+    priority: Priority | None = None
+    deadline: date | None = None
+
+    @property
+    def loop_kind(self) -> bool:
+        """An idea, tip or walk finding (what has a status and a time band), not an answer."""
+        return self.kind is not PointKind.ANSWER
 
 
 def contribution_point(item: Contribution) -> MapPoint | None:
-    """An idea or tip as a point; None when it has no place."""
+    """An idea, tip or walk finding as a point; None when it has no place."""
     if item.lat is None or item.lon is None:
         return None
     code = parse_start_code(item.source) if item.source else None
-    kind = PointKind.IDEA if item.kind is Kind.IDEA else PointKind.TIP
+    kind = PointKind(item.kind.value)
     return MapPoint(
         key=f"{kind.value}-{item.id}",
         kind=kind,
@@ -77,6 +99,17 @@ def contribution_point(item: Contribution) -> MapPoint | None:
         campaign=code.target if code is not None and code.target not in _KINDS else None,
         place=item.place_name,
         photo=item.photo_unique_id,
+        time_band=item.time_band,
+        themes=item.themes,
+        walk=item.walk_id,
+        judgement=item.judgement,
+        voices=item.voices,
+        status_reason=item.status_reason,
+        duplicate_of=item.duplicate_of,
+        forwarded_to=item.forwarded_to,
+        responsible=item.responsible,
+        priority=item.priority,
+        deadline=item.deadline,
     )
 
 
@@ -146,6 +179,9 @@ class Field(StrEnum):
     STATUS = "status"
     FROM = "from"
     TO = "to"
+    BAND = "band"
+    THEME = "theme"
+    WALK = "walk"
 
 
 @dataclass(frozen=True)
@@ -156,10 +192,16 @@ class MapFilter:
     status: Status | None = None
     start: date | None = None  # Stockholm dates, both included
     end: date | None = None
+    band: TimeBand | str | None = None  # a TimeBand, DAY (no band), or None: all
+    theme: Theme | None = None
+    walk: int | None = None  # a walk's id: its findings only
 
     def keeps(self, point: MapPoint) -> bool:
-        """Whether the point passes every filter set. A filter only ideas and tips have (the
-        category, time of day, status) leaves the survey answers out."""
+        """Whether the point passes every filter set. A filter only ideas, tips and findings
+        have (the category, time of day, status, time band, theme, walk) leaves the survey
+        answers out."""
+        if not self._keeps_loop(point):
+            return False
         if self.campaign == IDEAS_AND_TIPS:
             if point.kind is PointKind.ANSWER:
                 return False
@@ -176,6 +218,19 @@ class MapFilter:
             return False
         return self.end is None or day <= self.end
 
+    def _keeps_loop(self, point: MapPoint) -> bool:
+        if self.band is not None:
+            if not point.loop_kind:
+                return False
+            if self.band == DAY:
+                if point.time_band is not None:
+                    return False
+            elif point.time_band is not self.band:
+                return False
+        if self.theme is not None and self.theme not in point.themes:
+            return False
+        return self.walk is None or point.walk == self.walk
+
     def values(self) -> dict[str, str]:
         """The filter as the form's values (empty: not set), to show it filled in."""
         return {
@@ -185,6 +240,9 @@ class MapFilter:
             Field.STATUS: self.status.value if self.status else "",
             Field.FROM: self.start.isoformat() if self.start else "",
             Field.TO: self.end.isoformat() if self.end else "",
+            Field.BAND: str(self.band) if self.band else "",
+            Field.THEME: self.theme.value if self.theme else "",
+            Field.WALK: str(self.walk) if self.walk is not None else "",
         }
 
 
@@ -215,6 +273,35 @@ def read_filter(values: Mapping[str, str]) -> tuple[MapFilter, list[Field]]:
             return None
         return Status(value)
 
+    def band() -> TimeBand | str | None:
+        value = text(Field.BAND)
+        if value is None:
+            return None
+        if value == DAY:
+            return DAY
+        if value not in TimeBand.__members__.values():
+            wrong.append(Field.BAND)
+            return None
+        return TimeBand(value)
+
+    def theme() -> Theme | None:
+        value = text(Field.THEME)
+        if value is None:
+            return None
+        if value not in Theme.__members__.values():
+            wrong.append(Field.THEME)
+            return None
+        return Theme(value)
+
+    def walk() -> int | None:
+        value = text(Field.WALK)
+        if value is None:
+            return None
+        if not value.isascii() or not value.isdigit() or len(value) > 12:
+            wrong.append(Field.WALK)
+            return None
+        return int(value)
+
     def day(name: Field) -> date | None:
         value = text(name)
         if value is None:
@@ -232,5 +319,8 @@ def read_filter(values: Mapping[str, str]) -> tuple[MapFilter, list[Field]]:
         status=status(),
         start=day(Field.FROM),
         end=day(Field.TO),
+        band=band(),
+        theme=theme(),
+        walk=walk(),
     )
     return found, wrong

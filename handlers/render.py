@@ -417,7 +417,7 @@ class Renderer:
             Theme.WELLBEING: _("Wellbeing"),
             Theme.MOVEMENT: _("Movement"),
             Theme.APPEAL: _("Appeal"),
-            Theme.PLACE: _("Design"),
+            Theme.PLACE: _("The place"),  # "Place" alone is a label ("Plats")
             Theme.POLICY: _("Policy"),
         }[theme]
 

@@ -221,11 +221,11 @@ async def test_triage_is_set_from_the_card_and_shown_on_it(bot: Bot, clock: Fake
     card = admin.last_message_id()
     assert "🌙 Skickat kl. 20–23" in admin.last_text()
     await admin.click("🗂 Prioritera…")
-    for choice in ("Polisen", "Kommunen", "Hög", "Trygghet", "Utformning"):
+    for choice in ("Polisen", "Kommunen", "Hög", "Trygghet", "Platsen"):
         await admin.click_in(card, choice)
     text = admin.last_text()
     assert "👤 Ansvarig: Kommunen · ⚡ Prioritet: Hög" in text
-    assert "🟣 Purple Flag: Trygghet, Utformning" in text
+    assert "🟣 Purple Flag: Trygghet, Platsen" in text
     assert "✓ Kommunen" in admin.buttons() and "✓ Polisen" not in admin.buttons()
     await admin.click_in(card, "Trygghet")  # pressed again: off
     await admin.click_in(card, "📅 Klart senast…")

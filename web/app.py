@@ -13,7 +13,8 @@ from typing import Any
 
 import tornado.web
 
-from web import downloads, login, media, public, results
+from web import downloads, login, media, public, results, triage, walks
+from web import loop as loop_page
 from web import map as map_page
 from web.base import content_policy, logged_path
 from web.services import WebServices
@@ -50,6 +51,12 @@ def routes(services: WebServices) -> list[tornado.web.URLSpec]:
         page(rf"/campaign/{campaign}/download", downloads.DownloadPage),
         page(rf"/results/{campaign}", public.PublicResultsPage),
         page(media.ROUTE, media.MediaHandler),  # a forwarded case's photo, signed
+        # Closing the loop (issue 21): a contribution's follow-up, before and after, walks.
+        page(r"/contribution/([0-9]{1,12})", triage.ContributionPage),
+        page(r"/contribution/([0-9]{1,12})/triage", triage.TriageHandler),
+        page(r"/loop", loop_page.LoopPage),
+        page(r"/walks", walks.WalksPage),
+        page(r"/walk/([0-9]{1,12})/report", walks.WalkReportDownload),
         tornado.web.url(
             prefix + r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC)}
         ),

@@ -94,3 +94,28 @@ def column_chart(days: Sequence[tuple[str, int, int]]) -> ColumnChart:
         for index, (label, started, finished) in enumerate(days)
     )
     return ColumnChart(columns, COLUMN_HEIGHT + COLUMN_AXIS, COLUMN_HEIGHT, width, top)
+
+
+@dataclass(frozen=True)
+class Segment:
+    key: str  # what it counts (the template colours it by this)
+    count: int
+    x: float  # % of the width
+    width: float
+
+
+def stacked_bar(parts: Sequence[tuple[str, int]]) -> tuple[Segment, ...]:
+    """One bar split into parts by their counts, across the whole width (the before and
+    after page's "feels safer" answers at a place); empty parts are left out."""
+    total = sum(count for _key, count in parts)
+    if not total:
+        return ()
+    segments: list[Segment] = []
+    x = 0.0
+    for key, count in parts:
+        if count <= 0:
+            continue
+        width = round(count / total * 100, 2)
+        segments.append(Segment(key, count, round(x, 2), width))
+        x += width
+    return tuple(segments)

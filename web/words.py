@@ -5,9 +5,14 @@ serves both."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+
+from babel.dates import format_date
 
 from core.contributions import ACTION_LABELS, STATUS_LABELS, HideReason, Status, TimeOfDay
-from core.mapview import PointKind
+from core.i18n import locale
+from core.loop import Judgement, Priority, Responsible, SaferAnswer, Theme, TimeBand
+from core.mapview import DAY, PointKind
 
 Gettext = Callable[[str], str]
 
@@ -45,4 +50,66 @@ def kind(_: Gettext, value: PointKind) -> str:
         PointKind.IDEA: _("💡 Idea"),
         PointKind.TIP: _("🔦 Safety tip"),
         PointKind.ANSWER: _("📋 Survey answer"),
+        PointKind.FINDING: _("🚶 Walk finding"),
     }[value]
+
+
+# ---- closing the loop (issue 21) ------------------------------------------------------
+def time_band(_: Gettext, value: TimeBand | str) -> str:
+    """Purple Flag's band as the web view names it; DAY for a contribution without one."""
+    if value == DAY:
+        return _("daytime (05–17)")
+    return {
+        TimeBand.EVENING: _("17–20"),
+        TimeBand.LATE_EVENING: _("20–23"),
+        TimeBand.NIGHT: _("23–02"),
+        TimeBand.SMALL_HOURS: _("02–05"),
+    }[TimeBand(value)]
+
+
+def theme(_: Gettext, value: Theme) -> str:
+    """Purple Flag's theme, named as the Telegram card's triage names it."""
+    return {
+        Theme.WELLBEING: _("Wellbeing"),
+        Theme.MOVEMENT: _("Movement"),
+        Theme.APPEAL: _("Appeal"),
+        Theme.PLACE: _("The place"),
+        Theme.POLICY: _("Policy"),
+    }[value]
+
+
+def responsible(_: Gettext, value: Responsible) -> str:
+    """Who acts on it, as the Telegram card's triage names them."""
+    return {
+        Responsible.MUNICIPALITY: _("Municipality"),
+        Responsible.PROPERTY_OWNER: _("Property owner"),
+        Responsible.POLICE: _("Police"),
+        Responsible.PARTNERSHIP: _("The partnership"),
+    }[value]
+
+
+def priority(_: Gettext, value: Priority) -> str:
+    return {
+        Priority.HIGH: _("High priority"),
+        Priority.MEDIUM: _("Medium priority"),
+        Priority.LOW: _("Low priority"),
+    }[value]
+
+
+def judgement(_: Gettext, value: Judgement) -> str:
+    return {Judgement.UNSAFE: _("Feels unsafe"), Judgement.GOOD: _("Good, worth keeping")}[value]
+
+
+def safer(_: Gettext, value: SaferAnswer) -> str:
+    """An answer to "Does it feel safer now?"."""
+    return {
+        SaferAnswer.YES: _("Safer"),
+        SaferAnswer.SOMEWHAT: _("Somewhat safer"),
+        SaferAnswer.NO: _("Not safer"),
+        SaferAnswer.NOT_FIXED: _("Not fixed"),
+    }[value]
+
+
+def a_date(value: date, lang: str) -> str:
+    """A date (a deadline) as people write it: 3 dec. 2026."""
+    return format_date(value, "d MMM yyyy", locale=locale(lang))

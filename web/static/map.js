@@ -12,7 +12,7 @@
     maxZoom: 19,
     attribution: element.dataset.attribution
   }).addTo(map);
-  var colours = { idea: "#0b4f8a", tip: "#8a1c1c", answer: "#2e5e1f" };
+  var colours = { idea: "#0b4f8a", tip: "#8a1c1c", answer: "#2e5e1f", finding: "#6b3fa0" };
 
   function add(parent, tag, text, className) {
     var node = document.createElement(tag);
@@ -41,6 +41,16 @@
         words.reasons.forEach(function (reason) {
           var option = add(select, "option", reason[1]); option.value = reason[0];
         });
+      } else if (action.status === "wont_fix" || action.status === "duplicate") {
+        // Won't fix says why; a duplicate names its original's number.
+        var why = action.status === "wont_fix";
+        var fieldId = "popup-" + action.status + "-" + p.key;
+        var caption = add(form, "label", why ? words.wont_fix : words.duplicate);
+        caption.htmlFor = fieldId;
+        var input = add(form, "input"); input.id = fieldId; input.required = true;
+        input.name = why ? "status_reason" : "duplicate_of";
+        input.type = why ? "text" : "number";
+        if (!why) { input.min = "1"; input.className = "number"; }
       }
       var button = add(form, "button", action.label); button.type = "submit";
     });
@@ -51,6 +61,7 @@
     box.className = "popup";
     add(box, "strong", p.kind_label + (p.category ? " · " + p.category : ""));
     if (p.campaign) { add(box, "p", p.campaign); }
+    if (p.walk) { add(box, "p", p.walk); }
     if (p.text) { add(box, "p", p.text); }
     if (p.place) { add(box, "p", p.place); }
     p.answers.forEach(function (pair) { add(box, "p", pair[0] + ": " + pair[1]); });
@@ -58,9 +69,13 @@
       var image = add(box, "img"); image.src = p.photo; image.alt = words.photo;
       image.loading = "lazy";
     }
-    var facts = [p.date, p.time_of_day, p.status_label].filter(Boolean).join(" · ");
+    var facts = [p.date, p.time_of_day, p.status_label, p.status_detail].filter(Boolean).join(" · ");
     add(box, "p", facts);
+    if (p.loop && p.loop.length) { add(box, "p", p.loop.join(" · "), "loop"); }
     moderation(box, p);
+    if (p.triage_url) {
+      var link = add(box, "a", words.triage); link.href = p.triage_url;
+    }
     return box;
   }
 
