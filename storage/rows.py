@@ -16,6 +16,7 @@ from core.engine import Session
 from core.loop import Judgement, Priority, Responsible, Theme, TimeBand
 from core.roles import Refusal, refusal
 from core.session import PhotoRef
+from core.walks import Audit, AuditParameter, Stop, Walk
 from storage.records import PhotoStatus, Resident, Response, ResponseStatus
 from storage.schema import answers, contributions, photos, responses, voices
 
@@ -205,3 +206,40 @@ async def use_once(
         .values(used_at=now)
     )
     return row if taken.rowcount == 1 else Refusal.USED
+
+
+# ---- walks (storage.walks writes them, storage.walk_reads reads them) ----
+def to_stop(value: Any) -> Stop:
+    if not isinstance(value, dict):
+        return Stop(name=str(value))
+    lat, lon = value.get("lat"), value.get("lon")
+    return Stop(
+        name=str(value.get("name") or ""),
+        lat=float(lat) if lat is not None else None,
+        lon=float(lon) if lon is not None else None,
+        tag=value.get("tag"),
+    )
+
+
+def to_walk(row: Any) -> Walk:
+    return Walk(
+        id=row.id,
+        chat_id=row.chat_id,
+        title=row.title,
+        route=tuple(to_stop(stop) for stop in row.route or ()),
+        started_by=row.started_by,
+        started_at=row.started_at,
+        lang=row.lang,
+        current_stop=row.current_stop,
+        ended_at=row.ended_at,
+    )
+
+
+def to_audit(row: Any) -> Audit:
+    known = {parameter.value for parameter in AuditParameter}
+    scores = {
+        AuditParameter(name): int(score)
+        for name, score in (row.scores or {}).items()
+        if name in known and isinstance(score, int | float) and not isinstance(score, bool)
+    }
+    return Audit(row.walk_id, row.stop, row.pseudonym, scores, row.created_at)

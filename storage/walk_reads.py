@@ -8,15 +8,15 @@ Reads only: the walks part's room (storage.walks) writes. The findings are contr
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import and_, func, select
 
 from core.contributions import Contribution, Kind
 from core.loop import SaferAnswer
-from core.walks import Audit, AuditParameter, Stop, Walk, Walker
+from core.walks import Audit, Walk, Walker
 from storage.engine import Room
-from storage.rows import VOICES, to_contribution
+from storage.rows import VOICES, to_audit, to_contribution, to_walk
 from storage.schema import contributions, followups, walk_audits, walk_members, walks
 
 # A database takes so many values in one IN (...): the ids are asked this many at a time.
@@ -49,44 +49,8 @@ class WalkReads(Protocol):
         safer_answers, read here so that reports and exports need no more than this room.)"""
 
 
-def _stop(value: Any) -> Stop:
-    if not isinstance(value, dict):
-        return Stop(name=str(value))
-    lat, lon = value.get("lat"), value.get("lon")
-    return Stop(
-        name=str(value.get("name") or ""),
-        lat=float(lat) if lat is not None else None,
-        lon=float(lon) if lon is not None else None,
-        tag=value.get("tag"),
-    )
-
-
 def same_title(title: str) -> str:
     return " ".join(title.casefold().split())
-
-
-def to_walk(row: Any) -> Walk:
-    return Walk(
-        id=row.id,
-        chat_id=row.chat_id,
-        title=row.title,
-        route=tuple(_stop(stop) for stop in row.route or ()),
-        started_by=row.started_by,
-        started_at=row.started_at,
-        lang=row.lang,
-        current_stop=row.current_stop,
-        ended_at=row.ended_at,
-    )
-
-
-def to_audit(row: Any) -> Audit:
-    known = {parameter.value for parameter in AuditParameter}
-    scores = {
-        AuditParameter(name): int(score)
-        for name, score in (row.scores or {}).items()
-        if name in known and isinstance(score, int | float) and not isinstance(score, bool)
-    }
-    return Audit(row.walk_id, row.stop, row.pseudonym, scores, row.created_at)
 
 
 class WalkReadsRoom(Room):

@@ -9,7 +9,6 @@ anyone else is refused here as well as in the handler.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime
 from enum import Enum
@@ -22,9 +21,9 @@ from core.contributions import Contribution, Kind, NewContribution
 from core.contributions import Status as ContributionStatus
 from core.loop import Judgement
 from core.session import PhotoRef
-from core.walks import MAX_WALKERS, Audit, AuditParameter, Stop, Walk, WalkCategory, Walker
+from core.walks import MAX_WALKERS, Audit, Stop, Walk, WalkCategory, Walker
 from storage.engine import Room
-from storage.rows import VOICES, queue_photos, to_contribution
+from storage.rows import VOICES, queue_photos, to_audit, to_contribution, to_walk
 from storage.schema import chats, contributions, residents, walk_audits, walk_members, walks
 
 # What a walker's later message or button may change on their finding.
@@ -413,31 +412,6 @@ class WalksRoom(Room):
         return [to_audit(row) for row in await self._rows(query)]
 
 
-def to_walk(row: Any) -> Walk:
-    return Walk(
-        id=row.id,
-        chat_id=row.chat_id,
-        title=row.title,
-        route=tuple(_stop(item) for item in row.route or ()),
-        started_by=row.started_by,
-        started_at=row.started_at,
-        lang=row.lang,
-        current_stop=row.current_stop,
-        ended_at=row.ended_at,
-    )
-
-
-def to_audit(row: Any) -> Audit:
-    known = {p.value for p in AuditParameter}
-    return Audit(
-        walk_id=row.walk_id,
-        stop=row.stop,
-        pseudonym=row.pseudonym,
-        scores={AuditParameter(k): int(v) for k, v in (row.scores or {}).items() if k in known},
-        created_at=row.created_at,
-    )
-
-
 async def _is_walker(
     connection: AsyncConnection, walk_id: int, pseudonym: str, open_only: bool = False
 ) -> bool:
@@ -453,10 +427,6 @@ async def _is_walker(
 
 def _stop_json(stop: Stop) -> dict[str, Any]:
     return {"name": stop.name, "lat": stop.lat, "lon": stop.lon, "tag": stop.tag}
-
-
-def _stop(item: Mapping[str, Any]) -> Stop:
-    return Stop(str(item["name"]), item.get("lat"), item.get("lon"), item.get("tag"))
 
 
 def _plain(value: Any) -> Any:
