@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from core.says import N_
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -49,6 +51,15 @@ class Theme(StrEnum):
     POLICY = "policy"  # styrning och samverkan (the policy envelope)
 
 
+THEME_LABELS: dict[Theme, str] = {
+    Theme.WELLBEING: N_("Wellbeing"),
+    Theme.MOVEMENT: N_("Movement"),
+    Theme.APPEAL: N_("Appeal"),
+    Theme.PLACE: N_("The place"),  # "Place" alone is a column's label ("Plats")
+    Theme.POLICY: N_("Policy"),
+}
+
+
 class Responsible(StrEnum):
     """Who in the place partnership is to act on it."""
 
@@ -56,6 +67,16 @@ class Responsible(StrEnum):
     PROPERTY_OWNER = "property_owner"
     POLICE = "police"
     PARTNERSHIP = "partnership"
+
+
+# How the Telegram card's triage and the web view name them (translated where shown); the
+# walk report's sentences use forms of their own ("the municipality").
+RESPONSIBLE_LABELS: dict[Responsible, str] = {
+    Responsible.MUNICIPALITY: N_("Municipality"),
+    Responsible.PROPERTY_OWNER: N_("Property owner"),
+    Responsible.POLICE: N_("Police"),
+    Responsible.PARTNERSHIP: N_("The partnership"),
+}
 
 
 class Priority(StrEnum):

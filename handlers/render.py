@@ -46,7 +46,15 @@ from core.engine import (
     Step,
 )
 from core.i18n import Lang
-from core.loop import Priority, Responsible, SaferAnswer, Theme, TimeBand
+from core.loop import (
+    RESPONSIBLE_LABELS,
+    THEME_LABELS,
+    Priority,
+    Responsible,
+    SaferAnswer,
+    Theme,
+    TimeBand,
+)
 from core.public import results_url
 from core.survey import (
     Location,
@@ -394,13 +402,7 @@ class Renderer:
     # ---- closing the loop (issue 21): triage and Purple Flag, as a card shows them ----
     def responsible(self, who: Responsible) -> str:
         """Who is to act, as a button and after "Responsible:" on a card."""
-        _ = self._
-        return {
-            Responsible.MUNICIPALITY: _("Municipality"),
-            Responsible.PROPERTY_OWNER: _("Property owner"),
-            Responsible.POLICE: _("Police"),
-            Responsible.PARTNERSHIP: _("The partnership"),
-        }[who]
+        return self._(RESPONSIBLE_LABELS[who])
 
     def priority(self, priority: Priority) -> str:
         _ = self._
@@ -412,14 +414,7 @@ class Renderer:
 
     def theme(self, theme: Theme) -> str:
         """Purple Flag's five themes, short enough for a button."""
-        _ = self._
-        return {
-            Theme.WELLBEING: _("Wellbeing"),
-            Theme.MOVEMENT: _("Movement"),
-            Theme.APPEAL: _("Appeal"),
-            Theme.PLACE: _("The place"),  # "Place" alone is a label ("Plats")
-            Theme.POLICY: _("Policy"),
-        }[theme]
+        return self._(THEME_LABELS[theme])
 
     def date(self, day: date) -> str:
         """A day without a time (a deadline) as people write it: 15 jan. 2027."""

@@ -11,7 +11,16 @@ from babel.dates import format_date
 
 from core.contributions import ACTION_LABELS, STATUS_LABELS, HideReason, Status, TimeOfDay
 from core.i18n import locale
-from core.loop import Judgement, Priority, Responsible, SaferAnswer, Theme, TimeBand
+from core.loop import (
+    RESPONSIBLE_LABELS,
+    THEME_LABELS,
+    Judgement,
+    Priority,
+    Responsible,
+    SaferAnswer,
+    Theme,
+    TimeBand,
+)
 from core.mapview import DAY, PointKind
 
 Gettext = Callable[[str], str]
@@ -69,23 +78,12 @@ def time_band(_: Gettext, value: TimeBand | str) -> str:
 
 def theme(_: Gettext, value: Theme) -> str:
     """Purple Flag's theme, named as the Telegram card's triage names it."""
-    return {
-        Theme.WELLBEING: _("Wellbeing"),
-        Theme.MOVEMENT: _("Movement"),
-        Theme.APPEAL: _("Appeal"),
-        Theme.PLACE: _("The place"),
-        Theme.POLICY: _("Policy"),
-    }[value]
+    return _(THEME_LABELS[value])
 
 
 def responsible(_: Gettext, value: Responsible) -> str:
     """Who acts on it, as the Telegram card's triage names them."""
-    return {
-        Responsible.MUNICIPALITY: _("Municipality"),
-        Responsible.PROPERTY_OWNER: _("Property owner"),
-        Responsible.POLICE: _("Police"),
-        Responsible.PARTNERSHIP: _("The partnership"),
-    }[value]
+    return _(RESPONSIBLE_LABELS[value])
 
 
 def priority(_: Gettext, value: Priority) -> str:
