@@ -321,16 +321,19 @@ class Forwarder:
                 return False
         assert request_id is not None
         status = await self.open311.status(request_id)
-        if not await store.record_request_status(
-            job.id, request_id, status.status, status.notes, clock()
-        ):
-            return False
         item = await store.get_contribution(job.contribution_id)
         if item is None:
             return False
         if status.closed and item.status not in CLOSED:
-            # FIXED schedules the follow-up question (storage.contributions, status part).
+            # FIXED (which schedules the follow-up question) before the status is recorded:
+            # a crash between the two then reads the change again and fixes nothing twice,
+            # where the other order would leave a closed case never marked fixed.
             await store.set_contribution_status(None, item.id, Status.FIXED, None, clock())
+            item = await store.get_contribution(job.contribution_id) or item
+        if not await store.record_request_status(
+            job.id, request_id, status.status, status.notes, clock()
+        ):
+            return False
         if status.closed or status.notes:
             await forward.tell_news(self.bot, services, item, status.closed, status.notes)
             return True
