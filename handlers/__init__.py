@@ -166,6 +166,7 @@ def register(app: TorgetApp) -> None:
     app.add_handler(CommandHandler("audit", audit.audit_log, filters=new_private))
     app.add_handler(CommandHandler("web", web.web_link, filters=new_private))
     app.add_handler(CommandHandler("forward", forward.forward_command, filters=new_private))
+    app.add_handler(CommandHandler("walk", walk.walk_in_private, filters=new_private))
     app.add_handler(MessageHandler(new_private & filters.COMMAND, guard.unknown_command))
 
     # Buttons: one handler per action, by its callback data (handlers/buttons.py). A family's

@@ -42,6 +42,8 @@ def staff_commands(_: Gettext, role: Role) -> list[BotCommand]:
         BotCommand("stats", _("Results so far, with a chart")),
         BotCommand("export", _("Answers, ideas and tips as a file (Excel, maps)")),
         BotCommand("moderate", _("Go through new ideas and tips")),
+        BotCommand("forward", _("Send a tip on to the municipality (/forward 12)")),
+        BotCommand("walk", _("How to start a safety walk in a group")),
         BotCommand("web", _("The map and results in your browser (a login link)")),
         BotCommand("reload", _("Import the survey files again")),
     ]

@@ -59,9 +59,11 @@ from handlers.buttons import (
     parse_walk_data,
     walk_data,
 )
-from handlers.common import access, answer_callback, spoken, visitor
+from handlers.common import Visitor, access, answer_callback, send, spoken, visitor
 from handlers.context import Ctx
+from handlers.guard import admin_only
 from handlers.render import Renderer, renderer
+from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
 
@@ -892,3 +894,14 @@ async def score(update: Update, context: Ctx) -> None:
 async def ignore(update: Update, context: Ctx) -> None:
     """An audit row's label, or a walk button of no known action: only the spinner stops."""
     await answer_callback(update)
+
+
+@admin_only
+async def walk_in_private(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
+    """/walk in a private chat: a walk happens in its group, so say how to start one there."""
+    text = render._(
+        "A safety walk happens in the walk's group chat. Add me to the group, make me an "
+        "admin there (so that I see the walkers' photos and positions), and send in the "
+        "group, for example:\n/walk Söder kväll: Furutorpsplatsen, Stortorget, Järnvägsgatan"
+    )
+    await send(context, who.chat_id, [Reply(text)])

@@ -218,6 +218,18 @@ async def test_only_an_organizer_starts_a_walk_and_others_get_the_hint(bot: Bot)
     assert await bot.services.store.photo_state("u-no-walk") is None
 
 
+async def test_walk_in_a_private_chat_says_how_to_start_one_in_the_group(bot: Bot) -> None:
+    organizer = bot.admin()
+    await organizer.onboard()
+    await organizer.send("/walk Söder kväll")
+    assert "Lägg till mig i gruppen" in organizer.last_text()
+    assert await bot.services.store.open_walk(organizer.chat_id) is None
+    resident = bot.resident(user_id=2002)
+    await resident.onboard()
+    await resident.send("/walk")
+    assert "Lägg till mig i gruppen" not in resident.last_text()  # not a resident's command
+
+
 async def test_forged_and_stale_walk_buttons_change_nothing(bot: Bot) -> None:
     _organizer, walk_id = await start_walk(bot)
     anna = person(bot, 2001, "Anna")
