@@ -352,18 +352,9 @@ def write_pdf(report: WalkReport, words: Words, path: Path) -> None:
     pair(_("Time bands"), ", ".join(words.band(band) for band in report.bands()))
     if walk.route:
         pair(_("Route"), " → ".join(stop.name for stop in walk.route))
-    pair(
-        _("Walkers"),
-        words.ngettext("{count} walker", "{count} walkers", report.walkers).format(
-            count=report.walkers
-        ),
-    )
-    pair(
-        _("Findings"),
-        words.ngettext("{count} finding", "{count} findings", len(report.findings)).format(
-            count=len(report.findings)
-        ),
-    )
+    # "Walkers: 3" rather than "Walkers: 3 walkers": the label already names what is counted.
+    pair(_("Walkers"), str(report.walkers))
+    pair(_("Findings"), str(len(report.findings)))
     for category, unsafe, good in _by_category(report.findings):
         line(
             "  • "
@@ -426,7 +417,11 @@ def write_pdf(report: WalkReport, words: Words, path: Path) -> None:
             if item.status_reason:
                 pair(_("Reason"), item.status_reason)
             pair(_("Responsible"), words.responsible(item.responsible))
-            pair(_("Feels safer now?"), words.safer_counts(report.safer.get(item.id)))
+            line(
+                _("Feels safer now? {answers}").format(
+                    answers=words.safer_counts(report.safer.get(item.id))
+                )
+            )
         done = sum(1 for item in report.previous_findings if item.status is Status.FIXED)
         line(
             words.ngettext(

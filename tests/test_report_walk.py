@@ -329,7 +329,7 @@ async def test_the_pdf_shows_the_walk_point_by_point_in_swedish(
     assert squeezed("Plats: nära Furutorpsplatsen") in flat
     assert squeezed("Stopp 2: Järnvägsgatan") in flat
     assert squeezed("släckt – mörkt") in flat  # å, ä, ö and the dash intact
-    assert squeezed("3 vandrare") in flat and squeezed("Belysning: otryggt 1, bra 0") in flat
+    assert squeezed("Deltagare: 3") in flat and squeezed("Belysning: otryggt 1, bra 0") in flat
     assert squeezed("Ansvarig: kommunen") in flat and squeezed("Prioritet: hög") in flat
     assert squeezed("(fotot är inte nedladdat än)") in flat  # the hedge's photo
     assert squeezed("Belysning 1,5") in flat  # the audit's mean at Järnvägsgatan
@@ -337,7 +337,7 @@ async def test_the_pdf_shows_the_walk_point_by_point_in_swedish(
     since = flat.index(squeezed("Sedan förra vandringen"))
     assert flat.index(squeezed(OLD_LAMP)) > since and flat.index(squeezed(OLD_BENCH)) > since
     assert squeezed("Status i dag: åtgärdad") in flat
-    assert squeezed("Känns det tryggare nu?: ja 2, delvis 1") in flat
+    assert squeezed("Känns det tryggare nu? ja 2, delvis 1") in flat
     assert squeezed("Bänken byts ut vid ombyggnaden 2027") in flat
     assert squeezed("Dag och kväll") in flat and squeezed("20–23") in flat
     assert squeezed("Purple Flag-tema") in flat
