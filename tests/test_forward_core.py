@@ -51,7 +51,7 @@ def test_the_description_carries_the_facts_and_torgets_reference_in_swedish() ->
     assert text.startswith("Lampan vid Järnvägsgatan är trasig.\n\nKategori: Belysning")
     assert "Plats: nära Furutorpsplatsen" in text
     assert "Position: 56.03950, 12.70010 (WGS 84)" in text
-    assert "Rapporterat kl. 17–20 (Purple Flags tidsband)" in text
+    assert "Rapporterat kl. 17–20 (Purple Flags tidsspann)" in text
     assert "Foto: https://torget.example.se/web/media/x.jpg" in text
     assert text.endswith("Rapporterat via Torget, ärende T-12.")
 
