@@ -168,6 +168,8 @@ async def test_a_whole_walk_in_a_group(bot: Bot) -> None:
     [pdf] = sent_to(bot, GROUP, "sendDocument")
     assert pdf.params["_filenames"]["document"].endswith(".pdf")
     pages = PdfReader(BytesIO(pdf.params["_files"]["document"])).pages
+    # Anna's photo of the lamp is printed with her finding (re-encoded, so not her bytes).
+    assert sum(len(page.images) for page in pages) >= 1
     report = " ".join((page.extract_text() or "") for page in pages)
     report = " ".join(report.split())
     for expected in (
