@@ -308,6 +308,10 @@ def short(pseudonym: str) -> str:
 PAGE_WIDTH = 180  # mm between A4's margins of 15 mm
 PHOTO_WIDTH = 80
 PHOTO_MAX_HEIGHT = 90
+# A photo is printed 80 mm wide: 200 dpi is sharp on paper, and a phone's full picture in a
+# PDF of a long walk (300 photos) would be 90 MB, more than Telegram lets a bot send.
+PRINT_DPI = 200
+PRINT_QUALITY = 80
 
 
 def write_pdf(report: WalkReport, words: Words, path: Path) -> None:
@@ -470,12 +474,16 @@ def _photo(pdf: Any, report: WalkReport, item: Contribution, words: Words) -> No
 
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-        shown = float(PHOTO_WIDTH)
-        if height * shown / max(width, 1) > PHOTO_MAX_HEIGHT:
-            shown = PHOTO_MAX_HEIGHT * width / max(height, 1)
+            shown = float(PHOTO_WIDTH)
+            if height * shown / max(width, 1) > PHOTO_MAX_HEIGHT:
+                shown = PHOTO_MAX_HEIGHT * width / max(height, 1)
+            pixels = round(shown / 25.4 * PRINT_DPI)
+            printed = io.BytesIO()
+            image.thumbnail((pixels, round(pixels * height / max(width, 1))))
+            image.convert("RGB").save(printed, "JPEG", quality=PRINT_QUALITY)
         if pdf.get_y() + height * shown / max(width, 1) > pdf.h - 20:
             pdf.add_page()
-        pdf.image(io.BytesIO(data), w=shown)
+        pdf.image(printed, w=shown)
         pdf.ln(1)
     except Exception:  # a damaged picture must not cost the whole report
         pdf.multi_cell(0, 5, _("(the photo could not be read)"), new_x="LMARGIN", new_y="NEXT")

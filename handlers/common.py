@@ -26,6 +26,9 @@ from storage.records import Resident, Response, StaleSession
 
 log = logging.getLogger(__name__)
 
+# The Bot API takes documents up to 50 MB from a bot.
+UPLOAD_LIMIT = 50 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Visitor:

@@ -11,16 +11,13 @@ from telegram import Update
 from core.export import ANONYMOUS, FORMATS, PSEUDONYMOUS, SUFFIXES
 from core.survey import STOCKHOLM
 from handlers.admin import named_campaign, source_for, visible
-from handlers.common import Visitor, delivered, send, tell_failed
+from handlers.common import UPLOAD_LIMIT, Visitor, delivered, send, tell_failed
 from handlers.context import Ctx
 from handlers.guard import admin_only
 from handlers.render import Renderer
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
-
-# The Bot API takes documents up to 50 MB from a bot.
-UPLOAD_LIMIT = 50 * 1024 * 1024
 
 
 # The words that ask for a zip with the photos, in either language.

@@ -59,7 +59,15 @@ from handlers.buttons import (
     parse_walk_data,
     walk_data,
 )
-from handlers.common import Visitor, access, answer_callback, send, spoken, visitor
+from handlers.common import (
+    UPLOAD_LIMIT,
+    Visitor,
+    access,
+    answer_callback,
+    send,
+    spoken,
+    visitor,
+)
 from handlers.context import Ctx
 from handlers.guard import admin_only
 from handlers.render import Renderer, renderer
@@ -525,10 +533,12 @@ async def send_report(context: Ctx, render: Renderer, walk: Walk, organizer_chat
             return
         if "pdf" in written:
             caption = _("The walk's report, for the follow-up meeting.")
-            await _document(context, walk.chat_id, written["pdf"], caption)
+            await _document(context, render, walk.chat_id, written["pdf"], caption)
         private = [written[fmt] for fmt in ("xlsx", "gpkg") if fmt in written]
         caption = _("The walk's findings as a spreadsheet and a map layer (GeoPackage).")
-        sent = [await _document(context, organizer_chat, path, caption) for path in private]
+        sent = [
+            await _document(context, render, organizer_chat, path, caption) for path in private
+        ]
         if not all(sent):
             text = _(
                 "I could not send you the spreadsheet and the map layer privately: write to "
@@ -537,7 +547,18 @@ async def send_report(context: Ctx, render: Renderer, walk: Walk, organizer_chat
             await _post(context, walk.chat_id, escape(text))
 
 
-async def _document(context: Ctx, chat_id: int, path: Path, caption: str) -> bool:
+async def _document(
+    context: Ctx, render: Renderer, chat_id: int, path: Path, caption: str
+) -> bool:
+    size = (await asyncio.to_thread(path.stat)).st_size
+    if size > UPLOAD_LIMIT:
+        # A long walk's map layer carries every photo: the web view's Walks page has it.
+        text = render._(
+            "{file} is {size} MB, more than Telegram lets a bot send (50 MB): download it "
+            "from the web view's Walks page (/web)."
+        ).format(file=path.name, size=round(size / 1_000_000))
+        await _post(context, chat_id, escape(text))
+        return True
     try:
         data = await asyncio.to_thread(path.read_bytes)
         await context.bot.send_document(

@@ -9,6 +9,7 @@ from io import BytesIO
 from typing import Any
 
 import pytest
+from handlers import walk as walk_handlers
 from pypdf import PdfReader
 
 from core.contributions import Kind
@@ -302,3 +303,19 @@ async def test_odd_messages_on_a_walk_never_fail_and_log_no_ids_or_text(
     assert "handler failed" not in logged
     info = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
     assert "2001" not in info and "Stortorget 1" not in info and "Järnvägsgatan" not in info
+
+
+async def test_a_report_too_large_for_telegram_points_to_the_web_view(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    organizer, _ = await start_walk(bot)
+    anna = person(bot, 2001, "Anna")
+    await anna.click_where("Gå med i vandringen")
+    await anna.send("Mörkt vid cykelstället")
+    # A long walk's GeoPackage carries every photo; here every file counts as too large.
+    monkeypatch.setattr(walk_handlers, "UPLOAD_LIMIT", 10)
+    await organizer.send("/endwalk")
+    assert not sent_to(bot, GROUP, "sendDocument") and not sent_to(bot, ADMIN_ID, "sendDocument")
+    told = [c.text for c in bot.fake.calls if c.chat_id == ADMIN_ID and c.text]
+    assert any(".gpkg" in t and "mer än Telegram låter" in t and "/web" in t for t in told)
+    assert any(".pdf" in t and "/web" in t for t in group_texts(bot))
