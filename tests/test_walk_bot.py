@@ -9,12 +9,12 @@ from io import BytesIO
 from typing import Any
 
 import pytest
-from handlers import walk as walk_handlers
 from pypdf import PdfReader
 
 from core.contributions import Kind
 from core.loop import Judgement, TimeBand
 from core.walks import AuditParameter, Stop
+from handlers import walk as walk_handlers
 from storage.records import PhotoStatus
 from tests.conftest import ADMIN_ID, Bot
 from tests.fakebot import Resident
