@@ -15,19 +15,24 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from config import Settings
 from core import i18n
+from core.contributions import Contribution
+from core.forwarding import FORWARDABLE
 from core.roles import Action
 from core.survey import CampaignState, Survey
 from exports.area import source_for as area_source
 from handlers.buttons import (
     ANNOUNCE,
     CLOSE,
+    FORWARD_OFFER,
     OPEN,
     SCHEDULE,
     STATS,
     TRY,
     YAML,
     campaign_data,
+    forward_data,
     parse_campaign_data,
 )
 from handlers.common import Visitor, answer_callback, name_of, send, staff
@@ -205,3 +210,18 @@ def source_for(context: Ctx, who: Visitor) -> ExportSource:
     """The store as exports and /stats read it for this owner or organizer (exports.area:
     the web view reads through the same rule)."""
     return area_source(context.services.store, who.access, context.services.campaigns.all())
+
+
+# The moderation card (moderation.py) offers forwarding (forward.py) with this row: here on
+# the shared ground, since a feature never imports another.
+def forward_row(
+    render: Renderer, item: Contribution, settings: Settings | None = None
+) -> list[InlineKeyboardButton]:
+    """The moderation card's 📨 button (an empty row when it cannot be forwarded, or when
+    `settings` say forwarding is not set up)."""
+    data = forward_data(FORWARD_OFFER, item.id)
+    if item.status not in FORWARDABLE or data is None:
+        return []
+    if settings is not None and not settings.forwarding_on:
+        return []
+    return [InlineKeyboardButton(render._("📨 Forward to the municipality"), callback_data=data)]

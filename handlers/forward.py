@@ -6,7 +6,8 @@ what will be sent, and is reminded that a forwarded case becomes a public record
 handling) and that nothing about the resident goes with it. On Send, the resident who
 reported it (when contactable) is told so, and the forward is queued: runtime/forwarding.py
 sends it and reads the municipality's answers back, told to residents through `tell_news`.
-The moderation card offers the button through `card_row`; `/forward <id>` does the same.
+The moderation card offers the button through `admin.forward_row`; `/forward <id>` does the
+same.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ from handlers.buttons import (
     FORWARD_BY_OPEN311,
     FORWARD_CANCEL,
     FORWARD_EMAIL,
-    FORWARD_OFFER,
     FORWARD_SEND,
     FORWARD_SERVICE,
     forward_data,
@@ -108,20 +108,7 @@ def forwarded_to(settings: Settings, channel: ForwardChannel) -> str:
     return f"{settings.forward_name} ({how})"
 
 
-# ---- the moderation card's row, and /forward <id> ----
-def card_row(
-    render: Renderer, item: Contribution, settings: Settings | None = None
-) -> list[InlineKeyboardButton]:
-    """The moderation card's 📨 button (an empty row when it cannot be forwarded, or when
-    `settings` say forwarding is not set up)."""
-    data = forward_data(FORWARD_OFFER, item.id)
-    if item.status not in FORWARDABLE or data is None:
-        return []
-    if settings is not None and not settings.forwarding_on:
-        return []
-    return [InlineKeyboardButton(render._("📨 Forward to the municipality"), callback_data=data)]
-
-
+# ---- /forward <id> (the moderation card's 📨 row is handlers/admin.forward_row) ----
 @admin_only
 async def forward_command(update: Update, context: Ctx, who: Visitor, render: Renderer) -> None:
     """Offer to forward one idea, tip or finding to the municipality (/forward <id>)."""

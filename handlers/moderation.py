@@ -45,7 +45,7 @@ from core.places import map_link
 from core.roles import contribution_in_area
 from core.walks import WALK_CATEGORY_LABELS, WalkCategory
 from core.when import NotRead, Unreadable, read_day
-from handlers import forward
+from handlers.admin import forward_row
 from handlers.buttons import (
     ALONE,
     BACK,
@@ -791,7 +791,7 @@ def card_buttons(
         last.append(InlineKeyboardButton(_("⏭ Next"), callback_data=data(NEXT)))
     rows.append(last)
     # ---- forward's row (handlers/forward.py, issue 21): 📨 when it may be forwarded ----
-    if forwarding := forward.card_row(render, item, settings):
+    if forwarding := forward_row(render, item, settings):
         rows.append(forwarding)
     return InlineKeyboardMarkup(rows)
 

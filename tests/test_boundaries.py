@@ -63,3 +63,56 @@ def test_the_web_view_stands_beside_the_telegram_adapter() -> None:
     }
     assert {name: found for name, found in leaks.items() if found} == {}
     assert len(leaks) >= 5
+
+
+# handlers/'s shared ground (docs/architecture.md, "handlers/ — the Telegram adapter"): the
+# floors every feature may stand on. Every other module there is a feature.
+HANDLERS_GROUND = {
+    "__init__",
+    "context",
+    "buttons",
+    "reply",
+    "outcome",
+    "render",
+    "common",
+    "home",
+    "guard",
+    "admin",
+    "menus",
+    "privacy",
+    "progress",
+    "errors",
+    "metoo",
+}
+
+
+def handlers_imported(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] == "handlers" and len(parts) > 1:
+                found.add(parts[1])
+            elif node.module == "handlers":
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_a_feature_of_the_telegram_adapter_imports_no_other_feature() -> None:
+    """A feature (moderation, forward, walk, ...) stands on the shared ground only: what two
+    features share goes down a floor, so that each can change without the other."""
+    features = sorted(
+        path for path in (ROOT / "handlers").glob("*.py") if path.stem not in HANDLERS_GROUND
+    )
+    reaching = {
+        path.stem: sorted(handlers_imported(path) - HANDLERS_GROUND - {path.stem})
+        for path in features
+    }
+    assert {name: found for name, found in reaching.items() if found} == {}
+    assert len(features) >= 15
+    # ...and the ground stands on no feature (only __init__ registers them all).
+    below = {
+        name: sorted(handlers_imported(ROOT / "handlers" / f"{name}.py") - HANDLERS_GROUND)
+        for name in sorted(HANDLERS_GROUND - {"__init__"})
+    }
+    assert {name: found for name, found in below.items() if found} == {}

@@ -16,7 +16,7 @@ from tornado.httpserver import HTTPServer
 
 from core.contributions import Status
 from core.loop import ForwardState
-from handlers.forward import card_row
+from handlers.admin import forward_row
 from handlers.render import Renderer
 from runtime.forwarding import Forwarder
 from runtime.web import web_services
@@ -344,11 +344,11 @@ async def test_the_moderation_cards_row_offers_forwarding_only_when_it_can(bot: 
     await report_lamp(bot)
     render = Renderer(bot.services.catalogs.get("sv"), "sv")
     tip = await the_tip(bot)
-    [button] = card_row(render, tip, bot.settings)
+    [button] = forward_row(render, tip, bot.settings)
     assert button.text == "📨 Vidarebefordra till kommunen" and button.callback_data == "fw:o:1"
-    assert card_row(render, replace(tip, status=Status.FIXED), bot.settings) == []
+    assert forward_row(render, replace(tip, status=Status.FIXED), bot.settings) == []
     off = settings_for(Path("/nonexistent"))
-    assert card_row(render, tip, off) == []
+    assert forward_row(render, tip, off) == []
 
 
 async def test_e_mail_is_still_offered_when_the_service_list_cannot_be_read(
