@@ -621,6 +621,11 @@ async def show_card(
         )
     )
     safer = (await context.services.store.safer_counts([item.id])).get(item.id, {})
+    if photo and item.voice_file_id is not None:
+        # A walker's voice note, heard before the card (a file id opens it for this bot).
+        await delivered(
+            context.bot.send_voice(chat_id, voice=item.voice_file_id), "finding's voice note"
+        )
     text = card(context, render, item, waiting, photo_failed, safer)
     shown = Reply(text, card_buttons(render, queue, item, context.services.settings))
     if not await delivered(send(context, chat_id, [shown]), "moderation card"):

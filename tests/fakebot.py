@@ -31,7 +31,7 @@ BOT_USER = {
     "supports_inline_queries": False,
 }
 FILE_FOLDER = "documents"  # where getFile says a sent file is, as Telegram's own paths
-SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendLocation"}
+SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendVoice"}
 EDITING = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
 
 
@@ -168,6 +168,12 @@ class BotApi:
                 message["caption"] = params["caption"]
             if method == "sendDocument":
                 message["document"] = {"file_id": "doc-1", "file_unique_id": "doc-u1"}
+            if method == "sendVoice":
+                message["voice"] = {
+                    "file_id": "voice-1",
+                    "file_unique_id": "voice-u1",
+                    "duration": 3,
+                }
             markup = params.get("reply_markup")
             # A message carries only an inline keyboard; reply keyboards live in the chat.
             if isinstance(markup, dict) and "inline_keyboard" in markup:

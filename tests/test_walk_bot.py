@@ -187,6 +187,11 @@ async def test_a_whole_walk_in_a_group(bot: Bot) -> None:
     )
     assert [name.rsplit(".", 1)[1] for name in private] == ["gpkg", "xlsx"]
 
+    # At the follow-up meeting the organizer hears Bo's voice note with its card.
+    await bot.admin().send(f"/moderate {voice.id}")
+    [heard] = sent_to(bot, ADMIN_ID, "sendVoice")
+    assert heard.params["voice"] == "bo-voice"
+
     # After the walk, a message in the group is nobody's finding.
     await anna.send_photo(file_id="after")
     assert await store.photo_state("u-after") is None
