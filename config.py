@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -72,6 +73,13 @@ class Settings(BaseSettings):
     reminder_after_hours: float = Field(default=24.0, ge=0)
     # Seconds between the follow-up loop's looks for "Känns det tryggare nu?" questions due.
     followup_seconds: float = Field(default=300.0, gt=0)
+    # How long after a fix its residents are asked whether it feels safer (the method's "after
+    # a while"; a lamp is judged after some dark evenings, a tunnel's paint after weeks).
+    follow_up_days: float = Field(default=28.0, gt=0, le=365)
+
+    @property
+    def follow_up_after(self) -> timedelta:
+        return timedelta(days=self.follow_up_days)
 
     @field_validator("area_bbox", mode="before")
     @classmethod

@@ -212,8 +212,14 @@ async def decide(update: Update, context: Ctx, press: CardPress) -> None:
     if item is None or status is None or status not in MODERATION[item.status]:
         await answer_callback(update, _not_offered(render, item))
         return
+    now = services.clock()
     changed = await services.store.set_contribution_status(
-        update.update_id, press.item_id, status, press.reason, services.clock()
+        update.update_id,
+        press.item_id,
+        status,
+        press.reason,
+        now,
+        follow_up_at=now + services.settings.follow_up_after,
     )
     await answer_callback(update)
     if not changed:

@@ -328,7 +328,15 @@ class Forwarder:
             # FIXED (which schedules the follow-up question) before the status is recorded:
             # a crash between the two then reads the change again and fixes nothing twice,
             # where the other order would leave a closed case never marked fixed.
-            await store.set_contribution_status(None, item.id, Status.FIXED, None, clock())
+            now = clock()
+            await store.set_contribution_status(
+                None,
+                item.id,
+                Status.FIXED,
+                None,
+                now,
+                follow_up_at=now + services.settings.follow_up_after,
+            )
             item = await store.get_contribution(job.contribution_id) or item
         if not await store.record_request_status(
             job.id, request_id, status.status, status.notes, clock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 from core.contributions import Kind
 from core.i18n import Catalogs
@@ -12,7 +13,7 @@ from core.loop import SaferAnswer, TimeBand
 from handlers.buttons import followup_data
 from handlers.render import Renderer
 from runtime.followups import FollowUps
-from tests.conftest import Bot, start_bot
+from tests.conftest import Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
 from tests.followup_helpers import FURUTORPSPLATSEN, METRE, mark_fixed
 
@@ -243,3 +244,26 @@ async def test_delete_erases_a_residents_me_too_and_answers(bot: Bot) -> None:
     still = await store.get_contribution(tip.id)
     assert still is not None and still.voices == 0
     assert await store.safer_counts([tip.id]) == {}
+
+
+async def test_the_question_comes_after_the_deployments_own_while(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """FOLLOW_UP_DAYS=14: a lamp is judged after two weeks of dark evenings, not four."""
+    bot = await start_bot(settings_for(tmp_path, follow_up_days=14), clock)
+    try:
+        alice = await onboarded(bot, 1001)
+        await send_tip(alice)
+        [tip] = await tips_of(bot, 1001)
+        admin = bot.admin()
+        await admin.onboard()
+        await admin.send(f"/moderate {tip.id}")
+        await admin.click("✔️ Åtgärdad")
+        asking = FollowUps(bot.services, bot.app.bot)
+        bot.clock.advance(days=13)
+        assert await asking.ask_due() == 0
+        bot.clock.advance(days=1, minutes=1)
+        assert await asking.ask_due() == 1
+        assert "Känns det tryggare nu?" in alice.last_text()
+    finally:
+        await bot.stop()

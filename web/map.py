@@ -425,6 +425,7 @@ class ModerateHandler(DecisionBase):
             now,
             status_reason=why if status is Status.WONT_FIX else None,
             duplicate_of=original.id if original is not None else None,
+            follow_up_at=now + services.settings.follow_up_after,
         )
         detail = f"{item.kind.value} #{item.id}: {status.value}"
         if status is Status.HIDDEN and reason is not None:
