@@ -12,7 +12,15 @@ from sqlalchemy import and_, delete, exists, select
 from core.outbox import Delivery
 from storage.engine import Room
 from storage.rows import delete_responses, drop_unused_photos
-from storage.schema import contributions, mailings, outbox, responses, retained_counts
+from storage.schema import (
+    contributions,
+    mailings,
+    outbox,
+    responses,
+    retained_counts,
+    walk_audits,
+    walk_members,
+)
 
 
 class Purges(Protocol):
@@ -82,6 +90,10 @@ class PurgesRoom(Room):
         async with self._writing() as connection:
             owners = list((await connection.execute(with_photos)).scalars())
             gone = int((await connection.execute(delete(contributions).where(old))).rowcount)
+            # A walk's findings are contributions; who walked and how they scored its stops go
+            # after the same time (the walk itself, a group's title and route, stays).
+            await connection.execute(delete(walk_audits).where(walk_audits.c.created_at < before))
+            await connection.execute(delete(walk_members).where(walk_members.c.joined_at < before))
             if owners:
                 await drop_unused_photos(connection, owners)
             return gone

@@ -166,3 +166,24 @@ async def test_delete_erases_a_walkers_findings_audits_and_membership(store: Sto
     # Bo's finding and the walk itself stay.
     assert await store.walk_tally(walk.id) == {("lighting", None): 1}
     assert await store.walker_count(walk.id) == 1
+
+
+async def test_retention_takes_an_old_walks_findings_walkers_and_audits(store: Store) -> None:
+    """The walk's notice promises RETENTION_DAYS: after that, nothing of its walkers stays."""
+    old = await store.start_walk(1, GROUP, "Söder kväll", ROUTE, ORGANIZER, "sv", NOW)
+    assert old is not None
+    await store.join_walk(2, old.id, ANNA, 1001, "sv", NOW)
+    await store.add_finding(3, old.id, ANNA, finding(old.id), NOW)
+    await store.save_audit(4, Audit(old.id, 0, ANNA, {AuditParameter.LIGHTING: 1}, NOW))
+    assert await store.end_walk(5, old.id, NOW + timedelta(hours=2))
+    later = NOW + timedelta(days=200)
+    new = await store.start_walk(6, GROUP, "Söder kväll", ROUTE, ORGANIZER, "sv", later)
+    assert new is not None
+    await store.join_walk(7, new.id, ANNA, 1001, "sv", later)
+    await store.save_audit(8, Audit(new.id, 0, ANNA, {AuditParameter.LIGHTING: 3}, later))
+
+    assert await store.purge_contributions(NOW + timedelta(days=100)) == 1
+    assert [w.id for w, _ in await store.walks_of(ANNA)] == [new.id]
+    [kept] = await store.audits_of(ANNA)
+    assert kept.walk_id == new.id
+    assert await store.walk_tally(old.id) == {}
