@@ -8,11 +8,12 @@ reads the contributions (area-limited) and the answers, and draws the table and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from core.contributions import Contribution, Kind, Status
+from core.contributions import Contribution, Kind, Place, Status
 from core.loop import SaferAnswer
+from core.places import nearest
 from core.privacy import snap
 
 PLACE_METRES = 50.0
@@ -43,15 +44,23 @@ class PlaceLoop:
 
 
 def place_of(
-    item: Contribution, metres: float = PLACE_METRES
+    item: Contribution,
+    metres: float = PLACE_METRES,
+    known: Sequence[Place] = (),
+    lang: str = "sv",
 ) -> tuple[str, str | None, float | None, float | None] | None:
-    """Where a tip or finding counts: (key, name, lat, lon); None without a place at all."""
+    """Where a tip or finding counts: (key, name, lat, lon); None without a place at all. A
+    shared position near one of places.yaml's places counts there, as the card calls it
+    "near Furutorpsplatsen": the partnership acts, and asks, per place it knows."""
     if item.place_tag:
         return f"tag:{item.place_tag}", item.place_name or item.place_tag, item.lat, item.lon
     if item.place_name:
         return f"name:{item.place_name.strip().casefold()}", item.place_name, item.lat, item.lon
     if item.lat is None or item.lon is None:
         return None
+    close = nearest(known, item.lat, item.lon)
+    if close is not None:
+        return f"tag:{close.id}", close.name.get(lang), close.lat, close.lon
     lat, lon = snap(item.lat, item.lon, metres)
     return f"square:{lat:.5f},{lon:.5f}", None, lat, lon
 
@@ -60,6 +69,8 @@ def before_after(
     items: Iterable[Contribution],
     answers: Mapping[int, Mapping[SaferAnswer, int]],
     metres: float = PLACE_METRES,
+    known: Sequence[Place] = (),
+    lang: str = "sv",
 ) -> list[PlaceLoop]:
     """Each place with a tip or finding, the most fixed first (then the most reported, then
     by name), with the "feels safer" answers about its contributions."""
@@ -67,7 +78,7 @@ def before_after(
     for item in items:
         if item.kind not in SAFETY_KINDS or item.status in NOT_COUNTED:
             continue
-        where = place_of(item, metres)
+        where = place_of(item, metres, known, lang)
         if where is None:
             continue
         key, name, lat, lon = where

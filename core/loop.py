@@ -117,11 +117,11 @@ def near_radius(precision: str | None) -> float:
 
 
 def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine): exact enough at the scale of a street."""
+    """The distance along the ground (haversine), good to a metre at a town's scale."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_METRES * math.asin(math.sqrt(a))
+    return 2 * EARTH_RADIUS_METRES * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ in /mydata and on a moderation card, and every one of them reads them as written
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
@@ -16,20 +15,12 @@ from babel.support import NullTranslations
 
 from core import i18n
 from core.contributions import Place
+from core.loop import metres_between
 
 # A shared position within this distance of a place in places.yaml is called "near" it: the
 # 100 m grid a position is snapped to moves it by up to about 70 m, and the next street
 # corner is still "near Furutorpsplatsen"; two blocks away it is not.
 NEAR_METRES = 150.0
-EARTH_RADIUS_METRES = 6_371_000.0
-
-
-def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """The distance along the ground (haversine), good to a metre at a town's scale."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_METRES * math.asin(min(1.0, math.sqrt(a)))
 
 
 def nearest(

@@ -76,4 +76,12 @@ async def test_an_organizer_sets_a_tips_follow_up_and_sees_it_after_a_reload(
         ).text
         assert "Kommunen" in listed and "Senast 15 jan. 2027" in listed
 
+        # Before and after, per place: the tip's place is there, with its count.
+        driver.find_element(By.LINK_TEXT, "Före och efter").click()
+        eva.wait().until(lambda d: d.find_element(By.CSS_SELECTOR, "table.loop"))
+        assert "Före och efter, per plats" in driver.find_element(By.TAG_NAME, "h1").text
+        assert driver.find_elements(By.CSS_SELECTOR, "table.loop tbody tr")
+        assert eva.fits_its_screen()
+        screenshot(eva, "before-after", tmp_path)  # type: ignore[arg-type]
+
     await in_browser(browse)

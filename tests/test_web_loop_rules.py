@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.beforeafter import before_after, place_of
-from core.contributions import Contribution, Kind, Status, TimeOfDay
+from core.contributions import Contribution, Kind, Place, Status, TimeOfDay
 from core.loop import Judgement, SaferAnswer, Theme, TimeBand
 from core.mapview import (
     DAY,
@@ -18,6 +18,7 @@ from core.mapview import (
     contribution_point,
     read_filter,
 )
+from core.survey import Text
 from web.charts import stacked_bar
 
 EVENING = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)  # 19:30 in Stockholm
@@ -125,6 +126,27 @@ def test_before_and_after_groups_by_named_place_then_by_a_square_of_50_m() -> No
     assert station_row.answered == 3 and round(station_row.share(SaferAnswer.YES), 2) == 0.67
     assert square.key.startswith("square:") and square.answers == {SaferAnswer.NOT_FIXED: 1}
     assert place_of(item(9, lat=None, lon=None)) is None
+
+
+def test_a_shared_position_near_a_known_place_counts_at_that_place() -> None:
+    """60 m from Furutorpsplatsen a shared position is "near Furutorpsplatsen", as the card
+    says: it counts with the tips tagged there, not as a square of coordinates."""
+    furutorp = Place(
+        id="furutorpsplatsen",
+        name=Text(sv="Furutorpsplatsen", en="Furutorpsplatsen"),
+        lat=56.0437,
+        lon=12.6946,
+    )
+    items = [
+        item(1, place_tag="furutorpsplatsen", place_name="Furutorpsplatsen", status=Status.FIXED),
+        item(2, lat=56.0437 + 60 / 111_320, lon=12.6946),  # 60 m north, shared
+        item(3, lat=56.0600, lon=12.7100),  # two kilometres off: a square of its own
+    ]
+    rows = before_after(items, {1: {SaferAnswer.YES: 1}}, known=[furutorp], lang="sv")
+    assert [(r.name, r.reported, r.fixed) for r in rows] == [
+        ("Furutorpsplatsen", 2, 1),
+        (None, 1, 0),
+    ]
 
 
 def test_the_stacked_bar_splits_the_width_by_the_answers() -> None:

@@ -30,7 +30,8 @@ class LoopPage(BaseHandler):
         ]
         ids = [item.id for item in items]
         answers = await self.services.store.safer_counts(ids)
-        places = before_after(items, answers)
+        known = self.services.campaigns().places()
+        places = before_after(items, answers, known=known, lang=self.lang)
         _ = self.gettext
         self.render(
             "loop.html",
