@@ -349,7 +349,7 @@ async def test_before_and_after_per_place_counts_fixes_and_safer_answers(web: We
     # answers: yes 2, somewhat 1, no 1, not fixed 0.
     assert station_row[:7] == ["Järnvägsgatan", "4", "2", "2", "1", "1", "0"]
     assert "75" in page.split("<tbody>")[1].split("</tr>")[0]  # 3 of 4 feel safer
-    assert square_row[0].startswith("Kring 59,31")
+    assert square_row[0].startswith("Kring 59,31") and "° N" in square_row[0]
     assert square_row[1:7] == ["1", "1", "0", "0", "0", "1"]
     assert page.count('class="safer-yes"') == 1
 

@@ -14,6 +14,7 @@ from core import i18n
 from core.beforeafter import SAFETY_KINDS, PlaceLoop, before_after
 from core.contributions import Contribution
 from core.loop import SaferAnswer
+from core.places import coordinates
 from web import words
 from web.base import BaseHandler, organizer_only
 from web.charts import stacked_bar
@@ -44,9 +45,12 @@ class LoopPage(BaseHandler):
         if place.name is not None:
             name = place.name
         elif place.lat is not None and place.lon is not None:
-            name = _("Around {lat}, {lon}").format(
-                lat=i18n.degrees(place.lat, self.lang), lon=i18n.degrees(place.lon, self.lang)
+            # "56,0333° N, 12,6982° Ö", as everywhere: two bare numbers with decimal commas
+            # and a comma between cannot be read.
+            where = coordinates(
+                place.lat, place.lon, self.lang, self.services.catalogs.get(self.lang)
             )
+            name = _("Around {place}").format(place=where)
         else:
             name = ""
         return {
