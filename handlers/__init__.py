@@ -54,6 +54,7 @@ from handlers.buttons import (
     CONSENT,
     CONTRIBUTE,
     DELETE,
+    DISCARD_FINDING,
     DROP,
     DUPLICATE,
     FINDING_CATEGORY,
@@ -227,6 +228,7 @@ def register(app: TorgetApp) -> None:
     # A walk's buttons, pressed in its group (guard.limit_flood lets only these through).
     button(walk.join, pattern(WALK, JOIN_WALK))
     button(walk.choose_category, pattern(WALK, FINDING_CATEGORY))
+    button(walk.discard, pattern(WALK, DISCARD_FINDING))
     button(walk.choose_judgement, pattern(WALK, FINDING_JUDGEMENT))
     button(walk.audit_stop, pattern(WALK, AUDIT_STOP))
     button(walk.score, pattern(WALK, AUDIT_SCORE))

@@ -343,7 +343,9 @@ FINDING_JUDGEMENT = "u"  # wk:u:<finding>:<u|g>
 AUDIT_STOP = "q"  # wk:q:<walk>:<stop>: post the stop's audit
 AUDIT_SCORE = "a"  # wk:a:<walk>:<stop>:<parameter index>:<score>
 WALK_LABEL = "n"  # wk:n: an audit row's label, which does nothing
+DISCARD_FINDING = "x"  # wk:x:<finding>: not a finding after all (talk in the group)
 WALK_FIELDS = {JOIN_WALK: 1, FINDING_CATEGORY: 2, FINDING_JUDGEMENT: 2, AUDIT_STOP: 2}
+WALK_FIELDS |= {DISCARD_FINDING: 1}
 WALK_FIELDS |= {AUDIT_SCORE: 4, WALK_LABEL: 0}
 
 

@@ -52,6 +52,7 @@ from exports.walk_report import Format, write_walk_report
 from handlers.buttons import (
     AUDIT_SCORE,
     AUDIT_STOP,
+    DISCARD_FINDING,
     FINDING_CATEGORY,
     FINDING_JUDGEMENT,
     JOIN_WALK,
@@ -225,7 +226,13 @@ def category_keyboard(render: Renderer, finding_id: int) -> InlineKeyboardMarkup
         )
         for index, category in enumerate(CATEGORIES)
     ]
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    # People talk on a walk: a message that was no finding is taken back with one press.
+    discard = render._("🗑 Not a finding")
+    rows.append(
+        [InlineKeyboardButton(discard, callback_data=walk_data(DISCARD_FINDING, finding_id))]
+    )
+    return InlineKeyboardMarkup(rows)
 
 
 def judgement_keyboard(render: Renderer, finding_id: int) -> InlineKeyboardMarkup:
@@ -841,6 +848,21 @@ async def choose_category(update: Update, context: Ctx) -> None:
         escape(render._("Does it feel unsafe, or is it good (worth keeping)?")),
     )
     await _edit(update, text, judgement_keyboard(render, item.id))
+
+
+async def discard(update: Update, context: Ctx) -> None:
+    """🗑 Not a finding, pressed by its walker: it is taken back, with its photo."""
+    found = await _own_finding(update, context)
+    if found is None:
+        return
+    _walk, item, _values, _user, render = found
+    store = context.services.store
+    if not await store.discard_finding(update.update_id, item.id, item.pseudonym):
+        return await answer_callback(update)
+    await answer_callback(update)
+    await _edit(
+        update, escape(render._("Taken back: not a finding, nothing of it is kept.")), None
+    )
 
 
 async def choose_judgement(update: Update, context: Ctx) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import Contribution, Kind, NewContribution
@@ -23,7 +23,14 @@ from core.loop import Judgement
 from core.session import PhotoRef
 from core.walks import MAX_WALKERS, Audit, Stop, Walk, WalkCategory, Walker
 from storage.engine import Room
-from storage.rows import VOICES, queue_photos, to_audit, to_contribution, to_walk
+from storage.rows import (
+    VOICES,
+    drop_unused_photos,
+    queue_photos,
+    to_audit,
+    to_contribution,
+    to_walk,
+)
 from storage.schema import chats, contributions, residents, walk_audits, walk_members, walks
 
 # What a walker's later message or button may change on their finding.
@@ -92,6 +99,10 @@ class Walks(Protocol):
     ) -> bool:
         """Change what a walker's own finding lacked or chose (AMENDABLE fields only); False
         when claimed, not theirs or gone."""
+
+    async def discard_finding(self, update_id: int, finding_id: int, pseudonym: str) -> bool:
+        """Take back a walker's own finding (talk in the group that was no finding), with its
+        photo; False when claimed, not theirs or gone."""
 
     async def last_finding(self, walk_id: int, pseudonym: str) -> Contribution | None:
         """The walker's newest finding of this walk."""
@@ -284,6 +295,24 @@ class WalksRoom(Room):
             file_id, unique_id = changes.get("photo_file_id"), changes.get("photo_unique_id")
             if file_id and unique_id and now is not None:
                 await queue_photos(connection, pseudonym, [PhotoRef(file_id, unique_id)], now)
+            return True
+
+    async def discard_finding(self, update_id: int, finding_id: int, pseudonym: str) -> bool:
+        async with self._writing() as connection:
+            if not await self._claim(connection, update_id):
+                return False
+            result = await connection.execute(
+                delete(contributions).where(
+                    and_(
+                        contributions.c.id == finding_id,
+                        contributions.c.pseudonym == pseudonym,
+                        contributions.c.kind == Kind.FINDING.value,
+                    )
+                )
+            )
+            if result.rowcount != 1:
+                return False
+            await drop_unused_photos(connection, [pseudonym])
             return True
 
     async def last_finding(self, walk_id: int, pseudonym: str) -> Contribution | None:

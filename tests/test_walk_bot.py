@@ -324,3 +324,21 @@ async def test_a_report_too_large_for_telegram_points_to_the_web_view(
     told = [c.text for c in bot.fake.calls if c.chat_id == ADMIN_ID and c.text]
     assert any(".gpkg" in t and "mer än Telegram låter" in t and "/web" in t for t in told)
     assert any(".pdf" in t and "/web" in t for t in group_texts(bot))
+
+
+async def test_talk_that_was_no_finding_is_taken_back_with_its_photo(bot: Bot) -> None:
+    await start_walk(bot)
+    store = bot.services.store
+    anna, bo = person(bot, 2001, "Anna"), person(bot, 2002, "Bo")
+    for walker in (anna, bo):
+        await walker.click_where("Gå med i vandringen")
+    await anna.send_photo(file_id="oops", caption="Ska vi gå vidare till torget?")
+    [said] = [c for c in await store.contributions_of(bot.services.pseudonymize(2001))]
+    assert "🗑 Inte ett fynd" in anna.buttons()
+    await bo.click("🗑 Inte ett fynd")  # not Bo's to take back
+    assert bo.answered_callbacks()[-1] == "Bara den som rapporterade det kan välja."
+    assert await store.get_contribution(said.id) is not None
+    await anna.click("🗑 Inte ett fynd")
+    assert "Borttaget" in last_in_group(bot)
+    assert await store.get_contribution(said.id) is None
+    assert await store.photo_state("u-oops") is None

@@ -187,3 +187,18 @@ async def test_retention_takes_an_old_walks_findings_walkers_and_audits(store: S
     [kept] = await store.audits_of(ANNA)
     assert kept.walk_id == new.id
     assert await store.walk_tally(old.id) == {}
+
+
+async def test_a_walker_takes_back_only_their_own_finding(store: Store) -> None:
+    walk = await store.start_walk(1, GROUP, "Söder kväll", ROUTE, ORGANIZER, "sv", NOW)
+    assert walk is not None
+    await store.join_walk(2, walk.id, ANNA, 1001, "sv", NOW)
+    await store.join_walk(3, walk.id, BO, 1002, "sv", NOW)
+    photo = {"photo_file_id": "f-talk", "photo_unique_id": "u-talk"}
+    said = await store.add_finding(4, walk.id, ANNA, finding(walk.id, **photo), NOW)
+    assert said is not None
+    assert not await store.discard_finding(5, said, BO)
+    assert await store.discard_finding(6, said, ANNA)
+    assert not await store.discard_finding(6, said, ANNA)  # the same update again
+    assert await store.get_contribution(said) is None
+    assert await store.photo_state("u-talk") is None
