@@ -6,14 +6,17 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, Update
+from telegram.constants import ParseMode
 
 from core import i18n
 from core.contributions import Contribution, Kind
+from core.i18n import as_lang
 from core.loop import FollowUp, SaferAnswer
+from core.roles import contribution_in_area
 from core.survey import Survey
 from core.walks import WALK_CATEGORY_LABELS, WalkCategory
 from handlers.buttons import followup_data, parse_followup_data
-from handlers.common import answer_callback, close_keyboard, send, visitor
+from handlers.common import answer_callback, close_keyboard, delivered, send, visitor
 from handlers.context import Ctx
 from handlers.render import Keyboard, Renderer, renderer
 from handlers.reply import Reply
@@ -97,9 +100,10 @@ async def answer(update: Update, context: Ctx) -> None:
         await answer_callback(update)
         await close_keyboard(update, render.safer_answer(given))
         if given is SaferAnswer.NOT_FIXED:
+            await tell_staff_not_fixed(context, asked.contribution_id)
             thanks = _(
-                "Thank you. The partnership sees your answer that it is not fixed, on the "
-                "tip itself."
+                "Thank you. The partnership has been told that it is not fixed, and sees "
+                "your answer on the tip itself."
             )
         else:
             thanks = _(
@@ -117,3 +121,29 @@ async def answer(update: Update, context: Ctx) -> None:
         return
     # The same press delivered again: it was handled the first time.
     await answer_callback(update)
+
+
+async def tell_staff_not_fixed(context: Ctx, contribution_id: int) -> None:
+    """A resident says that what was marked fixed is not: the owners and the organizers who
+    see it hear so at once (the loop is open again), each in their language, with the
+    command that shows its card. Whether to reopen it is theirs to decide."""
+    services = context.services
+    item = await services.store.get_contribution(contribution_id)
+    if item is None:
+        return
+    surveys = services.campaigns.all()
+    chats = set(services.settings.admin_ids)
+    for organizer in await services.store.organizers():
+        if organizer.area is None or contribution_in_area(item, organizer.area, surveys):
+            chats.add(organizer.chat_id)
+    for chat_id in sorted(chats):
+        resident = await services.store.get_resident(services.pseudonymize(chat_id))
+        render = renderer(context, as_lang(resident.language) if resident else None)
+        text = render._(
+            "⚠️ A resident answers that #{id} “{text}” is not fixed, though it was marked "
+            "fixed. Its card: /moderate {id}"
+        ).format(id=item.id, text=item.text if len(item.text) <= 80 else item.text[:79] + "…")
+        await delivered(
+            context.bot.send_message(chat_id, escape(text), parse_mode=ParseMode.HTML),
+            "note that a fix did not hold",
+        )

@@ -13,7 +13,7 @@ from core.loop import SaferAnswer, TimeBand
 from handlers.buttons import followup_data
 from handlers.render import Renderer
 from runtime.followups import FollowUps
-from tests.conftest import Bot, FakeClock, settings_for, start_bot
+from tests.conftest import ADMIN_ID, Bot, FakeClock, settings_for, start_bot
 from tests.fakebot import Resident
 from tests.followup_helpers import FURUTORPSPLATSEN, METRE, mark_fixed
 
@@ -206,6 +206,11 @@ async def test_a_me_too_resident_is_asked_too_and_a_blocked_one_is_skipped(bot: 
     assert any("Känns det tryggare nu?" in text for text in bob.texts())
     await bob.click("Det är inte åtgärdat")
     assert "inte är åtgärdat" in bob.last_text()
+    # The owner hears at once that the fix did not hold, with the way to its card.
+    told = [c.text for c in bot.fake.calls if c.chat_id == ADMIN_ID and c.text]
+    assert any(
+        f"#{tip.id}" in t and "inte är åtgärdat" in t and f"/moderate {tip.id}" in t for t in told
+    )
     assert await asking.ask_due() == 0  # Alice is not asked again and again
 
     await bob.send("/mydata")
