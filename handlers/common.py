@@ -12,14 +12,15 @@ from datetime import timedelta
 from html import escape
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from core.i18n import Lang, as_lang
 from core.roles import NOBODY, OWNER, Access, Role
 from core.survey import Survey
-from handlers.context import Ctx
+from handlers.context import Ctx, Services
+from handlers.render import Renderer
 from handlers.reply import Reply
 from storage.prompts import Prompt
 from storage.records import Resident, Response, StaleSession
@@ -237,3 +238,29 @@ async def staff_prompt(update: Update, context: Ctx, kept: timedelta) -> Prompt 
     )
     context.__dict__[_PROMPT_READ] = (update.update_id, prompt)
     return prompt
+
+
+# What to say to someone, given a renderer in their language.
+Compose = Callable[[Renderer], str]
+
+
+async def tell(bot: Bot, services: Services, pseudonym: str, compose: Compose) -> bool:
+    """Send a resident a message of their own (no update to answer: a status changed, the
+    municipality wrote back) in their language; False when it could not be sent. A resident
+    who blocked the bot is no error of ours: logged at INFO, without who."""
+    store = services.store
+    chat_id = await store.chat_of(pseudonym)
+    resident = await store.get_resident(pseudonym)
+    if chat_id is None or resident is None:
+        return False
+    lang = as_lang(resident.language) or "sv"
+    render = Renderer(services.catalogs.get(lang), lang, services.campaigns.places())
+    try:
+        await bot.send_message(chat_id, compose(render), parse_mode=ParseMode.HTML)
+    except Forbidden:
+        log.info("a resident to be told something has blocked the bot")
+        return False
+    except TelegramError as error:
+        log.warning("could not tell a resident something: %s", type(error).__name__)
+        return False
+    return True

@@ -18,7 +18,7 @@ from core.walks import WALK_CATEGORY_LABELS, WalkCategory
 from handlers.buttons import followup_data, parse_followup_data
 from handlers.common import answer_callback, close_keyboard, delivered, send, visitor
 from handlers.context import Ctx
-from handlers.render import Keyboard, Renderer, renderer
+from handlers.render import Keyboard, Renderer, excerpt, renderer
 from handlers.reply import Reply
 
 EXCERPT = 160  # characters of the tip's text the question quotes
@@ -32,10 +32,6 @@ def category_label(render: Renderer, item: Contribution, form: Survey | None) ->
         except ValueError:
             return item.category
     return render.category(form, item.category)
-
-
-def excerpt(text: str) -> str:
-    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 
 def question(
@@ -54,7 +50,7 @@ def question(
         escape(about),
         "<i>{}</i> · {}".format(
             escape(category_label(render, item, form)),
-            escape(_("“{text}”").format(text=excerpt(item.text))),
+            escape(_("“{text}”").format(text=excerpt(item.text, EXCERPT))),
         ),
     ]
     place = render.place(item)
@@ -142,7 +138,7 @@ async def tell_staff_not_fixed(context: Ctx, contribution_id: int) -> None:
         text = render._(
             "⚠️ A resident answers that #{id} “{text}” is not fixed, though it was marked "
             "fixed. Its card: /moderate {id}"
-        ).format(id=item.id, text=item.text if len(item.text) <= 80 else item.text[:79] + "…")
+        ).format(id=item.id, text=excerpt(item.text))
         await delivered(
             context.bot.send_message(chat_id, escape(text), parse_mode=ParseMode.HTML),
             "note that a fix did not hold",

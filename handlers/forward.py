@@ -20,8 +20,6 @@ from datetime import datetime
 from html import escape
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
 
 from config import Settings
 from core import i18n
@@ -35,7 +33,6 @@ from core.forwarding import (
     media_token,
     subject,
 )
-from core.i18n import as_lang
 from core.loop import ForwardChannel
 from core.roles import contribution_in_area
 from core.walks import WALK_CATEGORY_LABELS, WalkCategory
@@ -49,10 +46,18 @@ from handlers.buttons import (
     forward_data,
     parse_forward_data,
 )
-from handlers.common import Handler, Visitor, answer_callback, close_keyboard, send, staff
+from handlers.common import (
+    Handler,
+    Visitor,
+    answer_callback,
+    close_keyboard,
+    send,
+    staff,
+    tell,
+)
 from handlers.context import Ctx, Services
 from handlers.guard import admin_only
-from handlers.render import Renderer, renderer
+from handlers.render import Renderer, excerpt, renderer
 from handlers.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -151,7 +156,7 @@ async def offer(context: Ctx, who: Visitor, render: Renderer, item_id: int) -> R
         + escape(_("📨 Forward #{id} to {name}").format(id=item.id, name=settings.forward_name))
         + "</b>",
         "",
-        _("“{text}”").format(text=escape(_excerpt(item.text))),
+        _("“{text}”").format(text=escape(excerpt(item.text, EXCERPT))),
         "",
     ]
     if services.open311_services is not None:
@@ -339,7 +344,7 @@ def _told_before(render: Renderer, item: Contribution) -> str:
         "Your tip “{text}” is being forwarded to {name}. A case sent to the municipality "
         "becomes a public record (allmän handling) that anyone may ask to read, so your "
         "words can be read there too. Nothing about you is sent with it."
-    ).format(text=escape(_excerpt(item.text)), name=escape(_name_in(render)))
+    ).format(text=escape(excerpt(item.text, EXCERPT)), name=escape(_name_in(render)))
 
 
 def _name_in(render: Renderer) -> str:
@@ -359,27 +364,6 @@ async def ignore(update: Update, context: Ctx) -> None:
 
 
 # ---- telling people, without an update (runtime/forwarding.py calls these) ----
-Compose = Callable[[Renderer], str]
-
-
-async def tell(bot: Bot, services: Services, pseudonym: str, compose: Compose) -> bool:
-    """Send someone a message in their own language; False when it could not be sent."""
-    store = services.store
-    chat_id = await store.chat_of(pseudonym)
-    resident = await store.get_resident(pseudonym)
-    if chat_id is None or resident is None:
-        return False
-    lang = as_lang(resident.language) or "sv"
-    render = Renderer(services.catalogs.get(lang), lang, services.campaigns.places())
-    try:
-        await bot.send_message(chat_id, compose(render), parse_mode=ParseMode.HTML)
-    except Forbidden:
-        log.info("a resident to be told about a forward has blocked the bot")
-        return False
-    except TelegramError:
-        log.warning("could not tell someone about a forward")
-        return False
-    return True
 
 
 async def tell_news(
@@ -389,7 +373,7 @@ async def tell_news(
 
     def compose(render: Renderer) -> str:
         _ = render._
-        text = escape(_excerpt(item.text))
+        text = escape(excerpt(item.text, EXCERPT))
         if closed and notes:
             return _("The municipality has closed the case about “{text}”: {notes}").format(
                 text=text, notes=escape(notes)
@@ -432,7 +416,3 @@ async def tell_failed_forward(
         ).format(id=item_id, reason=escape(reason))
 
     await tell(bot, services, organizer, compose)
-
-
-def _excerpt(text: str) -> str:
-    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"

@@ -25,7 +25,7 @@ from html import escape
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest
 
 from config import Settings
 from core import i18n
@@ -39,7 +39,6 @@ from core.contributions import (
     Kind,
     Status,
 )
-from core.i18n import as_lang
 from core.loop import Priority, Responsible, SaferAnswer, Theme, Triage
 from core.places import map_link
 from core.roles import contribution_in_area
@@ -80,12 +79,13 @@ from handlers.common import (
     send,
     staff,
     staff_prompt,
+    tell,
     tell_failed,
     visitor,
 )
 from handlers.context import Ctx, Services
 from handlers.guard import admin_only
-from handlers.render import Renderer, renderer
+from handlers.render import Renderer, excerpt, renderer
 from handlers.reply import Reply
 from storage.prompts import Prompt
 
@@ -952,23 +952,10 @@ async def tell_resident(bot: Bot, services: Services, item: Contribution) -> Non
     if item.status is Status.DUPLICATE and item.duplicate_of is not None:
         original = await store.get_contribution(item.duplicate_of)
     for pseudonym in followers:
-        chat_id = await store.chat_of(pseudonym)
-        resident = await store.get_resident(pseudonym)
-        if chat_id is None or resident is None:
-            continue
-        lang = as_lang(resident.language) or "sv"
-        render = Renderer(services.catalogs.get(lang), lang, services.campaigns.places())
-        text = news(render, item, pseudonym == item.pseudonym, original)
-        try:
-            await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-        except Forbidden:
-            log.info("a resident who follows a contribution has blocked the bot")
-        except TelegramError:
-            log.warning("could not tell a resident about a contribution they follow")
-
-
-def _excerpt(text: str) -> str:
-    return escape(text if len(text) <= 80 else text[:79] + "…")
+        said = functools.partial(
+            news, item=item, reporter=pseudonym == item.pseudonym, original=original
+        )
+        await tell(bot, services, pseudonym, said)
 
 
 def news(
@@ -976,10 +963,10 @@ def news(
 ) -> str:
     """What a resident who follows it is told of its new status (HTML)."""
     _ = render._
-    excerpt = _excerpt(item.text)
+    quoted = escape(excerpt(item.text))
     if item.status is Status.HIDDEN and item.hidden_reason is not None:
         return _("Your tip “{text}” was not published, because {reason}.").format(
-            text=excerpt, reason=render.hide_reason(item.hidden_reason)
+            text=quoted, reason=render.hide_reason(item.hidden_reason)
         )
     status = escape(render.status(item.status))
     if reporter and item.kind is Kind.IDEA:
@@ -988,13 +975,13 @@ def news(
         text = _("News about your tip “{text}”: it is now {status}.")
     else:
         text = _("News about “{text}”, which you follow: it is now {status}.")
-    lines = [text.format(text=excerpt, status=status)]
+    lines = [text.format(text=quoted, status=status)]
     if item.status is Status.WONT_FIX and item.status_reason:
         lines.append(_("The reason: {reason}").format(reason=escape(item.status_reason)))
     elif item.status is Status.DUPLICATE and original is not None:
         lines.append(
             _("It is the same as “{text}”, which had been reported before.").format(
-                text=_excerpt(original.text)
+                text=escape(excerpt(original.text))
             )
         )
     elif item.status is Status.FORWARDED and item.forwarded_to:

@@ -648,6 +648,11 @@ class Renderer:
         return self._("Feels safer now? {answers}").format(answers=" · ".join(given))
 
 
+def excerpt(text: str, limit: int = 80) -> str:
+    """A resident's text quoted in a message about it: whole, or cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def language_keyboard(code: str | None = None) -> InlineKeyboardMarkup:
     """The two language buttons, each in its own language."""
     return Keyboard(
