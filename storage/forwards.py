@@ -164,12 +164,22 @@ class ForwardsRoom(Room):
             rows = (await connection.execute(due)).all()
             if not rows:
                 return []
-            await connection.execute(
+            # Only what is still due when the hold is written: where the database cannot lock
+            # rows (SQLite), another sender's claim in between leaves this one nothing.
+            taken = await connection.execute(
                 update(forwards)
-                .where(forwards.c.id.in_([row.id for row in rows]))
+                .where(
+                    and_(
+                        forwards.c.id.in_([row.id for row in rows]),
+                        forwards.c.state == ForwardState.QUEUED.value,
+                        forwards.c.next_try_at <= now,
+                    )
+                )
                 .values(next_try_at=now + timedelta(seconds=hold), holder=holder)
+                .returning(forwards.c.id)
             )
-        return [_forward(row) for row in rows]
+            mine = set(taken.scalars())
+        return [_forward(row) for row in rows if row.id in mine]
 
     async def forward_sent(
         self, forward_id: int, holder: str, external_id: str | None, now: datetime

@@ -91,12 +91,22 @@ class PhotosRoom(Room):
             rows = (await connection.execute(due)).all()
             if not rows:
                 return []
-            await connection.execute(
+            # Only what is still due when the hold is written: where the database cannot lock
+            # rows (SQLite), another fetcher's claim in between leaves this one nothing.
+            taken = await connection.execute(
                 update(photos)
-                .where(photos.c.id.in_([row.id for row in rows]))
+                .where(
+                    and_(
+                        photos.c.id.in_([row.id for row in rows]),
+                        photos.c.status == PhotoStatus.WAITING.value,
+                        photos.c.next_try_at <= now,
+                    )
+                )
                 .values(next_try_at=now + timedelta(seconds=hold), holder=holder)
+                .returning(photos.c.id)
             )
-        return [PhotoJob(row.id, row.file_id, int(row.attempts)) for row in rows]
+            mine = set(taken.scalars())
+        return [PhotoJob(row.id, row.file_id, int(row.attempts)) for row in rows if row.id in mine]
 
     async def store_photo(self, photo_id: int, holder: str, data: bytes, now: datetime) -> bool:
         stored = _held(photo_id, holder).values(

@@ -4,6 +4,7 @@ comes back to the resident, and nothing about the resident ever leaves."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -403,3 +404,20 @@ async def test_the_moderation_card_forwards_with_its_button(
     assert await Forwarder(bot.services, bot.app.bot).send_due() == 1
     tip = await the_tip(bot)
     assert tip.status is Status.FORWARDED and len(open311.requests) == 1
+
+
+async def test_two_replicas_send_a_queued_forward_once(bot: Bot, open311: FakeOpen311) -> None:
+    """Both replicas' loops wake for the same queued forward: the municipality gets one."""
+    await report_lamp(bot)
+    admin = await organizer_forwards(bot, "Belysning och gatlyktor")
+    await admin.click("📨 Skicka till kommunen")
+    other = await start_bot(bot.settings, bot.clock, bot.fake)  # a second replica, same database
+    try:
+        sent = await asyncio.gather(
+            Forwarder(bot.services, bot.app.bot).send_due(),
+            Forwarder(other.services, other.app.bot).send_due(),
+        )
+    finally:
+        await other.stop()
+    assert sorted(sent) == [0, 1]
+    assert open311.posts == 1 and len(open311.requests) == 1
