@@ -9,7 +9,7 @@ or given up; an Open311 request's status is read back and recorded, each change 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select, update
@@ -18,6 +18,7 @@ from core.contributions import Status
 from core.forwarding import CLOSED, FORWARDABLE
 from core.loop import ForwardChannel, ForwardState
 from storage.engine import Room
+from storage.rows import claim_held
 from storage.schema import contributions, forwards
 
 ERROR_LIMIT = 200
@@ -148,38 +149,12 @@ class ForwardsRoom(Room):
     async def claim_forwards(
         self, now: datetime, limit: int, hold: float, holder: str
     ) -> list[Forward]:
-        due = (
-            select(forwards)
-            .where(
-                and_(
-                    forwards.c.state == ForwardState.QUEUED.value,
-                    forwards.c.next_try_at <= now,
-                )
-            )
-            .order_by(forwards.c.next_try_at, forwards.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        due = and_(forwards.c.state == ForwardState.QUEUED.value, forwards.c.next_try_at <= now)
         async with self._writing() as connection:
-            rows = (await connection.execute(due)).all()
-            if not rows:
-                return []
-            # Only what is still due when the hold is written: where the database cannot lock
-            # rows (SQLite), another sender's claim in between leaves this one nothing.
-            taken = await connection.execute(
-                update(forwards)
-                .where(
-                    and_(
-                        forwards.c.id.in_([row.id for row in rows]),
-                        forwards.c.state == ForwardState.QUEUED.value,
-                        forwards.c.next_try_at <= now,
-                    )
-                )
-                .values(next_try_at=now + timedelta(seconds=hold), holder=holder)
-                .returning(forwards.c.id)
+            rows = await claim_held(
+                connection, forwards, due, forwards.c, now, limit, hold, holder
             )
-            mine = set(taken.scalars())
-        return [_forward(row) for row in rows if row.id in mine]
+        return [_forward(row) for row in rows]
 
     async def forward_sent(
         self, forward_id: int, holder: str, external_id: str | None, now: datetime

@@ -8,14 +8,14 @@ goes with the last answer, idea or tip of its resident that names it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, select, update
 
 from storage.engine import Room
 from storage.records import PhotoJob, PhotoState, PhotoStatus
-from storage.rows import drop_unused_photos
+from storage.rows import claim_held, drop_unused_photos
 from storage.schema import photos
 
 
@@ -79,34 +79,11 @@ class PhotosRoom(Room):
     async def claim_photos(
         self, now: datetime, limit: int, hold: float, holder: str
     ) -> list[PhotoJob]:
-        due = (
-            select(photos.c.id, photos.c.file_id, photos.c.attempts)
-            .where(and_(photos.c.status == PhotoStatus.WAITING.value, photos.c.next_try_at <= now))
-            .order_by(photos.c.next_try_at, photos.c.id)
-            .limit(limit)
-            # Replicas sharing PostgreSQL each take different rows; SQLite has one writer.
-            .with_for_update(skip_locked=True)
-        )
+        due = and_(photos.c.status == PhotoStatus.WAITING.value, photos.c.next_try_at <= now)
+        columns = (photos.c.id, photos.c.file_id, photos.c.attempts)
         async with self._writing() as connection:
-            rows = (await connection.execute(due)).all()
-            if not rows:
-                return []
-            # Only what is still due when the hold is written: where the database cannot lock
-            # rows (SQLite), another fetcher's claim in between leaves this one nothing.
-            taken = await connection.execute(
-                update(photos)
-                .where(
-                    and_(
-                        photos.c.id.in_([row.id for row in rows]),
-                        photos.c.status == PhotoStatus.WAITING.value,
-                        photos.c.next_try_at <= now,
-                    )
-                )
-                .values(next_try_at=now + timedelta(seconds=hold), holder=holder)
-                .returning(photos.c.id)
-            )
-            mine = set(taken.scalars())
-        return [PhotoJob(row.id, row.file_id, int(row.attempts)) for row in rows if row.id in mine]
+            rows = await claim_held(connection, photos, due, columns, now, limit, hold, holder)
+        return [PhotoJob(row.id, row.file_id, int(row.attempts)) for row in rows]
 
     async def store_photo(self, photo_id: int, holder: str, data: bytes, now: datetime) -> bool:
         stored = _held(photo_id, holder).values(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Row, Table, and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -243,3 +243,37 @@ def to_audit(row: Any) -> Audit:
         if name in known and isinstance(score, int | float) and not isinstance(score, bool)
     }
     return Audit(row.walk_id, row.stop, row.pseudonym, scores, row.created_at)
+
+
+async def claim_held(
+    connection: AsyncConnection,
+    table: Table,
+    due: ColumnElement[bool],
+    columns: Iterable[Any],
+    now: datetime,
+    limit: int,
+    hold: float,
+    holder: str,
+) -> list[Row[Any]]:
+    """Take up to `limit` rows of `table` (with `next_try_at` and `holder`) that are `due`,
+    the longest due first, for `hold` seconds as `holder`. On PostgreSQL other replicas skip
+    the locked rows; where rows cannot be locked (SQLite), a row is taken only while it is
+    still due when the hold is written, so a claim in between leaves this one nothing."""
+    query = (
+        select(*columns)
+        .where(due)
+        .order_by(table.c.next_try_at, table.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await connection.execute(query)).all()
+    if not rows:
+        return []
+    taken = await connection.execute(
+        update(table)
+        .where(and_(table.c.id.in_([row.id for row in rows]), due))
+        .values(next_try_at=now + timedelta(seconds=hold), holder=holder)
+        .returning(table.c.id)
+    )
+    mine = set(taken.scalars())
+    return [row for row in rows if row.id in mine]
