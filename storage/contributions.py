@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.contributions import STATUS_REASON_LIMIT, Contribution, HideReason, NewContribution
 from core.contributions import Status as ContributionStatus
 from core.loop import FOLLOW_UP_AFTER, Triage
-from core.session import PhotoRef
 from storage.engine import Room
 from storage.records import StaleSession
-from storage.rows import VOICES, delete_responses, queue_photos, to_contribution
+from storage.rows import VOICES, delete_responses, insert_contribution, to_contribution
 from storage.schema import contributions, followups, responses, voices, walk_members
 
 
@@ -101,18 +99,7 @@ class ContributionsRoom(Room):
                 return None
             # The contribution first: its photo (the draft's answer) is then still named
             # when the draft goes, so the draft's delete keeps it.
-            result = await connection.execute(
-                contributions.insert().values(
-                    pseudonym=pseudonym,
-                    **_columns(contribution),
-                    status=ContributionStatus.RECEIVED.value,
-                    created_at=now,
-                    status_changed_at=now,
-                )
-            )
-            if contribution.photo_file_id and contribution.photo_unique_id:
-                photo = PhotoRef(contribution.photo_file_id, contribution.photo_unique_id)
-                await queue_photos(connection, pseudonym, [photo], now)
+            new_id = await insert_contribution(connection, pseudonym, contribution, now)
             draft = and_(
                 responses.c.id == response_id,
                 responses.c.pseudonym == pseudonym,
@@ -121,8 +108,7 @@ class ContributionsRoom(Room):
             if await delete_responses(connection, draft) != 1:
                 # Sent (or changed) on another replica meanwhile: one idea, never two.
                 raise StaleSession(response_id)
-            (new_id,) = result.inserted_primary_key or (None,)
-            return int(new_id) if new_id is not None else None
+            return new_id
 
     async def contributions_of(self, pseudonym: str) -> list[Contribution]:
         query = (
@@ -267,11 +253,3 @@ async def _hear_back(connection: AsyncConnection, contribution_id: int) -> list[
     )
     told.extend(voiced.scalars())
     return list(dict.fromkeys(told))
-
-
-def _columns(contribution: NewContribution) -> dict[str, Any]:
-    """The form's fields, each a column of the same name (enums as their values)."""
-    values = {field.name: getattr(contribution, field.name) for field in fields(NewContribution)}
-    values["kind"] = contribution.kind.value
-    values["time_of_day"] = contribution.time_of_day.value if contribution.time_of_day else None
-    return values

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import fields
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Table, and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.contributions import Contribution, HideReason, Kind, TimeOfDay
+from core.contributions import Contribution, HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
 from core.engine import Session
 from core.loop import Judgement, Priority, Responsible, Theme, TimeBand
@@ -277,3 +279,36 @@ async def claim_held(
     )
     mine = set(taken.scalars())
     return [row for row in rows if row.id in mine]
+
+
+def plain(value: Any) -> Any:
+    """A value as its column keeps it: an enum as its value."""
+    return value.value if isinstance(value, Enum) else value
+
+
+async def insert_contribution(
+    connection: AsyncConnection,
+    pseudonym: str,
+    contribution: NewContribution,
+    now: datetime,
+    **columns: Any,
+) -> int | None:
+    """Store a new idea, tip or walk finding as received (its fields, each a column of the
+    same name, then `columns` over them) and queue its photo in the same transaction, so the
+    download cannot be lost; its id."""
+    values = {f.name: plain(getattr(contribution, f.name)) for f in fields(NewContribution)}
+    values.update(columns)
+    result = await connection.execute(
+        contributions.insert().values(
+            pseudonym=pseudonym,
+            **values,
+            status=ContributionStatus.RECEIVED.value,
+            created_at=now,
+            status_changed_at=now,
+        )
+    )
+    if contribution.photo_file_id and contribution.photo_unique_id:
+        photo = PhotoRef(contribution.photo_file_id, contribution.photo_unique_id)
+        await queue_photos(connection, pseudonym, [photo], now)
+    (new_id,) = result.inserted_primary_key or (None,)
+    return int(new_id) if new_id is not None else None

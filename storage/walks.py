@@ -9,23 +9,21 @@ anyone else is refused here as well as in the handler.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
-from enum import Enum
 from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import Contribution, Kind, NewContribution
-from core.contributions import Status as ContributionStatus
-from core.loop import Judgement
 from core.session import PhotoRef
 from core.walks import MAX_WALKERS, Audit, Stop, Walk, WalkCategory, Walker
 from storage.engine import Room
 from storage.rows import (
     VOICES,
     drop_unused_photos,
+    insert_contribution,
+    plain,
     queue_photos,
     to_audit,
     to_contribution,
@@ -247,22 +245,17 @@ class WalksRoom(Room):
                 return None
             if not await _is_walker(connection, walk_id, pseudonym, open_only=True):
                 return None
-            values = _finding_columns(finding)
-            values.update(kind=Kind.FINDING.value, walk_id=walk_id, contactable=True)
-            result = await connection.execute(
-                contributions.insert().values(
-                    pseudonym=pseudonym,
-                    **values,
-                    status=ContributionStatus.RECEIVED.value,
-                    created_at=now,
-                    status_changed_at=now,
-                )
+            known = finding.category in {c.value for c in WalkCategory}
+            return await insert_contribution(
+                connection,
+                pseudonym,
+                finding,
+                now,
+                kind=Kind.FINDING.value,
+                walk_id=walk_id,
+                contactable=True,
+                category=finding.category if known else WalkCategory.OTHER.value,
             )
-            if finding.photo_file_id and finding.photo_unique_id:
-                photo = PhotoRef(finding.photo_file_id, finding.photo_unique_id)
-                await queue_photos(connection, pseudonym, [photo], now)
-            (new_id,) = result.inserted_primary_key or (None,)
-            return int(new_id) if new_id is not None else None
 
     async def amend_finding(
         self,
@@ -275,7 +268,7 @@ class WalksRoom(Room):
         unknown = set(changes) - AMENDABLE
         if unknown:
             raise ValueError(f"a finding's {sorted(unknown)} cannot be amended")
-        values = {name: _plain(value) for name, value in changes.items()}
+        values = {name: plain(value) for name, value in changes.items()}
         async with self._writing() as connection:
             if not await self._claim(connection, update_id):
                 return False
@@ -456,17 +449,3 @@ async def _is_walker(
 
 def _stop_json(stop: Stop) -> dict[str, Any]:
     return {"name": stop.name, "lat": stop.lat, "lon": stop.lon, "tag": stop.tag}
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
-
-
-def _finding_columns(finding: NewContribution) -> dict[str, Any]:
-    """The finding's fields, each a column of the same name (enums as their values)."""
-    values = {f.name: _plain(getattr(finding, f.name)) for f in fields(NewContribution)}
-    if values["category"] not in {c.value for c in WalkCategory}:
-        values["category"] = WalkCategory.OTHER.value
-    if values["judgement"] is not None:
-        values["judgement"] = Judgement(values["judgement"]).value
-    return values
