@@ -218,7 +218,12 @@ def summarize(name: str, tally: Tally, cpu: float | None = None) -> Result:
     )
 
 
+# Every result printed, by name: the ratios at the end are computed from these.
+RESULTS: dict[str, Result] = {}
+
+
 def line(result: Result) -> str:
+    RESULTS[result.name] = result
     cpu = f"{result.cpu_ms_per_update:6.2f}" if result.cpu_ms_per_update is not None else "     –"
     return (
         f"{result.name:<34} {result.updates_per_second:8.0f} /s   p50 {result.p50:7.1f} ms  "
@@ -407,6 +412,112 @@ async def measure_echo(
         await harness.api.stop()
 
 
+# ---- the peer: the bot a Python developer would write (bench/peer_bot.py) ------------------
+PEER = "peer (PTB defaults, ConversationHandler, PicklePersistence)"
+
+
+def peer_pickle(folder: Path) -> dict[str, Any]:
+    """What the peer's PicklePersistence file holds ({} before its first write)."""
+    import pickle
+
+    path = folder / "peer.pickle"
+    if not path.exists():
+        return {}
+    with path.open("rb") as file:
+        data: dict[str, Any] = pickle.load(file)
+    return data
+
+
+async def measure_peer(args: argparse.Namespace, folder: Path) -> list[str]:
+    """The same residents, loads and figures as measure_torget, against bench/peer_bot.py."""
+    survey = load_survey(SURVEY_FILE)
+    harness = Harness()
+    await harness.start()
+    peer_folder = folder / "peer"
+    peer_folder.mkdir(exist_ok=True)
+    env = {**bot_env(peer_folder, harness.api.url, "unused"), "PYTHONPATH": str(ROOT)}
+    bot = BotProcess(
+        [sys.executable, "-m", "bench.peer_bot"], env, folder / "peer.log", args.bot_cpus
+    )
+    lines = [f"{PEER}:"]
+    started = 50
+    try:
+        await wait_until_polling(harness.api, bot)
+        await harness.run(people(10_000, 50, survey), None)  # warm up, as Torget's
+        next_id = 100_000
+        cpu = bot.cpu_seconds()
+        closed = await harness.run(people(next_id, args.residents, survey), None)
+        next_id += args.residents
+        started += args.residents
+        lines.append(line(summarize("peer, closed loop", closed, bot.cpu_seconds() - cpu)))
+        cpu = bot.cpu_seconds()
+        opened = await harness.run(people(next_id, args.residents, survey), args.rate)
+        next_id += args.residents
+        started += args.residents
+        lines.append(
+            line(summarize(f"peer, {args.rate:g}/s offered", opened, bot.cpu_seconds() - cpu))
+        )
+        if args.memory_residents:
+            crowd = args.residents
+            middle = survey.questions[len(survey.questions) // 2].id
+            await harness.run(people(next_id, crowd, survey, stop_before=middle), None)
+            next_id += crowd
+            before, _ = bot.memory()
+            for first in range(0, args.memory_residents, crowd):
+                count = min(crowd, args.memory_residents - first)
+                await harness.run(people(next_id, count, survey, stop_before=middle), None)
+                next_id += count
+            after, _ = bot.memory()
+            growth = (after - before) * 10_000 / args.memory_residents
+            lines.append(
+                f"  memory: {before:.0f} MB with {crowd:,} residents mid-survey, {after:.0f} MB "
+                f"after {args.memory_residents:,} more ({crowd:,} at a time): "
+                f"{growth:.1f} MB per 10,000"
+            )
+        rss, peak = bot.memory()
+        lines.append(f"  peer process: {rss:.0f} MB now, peak {peak:.0f} MB")
+    finally:
+        bot.stop()
+        await harness.api.stop()
+    # Its answers reach the file every 60 s and at shutdown: count them after the stop.
+    kept = peer_pickle(peer_folder).get("bot_data", {}).get("responses", [])
+    lines.append(
+        f"  {len(kept)} of {started} responses complete in its pickle after a clean shutdown "
+        "(written every 60 s and at the stop)"
+    )
+    return lines
+
+
+def ratios(results: dict[str, Result]) -> list[str]:
+    """Torget's figures as multiples of the peer's, where a run has both."""
+    peer_closed = results.get("peer, closed loop")
+    peer_open = next((r for n, r in results.items() if n.startswith("peer, ") and "/s" in n), None)
+    lines = []
+    for name, torget in results.items():
+        if not name.startswith("torget "):
+            continue
+        if name.endswith("closed loop") and peer_closed is not None:
+            times = torget.updates_per_second / max(peer_closed.updates_per_second, 1e-9)
+            lines.append(
+                f"  {name} / peer: throughput {times:.2f}× ({torget.updates_per_second:.0f} "
+                f"against {peer_closed.updates_per_second:.0f} updates/s)"
+                + _cpu_ratio(torget, peer_closed)
+            )
+        elif "/s offered" in name and peer_open is not None:
+            lines.append(
+                f"  {name} / peer: p99 {torget.p99 / max(peer_open.p99, 1e-9):.2f}× "
+                f"({torget.p99:.1f} ms against {peer_open.p99:.1f} ms)"
+                + _cpu_ratio(torget, peer_open)
+            )
+    return ["ratios:", *lines] if lines else []
+
+
+def _cpu_ratio(torget: Result, peer: Result) -> str:
+    if torget.cpu_ms_per_update is None or not peer.cpu_ms_per_update:
+        return ""
+    return f", cpu per update {torget.cpu_ms_per_update / peer.cpu_ms_per_update:.2f}×"
+
+
 async def main_async(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="torget-throughput-"))
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
@@ -422,13 +533,18 @@ async def main_async(args: argparse.Namespace) -> None:
         os.sched_setaffinity(0, set(cores[:-1]))
         print(f"the bot runs on core {cores[-1]}, the residents on {cores[:-1]}")
     began = time.process_time()
-    for database in databases:
+    for database in databases if args.only in (None, "torget") else []:
         for text in await measure_torget(args, database, folder):
             print(text, flush=True)
-    if not args.no_echo:
+    if not args.no_peer and args.only in (None, "peer"):
+        for text in await measure_peer(args, folder):
+            print(text, flush=True)
+    if not args.no_echo and args.only in (None, "echo"):
         for transport in ("aiohttp", "httpx"):
             for text in await measure_echo(args, folder, 14, transport):
                 print(text, flush=True)
+    for text in ratios(RESULTS):
+        print(text, flush=True)
     harness_cpu = time.process_time() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  (the harness itself: {harness_cpu:.0f} s of CPU, {peak:.0f} MB)")
@@ -449,6 +565,10 @@ def main() -> None:
         help="after the memory run, this many more residents start in the same instant",
     )
     parser.add_argument("--no-echo", action="store_true", help="skip the echo floor")
+    parser.add_argument("--no-peer", action="store_true", help="skip the peer (bench/peer_bot.py)")
+    parser.add_argument(
+        "--only", choices=["torget", "peer", "echo"], help="measure this bot and no other"
+    )
     parser.add_argument(
         "--profile",
         type=Path,
