@@ -5,6 +5,7 @@ measuring), and the web view must still serve every page the web benchmark asks 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -46,3 +47,34 @@ def test_the_web_benchmark_still_gets_every_page_it_measures() -> None:
     assert "results, 30 responses" in run.stdout
     assert "public page, 5 at once (next burst, cached)" in run.stdout
     assert "xlsx zip, 3 photos" in run.stdout
+
+
+def test_the_peer_gets_every_resident_through_the_same_survey() -> None:
+    """bench/peer_bot.py, the yardstick Torget is compared with, is driven by the same
+    residents: each of them reaches its thanks (a stuck one would stop the run), and every
+    response is in the peer's pickle after it shuts down."""
+    tiny = ["--residents", "5", "--rate", "20", "--memory-residents", "0", "--only", "peer"]
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.throughput", *tiny, "--no-pin"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "peer, closed loop" in run.stdout
+    # 50 warming up, 5 in the closed loop, 5 offered at a rate.
+    assert "60 of 60 responses complete in its pickle" in run.stdout
+
+
+def test_kill_9_costs_torget_no_acknowledged_answer_and_reports_the_peers_loss() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.kill", "--residents", "5", "--seconds", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert re.search(r"^peer: lost \d+ of [1-9]\d* acknowledged answers", run.stdout, re.M)
+    assert re.search(r"^Torget: lost 0 of [1-9]\d* acknowledged answers", run.stdout, re.M)
