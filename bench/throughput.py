@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.throughput [--residents 1000] [--rate 200]
         [--database sqlite|postgresql|both] [--memory-residents 10000] [--no-echo]
-        [--profile FILE]
+        [--no-peer] [--peer-memory-residents 2000] [--only torget|peer|echo] [--profile FILE]
 
 A fake Bot API on 127.0.0.1 plays the residents. Each one starts the bot, agrees to the
 privacy notice, picks "Söder efter kl. 17" and answers every question it is shown (a scale,
@@ -19,6 +19,9 @@ Per database it measures, on one running bot:
 The same harness then drives bench/echo_bot.py, a PTB bot that only sends texts back: the
 floor no PTB bot can beat on this machine. Latency is from the moment an update is offered
 to getUpdates until the bot's reply that the resident acts on (the next question).
+Between the two, the same residents answer bench/peer_bot.py, the bot a Python developer
+would write for the job (PTB on its defaults, a ConversationHandler, PicklePersistence), and
+the run ends with Torget's figures as ratios to the peer's.
 """
 
 from __future__ import annotations
@@ -457,22 +460,24 @@ async def measure_peer(args: argparse.Namespace, folder: Path) -> list[str]:
         lines.append(
             line(summarize(f"peer, {args.rate:g}/s offered", opened, bot.cpu_seconds() - cpu))
         )
-        if args.memory_residents:
+        # Fewer than Torget's by default: every 60 s PicklePersistence writes its whole file
+        # once per resident whose data changed, so ten thousand would take the peer an hour.
+        mid_survey = min(args.memory_residents, args.peer_memory_residents)
+        if mid_survey:
             crowd = args.residents
             middle = survey.questions[len(survey.questions) // 2].id
             await harness.run(people(next_id, crowd, survey, stop_before=middle), None)
             next_id += crowd
             before, _ = bot.memory()
-            for first in range(0, args.memory_residents, crowd):
-                count = min(crowd, args.memory_residents - first)
+            for first in range(0, mid_survey, crowd):
+                count = min(crowd, mid_survey - first)
                 await harness.run(people(next_id, count, survey, stop_before=middle), None)
                 next_id += count
             after, _ = bot.memory()
-            growth = (after - before) * 10_000 / args.memory_residents
+            growth = (after - before) * 10_000 / mid_survey
             lines.append(
                 f"  memory: {before:.0f} MB with {crowd:,} residents mid-survey, {after:.0f} MB "
-                f"after {args.memory_residents:,} more ({crowd:,} at a time): "
-                f"{growth:.1f} MB per 10,000"
+                f"after {mid_survey:,} more ({crowd:,} at a time): {growth:.1f} MB per 10,000"
             )
         rss, peak = bot.memory()
         lines.append(f"  peer process: {rss:.0f} MB now, peak {peak:.0f} MB")
@@ -566,6 +571,12 @@ def main() -> None:
     )
     parser.add_argument("--no-echo", action="store_true", help="skip the echo floor")
     parser.add_argument("--no-peer", action="store_true", help="skip the peer (bench/peer_bot.py)")
+    parser.add_argument(
+        "--peer-memory-residents",
+        type=int,
+        default=2_000,
+        help="the peer's memory run has at most this many (it is slow to flush)",
+    )
     parser.add_argument(
         "--only", choices=["torget", "peer", "echo"], help="measure this bot and no other"
     )
