@@ -29,6 +29,7 @@ import contextlib
 import os
 import random
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -180,6 +181,30 @@ class BotProcess:
         self.log.close()
 
 
+def sample(bot: BotProcess, path: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the running bot (after the warm-up), collapsed stacks written to `path`.
+
+    Attached by pid, so the bot's own CPU and memory figures stay the bot's."""
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "--pid",
+            str(bot.process.pid),
+            "-o",
+            str(path),
+            "-f",
+            "raw",
+            "-r",
+            "200",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 async def wait_until_polling(api: FakeTelegram, bot: BotProcess) -> None:
     deadline = time.perf_counter() + 60
     while api.calls < 3:  # getMe, deleteWebhook, getUpdates at the least
@@ -295,9 +320,11 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         args.bot_cpus,
     )
     lines = []
+    spy: subprocess.Popen[bytes] | None = None
     try:
         await wait_until_polling(harness.api, bot)
         await harness.run(people(10_000, 50, survey), None)  # warm up: imports, caches
+        spy = sample(bot, args.py_spy) if args.py_spy else None
         next_id = 100_000
         cpu = bot.cpu_seconds()
         closed = await harness.run(people(next_id, args.residents, survey), None)
@@ -354,6 +381,9 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         lines.append(f"  bot process: {rss:.0f} MB now, peak {peak:.0f} MB")
         return lines
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            spy.wait(timeout=60)
         bot.stop()
         await harness.api.stop()
 
@@ -454,6 +484,12 @@ def main() -> None:
         type=Path,
         metavar="FILE",
         help="run Torget under cProfile and write its stats here (read with pstats)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="FILE",
+        help="sample Torget with py-spy (pip install -e '.[bench]'): collapsed stacks to FILE",
     )
     parser.add_argument(
         "--no-pin",
