@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,17 @@ def summarize(name: str, tally: Tally, cpu: float | None = None) -> Result:
     )
 
 
+def calls_per_update(methods: Counter[str], updates: int) -> str:
+    """The Bot API calls the bot made per update, by method (getUpdates apart)."""
+    polls = methods.pop("getUpdates", 0)
+    calls = sum(methods.values())
+    each = ", ".join(f"{name} {n / updates:.2f}" for name, n in methods.most_common())
+    return (
+        f"  Bot API calls per update: {calls / updates:.2f} ({each}); "
+        f"getUpdates {polls / updates:.2f}"
+    )
+
+
 def line(result: Result) -> str:
     cpu = f"{result.cpu_ms_per_update:6.2f}" if result.cpu_ms_per_update is not None else "     –"
     return (
@@ -327,13 +338,16 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         spy = sample(bot, args.py_spy) if args.py_spy else None
         next_id = 100_000
         cpu = bot.cpu_seconds()
+        methods = harness.api.methods.copy()
         closed = await harness.run(people(next_id, args.residents, survey), None)
         closed_result = summarize(
             f"torget {database}, closed loop", closed, bot.cpu_seconds() - cpu
         )
+        calls = calls_per_update(harness.api.methods - methods, closed.updates)
         next_id += args.residents
         completed = await complete_responses(url)
         lines.append(line(closed_result))
+        lines.append(calls)
         lines.append(
             f"  {completed - 50} of {args.residents} responses complete in the database "
             f"(every answer committed before its reply)"

@@ -45,7 +45,7 @@ REPOLL = 0.05
 BATCH = 100
 # A busy poll waits until it can bring at least this many new updates (see
 # Poller._until_worth_polling), unless REPOLL has passed.
-ROOM = 25
+ROOM = 50
 # An update that fails this often is given up (confirmed) instead of blocking all after it.
 TRIES = 5
 # After a failure, the update is tried again after this many seconds, doubling each time.
@@ -174,7 +174,7 @@ class Poller:
 
     def _start(self, update_id: int, data: dict[str, Any]) -> None:
         try:
-            update = Update.de_json(data, self.app.bot)
+            update = delivery.parse(data, self.app.bot)
         except Exception:  # a malformed update would only fail again: confirm and go on
             log.warning("Telegram sent an update Torget cannot read; it is skipped")
             self.done.add(update_id)
