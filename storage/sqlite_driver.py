@@ -14,14 +14,15 @@ aiosqlite method reaches the thread, hence the version range in pyproject.toml.
 The statements of the hot path run on the event loop's own thread instead (INLINE: the
 store's one-row reads and its write transactions, storage/engine.py), and so do commits and
 rollbacks. A trip to the thread costs more than the statement itself: the wake-up of the
-thread, the switch back, the wake-up of the event loop, where the statement itself takes
-15 to 50 µs; a press makes seven (bench/store.py measures the store's share of a press). Inline is safe there:
-in WAL mode a read never waits for a writer, the store lets one write transaction run at a
-time, and only one process opens the file (storage/lock.py), so nothing holds a lock such a
-statement would wait for. Reads of many rows and streams stay on the thread, so that a long
-scan for the web view or an export does not stop the event loop. The sqlite3 connection is
-opened with check_same_thread off for this; it is never used by two threads at once (a
-connection serves one task at a time, and the mutex below is held for each statement).
+thread, the switch back, the wake-up of the event loop, where the statement itself takes 15
+to 50 µs; a press makes seven (bench/store.py measures the store's share of a press). Inline
+is safe there: in WAL mode a read never waits for a writer, the store lets one write
+transaction run at a time, and only one process opens the file (storage/lock.py), so nothing
+holds a lock such a statement would wait for. Reads of many rows and streams stay on the
+thread, so that a long scan for the web view or an export does not stop the event loop. The
+sqlite3 connection is opened with check_same_thread off for this; it is never used by two
+threads at once (a connection serves one task at a time, and the mutex below is held for
+each statement).
 """
 
 from __future__ import annotations
@@ -163,17 +164,17 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
     def do_execute(
         self, cursor: Any, statement: Any, parameters: Any, context: Any = None
     ) -> None:
-        cursor._inline = _inline(context)
+        _mark(cursor, context)
         cursor.execute(statement, parameters)
 
     def do_execute_no_params(self, cursor: Any, statement: Any, context: Any = None) -> None:
-        cursor._inline = _inline(context)
+        _mark(cursor, context)
         cursor.execute(statement)
 
     def do_executemany(
         self, cursor: Any, statement: Any, parameters: Any, context: Any = None
     ) -> None:
-        cursor._inline = _inline(context)
+        _mark(cursor, context)
         cursor.executemany(statement, parameters)
 
     @classmethod
@@ -181,9 +182,11 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
         return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
 
 
-def _inline(context: Any) -> bool:
-    # Server-side cursors (stream) are SQLAlchemy's own and never come here.
-    return bool(context is not None and context.execution_options.get(INLINE))
+def _mark(cursor: Any, context: Any) -> None:
+    """Tell a OneTripCursor whether its statement runs inline; a server-side cursor (a
+    stream) is SQLAlchemy's own and always goes to the thread."""
+    if isinstance(cursor, OneTripCursor):
+        cursor._inline = bool(context is not None and context.execution_options.get(INLINE))
 
 
 registry.register("sqlite.torget", __name__, "OneTripDialect")
