@@ -29,11 +29,12 @@ import contextlib
 import os
 import random
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,30 @@ class BotProcess:
         self.log.close()
 
 
+def sample(bot: BotProcess, path: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the running bot (after the warm-up), collapsed stacks written to `path`.
+
+    Attached by pid, so the bot's own CPU and memory figures stay the bot's."""
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "--pid",
+            str(bot.process.pid),
+            "-o",
+            str(path),
+            "-f",
+            "raw",
+            "-r",
+            "200",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 async def wait_until_polling(api: FakeTelegram, bot: BotProcess) -> None:
     deadline = time.perf_counter() + 60
     while api.calls < 3:  # getMe, deleteWebhook, getUpdates at the least
@@ -215,6 +240,17 @@ def summarize(name: str, tally: Tally, cpu: float | None = None) -> Result:
         pct(0.99),
         len(ordered),
         cpu * 1000 / len(ordered) if cpu is not None and ordered else None,
+    )
+
+
+def calls_per_update(methods: Counter[str], updates: int) -> str:
+    """The Bot API calls the bot made per update, by method (getUpdates apart)."""
+    polls = methods.pop("getUpdates", 0)
+    calls = sum(methods.values())
+    each = ", ".join(f"{name} {n / updates:.2f}" for name, n in methods.most_common())
+    return (
+        f"  Bot API calls per update: {calls / updates:.2f} ({each}); "
+        f"getUpdates {polls / updates:.2f}"
     )
 
 
@@ -295,18 +331,23 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         args.bot_cpus,
     )
     lines = []
+    spy: subprocess.Popen[bytes] | None = None
     try:
         await wait_until_polling(harness.api, bot)
         await harness.run(people(10_000, 50, survey), None)  # warm up: imports, caches
+        spy = sample(bot, args.py_spy) if args.py_spy else None
         next_id = 100_000
         cpu = bot.cpu_seconds()
+        methods = harness.api.methods.copy()
         closed = await harness.run(people(next_id, args.residents, survey), None)
         closed_result = summarize(
             f"torget {database}, closed loop", closed, bot.cpu_seconds() - cpu
         )
+        calls = calls_per_update(harness.api.methods - methods, closed.updates)
         next_id += args.residents
         completed = await complete_responses(url)
         lines.append(line(closed_result))
+        lines.append(calls)
         lines.append(
             f"  {completed - 50} of {args.residents} responses complete in the database "
             f"(every answer committed before its reply)"
@@ -354,6 +395,9 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         lines.append(f"  bot process: {rss:.0f} MB now, peak {peak:.0f} MB")
         return lines
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            spy.wait(timeout=60)
         bot.stop()
         await harness.api.stop()
 
@@ -454,6 +498,12 @@ def main() -> None:
         type=Path,
         metavar="FILE",
         help="run Torget under cProfile and write its stats here (read with pstats)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="FILE",
+        help="sample Torget with py-spy (pip install -e '.[bench]'): collapsed stacks to FILE",
     )
     parser.add_argument(
         "--no-pin",

@@ -75,7 +75,7 @@ def _parse(body: bytes, app: TorgetApp) -> Update | None:
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         return None
     try:
-        return Update.de_json(data, app.bot)
+        return delivery.parse(data, app.bot)
     except Exception:  # PTB's parsing raises whatever a wrong field type makes it raise
         return None
 

@@ -181,7 +181,8 @@ def test_two_replicas_on_postgresql_act_as_one_bot(api: FakeBotApi, tmp_path: Pa
     asyncio.run(empty_postgres())
     surveys = tmp_path / "surveys"
     surveys.mkdir()
-    opens = datetime.now(UTC) + timedelta(seconds=12)
+    # Late enough that both replicas are up and the resident subscribed on a busy machine.
+    opens = datetime.now(UTC) + timedelta(seconds=20)
     (surveys / "snart.yaml").write_text(
         (TEST_SURVEYS / "again.yaml")
         .read_text(encoding="utf-8")
