@@ -41,6 +41,9 @@ class Reply:
 
     query_id: str
     params: dict[str, Any] | None = field(default=None)
+    # Set once the update's handling is over: a task it started, which inherits the slot
+    # with its context, must not have its answer kept for a response already sent.
+    closed: bool = False
 
     def body(self) -> bytes | None:
         """The response body that makes Telegram run the kept call, or None when none was."""
@@ -66,6 +69,7 @@ def replying(update: Update) -> Iterator[Reply | None]:
     try:
         yield reply
     finally:
+        reply.closed = True
         _slot.reset(token)
 
 
@@ -102,6 +106,7 @@ class WebhookReplies(BaseRequest):
         if (
             reply is not None
             and reply.params is None
+            and not reply.closed
             and request_data is not None
             and url.endswith(_ENDPOINT)
         ):

@@ -243,3 +243,51 @@ async def test_without_a_webhook_the_spinner_is_stopped_by_a_call_of_its_own(
     await resident.click("Jag godkänner")
     query_id = resident.history[-1]["callback_query"]["id"]
     assert spinner_calls(bot, query_id) == 1
+
+
+async def test_an_answer_made_after_the_update_was_handled_goes_over_http() -> None:
+    """A task the handling started inherits the slot; once the response is on its way, its
+    answer to the same press is sent, not kept for a response that has already gone."""
+    import asyncio
+
+    from telegram import Bot, Update
+
+    from runtime.webhook_reply import WebhookReplies, replying
+    from tests.fakebot import FakeTelegram
+
+    fake = FakeTelegram()
+    bot = Bot("123:TEST", request=WebhookReplies(fake), get_updates_request=fake)
+    await bot.initialize()
+    press = Update.de_json(
+        {
+            "update_id": 1,
+            "callback_query": {
+                "id": "q1",
+                "from": {"id": 7201, "is_bot": False, "first_name": "Anna"},
+                "chat_instance": "1",
+                "data": "x",
+            },
+        },
+        bot,
+    )
+    assert press is not None
+    handled = asyncio.Event()
+
+    async def later() -> None:
+        await handled.wait()
+        await bot.answer_callback_query("q1", text="late")
+
+    with replying(press) as reply:
+        straggler = asyncio.create_task(later())
+    handled.set()
+    await straggler
+    assert reply is not None and reply.body() is None  # the response carried nothing
+    sent = [call.params for call in fake.calls if call.method == "answerCallbackQuery"]
+    assert sent == [{"callback_query_id": "q1", "text": "late"}]
+
+    # While the update is handled, its press's first answer is kept and called done.
+    with replying(press) as reply:
+        assert await bot.answer_callback_query("q1", text="kept") is True
+    assert reply is not None and reply.params == {"callback_query_id": "q1", "text": "kept"}
+    assert len([call for call in fake.calls if call.method == "answerCallbackQuery"]) == 1
+    await bot.shutdown()
