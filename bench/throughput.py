@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.throughput [--residents 1000] [--rate 200]
         [--database sqlite|postgresql|both] [--memory-residents 10000] [--no-echo]
-        [--profile FILE]
+        [--webhook | --webhook-only] [--profile FILE]
 
 A fake Bot API on 127.0.0.1 plays the residents. Each one starts the bot, agrees to the
 privacy notice, picks "Söder efter kl. 17" and answers every question it is shown (a scale,
@@ -16,6 +16,9 @@ Per database it measures, on one running bot:
 3. memory: --memory-residents more residents stop in the middle of the survey, arriving
    --residents at a time; the bot's resident memory (RSS) before and after says what each
    one costs. --burst N then starts N more in the same instant, to show that peak apart.
+With --webhook, the closed loop runs again with the updates posted to the bot's webhook
+instead (bench/fake_api.py plays Telegram's webhook delivery and the load balancer): SQLite
+with one bot, PostgreSQL with one and with two replicas.
 The same harness then drives bench/echo_bot.py, a PTB bot that only sends texts back: the
 floor no PTB bot can beat on this machine. Latency is from the moment an update is offered
 to getUpdates until the bot's reply that the resident acts on (the next question).
@@ -49,7 +52,9 @@ from core.survey import Survey  # noqa: E402
 
 SURVEY_FILE = ROOT / "surveys" / "soder-kvall.yaml"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-POSTGRES_DB = "torget_bench"
+# Dropped and made again by each PostgreSQL run: BENCH_POSTGRES_DB gives a run of its own
+# (a test, or a second benchmark on the same server) a database nobody else drops under it.
+POSTGRES_DB = os.environ.get("BENCH_POSTGRES_DB", "torget_bench")
 TOKEN = "123456:BENCH"
 
 
@@ -149,6 +154,7 @@ class BotProcess:
         self, command: list[str], env: dict[str, str], log: Path, cpus: set[int] | None
     ) -> None:
         self.log = log.open("wb")
+        self.cpus = cpus
         self.process = subprocess.Popen(
             command,
             env=env,
@@ -402,6 +408,104 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         await harness.api.stop()
 
 
+WEBHOOK_SECRET = "throughput-bench-webhook-secret"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_for_webhooks(api: FakeTelegram, bots: list[BotProcess]) -> None:
+    """Until every replica has set its webhook (it listens before it does)."""
+    deadline = time.perf_counter() + 60
+    while api.methods["setWebhook"] < len(bots):
+        stopped = [bot for bot in bots if bot.process.poll() is not None]
+        if stopped or time.perf_counter() > deadline:
+            raise SystemExit(f"a webhook replica did not start: see {bots[0].log.name}")
+        await asyncio.sleep(0.05)
+
+
+async def measure_webhook(
+    args: argparse.Namespace, folder: Path, database: str, replicas: int
+) -> list[str]:
+    """The closed loop with Telegram posting updates to the bot's webhook: one replica, or
+    two on the same PostgreSQL behind a round-robin balancer (the fake is both).
+
+    Calls per update counts every Bot API call, those Telegram makes from a webhook
+    response's body included (the fake runs them as if the bot had called)."""
+    survey = load_survey(SURVEY_FILE)
+    harness = Harness()
+    await harness.start()
+    if database == "postgresql":
+        url = await fresh_postgres()
+    else:
+        # A database of its own: the polling run's responses must not count here.
+        for leftover in ("torget.db", "torget.db-wal", "torget.db-shm"):
+            (folder / leftover).unlink(missing_ok=True)
+        url = f"sqlite+aiosqlite:///{folder / 'torget.db'}"
+    # The first replica on the bot's core, as in the polling runs; a second one on the
+    # harness's core, which PostgreSQL also runs on (this machine has two).
+    placement = [args.bot_cpus, set(os.sched_getaffinity(0))] if args.bot_cpus else [None, None]
+    bots: list[BotProcess] = []
+    ports = [free_port() for _ in range(replicas)]
+    try:
+        for number, port in enumerate(ports):
+            cpus = placement[min(number, 1)]
+            env = bot_env(folder, harness.api.url, url) | {
+                "WEBHOOK_URL": f"http://127.0.0.1:{port}",
+                "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "WEBHOOK_PORT": str(port),
+            }
+            bots.append(
+                BotProcess(
+                    [sys.executable, str(ROOT / "bot.py"), "run"],
+                    env,
+                    folder / f"bot-webhook-{database}-{number + 1}of{replicas}.log",
+                    cpus,
+                )
+            )
+            # The first replica creates the schema; the next one starts on it.
+            await wait_for_webhooks(harness.api, bots)
+        harness.api.deliver_to(
+            [f"http://127.0.0.1:{port}/telegram" for port in ports], WEBHOOK_SECRET
+        )
+        await harness.run(people(10_000, 50, survey), None)  # warm up: imports, caches
+        api = harness.api
+        cpu = sum(bot.cpu_seconds() for bot in bots)
+        calls, in_responses, redelivered = api.calls, api.in_responses, api.redelivered
+        closed = await harness.run(people(100_000, args.residents, survey), None)
+        used = sum(bot.cpu_seconds() for bot in bots) - cpu
+        name = (
+            "torget webhook sqlite"
+            if database == "sqlite"
+            else f"torget webhook postgresql x{replicas}"
+        )
+        result = summarize(f"{name}, closed loop", closed, used)
+        completed = await complete_responses(url)
+        per_update = (api.calls - calls) / max(closed.updates, 1)
+        carried = (api.in_responses - in_responses) / max(closed.updates, 1)
+        pinned = ", ".join(
+            f"core {','.join(map(str, sorted(bot.cpus)))}" if bot.cpus else "any core"
+            for bot in bots
+        )
+        return [
+            line(result),
+            f"  {completed - 50} of {args.residents} responses complete in the database "
+            f"(every answer committed before its reply)",
+            f"  Bot API calls per update: {per_update:.2f}, of them {carried:.2f} in the "
+            f"webhook's response ({per_update - carried:.2f} over HTTP); "
+            f"{api.redelivered - redelivered} redelivered; replicas on {pinned}",
+        ]
+    finally:
+        for bot in bots:
+            bot.stop()
+        await harness.api.stop()
+
+
 async def measure_echo(
     args: argparse.Namespace, folder: Path, per_resident: int, transport: str
 ) -> list[str]:
@@ -466,9 +570,14 @@ async def main_async(args: argparse.Namespace) -> None:
         os.sched_setaffinity(0, set(cores[:-1]))
         print(f"the bot runs on core {cores[-1]}, the residents on {cores[:-1]}")
     began = time.process_time()
-    for database in databases:
+    for database in databases if not args.webhook_only else []:
         for text in await measure_torget(args, database, folder):
             print(text, flush=True)
+    if args.webhook or args.webhook_only:
+        for database in databases:
+            for replicas in (1,) if database == "sqlite" else (1, 2):
+                for text in await measure_webhook(args, folder, database, replicas):
+                    print(text, flush=True)
     if not args.no_echo:
         for transport in ("aiohttp", "httpx"):
             for text in await measure_echo(args, folder, 14, transport):
@@ -493,6 +602,14 @@ def main() -> None:
         help="after the memory run, this many more residents start in the same instant",
     )
     parser.add_argument("--no-echo", action="store_true", help="skip the echo floor")
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="also the closed loop over webhooks: SQLite, and PostgreSQL with 1 and 2 replicas",
+    )
+    parser.add_argument(
+        "--webhook-only", action="store_true", help="only the webhook runs (not long polling)"
+    )
     parser.add_argument(
         "--profile",
         type=Path,
