@@ -3,18 +3,26 @@
 The test suite's fake (tests/fake_bot_api.py) records everything and runs a thread per
 connection; here the fake must stay cheaper than the bot it measures, so it keeps only what
 the simulated residents read: the messages sent to each chat, handed to a listener.
+
+Updates reach the bot by long polling (getUpdates), or, after `deliver_to`, as Telegram's
+webhook POSTs: at most `max_connections` at once (Telegram's default, 40) over keep-alive
+connections, one chat's updates one at a time and in order (the next is posted once the
+webhook has answered the one before, as Telegram does), a call in a 200's body run as if
+the bot had made it, and a 500 or a dropped connection delivered again. With several
+webhook URLs the fake is the load balancer too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 BOT_USER = {
     "id": 999,
@@ -61,6 +69,17 @@ class FakeTelegram:
         self._arrived = asyncio.Event()
         self._server: asyncio.Server | None = None
         self.port = 0
+        # Webhook mode (deliver_to): the updates waiting for a connection, and the senders.
+        self._outgoing: asyncio.Queue[dict[str, Any]] | None = None
+        self._hooks: list[tuple[str, int, bytes]] = []
+        self._secret = b""
+        self._senders: list[asyncio.Task[None]] = []
+        self._turn = 0
+        # Senders with an update being posted, each with what waits behind it: Telegram
+        # posts a chat's next update only once the webhook has answered the one before.
+        self._chats: dict[int, deque[dict[str, Any]]] = {}
+        self.in_responses = 0  # calls run from a webhook response's body
+        self.redelivered = 0  # webhook deliveries answered 500 or cut off, sent again
 
     @property
     def url(self) -> str:
@@ -72,15 +91,48 @@ class FakeTelegram:
         return self
 
     async def stop(self) -> None:
+        for sender in self._senders:
+            sender.cancel()
+        await asyncio.gather(*self._senders, return_exceptions=True)
+        self._senders.clear()
         if self._server is not None:
             self._server.close()
             self._arrived.set()
+
+    def deliver_to(self, urls: list[str], secret: str, max_connections: int = 40) -> None:
+        """Webhook mode: updates are POSTed to these URLs instead of waiting for getUpdates.
+
+        Several URLs are replicas behind a balancer, which sends each request to the next in
+        turn (round-robin, as nginx's `upstream` does by default, and as the README's
+        example configures): every replica gets an even share whatever its residents, so
+        two replicas really do share each resident's updates through the database.
+        """
+        self._hooks = []
+        for url in urls:
+            parts = urlsplit(url)
+            assert parts.hostname is not None and parts.port is not None
+            self._hooks.append((parts.hostname, parts.port, (parts.path or "/").encode()))
+        self._secret = secret.encode()
+        self._outgoing = asyncio.Queue()
+        # One task per connection Telegram may keep open: a queue wakes one of them per
+        # update, so that waiting senders cost nothing.
+        self._senders = [asyncio.create_task(self._send_updates()) for _ in range(max_connections)]
 
     # ---- what residents do ----
     def push(self, payload: dict[str, Any]) -> int:
         update_id = self._next_update
         self._next_update += 1
-        self._pending.append({"update_id": update_id, **payload})
+        update = {"update_id": update_id, **payload}
+        if self._outgoing is not None:
+            sender = _sender(update)
+            waiting = self._chats.get(sender)
+            if waiting is not None:
+                waiting.append(update)
+            else:
+                self._chats[sender] = deque()
+                self._outgoing.put_nowait(update)
+            return update_id
+        self._pending.append(update)
         self._arrived.set()
         return update_id
 
@@ -178,6 +230,86 @@ class FakeTelegram:
             except TimeoutError:
                 return []
         return self._pending[:limit]
+
+    # ---- webhook delivery ----
+    async def _send_updates(self) -> None:
+        """One of Telegram's webhook connections: post the next update, wait for its answer."""
+        assert self._outgoing is not None
+        connections: dict[int, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+        try:
+            while True:
+                update = await self._outgoing.get()
+                target = self._turn % len(self._hooks)
+                self._turn += 1
+                answer = await self._post(connections, target, update)
+                if answer is None or answer[0] >= 500:
+                    # Telegram delivers it again a little later.
+                    self.redelivered += 1
+                    await asyncio.sleep(0.05)
+                    self._outgoing.put_nowait(update)
+                    continue
+                status, body = answer
+                waiting = self._chats[_sender(update)]
+                if waiting:
+                    self._outgoing.put_nowait(waiting.popleft())
+                else:
+                    del self._chats[_sender(update)]
+                if status == 200 and body:
+                    params = dict(json.loads(body))
+                    self.in_responses += 1
+                    await self._answer(str(params.pop("method")), params)
+                elif status != 200:
+                    raise SystemExit(f"the webhook refused an update with {status}")
+        finally:
+            for _, writer in connections.values():
+                writer.close()
+
+    async def _post(
+        self,
+        connections: dict[int, tuple[asyncio.StreamReader, asyncio.StreamWriter]],
+        target: int,
+        update: dict[str, Any],
+    ) -> tuple[int, bytes] | None:
+        """(status, body) of one POST on a kept-alive connection, or None when it was cut."""
+        host, port, path = self._hooks[target]
+        body = json.dumps(update).encode()
+        try:
+            if target not in connections:
+                connections[target] = await asyncio.open_connection(host, port)
+            reader, writer = connections[target]
+            writer.write(
+                b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                b"X-Telegram-Bot-Api-Secret-Token: %s\r\nContent-Length: %d\r\n\r\n%s"
+                % (path, host.encode(), port, self._secret, len(body), body)
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length, closing = 0, False
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    closing = True
+            answer = await reader.readexactly(length) if length else b""
+            if closing:
+                connections.pop(target)[1].close()
+            return status, answer
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            dropped = connections.pop(target, None)
+            if dropped is not None:
+                with contextlib.suppress(Exception):
+                    dropped[1].close()
+            return None
+
+
+def _sender(update: dict[str, Any]) -> int:
+    """Whose update it is: Telegram keeps each one's updates in order."""
+    for kind in ("message", "callback_query"):
+        if kind in update:
+            return int(update[kind]["from"]["id"])
+    return 0
 
 
 def _params(body: bytes) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.throughput [--residents 1000] [--rate 200]
         [--database sqlite|postgresql|both] [--memory-residents 10000] [--no-echo]
-        [--no-peer] [--peer-memory-residents 2000] [--only torget|peer|echo] [--profile FILE]
+        [--webhook | --webhook-only] [--no-peer] [--peer-memory-residents 2000]
+        [--only torget|peer|echo] [--profile FILE]
 
 A fake Bot API on 127.0.0.1 plays the residents. Each one starts the bot, agrees to the
 privacy notice, picks "Söder efter kl. 17" and answers every question it is shown (a scale,
@@ -16,6 +17,9 @@ Per database it measures, on one running bot:
 3. memory: --memory-residents more residents stop in the middle of the survey, arriving
    --residents at a time; the bot's resident memory (RSS) before and after says what each
    one costs. --burst N then starts N more in the same instant, to show that peak apart.
+With --webhook, the closed loop runs again with the updates posted to the bot's webhook
+instead (bench/fake_api.py plays Telegram's webhook delivery and the load balancer): SQLite
+with one bot, PostgreSQL with one and with two replicas.
 The same harness then drives bench/echo_bot.py, a PTB bot that only sends texts back: the
 floor no PTB bot can beat on this machine. Latency is from the moment an update is offered
 to getUpdates until the bot's reply that the resident acts on (the next question).
@@ -32,11 +36,12 @@ import contextlib
 import os
 import random
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +56,9 @@ from core.survey import Survey  # noqa: E402
 
 SURVEY_FILE = ROOT / "surveys" / "soder-kvall.yaml"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-POSTGRES_DB = "torget_bench"
+# Dropped and made again by each PostgreSQL run: BENCH_POSTGRES_DB gives a run of its own
+# (a test, or a second benchmark on the same server) a database nobody else drops under it.
+POSTGRES_DB = os.environ.get("BENCH_POSTGRES_DB", "torget_bench")
 TOKEN = "123456:BENCH"
 
 
@@ -74,6 +81,7 @@ class Harness:
         self.ready: deque[Resident] = deque()
         self.closed_loop = True
         self.changed = asyncio.Event()
+        self.photos = 0  # photos residents sent: the bot downloads each one
 
     async def start(self) -> None:
         await self.api.start()
@@ -99,6 +107,8 @@ class Harness:
             self.ready.append(resident)
 
     def _send(self, resident: Resident, update: dict[str, Any]) -> None:
+        if "photo" in update.get("message", {}):
+            self.photos += 1
         resident.next_update = None
         resident.sent_at = time.perf_counter()
         self.tally.updates += 1
@@ -151,6 +161,7 @@ class BotProcess:
         self, command: list[str], env: dict[str, str], log: Path, cpus: set[int] | None
     ) -> None:
         self.log = log.open("wb")
+        self.cpus = cpus
         self.process = subprocess.Popen(
             command,
             env=env,
@@ -181,6 +192,30 @@ class BotProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
+
+
+def sample(bot: BotProcess, path: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the running bot (after the warm-up), collapsed stacks written to `path`.
+
+    Attached by pid, so the bot's own CPU and memory figures stay the bot's."""
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "--pid",
+            str(bot.process.pid),
+            "-o",
+            str(path),
+            "-f",
+            "raw",
+            "-r",
+            "200",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def wait_until_polling(api: FakeTelegram, bot: BotProcess) -> None:
@@ -223,6 +258,26 @@ def summarize(name: str, tally: Tally, cpu: float | None = None) -> Result:
 
 # Every result printed, by name: the ratios at the end are computed from these.
 RESULTS: dict[str, Result] = {}
+
+
+async def photos_fetched(harness: Harness, limit: float = 120) -> None:
+    """Until the bot has downloaded as many photos as residents have sent."""
+    deadline = time.perf_counter() + limit
+    while harness.api.methods["download"] < harness.photos:
+        if time.perf_counter() > deadline:
+            raise SystemExit("the bot did not fetch every photo in time: see its log")
+        await asyncio.sleep(0.05)
+
+
+def calls_per_update(methods: Counter[str], updates: int) -> str:
+    """The Bot API calls the bot made per update, by method (getUpdates apart)."""
+    polls = methods.pop("getUpdates", 0)
+    calls = sum(methods.values())
+    each = ", ".join(f"{name} {n / updates:.2f}" for name, n in methods.most_common())
+    return (
+        f"  Bot API calls per update: {calls / updates:.2f} ({each}); "
+        f"getUpdates {polls / updates:.2f}"
+    )
 
 
 def line(result: Result) -> str:
@@ -303,32 +358,44 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         args.bot_cpus,
     )
     lines = []
+    spy: subprocess.Popen[bytes] | None = None
     try:
         await wait_until_polling(harness.api, bot)
         await harness.run(people(10_000, 50, survey), None)  # warm up: imports, caches
+        await photos_fetched(harness)
+        spy = sample(bot, args.py_spy) if args.py_spy else None
         next_id = 100_000
         cpu = bot.cpu_seconds()
+        methods = harness.api.methods.copy()
         closed = await harness.run(people(next_id, args.residents, survey), None)
+        # The photo fetcher works behind the answers (a download and a re-encoding each):
+        # its CPU belongs to these updates too, so it is counted once it has caught up.
+        await photos_fetched(harness)
         closed_result = summarize(
             f"torget {database}, closed loop", closed, bot.cpu_seconds() - cpu
         )
+        calls = calls_per_update(harness.api.methods - methods, closed.updates)
         next_id += args.residents
         completed = await complete_responses(url)
         lines.append(line(closed_result))
+        lines.append(calls)
         lines.append(
             f"  {completed - 50} of {args.residents} responses complete in the database "
             f"(every answer committed before its reply)"
         )
+        # The issue's yardstick: latency at a share of what the closed loop sustained.
+        rate = closed_result.updates_per_second * args.load if args.load else args.rate
         cpu = bot.cpu_seconds()
-        opened = await harness.run(people(next_id, args.residents, survey), args.rate)
+        methods = harness.api.methods.copy()
+        opened = await harness.run(people(next_id, args.residents, survey), rate)
         next_id += args.residents
+        offered = f"{args.load:.0%} of that, {rate:.0f}/s" if args.load else f"{rate:g}/s"
         lines.append(
             line(
-                summarize(
-                    f"torget {database}, {args.rate:g}/s offered", opened, bot.cpu_seconds() - cpu
-                )
+                summarize(f"torget {database}, {offered} offered", opened, bot.cpu_seconds() - cpu)
             )
         )
+        lines.append(calls_per_update(harness.api.methods - methods, opened.updates))
         if args.memory_residents:
             # "In the middle of a survey": started, halfway, and not finished. They come a
             # crowd at a time (the closed loop's size), so what grows is what the bot keeps
@@ -362,7 +429,110 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         lines.append(f"  bot process: {rss:.0f} MB now, peak {peak:.0f} MB")
         return lines
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            spy.wait(timeout=60)
         bot.stop()
+        await harness.api.stop()
+
+
+WEBHOOK_SECRET = "throughput-bench-webhook-secret"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_for_webhooks(api: FakeTelegram, bots: list[BotProcess]) -> None:
+    """Until every replica has set its webhook (it listens before it does)."""
+    deadline = time.perf_counter() + 60
+    while api.methods["setWebhook"] < len(bots):
+        stopped = [bot for bot in bots if bot.process.poll() is not None]
+        if stopped or time.perf_counter() > deadline:
+            raise SystemExit(f"a webhook replica did not start: see {bots[0].log.name}")
+        await asyncio.sleep(0.05)
+
+
+async def measure_webhook(
+    args: argparse.Namespace, folder: Path, database: str, replicas: int
+) -> list[str]:
+    """The closed loop with Telegram posting updates to the bot's webhook: one replica, or
+    two on the same PostgreSQL behind a round-robin balancer (the fake is both).
+
+    Calls per update counts every Bot API call, those Telegram makes from a webhook
+    response's body included (the fake runs them as if the bot had called)."""
+    survey = load_survey(SURVEY_FILE)
+    harness = Harness()
+    await harness.start()
+    if database == "postgresql":
+        url = await fresh_postgres()
+    else:
+        # A database of its own: the polling run's responses must not count here.
+        for leftover in ("torget.db", "torget.db-wal", "torget.db-shm"):
+            (folder / leftover).unlink(missing_ok=True)
+        url = f"sqlite+aiosqlite:///{folder / 'torget.db'}"
+    # The first replica on the bot's core, as in the polling runs; a second one on the
+    # harness's core, which PostgreSQL also runs on (this machine has two).
+    placement = [args.bot_cpus, set(os.sched_getaffinity(0))] if args.bot_cpus else [None, None]
+    bots: list[BotProcess] = []
+    ports = [free_port() for _ in range(replicas)]
+    try:
+        for number, port in enumerate(ports):
+            cpus = placement[min(number, 1)]
+            env = bot_env(folder, harness.api.url, url) | {
+                "WEBHOOK_URL": f"http://127.0.0.1:{port}",
+                "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "WEBHOOK_PORT": str(port),
+            }
+            bots.append(
+                BotProcess(
+                    [sys.executable, str(ROOT / "bot.py"), "run"],
+                    env,
+                    folder / f"bot-webhook-{database}-{number + 1}of{replicas}.log",
+                    cpus,
+                )
+            )
+            # The first replica creates the schema; the next one starts on it.
+            await wait_for_webhooks(harness.api, bots)
+        harness.api.deliver_to(
+            [f"http://127.0.0.1:{port}/telegram" for port in ports], WEBHOOK_SECRET
+        )
+        await harness.run(people(10_000, 50, survey), None)  # warm up: imports, caches
+        await photos_fetched(harness)
+        api = harness.api
+        cpu = sum(bot.cpu_seconds() for bot in bots)
+        calls, in_responses, redelivered = api.calls, api.in_responses, api.redelivered
+        closed = await harness.run(people(100_000, args.residents, survey), None)
+        await photos_fetched(harness)  # their CPU belongs to these updates (measure_torget)
+        used = sum(bot.cpu_seconds() for bot in bots) - cpu
+        name = (
+            "torget webhook sqlite"
+            if database == "sqlite"
+            else f"torget webhook postgresql x{replicas}"
+        )
+        result = summarize(f"{name}, closed loop", closed, used)
+        completed = await complete_responses(url)
+        per_update = (api.calls - calls) / max(closed.updates, 1)
+        carried = (api.in_responses - in_responses) / max(closed.updates, 1)
+        pinned = ", ".join(
+            f"core {','.join(map(str, sorted(bot.cpus)))}" if bot.cpus else "any core"
+            for bot in bots
+        )
+        return [
+            line(result),
+            f"  {completed - 50} of {args.residents} responses complete in the database "
+            f"(every answer committed before its reply)",
+            f"  Bot API calls per update: {per_update:.2f}, of them {carried:.2f} in the "
+            f"webhook's response ({per_update - carried:.2f} over HTTP); "
+            f"{api.redelivered - redelivered} redelivered; replicas on {pinned}",
+        ]
+    finally:
+        for bot in bots:
+            bot.stop()
         await harness.api.stop()
 
 
@@ -453,17 +623,23 @@ async def measure_peer(args: argparse.Namespace, folder: Path) -> list[str]:
         await harness.run(people(10_000, 50, survey), None)  # warm up, as Torget's
         next_id = 100_000
         cpu = bot.cpu_seconds()
+        methods = harness.api.methods.copy()
         closed = await harness.run(people(next_id, args.residents, survey), None)
         next_id += args.residents
         started += args.residents
-        lines.append(line(summarize("peer, closed loop", closed, bot.cpu_seconds() - cpu)))
+        closed_result = summarize("peer, closed loop", closed, bot.cpu_seconds() - cpu)
+        lines.append(line(closed_result))
+        lines.append(calls_per_update(harness.api.methods - methods, closed.updates))
+        # With --load, a share of its own closed loop's rate, as Torget's open loop is offered.
+        rate = closed_result.updates_per_second * args.load if args.load else args.rate
         cpu = bot.cpu_seconds()
-        opened = await harness.run(people(next_id, args.residents, survey), args.rate)
+        methods = harness.api.methods.copy()
+        opened = await harness.run(people(next_id, args.residents, survey), rate)
         next_id += args.residents
         started += args.residents
-        lines.append(
-            line(summarize(f"peer, {args.rate:g}/s offered", opened, bot.cpu_seconds() - cpu))
-        )
+        offered = f"{args.load:.0%} of that, {rate:.0f}/s" if args.load else f"{rate:g}/s"
+        lines.append(line(summarize(f"peer, {offered} offered", opened, bot.cpu_seconds() - cpu)))
+        lines.append(calls_per_update(harness.api.methods - methods, opened.updates))
         # Fewer than Torget's by default: every 60 s PicklePersistence writes its whole file
         # once per resident whose data changed, so ten thousand would take the peer an hour.
         mid_survey = min(args.memory_residents, args.peer_memory_residents)
@@ -549,10 +725,16 @@ async def main_async(args: argparse.Namespace) -> None:
         os.sched_setaffinity(0, set(cores[:-1]))
         print(f"the bot runs on core {cores[-1]}, the residents on {cores[:-1]}")
     began = time.process_time()
-    for database in databases if args.only in (None, "torget") else []:
+    torget = args.only in (None, "torget")
+    for database in databases if torget and not args.webhook_only else []:
         for text in await measure_torget(args, database, folder):
             print(text, flush=True)
-    if not args.no_peer and args.only in (None, "peer"):
+    if torget and (args.webhook or args.webhook_only):
+        for database in databases:
+            for replicas in (1,) if database == "sqlite" else (1, 2):
+                for text in await measure_webhook(args, folder, database, replicas):
+                    print(text, flush=True)
+    if not args.no_peer and not args.webhook_only and args.only in (None, "peer"):
         for text in await measure_peer(args, folder):
             print(text, flush=True)
     if not args.no_echo and args.only in (None, "echo"):
@@ -570,6 +752,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--residents", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=200.0, help="updates a second offered")
+    parser.add_argument(
+        "--load",
+        type=float,
+        help="offer this share of the closed loop's rate instead of --rate (0.8: 80 %%)",
+    )
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument(
         "--memory-residents", type=int, default=10_000, help="0 skips the memory run"
@@ -592,10 +779,24 @@ def main() -> None:
         "--only", choices=["torget", "peer", "echo"], help="measure this bot and no other"
     )
     parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="also the closed loop over webhooks: SQLite, and PostgreSQL with 1 and 2 replicas",
+    )
+    parser.add_argument(
+        "--webhook-only", action="store_true", help="only the webhook runs (not long polling)"
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="FILE",
         help="run Torget under cProfile and write its stats here (read with pstats)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="FILE",
+        help="sample Torget with py-spy (pip install -e '.[bench]'): collapsed stacks to FILE",
     )
     parser.add_argument(
         "--no-pin",

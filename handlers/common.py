@@ -21,7 +21,7 @@ from core.roles import NOBODY, OWNER, Access, Role
 from core.survey import Survey
 from handlers.context import Ctx, Services
 from handlers.render import Renderer
-from handlers.reply import Reply
+from handlers.reply import Reply, call
 from storage.prompts import Prompt
 from storage.records import Resident, Response, StaleSession
 
@@ -159,14 +159,20 @@ def name_of(update: Update) -> str:
     return (user.full_name or (f"@{user.username}" if user.username else "?"))[:128]
 
 
+# Every reply is HTML without link previews (a survey's links are not to be shown as cards).
+NO_PREVIEW = {"is_disabled": True}
+
+
 async def send(context: Ctx, chat_id: int, messages: Iterable[Reply]) -> None:
     for message in messages:
-        await context.bot.send_message(
-            chat_id,
-            message.text,
+        await call(
+            context.bot,
+            "sendMessage",
+            chat_id=chat_id,
+            text=message.text,
             parse_mode=ParseMode.HTML,
             reply_markup=message.markup,
-            disable_web_page_preview=True,
+            link_preview_options=NO_PREVIEW,
         )
 
 
@@ -176,7 +182,12 @@ async def answer_callback(update: Update, text: str | None = None) -> None:
     if query is None:
         return
     try:
-        await query.answer(text=text[:200] if text else None)
+        await call(
+            update.get_bot(),
+            "answerCallbackQuery",
+            callback_query_id=query.id,
+            text=text[:200] if text else None,
+        )
     except BadRequest:
         # A query older than a few minutes can no longer be answered; nothing is lost.
         log.debug("callback query too old to answer")
@@ -188,15 +199,18 @@ async def close_keyboard(update: Update, note: str | None = None) -> None:
     if query is None or query.message is None:
         return
     message = query.message
+    where = {"chat_id": message.chat.id, "message_id": message.message_id}
     try:
         if note and isinstance(message, Message) and message.text:
-            await query.edit_message_text(
-                f"{message.text_html}\n\n<i>→ {escape(note)}</i>",
+            await call(
+                update.get_bot(),
+                "editMessageText",
+                **where,
+                text=f"{message.text_html}\n\n<i>→ {escape(note)}</i>",
                 parse_mode=ParseMode.HTML,
-                reply_markup=None,
             )
         else:
-            await query.edit_message_reply_markup(reply_markup=None)
+            await call(update.get_bot(), "editMessageReplyMarkup", **where)
     except BadRequest:
         # Old or unchanged messages cannot be edited; the new message says where we are.
         log.debug("could not edit the pressed message")

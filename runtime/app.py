@@ -96,11 +96,18 @@ def build_application(
         # here, since it takes 0.3 s that validate, preview and the other tools do not need.
         from runtime.transport import AiohttpRequest
 
-        builder = builder.request(AiohttpRequest()).get_updates_request(
-            AiohttpRequest(connections=1)
-        )
+        main: BaseRequest = AiohttpRequest()
+        builder = builder.get_updates_request(AiohttpRequest(connections=1))
     else:
-        builder = builder.request(request).get_updates_request(request)
+        main = request
+        builder = builder.get_updates_request(request)
+    if settings.webhook_url and settings.webhook_secret is not None:
+        # Webhook mode: a press's spinner is stopped in the webhook's response instead of
+        # by a call of its own (runtime/webhook_reply.py); polling has no response to use.
+        from runtime.webhook_reply import WebhookReplies
+
+        main = WebhookReplies(main)
+    builder = builder.request(main)
     app: TorgetApp = builder.build()  # type: ignore[assignment]
     app.bot_data.services = services
     if settings.open311_on:  # the forwarding button lists the municipality's services

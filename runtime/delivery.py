@@ -12,14 +12,31 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 
 from handlers.context import TorgetApp
 from handlers.outcome import watching
 
 Hook = Callable[[TorgetApp], Awaitable[None]]
+
+
+def parse(data: dict[str, Any], bot: Bot) -> Update:
+    """An update as PTB's objects, without what no handler reads (PTB's errors pass through).
+
+    A press carries the whole pressed message, its keyboard too, and the keyboard is half
+    of what parsing the update costs (about 370 µs to 180 µs for a question's seven buttons):
+    no handler reads it, since every keyboard Torget draws comes from the stored session,
+    not from what is on screen.
+    """
+    query = data.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict) and "reply_markup" in message:
+        bare = {key: value for key, value in message.items() if key != "reply_markup"}
+        data = {**data, "callback_query": {**query, "message": bare}}  # type: ignore[dict-item]
+    return Update.de_json(data, bot)
 
 
 async def handle(app: Application, update: Update) -> bool:

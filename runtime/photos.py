@@ -13,9 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
 import uuid
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from telegram import Bot
@@ -36,6 +39,16 @@ HOLD_SECONDS = 300.0
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(hours=6)
 MAX_ATTEMPTS = 16
+
+
+# The cleaning thread's niceness: residents' answers come first, a photo when the core has
+# time (on Linux a thread has a niceness of its own).
+NICE = 10
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
 
 
 def pause_after(attempts: int) -> timedelta:
@@ -66,6 +79,8 @@ class PhotoFetcher:
         self.bot = bot
         self.clean = clean
         self.holder = uuid.uuid4().hex  # each process holds its own claims
+        # One photo at a time (the fetcher fetches them in turn), in a thread of low priority.
+        self.cleaner = ThreadPoolExecutor(1, "photos", initializer=_lower_priority)
         self.wake = services.photos_wake
 
     async def fetch_due(self) -> int:
@@ -88,7 +103,9 @@ class PhotoFetcher:
             if file.file_size is not None and file.file_size > MAX_BYTES:
                 raise NotAPhoto("larger than a bot may download")
             data = bytes(await file.download_as_bytearray())
-            jpeg = self.clean(data)
+            # Decoding and re-encoding a phone's photo takes tens of milliseconds: in a
+            # thread (Pillow lets go of the GIL), residents' answers are not kept waiting.
+            jpeg = await asyncio.get_running_loop().run_in_executor(self.cleaner, self.clean, data)
         except NotAPhoto as error:
             log.warning("a photo cannot be kept (%s); it is given up", error)
             await store.give_up_photo(job.id, self.holder)

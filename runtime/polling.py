@@ -40,8 +40,12 @@ IN_HAND_PACE = 0.0005
 # While updates are being handled, ask again at least this often for what is new: a new
 # update waits at most about this long (plus the round trip to Telegram).
 REPOLL = 0.05
-# Telegram's largest batch.
+# Telegram's largest batch: also the most updates in hand at once (the window from the
+# offset), so a burst of thousands waits with Telegram, not in this process's memory.
 BATCH = 100
+# A busy poll waits until it can bring at least this many new updates (see
+# Poller._until_worth_polling), unless REPOLL has passed.
+ROOM = 50
 # An update that fails this often is given up (confirmed) instead of blocking all after it.
 TRIES = 5
 # After a failure, the update is tried again after this many seconds, doubling each time.
@@ -113,17 +117,46 @@ class Poller:
                 self._start(update_id, data)
             self._advance([data["update_id"] for data in batch if "update_id" in data])
             if self.running or self.retry_at:
-                # Ask again when the first update in hand is done (the offset can move), or
-                # soon in any case, for what is new: a slow handler holds up no one. Each
-                # poll brings back every update in hand, so the more there are, the less
-                # often: under a crowd, waiting is measured in seconds anyway.
-                gap = PACE + IN_HAND_PACE * len(self.running)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.head_done.wait(), timeout=max(REPOLL, gap))
-                left = polled + gap - loop.time()
-                if left > 0:
-                    await self.sleep(left)
+                await self._until_worth_polling(polled)
         await self._drain()
+
+    async def _until_worth_polling(self, polled: float) -> None:
+        """Wait until the next poll can bring enough that is new.
+
+        A poll returns the first BATCH updates from the offset, and the offset waits for the
+        first update in hand: those in hand come back with every poll and are read again
+        (the JSON of a hundred updates, most of a busy bot's CPU spent on polling). So ask
+        again when the first in hand is done and the window has room for ROOM new ones, or
+        after REPOLL when there is any room at all: a slow handler holds up no one. With
+        no room, a poll could bring nothing new and is not made. Each poll brings back every
+        update in hand, so the more there are, the less often: under a crowd, waiting is
+        measured in seconds anyway.
+        """
+        loop = asyncio.get_running_loop()
+        gap = PACE + IN_HAND_PACE * len(self.running)
+        longest = max(REPOLL, gap)
+        while self.running or self.retry_at:
+            self._advance([])  # the offset the next poll would send
+            room = BATCH - len(self.running) - len(self.retry_at) - len(self.done)
+            waited = loop.time() - polled
+            if self._retry_due(loop.time()):
+                break
+            if room > 0 and (waited >= longest or (self.head_done.is_set() and room >= ROOM)):
+                break
+            self.head_done.clear()
+            timeout = longest - waited if room > 0 else self._until_retry(loop.time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.head_done.wait(), timeout=max(timeout, 0.001))
+        left = polled + gap - loop.time()
+        if left > 0:
+            await self.sleep(left)
+
+    def _retry_due(self, now: float) -> bool:
+        return any(due <= now for due in self.retry_at.values())
+
+    def _until_retry(self, now: float) -> float:
+        """Seconds until the first failed update may be tried again (REPOLL when none)."""
+        return min((due - now for due in self.retry_at.values()), default=REPOLL)
 
     async def _fetch(self, wait: float) -> list[dict[str, Any]]:
         # The raw JSON: the updates in hand come back with every poll and are not parsed again.
@@ -141,7 +174,7 @@ class Poller:
 
     def _start(self, update_id: int, data: dict[str, Any]) -> None:
         try:
-            update = Update.de_json(data, self.app.bot)
+            update = delivery.parse(data, self.app.bot)
         except Exception:  # a malformed update would only fail again: confirm and go on
             log.warning("Telegram sent an update Torget cannot read; it is skipped")
             self.done.add(update_id)

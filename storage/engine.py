@@ -53,6 +53,9 @@ class Room:
         # SQLite has one writer at a time. Taking turns here, in the event loop, costs
         # nothing; colliding in SQLite costs a busy wait of milliseconds in a driver thread.
         self._one_writer: asyncio.Lock | None = None
+        # The engine for one-row reads and write transactions: on SQLite their statements
+        # run on the event loop's thread (storage/sqlite_driver.py), elsewhere it is `engine`.
+        self._small: AsyncEngine | None = None
         self._claim_statement: Any = None
 
     async def open(self) -> None:
@@ -69,9 +72,12 @@ class Room:
             engine = create_async_engine(url, pool_reset_on_return=None)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             self._one_writer = asyncio.Lock()
+            small = engine.execution_options(**{sqlite_driver.INLINE: True})
         else:
             engine = create_async_engine(self.url, pool_pre_ping=True)
+            small = engine
         self._engine = engine
+        self._small = small
         self._prepare()
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade)
@@ -90,15 +96,47 @@ class Room:
     async def _writing(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction; on SQLite, one at a time."""
         if self._one_writer is None:
-            async with self.engine.begin() as connection:
+            async with self.small.begin() as connection:
                 yield connection
             return
-        async with self._one_writer, self.engine.begin() as connection:
+        async with self._one_writer, self._sqlite(begin=True) as connection:
             yield connection
+
+    @contextlib.asynccontextmanager
+    async def _sqlite(self, begin: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection of the inline engine on SQLite (with a transaction when `begin`).
+
+        SQLAlchemy's own `async with engine.connect()` closes the connection in a task of
+        its own, shielded from cancellation: a task and a turn of the event loop for every
+        read, and in that turn other updates, finding no connection free, opened new ones
+        past the pool's five (each with a thread of aiosqlite's, closed again at once).
+        Here the close makes no trip to any thread (it
+        hands the connection back to the pool; any rollback is inline), so nothing can
+        cancel it halfway, and it is awaited in place.
+        """
+        connection = await self.small.connect()
+        try:
+            if begin:
+                async with connection.begin():
+                    yield connection
+            else:
+                yield connection
+        finally:
+            await connection.close()
+
+    def _reading(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for a small read (a row, a value)."""
+        return self._sqlite() if self._one_writer is not None else self.small.connect()
+
+    @property
+    def small(self) -> AsyncEngine:
+        if self._small is None:
+            raise RuntimeError("the store is not open")
+        return self._small
 
     async def _first(self, query: Any, parameters: Mapping[str, Any] | None = None) -> Any:
         """The first row a read finds, or None."""
-        async with self.engine.connect() as connection:
+        async with self._reading() as connection:
             return (await connection.execute(query, parameters)).first()
 
     async def _rows(self, query: Any) -> Sequence[Any]:
@@ -108,7 +146,7 @@ class Room:
 
     async def _scalar(self, query: Any) -> Any:
         """The one value a read finds (a count, an id), or None."""
-        async with self.engine.connect() as connection:
+        async with self._reading() as connection:
             return (await connection.execute(query)).scalar_one_or_none()
 
     async def _write(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> int:
@@ -120,6 +158,7 @@ class Room:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+            self._small = None
 
     async def ping(self) -> bool:
         try:

@@ -1,7 +1,9 @@
 """A fake Telegram Bot API server on 127.0.0.1, for running the real bot as a subprocess.
 
 It answers like BotApi in fakebot.py (the same code builds the answers) and serves
-getUpdates with long polling from a queue the test fills.
+getUpdates with long polling from a queue the test fills. In webhook mode the test posts
+updates to the bot through `post_update`, which, like Telegram, runs the Bot API call a
+200's body may hold as one of the bot's own calls.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 import os
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -38,6 +42,8 @@ class FakeBotApi:
         # bot killed in the middle of one.
         self.held: set[str] = set()
         self.started_downloads: list[str] = []
+        # The calls the bot made in its webhook responses' bodies (also in api.calls).
+        self.in_responses: list[Call] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -128,6 +134,32 @@ class FakeBotApi:
             "data": data,
         }
         return self.push({"callback_query": query})
+
+    def post_update(
+        self, url: str, update: dict[str, Any], secret: str | None, timeout: float = 5
+    ) -> int:
+        """POST an update to a webhook as Telegram does, and return the HTTP status; a 200
+        whose body names a method is run as the bot's call, as Telegram runs it."""
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json"}
+            | ({"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}),
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                status, body = int(answer.status), answer.read()
+        except urllib.error.HTTPError as error:
+            return int(error.code)  # Telegram runs nothing from a failed delivery
+        if body:
+            params = dict(json.loads(body))
+            method = str(params.pop("method"))
+            with self._changed:
+                self.api.handle(method, params)
+                self.in_responses.append(self.api.calls[-1])
+                self._changed.notify_all()
+        return status
 
     def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 15) -> Call:
         """Block until the bot has made a matching call, and return it."""

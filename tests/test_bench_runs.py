@@ -5,6 +5,7 @@ measuring), and the web view must still serve every page the web benchmark asks 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -47,6 +48,57 @@ def test_the_web_benchmark_still_gets_every_page_it_measures() -> None:
     assert "results, 30 responses" in run.stdout
     assert "public page, 5 at once (next burst, cached)" in run.stdout
     assert "xlsx zip, 3 photos" in run.stdout
+
+
+def run_webhook_bench(database: str, env: dict[str, str] | None = None) -> str:
+    tiny = ["--residents", "5", "--memory-residents", "0", "--database", database]
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.throughput", *tiny, "--no-echo", "--webhook-only"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout
+
+
+def test_the_webhook_benchmark_gets_every_resident_through_on_sqlite() -> None:
+    """Telegram's webhook delivery as the benchmark plays it: every press is answered and
+    its spinner's call counted from the webhook's response."""
+    out = run_webhook_bench("sqlite")
+    assert "torget webhook sqlite, closed loop" in out
+    assert "5 of 5 responses complete in the database" in out
+    carried = re.search(r"of them (\d+\.\d+) in the webhook's response", out)
+    assert carried is not None and float(carried.group(1)) > 0
+
+
+def test_the_webhook_benchmark_gets_every_resident_through_two_postgresql_replicas() -> None:
+    import asyncio
+
+    from tests.postgres import empty_postgres
+
+    asyncio.run(empty_postgres())  # skips where there is no PostgreSQL (never in CI)
+    name = f"torget_bench_test_{os.getpid()}"
+    try:
+        out = run_webhook_bench("postgresql", {**os.environ, "BENCH_POSTGRES_DB": name})
+    finally:
+        asyncio.run(drop_database(name))
+    assert "torget webhook postgresql x2, closed loop" in out
+    assert out.count("5 of 5 responses complete in the database") == 2  # x1, then x2
+
+
+async def drop_database(name: str) -> None:
+    import asyncpg  # type: ignore[import-untyped]
+
+    from tests.postgres import SERVER
+
+    admin = await asyncpg.connect(**SERVER, timeout=10)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
 
 
 def test_the_peer_gets_every_resident_through_the_same_survey() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 from tornado.httpserver import HTTPServer
 
 from runtime.webhook import SECRET_HEADER, Running, routes
-from tests.conftest import Bot
+from tests.conftest import Bot, FakeClock, settings_for, start_bot
+from tests.fakebot import Resident
 
 SECRET = "a-secret_0123456789"
 
@@ -29,17 +31,21 @@ class Hook:
         self.bot, self.session, self.port = bot, session, port
 
     async def post(self, body: Any, raw: bytes | None = None) -> int:
+        status, _ = await self.exchange(body, raw)
+        return status
+
+    async def exchange(self, body: Any, raw: bytes | None = None) -> tuple[int, bytes]:
+        """The HTTP status and the response body (a Bot API call Telegram would make)."""
         data = raw if raw is not None else json.dumps(body).encode()
         async with self.session.post(
             f"http://127.0.0.1:{self.port}/telegram",
             data=data,
             headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"},
         ) as answer:
-            return answer.status
+            return answer.status, await answer.read()
 
 
-@pytest.fixture
-async def hook(bot: Bot) -> AsyncIterator[Hook]:
+async def serving(bot: Bot) -> AsyncIterator[Hook]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -48,6 +54,29 @@ async def hook(bot: Bot) -> AsyncIterator[Hook]:
     async with aiohttp.ClientSession() as session:
         yield Hook(bot, session, port)
     server.stop()
+
+
+@pytest.fixture
+async def hook(bot: Bot) -> AsyncIterator[Hook]:
+    async for served in serving(bot):
+        yield served
+
+
+@pytest.fixture
+async def webhook_bot(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Bot]:
+    """The bot as `bot.py run` builds it in webhook mode (WEBHOOK_URL and WEBHOOK_SECRET)."""
+    settings = settings_for(
+        tmp_path, webhook_url="https://torget.example.org/bot", webhook_secret=SECRET
+    )
+    running = await start_bot(settings, clock)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def webhook(webhook_bot: Bot) -> AsyncIterator[Hook]:
+    async for served in serving(webhook_bot):
+        yield served
 
 
 def start_from(user_id: int, update_id: int) -> dict[str, Any]:
@@ -130,3 +159,135 @@ async def test_a_body_that_is_not_an_update_gets_400_and_the_bot_carries_on(
     assert await hook.post(None, raw=body) == 400
     assert await hook.post(start_from(7004, 504)) == 200
     assert any("Innan vi börjar" in text for text in said_to(bot, 7004))
+
+
+class WebhookResident(Resident):
+    """A resident whose updates reach the bot as Telegram's POSTs to the webhook; each
+    response's body is what Telegram would run as a call of the bot's."""
+
+    def __init__(self, bot: Bot, hook: Hook, user_id: int) -> None:
+        super().__init__(bot.app, bot.fake, user_id=user_id)
+        self.bot, self.hook = bot, hook
+        self.statuses: list[int] = []
+        self.replies: list[dict[str, Any] | None] = []
+        # Whether each update's claim was stored by the time its response came.
+        self.stored_first: list[bool] = []
+
+    async def _feed(self, payload: dict[str, Any]) -> None:
+        data = {"update_id": next(self.fake.next_update_id), **payload}
+        self._last_update = data
+        self.history.append(data)
+        status, body = await self.hook.exchange(data)
+        self.statuses.append(status)
+        self.replies.append(json.loads(body) if body else None)
+        claimed_before = not await self.bot.services.store.claim_update(data["update_id"])
+        self.stored_first.append(claimed_before)
+
+
+def spinner_calls(bot: Bot, query_id: str) -> int:
+    return sum(
+        1
+        for call in bot.fake.calls
+        if call.method == "answerCallbackQuery" and call.params["callback_query_id"] == query_id
+    )
+
+
+async def test_a_press_over_the_webhook_stops_its_spinner_in_the_response_once_stored(
+    webhook: Hook, webhook_bot: Bot
+) -> None:
+    resident = WebhookResident(webhook_bot, webhook, 7101)
+    await resident.send("/start")
+    await resident.click("Jag godkänner")
+    await resident.click("Snabbfråga")
+    assert "Hur var kvällen?" in resident.last_text()
+    await resident.click("Bra")
+    assert resident.statuses == [200, 200, 200, 200]
+    assert resident.replies[0] is None  # a message has no spinner: the response is empty
+    presses = [update["callback_query"]["id"] for update in resident.history[1:]]
+    for query_id, reply in zip(presses, resident.replies[1:], strict=True):
+        # Telegram is asked to stop the spinner in the response, and nowhere else.
+        assert reply == {"method": "answerCallbackQuery", "callback_query_id": query_id}
+        assert spinner_calls(webhook_bot, query_id) == 0
+    # The response came after the press was handled: stored, and the next message sent.
+    assert all(resident.stored_first)
+    assert "Dina svar" in resident.last_text()
+
+
+async def test_a_press_whose_handling_fails_gets_500_without_an_answer_and_the_retry_answers(
+    webhook: Hook, webhook_bot: Bot
+) -> None:
+    resident = WebhookResident(webhook_bot, webhook, 7102)
+    await resident.send("/start")
+    # Telegram fails while the pressed message is edited: the press is not handled.
+    webhook_bot.fake.fail_next("editMessageText", "Internal Server Error", status=500)
+    webhook_bot.fake.fail_next("editMessageReplyMarkup", "Internal Server Error", status=500)
+    await resident.click("Jag godkänner")
+    assert resident.statuses[-1] == 500
+    assert resident.replies[-1] is None  # the kept answer is dropped, not sent
+    press = resident.history[-1]
+    query_id = press["callback_query"]["id"]
+    assert spinner_calls(webhook_bot, query_id) == 0
+
+    # Telegram delivers the press again: now its answer comes in the response.
+    status, body = await webhook.exchange(press)
+    assert status == 200
+    assert json.loads(body) == {"method": "answerCallbackQuery", "callback_query_id": query_id}
+    assert spinner_calls(webhook_bot, query_id) == 0
+
+
+async def test_without_a_webhook_the_spinner_is_stopped_by_a_call_of_its_own(
+    resident: Resident, bot: Bot
+) -> None:
+    """Polling has no response to carry the answer: every press is answered over HTTP."""
+    await resident.send("/start")
+    await resident.click("Jag godkänner")
+    query_id = resident.history[-1]["callback_query"]["id"]
+    assert spinner_calls(bot, query_id) == 1
+
+
+async def test_an_answer_made_after_the_update_was_handled_goes_over_http() -> None:
+    """A task the handling started inherits the slot; once the response is on its way, its
+    answer to the same press is sent, not kept for a response that has already gone."""
+    import asyncio
+
+    from telegram import Bot, Update
+
+    from runtime.webhook_reply import WebhookReplies, replying
+    from tests.fakebot import FakeTelegram
+
+    fake = FakeTelegram()
+    bot = Bot("123:TEST", request=WebhookReplies(fake), get_updates_request=fake)
+    await bot.initialize()
+    press = Update.de_json(
+        {
+            "update_id": 1,
+            "callback_query": {
+                "id": "q1",
+                "from": {"id": 7201, "is_bot": False, "first_name": "Anna"},
+                "chat_instance": "1",
+                "data": "x",
+            },
+        },
+        bot,
+    )
+    assert press is not None
+    handled = asyncio.Event()
+
+    async def later() -> None:
+        await handled.wait()
+        await bot.answer_callback_query("q1", text="late")
+
+    with replying(press) as reply:
+        straggler = asyncio.create_task(later())
+    handled.set()
+    await straggler
+    assert reply is not None and reply.body() is None  # the response carried nothing
+    sent = [call.params for call in fake.calls if call.method == "answerCallbackQuery"]
+    assert sent == [{"callback_query_id": "q1", "text": "late"}]
+
+    # While the update is handled, its press's first answer is kept and called done.
+    with replying(press) as reply:
+        assert await bot.answer_callback_query("q1", text="kept") is True
+    assert reply is not None and reply.params == {"callback_query_id": "q1", "text": "kept"}
+    assert len([call for call in fake.calls if call.method == "answerCallbackQuery"]) == 1
+    await bot.shutdown()

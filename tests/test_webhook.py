@@ -4,7 +4,6 @@ sharing PostgreSQL behave as one bot."""
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal
 import socket
@@ -40,7 +39,8 @@ def free_port() -> int:
 
 
 class Replica:
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, api: FakeBotApi, env: dict[str, str], cwd: Path) -> None:
+        self.api = api
         self.port = free_port()
         # A file, not a pipe: a pipe nobody reads fills up and blocks the replica's logging.
         self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
@@ -68,18 +68,8 @@ class Replica:
         raise AssertionError(f"the replica never became healthy: {self.stop()}")
 
     def post(self, update: dict[str, Any], secret: str | None = SECRET, timeout: float = 5) -> int:
-        request = urllib.request.Request(
-            self.url("/telegram"),
-            data=json.dumps(update).encode(),
-            headers={"Content-Type": "application/json"}
-            | ({"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}),
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:
-                return int(answer.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
+        """Deliver an update as Telegram does (a call in the 200's body is run, too)."""
+        return self.api.post_update(self.url("/telegram"), update, secret, timeout)
 
     def stop(self) -> str:
         if self.process.poll() is None:
@@ -157,7 +147,7 @@ def test_webhook_checks_the_secret_and_answers_health_checks(
     api: FakeBotApi, tmp_path: Path
 ) -> None:
     env = environment(api, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}")
-    replica = Replica(env, tmp_path)
+    replica = Replica(api, env, tmp_path)
     try:
         replica.wait_healthy()
         hook = api.wait_for(lambda call: call.method == "setWebhook")
@@ -175,13 +165,68 @@ def test_webhook_checks_the_secret_and_answers_health_checks(
     assert "123:TEST" not in output and "5001" not in output
 
 
+def spinners(api: FakeBotApi, update: dict[str, Any]) -> list[int]:
+    """Where, in the order of the bot's calls, the press's spinner was stopped."""
+    query_id = update["callback_query"]["id"]
+    with api._changed:
+        return [
+            number
+            for number, call in enumerate(api.api.calls)
+            if call.method == "answerCallbackQuery"
+            and call.params["callback_query_id"] == query_id
+        ]
+
+
+def test_a_press_has_its_spinner_stopped_once_in_the_webhook_response(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    env = environment(api, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'torget.db'}")
+    replica = Replica(api, env, tmp_path)
+    resident = 5201
+    try:
+        replica.wait_healthy()
+        assert replica.post(message(resident, "/start")) == 200
+        consent = api.wait_for(sent_to(resident, "Innan vi börjar"))
+        agree = press(api, resident, consent, "Jag godkänner")
+        assert replica.post(agree) == 200
+        menu = api.wait_for(sent_to(resident, "Vad vill du svara på?"))
+        choose = press(api, resident, menu, "Snabbfråga")
+        assert replica.post(choose) == 200
+        question = api.wait_for(sent_to(resident, "Hur var kvällen?"))
+        with api._changed:
+            asked_at = api.api.calls.index(question)
+        for update in (agree, choose):
+            [stopped] = spinners(api, update)  # once, and only from the response's body
+            with api._changed:
+                assert api.api.calls[stopped] in api.in_responses
+        # The spinner stopped after the press was handled: the next question went first.
+        assert spinners(api, choose)[0] > asked_at
+
+        # Telegram fails once while the pressed message is edited: the press is not handled,
+        # and the 500 asks Telegram to stop no spinner.
+        with api._changed:
+            for edit in ("editMessageText", "editMessageReplyMarkup"):
+                api.api.failing[edit] = [(500, "Internal Server Error")]
+        good = press(api, resident, question, "Bra")
+        assert replica.post(good) == 500
+        assert spinners(api, good) == []
+        assert replica.post(good) == 200  # Telegram delivers it again
+        [stopped] = spinners(api, good)
+        with api._changed:
+            assert api.api.calls[stopped] in api.in_responses
+    finally:
+        output = replica.stop()
+    assert "5201" not in output
+
+
 def test_two_replicas_on_postgresql_act_as_one_bot(api: FakeBotApi, tmp_path: Path) -> None:
     import asyncio
 
     asyncio.run(empty_postgres())
     surveys = tmp_path / "surveys"
     surveys.mkdir()
-    opens = datetime.now(UTC) + timedelta(seconds=12)
+    # Late enough that both replicas are up and the resident subscribed on a busy machine.
+    opens = datetime.now(UTC) + timedelta(seconds=20)
     (surveys / "snart.yaml").write_text(
         (TEST_SURVEYS / "again.yaml")
         .read_text(encoding="utf-8")
@@ -194,9 +239,9 @@ def test_two_replicas_on_postgresql_act_as_one_bot(api: FakeBotApi, tmp_path: Pa
         # A reminder two seconds after the last answer, so the test sees one (or two).
         "REMINDER_AFTER_HOURS": str(2 / 3600),
     }
-    first = Replica(env, tmp_path)
+    first = Replica(api, env, tmp_path)
     first.wait_healthy()  # the first one migrates the database
-    second = Replica(env, tmp_path)
+    second = Replica(api, env, tmp_path)
     second.wait_healthy()
     replicas = [first, second]
     resident = 5101
@@ -322,11 +367,11 @@ def test_no_update_answered_200_is_lost_when_a_replica_is_killed(
     unanswered: list[dict[str, Any]] = []
     survivor = last = None
     if database == "postgresql":
-        survivor = Replica(env, tmp_path)
+        survivor = Replica(api, env, tmp_path)
         survivor.wait_healthy()
     try:
         for _round in range(WEBHOOK_KILLS):
-            killed = Replica(env, tmp_path)
+            killed = Replica(api, env, tmp_path)
             killed.wait_healthy()
             # New residents each send /start: handling it stores the update's claim.
             batch = [message(6_000_000 + next(updates), "/start") for _ in range(400)]
@@ -340,7 +385,7 @@ def test_no_update_answered_200_is_lost_when_a_replica_is_killed(
             assert claimed_ids(url) >= acknowledged  # every 200 was handled and stored
 
         # Telegram delivers again what got no 200: after that, every update is handled once.
-        last = survivor or Replica(env, tmp_path)
+        last = survivor or Replica(api, env, tmp_path)
         last.wait_healthy()
         for update in unanswered:
             assert last.post(update) == 200
@@ -392,9 +437,9 @@ def test_two_ticks_at_the_same_instant_on_two_replicas_are_never_confirmed_and_l
     surveys.mkdir()
     (surveys / "trygg.yaml").write_text(TICKS_SURVEY, encoding="utf-8")
     env = environment(api, tmp_path, POSTGRES_URL) | {"SURVEYS_DIR": str(surveys)}
-    first = Replica(env, tmp_path)
+    first = Replica(api, env, tmp_path)
     first.wait_healthy()
-    second = Replica(env, tmp_path)
+    second = Replica(api, env, tmp_path)
     second.wait_healthy()
     residents = list(range(5401, 5421))
     try:
