@@ -57,12 +57,29 @@ class Resident:
     ticks: int = 0  # boxes still to tick on a select_multiple
     ticked: set[str] = field(default_factory=set)
     message_ids: int = 0
+    # For bench/kill.py: the question the update now waiting for its reply answers, and the
+    # questions whose answer the bot acknowledged (its next question or the thanks came).
+    answering: str | None = None
+    acknowledged: list[str] = field(default_factory=list)
+    sent_all: bool = False  # the summary's Send was pressed and the thanks came
 
     def first(self) -> dict[str, Any]:
         return self._text("/start")
 
     def read(self, params: dict[str, Any], message: dict[str, Any] | None) -> bool:
         """Take in a message from the bot; True when it asks something (what to do is set)."""
+        answered, self.answering = self.answering, None
+        asks = self._read(params, message)
+        if not asks:
+            self.answering = answered  # not the reply yet
+        elif answered == "submit":
+            self.sent_all = self.done
+        elif answered is not None:
+            # The bot moved on: what the last update answered is acknowledged.
+            self.acknowledged.append(answered)
+        return asks
+
+    def _read(self, params: dict[str, Any], message: dict[str, Any] | None) -> bool:
         markup = params.get("reply_markup")
         text = html.unescape(message.get("text", "") if message else "")
         buttons = [
@@ -81,6 +98,7 @@ class Resident:
             self.next_update = {
                 "message": self._message(location={"latitude": lat, "longitude": lon})
             }
+            self.answering = "where_unsafe"
             return True
         if not buttons or message is None:
             return False  # "Tack, noterat.", the intro, the welcome: the question follows
@@ -103,8 +121,10 @@ class Resident:
         question = next((q for q in self.survey.questions if q.text.sv in text), None)
         if question is not None and self._stopping_at(question.id):
             return True
+        answering = question.id if question is not None else None
         if "y" in actions:  # the summary: send the answers
             self.next_update = press(actions["y"])
+            answering = "submit"
         elif "+" in actions:  # tick one to three boxes (▫️, "+"), then Done
             if not self.ticked and self.ticks == 0:
                 self.ticks = self.rng.randint(1, 3)
@@ -114,6 +134,7 @@ class Resident:
                 choice = self.rng.choice(sorted(set(boxes) - self.ticked))
                 self.ticked.add(choice)
                 self.next_update = press(boxes[choice])
+                answering = None  # a tick answers nothing yet: Done does
             else:
                 self.next_update = press(actions["d"])
                 self.ticked, self.ticks = set(), 0
@@ -128,8 +149,10 @@ class Resident:
             self.next_update = self._text(" ".join(words).capitalize() + ".")
         elif "n" in actions:  # a note: continue
             self.next_update = press(actions["n"])
+            answering = None  # a note asks nothing
         else:
             return False
+        self.answering = answering
         return True
 
     def _stopping_at(self, question_id: str) -> bool:

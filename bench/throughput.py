@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.throughput [--residents 1000] [--rate 200]
         [--database sqlite|postgresql|both] [--memory-residents 10000] [--no-echo]
-        [--webhook | --webhook-only] [--profile FILE]
+        [--webhook | --webhook-only] [--no-peer] [--peer-memory-residents 2000]
+        [--only torget|peer|echo] [--profile FILE]
 
 A fake Bot API on 127.0.0.1 plays the residents. Each one starts the bot, agrees to the
 privacy notice, picks "Söder efter kl. 17" and answers every question it is shown (a scale,
@@ -22,6 +23,9 @@ with one bot, PostgreSQL with one and with two replicas.
 The same harness then drives bench/echo_bot.py, a PTB bot that only sends texts back: the
 floor no PTB bot can beat on this machine. Latency is from the moment an update is offered
 to getUpdates until the bot's reply that the resident acts on (the next question).
+Between the two, the same residents answer bench/peer_bot.py, the bot a Python developer
+would write for the job (PTB on its defaults, a ConversationHandler, PicklePersistence), and
+the run ends with Torget's figures as ratios to the peer's.
 """
 
 from __future__ import annotations
@@ -181,10 +185,10 @@ class BotProcess:
         parts = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> None:
         self.process.terminate()
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
@@ -252,6 +256,10 @@ def summarize(name: str, tally: Tally, cpu: float | None = None) -> Result:
     )
 
 
+# Every result printed, by name: the ratios at the end are computed from these.
+RESULTS: dict[str, Result] = {}
+
+
 async def photos_fetched(harness: Harness, limit: float = 120) -> None:
     """Until the bot has downloaded as many photos as residents have sent."""
     deadline = time.perf_counter() + limit
@@ -273,6 +281,7 @@ def calls_per_update(methods: Counter[str], updates: int) -> str:
 
 
 def line(result: Result) -> str:
+    RESULTS[result.name] = result
     cpu = f"{result.cpu_ms_per_update:6.2f}" if result.cpu_ms_per_update is not None else "     –"
     return (
         f"{result.name:<34} {result.updates_per_second:8.0f} /s   p50 {result.p50:7.1f} ms  "
@@ -576,6 +585,131 @@ async def measure_echo(
         await harness.api.stop()
 
 
+# ---- the peer: the bot a Python developer would write (bench/peer_bot.py) ------------------
+PEER = "peer (PTB defaults, ConversationHandler, PicklePersistence)"
+
+
+def peer_pickle(folder: Path) -> dict[str, Any] | None:
+    """What the peer's PicklePersistence file holds ({} before its first write; None when
+    it cannot be read: a kill in the middle of a write leaves it torn)."""
+    import pickle
+
+    path = folder / "peer.pickle"
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as file:
+            data: dict[str, Any] = pickle.load(file)
+    except (EOFError, pickle.UnpicklingError):
+        return None
+    return data
+
+
+async def measure_peer(args: argparse.Namespace, folder: Path) -> list[str]:
+    """The same residents, loads and figures as measure_torget, against bench/peer_bot.py."""
+    survey = load_survey(SURVEY_FILE)
+    harness = Harness()
+    await harness.start()
+    peer_folder = folder / "peer"
+    peer_folder.mkdir(exist_ok=True)
+    env = {**bot_env(peer_folder, harness.api.url, "unused"), "PYTHONPATH": str(ROOT)}
+    bot = BotProcess(
+        [sys.executable, "-m", "bench.peer_bot"], env, folder / "peer.log", args.bot_cpus
+    )
+    lines = [f"{PEER}:"]
+    started = 50
+    try:
+        await wait_until_polling(harness.api, bot)
+        await harness.run(people(10_000, 50, survey), None)  # warm up, as Torget's
+        next_id = 100_000
+        cpu = bot.cpu_seconds()
+        methods = harness.api.methods.copy()
+        closed = await harness.run(people(next_id, args.residents, survey), None)
+        next_id += args.residents
+        started += args.residents
+        closed_result = summarize("peer, closed loop", closed, bot.cpu_seconds() - cpu)
+        lines.append(line(closed_result))
+        lines.append(calls_per_update(harness.api.methods - methods, closed.updates))
+        # With --load, a share of its own closed loop's rate, as Torget's open loop is offered.
+        rate = closed_result.updates_per_second * args.load if args.load else args.rate
+        cpu = bot.cpu_seconds()
+        methods = harness.api.methods.copy()
+        opened = await harness.run(people(next_id, args.residents, survey), rate)
+        next_id += args.residents
+        started += args.residents
+        offered = f"{args.load:.0%} of that, {rate:.0f}/s" if args.load else f"{rate:g}/s"
+        lines.append(line(summarize(f"peer, {offered} offered", opened, bot.cpu_seconds() - cpu)))
+        lines.append(calls_per_update(harness.api.methods - methods, opened.updates))
+        # Fewer than Torget's by default: every 60 s PicklePersistence writes its whole file
+        # once per resident whose data changed, so ten thousand would take the peer an hour.
+        mid_survey = min(args.memory_residents, args.peer_memory_residents)
+        if mid_survey:
+            crowd = args.residents
+            middle = survey.questions[len(survey.questions) // 2].id
+            await harness.run(people(next_id, crowd, survey, stop_before=middle), None)
+            next_id += crowd
+            before, _ = bot.memory()
+            for first in range(0, mid_survey, crowd):
+                count = min(crowd, mid_survey - first)
+                await harness.run(people(next_id, count, survey, stop_before=middle), None)
+                next_id += count
+            after, _ = bot.memory()
+            growth = (after - before) * 10_000 / mid_survey
+            lines.append(
+                f"  memory: {before:.0f} MB with {crowd:,} residents mid-survey, {after:.0f} MB "
+                f"after {mid_survey:,} more ({crowd:,} at a time): {growth:.1f} MB per 10,000"
+            )
+        rss, peak = bot.memory()
+        lines.append(f"  peer process: {rss:.0f} MB now, peak {peak:.0f} MB")
+    finally:
+        stopping = time.perf_counter()
+        # Its last flush writes the file once per resident changed since the one before.
+        bot.stop(timeout=600)
+        stopped = time.perf_counter() - stopping
+        await harness.api.stop()
+    # Its answers reach the file every 60 s and at shutdown: count them after the stop.
+    data = peer_pickle(peer_folder)
+    if data is None:
+        lines.append(f"  its pickle is torn: the stop took over {stopped:.0f} s and was killed")
+    else:
+        kept = data.get("bot_data", {}).get("responses", [])
+        lines.append(
+            f"  {len(kept)} of {started} responses complete in its pickle after a clean "
+            f"shutdown (written every 60 s and at the stop, which took {stopped:.1f} s)"
+        )
+    return lines
+
+
+def ratios(results: dict[str, Result]) -> list[str]:
+    """Torget's figures as multiples of the peer's, where a run has both."""
+    peer_closed = results.get("peer, closed loop")
+    peer_open = next((r for n, r in results.items() if n.startswith("peer, ") and "/s" in n), None)
+    lines = []
+    for name, torget in results.items():
+        if not name.startswith("torget "):
+            continue
+        if name.endswith("closed loop") and peer_closed is not None:
+            times = torget.updates_per_second / max(peer_closed.updates_per_second, 1e-9)
+            lines.append(
+                f"  {name} / peer: throughput {times:.2f}× ({torget.updates_per_second:.0f} "
+                f"against {peer_closed.updates_per_second:.0f} updates/s)"
+                + _cpu_ratio(torget, peer_closed)
+            )
+        elif "/s offered" in name and peer_open is not None:
+            lines.append(
+                f"  {name} / peer: p99 {torget.p99 / max(peer_open.p99, 1e-9):.2f}× "
+                f"({torget.p99:.1f} ms against {peer_open.p99:.1f} ms)"
+                + _cpu_ratio(torget, peer_open)
+            )
+    return ["ratios:", *lines] if lines else []
+
+
+def _cpu_ratio(torget: Result, peer: Result) -> str:
+    if torget.cpu_ms_per_update is None or not peer.cpu_ms_per_update:
+        return ""
+    return f", cpu per update {torget.cpu_ms_per_update / peer.cpu_ms_per_update:.2f}×"
+
+
 async def main_async(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="torget-throughput-"))
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
@@ -591,18 +725,24 @@ async def main_async(args: argparse.Namespace) -> None:
         os.sched_setaffinity(0, set(cores[:-1]))
         print(f"the bot runs on core {cores[-1]}, the residents on {cores[:-1]}")
     began = time.process_time()
-    for database in databases if not args.webhook_only else []:
+    torget = args.only in (None, "torget")
+    for database in databases if torget and not args.webhook_only else []:
         for text in await measure_torget(args, database, folder):
             print(text, flush=True)
-    if args.webhook or args.webhook_only:
+    if torget and (args.webhook or args.webhook_only):
         for database in databases:
             for replicas in (1,) if database == "sqlite" else (1, 2):
                 for text in await measure_webhook(args, folder, database, replicas):
                     print(text, flush=True)
-    if not args.no_echo:
+    if not args.no_peer and not args.webhook_only and args.only in (None, "peer"):
+        for text in await measure_peer(args, folder):
+            print(text, flush=True)
+    if not args.no_echo and args.only in (None, "echo"):
         for transport in ("aiohttp", "httpx"):
             for text in await measure_echo(args, folder, 14, transport):
                 print(text, flush=True)
+    for text in ratios(RESULTS):
+        print(text, flush=True)
     harness_cpu = time.process_time() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  (the harness itself: {harness_cpu:.0f} s of CPU, {peak:.0f} MB)")
@@ -628,6 +768,16 @@ def main() -> None:
         help="after the memory run, this many more residents start in the same instant",
     )
     parser.add_argument("--no-echo", action="store_true", help="skip the echo floor")
+    parser.add_argument("--no-peer", action="store_true", help="skip the peer (bench/peer_bot.py)")
+    parser.add_argument(
+        "--peer-memory-residents",
+        type=int,
+        default=2_000,
+        help="the peer's memory run has at most this many (it is slow to flush)",
+    )
+    parser.add_argument(
+        "--only", choices=["torget", "peer", "echo"], help="measure this bot and no other"
+    )
     parser.add_argument(
         "--webhook",
         action="store_true",

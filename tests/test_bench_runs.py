@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 def test_the_throughput_benchmark_still_gets_every_resident_through_the_survey() -> None:
     tiny = ["--residents", "5", "--rate", "20", "--memory-residents", "0", "--database", "sqlite"]
     run = subprocess.run(
-        [sys.executable, "-m", "bench.throughput", *tiny, "--no-echo", "--no-pin"],
+        [sys.executable, "-m", "bench.throughput", *tiny, "--no-echo", "--no-peer", "--no-pin"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -99,3 +99,34 @@ async def drop_database(name: str) -> None:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         await admin.close()
+
+
+def test_the_peer_gets_every_resident_through_the_same_survey() -> None:
+    """bench/peer_bot.py, the yardstick Torget is compared with, is driven by the same
+    residents: each of them reaches its thanks (a stuck one would stop the run), and every
+    response is in the peer's pickle after it shuts down."""
+    tiny = ["--residents", "5", "--rate", "20", "--memory-residents", "0", "--only", "peer"]
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.throughput", *tiny, "--no-pin"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "peer, closed loop" in run.stdout
+    # 50 warming up, 5 in the closed loop, 5 offered at a rate.
+    assert "60 of 60 responses complete in its pickle" in run.stdout
+
+
+def test_kill_9_costs_torget_no_acknowledged_answer_and_reports_the_peers_loss() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.kill", "--residents", "5", "--seconds", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert re.search(r"^peer: lost \d+ of [1-9]\d* acknowledged answers", run.stdout, re.M)
+    assert re.search(r"^Torget: lost 0 of [1-9]\d* acknowledged answers", run.stdout, re.M)
