@@ -1,6 +1,6 @@
 """The store's share of a button press, in one process: CPU per visit + save_step + mark_shown.
 
-    taskset -c 1 .venv/bin/python -m bench.store [--rounds 300] [--database URL]
+    taskset -c 1 .venv/bin/python -m bench.store [--rounds 300] [--postgres]
 
 Eight residents at a time (the bot serves residents side by side), each reading their
 response, saving a step with one answer and marking the next question shown: the three
@@ -27,6 +27,7 @@ from core.loader import load_survey  # noqa: E402
 from storage import create_store  # noqa: E402
 
 AT_ONCE = 8
+POSTGRES_DB = "torget_store_bench"
 RESIDENTS = 50
 
 
@@ -70,12 +71,30 @@ async def measure(url: str, rounds: int) -> float:
     return cpu / (rounds * AT_ONCE) * 1e6
 
 
+async def fresh_postgres() -> str:
+    import asyncpg  # type: ignore[import-untyped]
+
+    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {POSTGRES_DB}")
+    finally:
+        await admin.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{POSTGRES_DB}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
-    parser.add_argument("--database", help="a database URL (default: a new SQLite file)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="on a new PostgreSQL database instead of SQLite"
+    )
     args = parser.parse_args()
-    url = args.database or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    url = (
+        asyncio.run(fresh_postgres())
+        if args.postgres
+        else f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    )
     micros = asyncio.run(measure(url, args.rounds))
     print(f"{micros:.0f} µs of CPU per press (visit + save_step + mark_shown), {AT_ONCE} at once")
 

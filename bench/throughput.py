@@ -258,6 +258,8 @@ def summarize(name: str, tally: Tally, cpu: float | None = None) -> Result:
 
 # Every result printed, by name: the ratios at the end are computed from these.
 RESULTS: dict[str, Result] = {}
+# Bot API calls over HTTP per update (getUpdates apart), by result name: the limit below.
+CALLS: dict[str, float] = {}
 
 
 async def photos_fetched(harness: Harness, limit: float = 120) -> None:
@@ -374,11 +376,15 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         closed_result = summarize(
             f"torget {database}, closed loop", closed, bot.cpu_seconds() - cpu
         )
-        calls = calls_per_update(harness.api.methods - methods, closed.updates)
+        made = harness.api.methods - methods
+        calls = calls_per_update(made, closed.updates)
         next_id += args.residents
         completed = await complete_responses(url)
         lines.append(line(closed_result))
         lines.append(calls)
+        CALLS[closed_result.name] = (
+            sum(made.values()) - made["getUpdates"] - made["download"]
+        ) / max(closed.updates, 1)
         lines.append(
             f"  {completed - 50} of {args.residents} responses complete in the database "
             f"(every answer committed before its reply)"
@@ -515,6 +521,9 @@ async def measure_webhook(
             else f"torget webhook postgresql x{replicas}"
         )
         result = summarize(f"{name}, closed loop", closed, used)
+        CALLS[result.name] = (api.calls - calls - (api.in_responses - in_responses)) / max(
+            closed.updates, 1
+        )
         completed = await complete_responses(url)
         per_update = (api.calls - calls) / max(closed.updates, 1)
         carried = (api.in_responses - in_responses) / max(closed.updates, 1)
@@ -701,7 +710,51 @@ def ratios(results: dict[str, Result]) -> list[str]:
                 f"({torget.p99:.1f} ms against {peer_open.p99:.1f} ms)"
                 + _cpu_ratio(torget, peer_open)
             )
+    lines.extend(_against_the_floor(results))
     return ["ratios:", *lines] if lines else []
+
+
+# The issue's targets, as printed beside the ratios.
+FLOOR_SHARE = {"torget sqlite, closed loop": 0.25, "torget webhook sqlite, closed loop": 0.3}
+LIMIT_TIMES = 1.5
+P99_MS = 50.0
+REPLICAS_TIMES = 1.6
+
+
+def _against_the_floor(results: dict[str, Result]) -> list[str]:
+    """Torget against the echo floor: its share of the floor's updates a second, and its CPU
+    per update against the limit (the floor's CPU per Bot API call, one call per update,
+    times the calls Torget makes per update over HTTP); two replicas against one."""
+    lines = []
+    floor = results.get("echo floor, closed loop")
+    for name, torget in results.items():
+        if not name.startswith("torget ") or not name.endswith("closed loop") or floor is None:
+            continue
+        share = torget.updates_per_second / max(floor.updates_per_second, 1e-9)
+        target = FLOOR_SHARE.get(name)
+        wanted = f" (target {target:g})" if target else ""
+        text = f"  {name} / echo floor: {share:.2f} of its updates a second{wanted}"
+        calls = CALLS.get(name)
+        if calls is not None and floor.cpu_ms_per_update and torget.cpu_ms_per_update:
+            per_call, limit = floor.cpu_ms_per_update, floor.cpu_ms_per_update * calls
+            text += (
+                f"; cpu per update {torget.cpu_ms_per_update:.2f} ms = "
+                f"{torget.cpu_ms_per_update / limit:.2f}× the limit ({per_call:.2f} ms a call"
+                f" × {calls:.2f} calls = {limit:.2f} ms; target {LIMIT_TIMES:g}×)"
+            )
+        lines.append(text)
+    for name, torget in results.items():
+        if name.startswith("torget ") and "% of that" in name:
+            lines.append(f"  {name}: p99 {torget.p99:.1f} ms (target {P99_MS:g} ms)")
+    one = results.get("torget webhook postgresql x1, closed loop")
+    two = results.get("torget webhook postgresql x2, closed loop")
+    if one is not None and two is not None:
+        times = two.updates_per_second / max(one.updates_per_second, 1e-9)
+        lines.append(
+            f"  two webhook replicas on postgresql / one: {times:.2f}× "
+            f"(target {REPLICAS_TIMES:g}×)"
+        )
+    return lines
 
 
 def _cpu_ratio(torget: Result, peer: Result) -> str:
