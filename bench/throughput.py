@@ -485,6 +485,7 @@ async def measure_webhook(
     # harness's core, which PostgreSQL also runs on (this machine has two).
     placement = [args.bot_cpus, set(os.sched_getaffinity(0))] if args.bot_cpus else [None, None]
     bots: list[BotProcess] = []
+    spy: subprocess.Popen[bytes] | None = None
     ports = [free_port() for _ in range(replicas)]
     try:
         for number, port in enumerate(ports):
@@ -509,6 +510,11 @@ async def measure_webhook(
         )
         await harness.run(people(10_000, 50, survey), None)  # warm up: imports, caches
         await photos_fetched(harness)
+        spy = (
+            sample(bots[0], args.py_spy.with_suffix(f".webhook-{database}-{replicas}"))
+            if args.py_spy
+            else None
+        )
         api = harness.api
         cpu = sum(bot.cpu_seconds() for bot in bots)
         calls, in_responses, redelivered = api.calls, api.in_responses, api.redelivered
@@ -540,6 +546,9 @@ async def measure_webhook(
             f"{api.redelivered - redelivered} redelivered; replicas on {pinned}",
         ]
     finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
         for bot in bots:
             bot.stop()
         await harness.api.stop()
