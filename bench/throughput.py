@@ -194,6 +194,14 @@ class BotProcess:
         self.log.close()
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of every core since boot, from /proc/stat: their difference over a
+    run says how much of the machine the run used (the bot, the database, the harness)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def sample(bot: BotProcess, path: Path) -> subprocess.Popen[bytes]:
     """py-spy sampling the running bot (after the warm-up), collapsed stacks written to `path`.
 
@@ -518,7 +526,9 @@ async def measure_webhook(
         api = harness.api
         cpu = sum(bot.cpu_seconds() for bot in bots)
         calls, in_responses, redelivered = api.calls, api.in_responses, api.redelivered
+        busy_before, total_before = machine_busy()
         closed = await harness.run(people(100_000, args.residents, survey), None)
+        busy_after, total_after = machine_busy()
         await photos_fetched(harness)  # their CPU belongs to these updates (measure_torget)
         used = sum(bot.cpu_seconds() for bot in bots) - cpu
         name = (
@@ -533,6 +543,7 @@ async def measure_webhook(
         completed = await complete_responses(url)
         per_update = (api.calls - calls) / max(closed.updates, 1)
         carried = (api.in_responses - in_responses) / max(closed.updates, 1)
+        busy = (busy_after - busy_before) / max(total_after - total_before, 1)
         pinned = ", ".join(
             f"core {','.join(map(str, sorted(bot.cpus)))}" if bot.cpus else "any core"
             for bot in bots
@@ -544,6 +555,8 @@ async def measure_webhook(
             f"  Bot API calls per update: {per_update:.2f}, of them {carried:.2f} in the "
             f"webhook's response ({per_update - carried:.2f} over HTTP); "
             f"{api.redelivered - redelivered} redelivered; replicas on {pinned}",
+            f"  the machine's cores were busy {busy:.0%} of the closed loop (the replicas, "
+            "PostgreSQL, the harness: what two replicas can gain is in what is left)",
         ]
     finally:
         if spy is not None:
