@@ -378,9 +378,11 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         cpu = bot.cpu_seconds()
         methods = harness.api.methods.copy()
         closed = await harness.run(people(next_id, args.residents, survey), None)
-        # The photo fetcher works behind the answers (a download and a re-encoding each):
-        # its CPU belongs to these updates too, so it is counted once it has caught up.
+        # The photo fetcher works behind the answers (a download and a re-encoding each,
+        # at a lower priority): its time and CPU belong to these updates too, so the loop
+        # ends once it has caught up. What is left is the rate the bot sustains.
         await photos_fetched(harness)
+        closed.ended = time.perf_counter()
         closed_result = summarize(
             f"torget {database}, closed loop", closed, bot.cpu_seconds() - cpu
         )
@@ -528,8 +530,9 @@ async def measure_webhook(
         calls, in_responses, redelivered = api.calls, api.in_responses, api.redelivered
         busy_before, total_before = machine_busy()
         closed = await harness.run(people(100_000, args.residents, survey), None)
-        busy_after, total_after = machine_busy()
         await photos_fetched(harness)  # their CPU belongs to these updates (measure_torget)
+        closed.ended = time.perf_counter()
+        busy_after, total_after = machine_busy()
         used = sum(bot.cpu_seconds() for bot in bots) - cpu
         name = (
             "torget webhook sqlite"
