@@ -10,6 +10,7 @@ handlers, updates come in by long polling or webhooks, and at the end everything
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -34,6 +35,9 @@ from runtime.refresh import refresh_campaigns
 from runtime.scheduler import Scheduler
 
 log = logging.getLogger("torget")
+
+# Allocations between two collections of the youngest generation (Python's default: 700).
+GC_YOUNG = 20_000
 
 
 async def open_services(services: Services) -> None:
@@ -175,6 +179,13 @@ def serve(app: TorgetApp, settings: Settings) -> None:
         # The store, the secret and the campaigns before anything reaches Telegram: a wrong
         # secret or a broken survey file with nothing stored instead stops the start here.
         await open_services(services)
+        # What start-up built (modules, handlers, campaigns, catalogs) lives as long as the
+        # process: out of the collector's sight, and the young generation collected less
+        # often, since an update makes thousands of short-lived objects (PTB's) and few
+        # cycles. In the process that runs the bot only, not where tests build it.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GC_YOUNG, 20, 20)
         try:
             await feed()
         finally:
