@@ -439,7 +439,7 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
                 peak_now, _ = bot.memory()
                 lines.append(
                     f"  and {args.burst:,} more all at once: {peak_now:.0f} MB "
-                    "(every update waits in memory until its turn)"
+                    "(at most a hundred updates in hand; the rest wait with Telegram)"
                 )
         rss, peak = bot.memory()
         lines.append(f"  bot process: {rss:.0f} MB now, peak {peak:.0f} MB")
