@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.throughput import fresh_postgres  # noqa: E402
 from core import engine  # noqa: E402
 from core.loader import load_survey  # noqa: E402
 from storage import create_store  # noqa: E402
@@ -71,18 +72,6 @@ async def measure(url: str, rounds: int) -> float:
     return cpu / (rounds * AT_ONCE) * 1e6
 
 
-async def fresh_postgres() -> str:
-    import asyncpg  # type: ignore[import-untyped]
-
-    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {POSTGRES_DB}")
-    finally:
-        await admin.close()
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{POSTGRES_DB}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
@@ -91,7 +80,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     url = (
-        asyncio.run(fresh_postgres())
+        asyncio.run(fresh_postgres(POSTGRES_DB))
         if args.postgres
         else f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     )

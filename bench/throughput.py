@@ -318,16 +318,17 @@ def bot_env(folder: Path, api_url: str, database_url: str) -> dict[str, str]:
     }
 
 
-async def fresh_postgres() -> str:
+async def fresh_postgres(name: str = POSTGRES_DB) -> str:
+    """An empty PostgreSQL database of that name (dropped first if it is there)."""
     import asyncpg  # type: ignore[import-untyped]
 
     admin = await asyncpg.connect(POSTGRES_ADMIN)
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {POSTGRES_DB}")
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{POSTGRES_DB}"
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
 async def complete_responses(database_url: str) -> int:
