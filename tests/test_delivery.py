@@ -291,3 +291,47 @@ async def test_an_answer_made_after_the_update_was_handled_goes_over_http() -> N
     assert reply is not None and reply.params == {"callback_query_id": "q1", "text": "kept"}
     assert len([call for call in fake.calls if call.method == "answerCallbackQuery"]) == 1
     await bot.shutdown()
+
+
+async def test_a_spinner_kept_longer_than_a_second_is_stopped_over_http(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A handler that goes on after answering (a chart, a busy bot) does not keep the
+    resident's spinner turning until it is done: after LONGEST the kept answer is sent, and
+    the webhook's response carries none (Telegram would refuse a query too old anyway)."""
+    import asyncio
+
+    from telegram import Bot, Update
+
+    from runtime import webhook_reply
+    from runtime.webhook_reply import WebhookReplies, replying
+    from tests.fakebot import FakeTelegram
+
+    monkeypatch.setattr(webhook_reply, "LONGEST", 0.05)
+    fake = FakeTelegram()
+    bot = Bot("123:TEST", request=WebhookReplies(fake), get_updates_request=fake)
+    await bot.initialize()
+    press = Update.de_json(
+        {
+            "update_id": 1,
+            "callback_query": {
+                "id": "q2",
+                "from": {"id": 7202, "is_bot": False, "first_name": "Bo"},
+                "chat_instance": "1",
+                "data": "x",
+            },
+        },
+        bot,
+    )
+    assert press is not None
+
+    def spinners() -> list[dict[str, Any]]:
+        return [call.params for call in fake.calls if call.method == "answerCallbackQuery"]
+
+    with replying(press) as reply:
+        assert await bot.answer_callback_query("q2") is True
+        assert spinners() == []  # kept for the response, at first
+        await asyncio.sleep(0.2)  # the handler is still busy
+        assert spinners() == [{"callback_query_id": "q2"}]
+    assert reply is not None and reply.body() is None
+    await bot.shutdown()
