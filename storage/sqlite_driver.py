@@ -134,16 +134,15 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     # A commit in WAL mode appends the transaction's pages to the log (no fsync with
     # synchronous=NORMAL): on the loop's thread, like the hot statements.
     def commit(self) -> None:
-        if self._connection._connection:
-            try:
-                self._connection._conn.commit()
-            except Exception as error:
-                self._handle_exception(error)
+        self._end("commit")
 
     def rollback(self) -> None:
+        self._end("rollback")
+
+    def _end(self, how: str) -> None:
         if self._connection._connection:
             try:
-                self._connection._conn.rollback()
+                getattr(self._connection._conn, how)()
             except Exception as error:
                 self._handle_exception(error)
 

@@ -6,6 +6,7 @@ bot of tests/conftest.py; tests/test_webhook.py runs `bot.py run` as a process a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -14,12 +15,15 @@ from typing import Any
 
 import aiohttp
 import pytest
+import telegram
 from sqlalchemy.exc import OperationalError
 from tornado.httpserver import HTTPServer
 
+from runtime import webhook_reply
 from runtime.webhook import SECRET_HEADER, Running, routes
+from runtime.webhook_reply import WebhookReplies, replying
 from tests.conftest import Bot, FakeClock, settings_for, start_bot
-from tests.fakebot import Resident
+from tests.fakebot import FakeTelegram, Resident
 
 SECRET = "a-secret_0123456789"
 
@@ -245,25 +249,24 @@ async def test_without_a_webhook_the_spinner_is_stopped_by_a_call_of_its_own(
     assert spinner_calls(bot, query_id) == 1
 
 
-async def test_an_answer_made_after_the_update_was_handled_goes_over_http() -> None:
-    """A task the handling started inherits the slot; once the response is on its way, its
-    answer to the same press is sent, not kept for a response that has already gone."""
-    import asyncio
-
-    from telegram import Bot, Update
-
-    from runtime.webhook_reply import WebhookReplies, replying
-    from tests.fakebot import FakeTelegram
-
+@pytest.fixture
+async def answering() -> AsyncIterator[tuple[telegram.Bot, FakeTelegram]]:
+    """A bot whose request keeps a press's answer while the press is handled (webhook mode),
+    on the fake Bot API."""
     fake = FakeTelegram()
-    bot = Bot("123:TEST", request=WebhookReplies(fake), get_updates_request=fake)
+    bot = telegram.Bot("123:TEST", request=WebhookReplies(fake), get_updates_request=fake)
     await bot.initialize()
-    press = Update.de_json(
+    yield bot, fake
+    await bot.shutdown()
+
+
+def press_by(bot: telegram.Bot, query_id: str, user_id: int) -> telegram.Update:
+    press = telegram.Update.de_json(
         {
             "update_id": 1,
             "callback_query": {
-                "id": "q1",
-                "from": {"id": 7201, "is_bot": False, "first_name": "Anna"},
+                "id": query_id,
+                "from": {"id": user_id, "is_bot": False, "first_name": "Anna"},
                 "chat_instance": "1",
                 "data": "x",
             },
@@ -271,6 +274,16 @@ async def test_an_answer_made_after_the_update_was_handled_goes_over_http() -> N
         bot,
     )
     assert press is not None
+    return press
+
+
+async def test_an_answer_made_after_the_update_was_handled_goes_over_http(
+    answering: tuple[telegram.Bot, FakeTelegram],
+) -> None:
+    """A task the handling started inherits the slot; once the response is on its way, its
+    answer to the same press is sent, not kept for a response that has already gone."""
+    bot, fake = answering
+    press = press_by(bot, "q1", 7201)
     handled = asyncio.Event()
 
     async def later() -> None:
@@ -290,40 +303,17 @@ async def test_an_answer_made_after_the_update_was_handled_goes_over_http() -> N
         assert await bot.answer_callback_query("q1", text="kept") is True
     assert reply is not None and reply.params == {"callback_query_id": "q1", "text": "kept"}
     assert len([call for call in fake.calls if call.method == "answerCallbackQuery"]) == 1
-    await bot.shutdown()
 
 
 async def test_a_spinner_kept_longer_than_a_second_is_stopped_over_http(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, answering: tuple[telegram.Bot, FakeTelegram]
 ) -> None:
     """A handler that goes on after answering (a chart, a busy bot) does not keep the
     resident's spinner turning until it is done: after LONGEST the kept answer is sent, and
     the webhook's response carries none (Telegram would refuse a query too old anyway)."""
-    import asyncio
-
-    from telegram import Bot, Update
-
-    from runtime import webhook_reply
-    from runtime.webhook_reply import WebhookReplies, replying
-    from tests.fakebot import FakeTelegram
-
     monkeypatch.setattr(webhook_reply, "LONGEST", 0.05)
-    fake = FakeTelegram()
-    bot = Bot("123:TEST", request=WebhookReplies(fake), get_updates_request=fake)
-    await bot.initialize()
-    press = Update.de_json(
-        {
-            "update_id": 1,
-            "callback_query": {
-                "id": "q2",
-                "from": {"id": 7202, "is_bot": False, "first_name": "Bo"},
-                "chat_instance": "1",
-                "data": "x",
-            },
-        },
-        bot,
-    )
-    assert press is not None
+    bot, fake = answering
+    press = press_by(bot, "q2", 7202)
 
     def spinners() -> list[dict[str, Any]]:
         return [call.params for call in fake.calls if call.method == "answerCallbackQuery"]
@@ -334,4 +324,3 @@ async def test_a_spinner_kept_longer_than_a_second_is_stopped_over_http(
         await asyncio.sleep(0.2)  # the handler is still busy
         assert spinners() == [{"callback_query_id": "q2"}]
     assert reply is not None and reply.body() is None
-    await bot.shutdown()
