@@ -103,8 +103,9 @@ class PhotoFetcher:
             if file.file_size is not None and file.file_size > MAX_BYTES:
                 raise NotAPhoto("larger than a bot may download")
             data = bytes(await file.download_as_bytearray())
-            # Decoding and re-encoding a phone's photo takes tens of milliseconds: in a
-            # thread (Pillow lets go of the GIL), residents' answers are not kept waiting.
+            # Decoding and re-encoding a photo that must be turned (or is no plain JPEG)
+            # takes tens of milliseconds: in a thread (Pillow lets go of the GIL), residents'
+            # answers are not kept waiting.
             jpeg = await asyncio.get_running_loop().run_in_executor(self.cleaner, self.clean, data)
         except NotAPhoto as error:
             log.warning("a photo cannot be kept (%s); it is given up", error)
