@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import STATUS_REASON_LIMIT, Contribution, HideReason, NewContribution
 from core.contributions import Status as ContributionStatus
 from core.loop import FOLLOW_UP_AFTER, Triage
-from storage.engine import Room
+from storage.engine import Conn, Room
 from storage.records import StaleSession
 from storage.rows import VOICES, delete_responses, insert_contribution, to_contribution
 from storage.schema import contributions, followups, responses, voices, walk_members
@@ -227,7 +226,7 @@ class ContributionsRoom(Room):
             return await _hear_back(connection, contribution_id)
 
 
-async def _hear_back(connection: AsyncConnection, contribution_id: int) -> list[str]:
+async def _hear_back(connection: Conn, contribution_id: int) -> list[str]:
     """ContributionsRoom.hear_back inside a transaction (the FIXED one's, for follow-ups)."""
     row = (
         await connection.execute(

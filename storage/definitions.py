@@ -16,9 +16,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Row, and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.engine import Room
+from storage.engine import Conn, Room
 from storage.schema import definitions, uploads
 
 
@@ -253,7 +252,7 @@ class DefinitionsRoom(Room):
 
 
 async def _import(
-    connection: AsyncConnection,
+    connection: Conn,
     kind: DefinitionKind,
     name: str,
     source: str,
@@ -275,9 +274,7 @@ def _named(kind: DefinitionKind, name: str) -> Any:
     return and_(definitions.c.kind == kind.value, definitions.c.name == name)
 
 
-async def _newest_version(
-    connection: AsyncConnection, kind: DefinitionKind, name: str
-) -> int | None:
+async def _newest_version(connection: Conn, kind: DefinitionKind, name: str) -> int | None:
     result = await connection.execute(
         select(func.max(definitions.c.version)).where(_named(kind, name))
     )
@@ -286,7 +283,7 @@ async def _newest_version(
 
 
 async def _insert(
-    connection: AsyncConnection,
+    connection: Conn,
     kind: DefinitionKind,
     name: str,
     source: str,

@@ -11,10 +11,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, delete, event, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.privacy import StoredSecret
 from storage import sqlite_driver
@@ -53,6 +64,62 @@ PG_POOL = 20
 PG_OVERFLOW = 10
 
 
+class Conn(Protocol):
+    """What the rooms do with a connection: SQLAlchemy's AsyncConnection, or Inline."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any: ...
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any: ...
+
+
+class Inline:
+    """A synchronous SQLAlchemy connection to an SQLite file, awaited as the rooms await any.
+
+    Its statements run on the event loop's thread, where a one-row read or a write takes 15 to
+    50 µs in SQLite itself. SQLAlchemy's asyncio layer around the same statements (a greenlet
+    for every connect, begin, statement, commit and close, an AsyncConnection around each)
+    cost ten times that: a press's three store calls took 1.2 ms of CPU that way and take
+    0.4 ms this way (bench/store.py). Safe on the loop's thread because in WAL mode a read
+    never waits for a writer, the store lets one write transaction run at a time and only one
+    process opens the file (storage/lock.py): nothing holds a lock such a statement would
+    wait for. Reads of many rows and streams stay on aiosqlite's thread (Room.engine), so a
+    long scan for the web view or an export does not stop the event loop.
+    """
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self._connection.execute(statement, parameters)
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        return self._connection.scalar(statement, parameters)
+
+
+def _small_sqlite(url: URL) -> Engine:
+    """The synchronous engine of Inline connections: the standard library's sqlite3 on the
+    same file, with the same pragmas. Its pool never makes the event loop wait: no
+    transaction holds a connection across anything but its own statements, except the one
+    writer's, and a read beyond the pool's five opens one more rather than block."""
+    engine = create_engine(
+        url.set(drivername="sqlite"),
+        pool_reset_on_return=None,
+        max_overflow=-1,
+        connect_args={"check_same_thread": False},  # disposed of from wherever close runs
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 class Room:
     """One engine for both databases, the URL decides which; the rooms share it."""
 
@@ -62,16 +129,17 @@ class Room:
         # SQLite has one writer at a time. Taking turns here, in the event loop, costs
         # nothing; colliding in SQLite costs a busy wait of milliseconds in a driver thread.
         self._one_writer: asyncio.Lock | None = None
-        # The engine for one-row reads and write transactions: on SQLite their statements
-        # run on the event loop's thread (storage/sqlite_driver.py), elsewhere it is `engine`.
-        self._small: AsyncEngine | None = None
+        # On an SQLite file: the engine for one-row reads and write transactions, run on the
+        # event loop's thread through SQLAlchemy's synchronous API (see _small_sqlite).
+        self._inline: Engine | None = None
         self._claim_statement: Any = None
 
     async def open(self) -> None:
         if self.url.get_backend_name() == "sqlite":
             database = self.url.database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            in_file = bool(database) and database != ":memory:"
+            if in_file:
+                Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
             # Every transaction ends in an explicit commit or rollback, so the pool's own
             # rollback on check-in would only cost one more trip to the driver's thread.
             url = self.url
@@ -81,14 +149,13 @@ class Room:
             engine = create_async_engine(url, pool_reset_on_return=None)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             self._one_writer = asyncio.Lock()
-            small = engine.execution_options(**{sqlite_driver.INLINE: True})
+            if in_file:  # an in-memory database is one engine's alone
+                self._inline = _small_sqlite(self.url)
         else:
             engine = create_async_engine(
                 self.url, pool_pre_ping=True, pool_size=PG_POOL, max_overflow=PG_OVERFLOW
             )
-            small = engine
         self._engine = engine
-        self._small = small
         self._prepare()
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade)
@@ -104,46 +171,29 @@ class Room:
         )
 
     @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+    async def _writing(self) -> AsyncIterator[Conn]:
         """A write transaction; on SQLite, one at a time."""
         if self._one_writer is None:
-            async with self.small.begin() as connection:
+            async with self.engine.begin() as connection:
                 yield connection
             return
-        async with self._one_writer, self._sqlite(begin=True) as connection:
-            yield connection
-
-    @contextlib.asynccontextmanager
-    async def _sqlite(self, begin: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A connection of the inline engine on SQLite (with a transaction when `begin`).
-
-        SQLAlchemy's own `async with engine.connect()` closes the connection in a task of
-        its own, shielded from cancellation: a task and a turn of the event loop for every
-        read, and in that turn other updates, finding no connection free, opened new ones
-        past the pool's five (each with a thread of aiosqlite's, closed again at once).
-        Here the close makes no trip to any thread (it
-        hands the connection back to the pool; any rollback is inline), so nothing can
-        cancel it halfway, and it is awaited in place.
-        """
-        connection = await self.small.connect()
-        try:
-            if begin:
-                async with connection.begin():
+        async with self._one_writer:
+            if self._inline is None:
+                async with self.engine.begin() as connection:
                     yield connection
             else:
-                yield connection
-        finally:
-            await connection.close()
+                with self._inline.begin() as connection:
+                    yield Inline(connection)
 
-    def _reading(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[Conn]:
         """A connection for a small read (a row, a value)."""
-        return self._sqlite() if self._one_writer is not None else self.small.connect()
-
-    @property
-    def small(self) -> AsyncEngine:
-        if self._small is None:
-            raise RuntimeError("the store is not open")
-        return self._small
+        if self._inline is None:
+            async with self.engine.connect() as connection:
+                yield connection
+        else:
+            with self._inline.connect() as connection:
+                yield Inline(connection)
 
     async def _first(self, query: Any, parameters: Mapping[str, Any] | None = None) -> Any:
         """The first row a read finds, or None."""
@@ -166,10 +216,12 @@ class Room:
             return int((await connection.execute(statement, parameters)).rowcount)
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.dispose()
+            self._inline = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
-            self._small = None
 
     async def ping(self) -> bool:
         try:
@@ -190,7 +242,7 @@ class Room:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(table)
 
-    async def _claim(self, connection: AsyncConnection, update_id: int | None) -> bool:
+    async def _claim(self, connection: Conn, update_id: int | None) -> bool:
         if update_id is None:
             return True
         result = await connection.execute(

@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, not_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import CLOSED, Contribution, Kind
 from core.contributions import Status as ContributionStatus
 from core.loop import NEAR_METRES, FollowUp, SaferAnswer, metres_between
-from storage.engine import Room
+from storage.engine import Conn, Room
 from storage.rows import VOICES, delete_responses, to_contribution
 from storage.schema import chats, contributions, followups, responses, voices
 
@@ -243,7 +242,7 @@ class LoopRoom(Room):
             return bool(result.rowcount == 1)
 
 
-async def _mark_sent(connection: AsyncConnection, ids: list[int], now: datetime) -> set[int]:
+async def _mark_sent(connection: Conn, ids: list[int], now: datetime) -> set[int]:
     result = await connection.execute(
         update(followups)
         .where(and_(followups.c.id.in_(ids), followups.c.sent_at.is_(None)))

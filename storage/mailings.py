@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Integer, String, and_, cast, exists, func, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.outbox import Delivery, MailKind, Progress, announce_topic
-from storage.engine import Room
+from storage.engine import Conn, Room
 from storage.records import OutboxItem, ResponseStatus
 from storage.rows import REAL
 from storage.schema import UTCDateTime, chats, mailings, outbox, residents, responses
@@ -118,7 +117,7 @@ class MailingsRoom(Room):
 
     async def _new_mailing(
         self,
-        connection: AsyncConnection,
+        connection: Conn,
         key: str,
         kind: MailKind,
         survey_id: str,
@@ -134,7 +133,7 @@ class MailingsRoom(Room):
         found = await connection.execute(select(mailings.c.id).where(mailings.c.key == key))
         return int(found.scalar_one())
 
-    async def _queue(self, connection: AsyncConnection, recipients: Any) -> int:
+    async def _queue(self, connection: Conn, recipients: Any) -> int:
         """Insert the (mailing_id, pseudonym, topic, response_id) rows `recipients` selects."""
         statement = self._insert(outbox).from_select(
             ["mailing_id", "pseudonym", "topic", "response_id", "status", "attempts", "due_at"],

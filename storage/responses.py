@@ -6,11 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import JSON, and_, bindparam, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.engine import Session
 from core.session import photo_of
-from storage.engine import Room
+from storage.engine import Conn, Room
 from storage.records import Resident, Response, ResponseStatus, StaleSession
 from storage.rows import REAL, delete_responses, queue_photos, to_resident, to_response
 from storage.schema import answers, residents, responses
@@ -278,7 +277,7 @@ class ResponsesRoom(Room):
 _IN_PROGRESS = ResponseStatus.IN_PROGRESS.value
 
 
-async def _take_turns(connection: AsyncConnection, pseudonym: str) -> None:
+async def _take_turns(connection: Conn, pseudonym: str) -> None:
     """Two replicas starting a survey (or a trial) for one resident take turns on the
     resident's row, so the second sees the first's response (SQLite has one writer)."""
     await connection.execute(
@@ -287,7 +286,7 @@ async def _take_turns(connection: AsyncConnection, pseudonym: str) -> None:
 
 
 async def _insert_response(
-    connection: AsyncConnection, pseudonym: str, session: Session, *, trial: bool
+    connection: Conn, pseudonym: str, session: Session, *, trial: bool
 ) -> int | None:
     result = await connection.execute(
         responses.insert().values(

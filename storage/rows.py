@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Table, and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import Contribution, HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
@@ -19,6 +18,7 @@ from core.loop import Judgement, Priority, Responsible, Theme, TimeBand
 from core.roles import Refusal, refusal
 from core.session import PhotoRef
 from core.walks import Audit, AuditParameter, Stop, Walk
+from storage.engine import Conn
 from storage.records import PhotoStatus, Resident, Response, ResponseStatus
 from storage.schema import answers, contributions, photos, responses, voices
 
@@ -95,7 +95,7 @@ def to_contribution(row: Row[Any]) -> Contribution:
 REAL = responses.c.trial.is_(False)
 
 
-async def delete_responses(connection: AsyncConnection, which: Any) -> int:
+async def delete_responses(connection: Conn, which: Any) -> int:
     """Delete the responses `which` selects, their answers first, and the photos no answer,
     idea or tip names any more; return how many responses went.
 
@@ -122,7 +122,7 @@ ANSWER_PHOTO = answers.c.value["file_unique_id"].as_string()
 
 
 async def queue_photos(
-    connection: AsyncConnection, pseudonym: str, named: Iterable[PhotoRef], now: datetime
+    connection: Conn, pseudonym: str, named: Iterable[PhotoRef], now: datetime
 ) -> None:
     """Queue the photos a resident's answer (or idea, or tip) names for download, in the
     transaction that stores it: nothing is lost if the process dies before the download.
@@ -161,9 +161,7 @@ async def queue_photos(
 _OWNERS_AT_ONCE = 500
 
 
-async def drop_unused_photos(
-    connection: AsyncConnection, pseudonyms: Collection[str] | None
-) -> int:
+async def drop_unused_photos(connection: Conn, pseudonyms: Collection[str] | None) -> int:
     """Delete the photos (of these residents; None: of everyone) that no answer, idea or tip
     of their resident names any more; return how many went."""
     named_by_contribution = exists().where(
@@ -191,7 +189,7 @@ async def drop_unused_photos(
 
 
 async def use_once(
-    connection: AsyncConnection, table: Table, digest: str, now: datetime
+    connection: Conn, table: Table, digest: str, now: datetime
 ) -> Row[Any] | Refusal:
     """Use up a one-time link (an invitation, a web login) by its token's digest: its row as
     it was, or why it cannot be used. Used up only while still unused, so of two replicas
@@ -248,7 +246,7 @@ def to_audit(row: Any) -> Audit:
 
 
 async def claim_held(
-    connection: AsyncConnection,
+    connection: Conn,
     table: Table,
     due: ColumnElement[bool],
     columns: Iterable[Any],
@@ -287,7 +285,7 @@ def plain(value: Any) -> Any:
 
 
 async def insert_contribution(
-    connection: AsyncConnection,
+    connection: Conn,
     pseudonym: str,
     contribution: NewContribution,
     now: datetime,

@@ -11,18 +11,10 @@ SQLAlchemy's own adapter already queues work on aiosqlite's thread the same way 
 isolation_level setter); this uses aiosqlite's Connection._execute, which is how every
 aiosqlite method reaches the thread, hence the version range in pyproject.toml.
 
-The statements of the hot path run on the event loop's own thread instead (INLINE: the
-store's one-row reads and its write transactions, storage/engine.py), and so do commits and
-rollbacks. A trip to the thread costs more than the statement itself: the wake-up of the
-thread, the switch back, the wake-up of the event loop, where the statement itself takes 15
-to 50 µs; a press makes seven (bench/store.py measures the store's share of a press). Inline
-is safe there: in WAL mode a read never waits for a writer, the store lets one write
-transaction run at a time, and only one process opens the file (storage/lock.py), so nothing
-holds a lock such a statement would wait for. Reads of many rows and streams stay on the
-thread, so that a long scan for the web view or an export does not stop the event loop. The
-sqlite3 connection is opened with check_same_thread off for this; it is never used by two
-threads at once (a connection serves one task at a time, and the mutex below is held for
-each statement).
+The store's one-row reads and its write transactions do not come here at all: they run on
+the event loop's thread through SQLAlchemy's synchronous API (storage/engine.Inline). What
+comes here is what may take long: reads of many rows and streams (the web view, exports),
+migrations, and copying a database; their commits and rollbacks run on the loop's thread.
 """
 
 from __future__ import annotations
@@ -65,7 +57,7 @@ def _run(
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor that holds a statement's results; the SQLite cursor lives only in the thread."""
 
-    __slots__ = ("_arraysize", "_description", "_inline", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
         # No aiosqlite cursor is opened here: that alone would be a trip.
@@ -78,7 +70,6 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rowcount = -1
         self._lastrowid: int | None = None
         self._arraysize = 1  # DB-API's default, as sqlite3's own cursor has
-        self._inline = False  # set per statement by OneTripDialect.do_execute
 
     @property
     def arraysize(self) -> int:
@@ -115,14 +106,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _trip(self, operation: str, parameters: Any, *, many: bool) -> None:
         connection: Any = self._connection  # aiosqlite.Connection
         async with self._adapt_connection._execute_mutex:
-            if self._inline:
-                description, rowcount, lastrowid, rows = _run(
-                    connection._conn, operation, parameters, many
-                )
-            else:
-                description, rowcount, lastrowid, rows = await connection._execute(
-                    _run, connection._conn, operation, parameters, many
-                )
+            description, rowcount, lastrowid, rows = await connection._execute(
+                _run, connection._conn, operation, parameters, many
+            )
         self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
         self._rows = collections.deque(rows)
 
@@ -131,8 +117,9 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
-    # A commit in WAL mode appends the transaction's pages to the log (no fsync with
-    # synchronous=NORMAL): on the loop's thread, like the hot statements.
+    # A commit or rollback takes microseconds (in WAL mode a commit appends the transaction's
+    # pages to the log, with no fsync at synchronous=NORMAL; a read's rollback ends nothing),
+    # less than a trip to the thread: on the loop's thread. A long read's close is a rollback.
     def commit(self) -> None:
         self._end("commit")
 
@@ -149,7 +136,10 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        kw["check_same_thread"] = False  # opened in aiosqlite's thread, also used inline
+        # Opened in aiosqlite's thread; its commits and rollbacks run on the loop's thread,
+        # never while a statement of the same connection runs there (a connection serves one
+        # task at a time, and that task awaits each statement).
+        kw["check_same_thread"] = False
         adapted = super().connect(*arg, **kw)
         return OneTripConnection(self, adapted._connection)
 
@@ -160,32 +150,9 @@ class OneTripDialect(SQLiteDialect_aiosqlite):
     driver = "torget"
     supports_statement_cache = True
 
-    def do_execute(
-        self, cursor: Any, statement: Any, parameters: Any, context: Any = None
-    ) -> None:
-        _mark(cursor, context)
-        cursor.execute(statement, parameters)
-
-    def do_execute_no_params(self, cursor: Any, statement: Any, context: Any = None) -> None:
-        _mark(cursor, context)
-        cursor.execute(statement)
-
-    def do_executemany(
-        self, cursor: Any, statement: Any, parameters: Any, context: Any = None
-    ) -> None:
-        _mark(cursor, context)
-        cursor.executemany(statement, parameters)
-
     @classmethod
     def import_dbapi(cls) -> OneTripDBAPI:
         return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
-
-
-def _mark(cursor: Any, context: Any) -> None:
-    """Tell a OneTripCursor whether its statement runs inline; a server-side cursor (a
-    stream) is SQLAlchemy's own and always goes to the thread."""
-    if isinstance(cursor, OneTripCursor):
-        cursor._inline = bool(context is not None and context.execution_options.get(INLINE))
 
 
 registry.register("sqlite.torget", __name__, "OneTripDialect")

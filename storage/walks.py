@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.contributions import Contribution, Kind, NewContribution
 from core.session import PhotoRef
 from core.walks import MAX_WALKERS, Audit, Stop, Walk, WalkCategory, Walker
-from storage.engine import Room
+from storage.engine import Conn, Room
 from storage.rows import (
     VOICES,
     drop_unused_photos,
@@ -435,7 +434,7 @@ class WalksRoom(Room):
 
 
 async def _is_walker(
-    connection: AsyncConnection, walk_id: int, pseudonym: str, open_only: bool = False
+    connection: Conn, walk_id: int, pseudonym: str, open_only: bool = False
 ) -> bool:
     query = select(walk_members.c.walk_id).where(
         and_(walk_members.c.walk_id == walk_id, walk_members.c.pseudonym == pseudonym)
