@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.privacy import StoredSecret
 from storage import sqlite_driver
-from storage.schema import deployment, processed_updates
+from storage.schema import deployment, fetched_updates, processed_updates
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
@@ -49,6 +49,19 @@ class Database(Protocol):
 
     async def forget_updates_before(self, when: datetime) -> int:
         """Drop claims made before `when`; return how many were dropped."""
+
+    async def keep_fetched(
+        self, updates: Sequence[tuple[int, str]], finished: Collection[int] = ()
+    ) -> None:
+        """Keep these updates (id, JSON) that polling fetched, and drop the `finished` ones,
+        in one transaction: from then on Telegram may forget them. One kept already is left
+        as it is."""
+
+    async def fetched(self) -> list[str]:
+        """The JSON of every update kept and not yet finished with, oldest first."""
+
+    async def finish_fetched(self, update_ids: Collection[int]) -> None:
+        """Drop these kept updates: handled, or given up."""
 
     async def keep_pseudonym_secret(self, proposed: StoredSecret, now: datetime) -> StoredSecret:
         """The deployment's pseudonym secret (or its fingerprint): `proposed` when there was
@@ -254,6 +267,30 @@ class Room:
         async with self._writing() as connection:
             return await self._claim(connection, update_id)
 
+    async def keep_fetched(
+        self, updates: Sequence[tuple[int, str]], finished: Collection[int] = ()
+    ) -> None:
+        if not updates and not finished:
+            return
+        statement = self._insert(fetched_updates).on_conflict_do_nothing(
+            index_elements=["update_id"]
+        )
+        async with self._writing() as connection:
+            if finished:
+                await connection.execute(_FINISH_FETCHED, {"ids": list(finished)})
+            if updates:
+                await connection.execute(
+                    statement, [{"update_id": key, "data": data} for key, data in updates]
+                )
+
+    async def fetched(self) -> list[str]:
+        query = select(fetched_updates.c.data).order_by(fetched_updates.c.update_id)
+        return [row.data for row in await self._rows(query)]
+
+    async def finish_fetched(self, update_ids: Collection[int]) -> None:
+        if update_ids:
+            await self._write(_FINISH_FETCHED, {"ids": list(update_ids)})
+
     async def forget_updates_before(self, when: datetime) -> int:
         """Drop claims older than Telegram would ever redeliver (it keeps updates a day)."""
         return await self._write(
@@ -282,6 +319,11 @@ class Room:
                 )
             ).one()
         return StoredSecret(row.secret.encode("ascii") if row.secret else None, row.fingerprint)
+
+
+_FINISH_FETCHED = delete(fetched_updates).where(
+    fetched_updates.c.update_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -71,6 +71,17 @@ processed_updates = Table(
     Column("claimed_at", UTCDateTime, nullable=False),
 )
 
+# Updates long polling has fetched and not yet finished with (runtime/polling.py): once an
+# update is here, Telegram may forget it, so polling confirms it at once and never fetches
+# it again; a kill -9 loses none (the next start handles what is left here). A row goes as
+# soon as its update is handled (or given up), so the table holds at most a batch or two.
+fetched_updates = Table(
+    "fetched_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("data", Text, nullable=False),  # the update's JSON as Telegram sent it
+)
+
 residents = Table(
     "residents",
     metadata,
