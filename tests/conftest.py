@@ -154,9 +154,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print(f"\ncould not drop {postgres.NAME}: {exc}", file=sys.stderr)
 
 
-# What migration 0014 added, undone in order, so that a test can make a database as an older
-# version of Torget left it (then set alembic_version and open it again to upgrade it).
+# What migration 0014 and those after it added, undone in order, so that a test can make a
+# database as an older version of Torget left it (then set alembic_version and open it again
+# to upgrade it). 0015's column is in a table 0014 added.
 BEFORE_0014 = (
+    "DROP TABLE fetched_updates",  # 0016
     *(
         f"DROP TABLE {table}"
         for table in ("forwards", "followups", "voices", "walk_audits", "walk_members", "walks")
