@@ -43,7 +43,7 @@ from handlers.home import (
     where_they_are,
 )
 from handlers.render import Renderer, renderer
-from handlers.reply import Reply
+from handlers.reply import Reply, call
 from storage.records import Response, ResponseStatus, StaleSession
 
 log = logging.getLogger(__name__)
@@ -290,12 +290,15 @@ async def _show_ticks(
     while the same question is still on screen with ticks this edit did not show.
     """
     query = update.callback_query
-    assert query is not None
+    assert query is not None and query.message is not None
     store = context.services.store
+    # The raw call: the edited Message Telegram sends back is not read (reply.call).
+    where = {"chat_id": query.message.chat.id, "message_id": query.message.message_id}
     for _ in range(STALE_TRIES):
         (question_message,) = render.step(survey, engine.show(survey, session), response_id)
         try:
-            await query.edit_message_reply_markup(reply_markup=question_message.markup)  # type: ignore[arg-type]
+            markup = question_message.markup
+            await call(context.bot, "editMessageReplyMarkup", **where, reply_markup=markup)
         except BadRequest:
             # "Message is not modified": a tap that changed nothing, or a redraw of the same.
             log.debug("the ticks on screen were already these")

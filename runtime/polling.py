@@ -56,7 +56,7 @@ class Journal(Protocol):
         self, updates: Sequence[tuple[int, str]], finished: Collection[int] = ()
     ) -> None: ...
 
-    async def fetched(self) -> list[str]: ...
+    async def fetched(self) -> list[tuple[int, str]]: ...
 
     async def finish_fetched(self, update_ids: Collection[int]) -> None: ...
 
@@ -125,12 +125,18 @@ class Poller:
 
     async def _resume(self) -> None:
         """Handle what an earlier run fetched and did not finish (a kill, a crash)."""
-        left = [json.loads(data) for data in await self.journal.fetched()]
+        left = await self.journal.fetched()
         if left:
             log.info("handling %d updates fetched before the last stop", len(left))
-        for data in left:
-            self._start(data["update_id"], data)
-            self.offset = max(self.offset or 0, data["update_id"] + 1)
+        for update_id, text in left:
+            self.offset = max(self.offset or 0, update_id + 1)
+            try:
+                data = json.loads(text)
+            except ValueError:  # not what this poller wrote: nothing to handle
+                log.warning("a kept update is not JSON; it is skipped")
+                self.finished.add(update_id)
+                continue
+            self._start(update_id, data)
 
     async def _take(self, batch: list[dict[str, Any]]) -> None:
         new = [

@@ -57,8 +57,8 @@ class Database(Protocol):
         in one transaction: from then on Telegram may forget them. One kept already is left
         as it is."""
 
-    async def fetched(self) -> list[str]:
-        """The JSON of every update kept and not yet finished with, oldest first."""
+    async def fetched(self) -> list[tuple[int, str]]:
+        """Every update kept and not yet finished with (id, JSON), oldest first."""
 
     async def finish_fetched(self, update_ids: Collection[int]) -> None:
         """Drop these kept updates: handled, or given up."""
@@ -283,9 +283,11 @@ class Room:
                     statement, [{"update_id": key, "data": data} for key, data in updates]
                 )
 
-    async def fetched(self) -> list[str]:
-        query = select(fetched_updates.c.data).order_by(fetched_updates.c.update_id)
-        return [row.data for row in await self._rows(query)]
+    async def fetched(self) -> list[tuple[int, str]]:
+        query = select(fetched_updates.c.update_id, fetched_updates.c.data).order_by(
+            fetched_updates.c.update_id
+        )
+        return [(row.update_id, row.data) for row in await self._rows(query)]
 
     async def finish_fetched(self, update_ids: Collection[int]) -> None:
         if update_ids:

@@ -60,13 +60,13 @@ async def test_fetched_updates_are_kept_in_order_until_finished_with(store: Stor
     message = '{"update_id": %d, "message": {"text": "Det är mörkt vid Stortorget"}}'
     await store.keep_fetched([(big, message % big), (7, message % 7)])
     await store.keep_fetched([(7, "a second fetch of 7 changes nothing"), (8, message % 8)])
-    assert await store.fetched() == [message % 7, message % 8, message % big]
+    assert await store.fetched() == [(7, message % 7), (8, message % 8), (big, message % big)]
     await store.finish_fetched([7])
     await store.finish_fetched([])
     await store.keep_fetched([])
     # The next batch, and what was finished since the last, in one transaction.
     await store.keep_fetched([(9, message % 9)], finished=[big])
-    assert await store.fetched() == [message % 8, message % 9]
+    assert await store.fetched() == [(8, message % 8), (9, message % 9)]
 
 
 async def test_consent_stores_the_resident_and_their_language(store: Store) -> None:
