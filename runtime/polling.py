@@ -235,6 +235,19 @@ class Poller:
                 )
 
 
+async def handle_left(app: TorgetApp, journal: Journal) -> None:
+    """Handle what long polling fetched and never finished, without polling: a bot killed
+    while polling and started again with webhooks would otherwise never see those updates
+    (Telegram has forgotten them). Each is tried once here; one that fails stays kept."""
+    poller = Poller(app, [], journal)
+    await poller._resume()
+    if poller.running:
+        await asyncio.gather(*poller.running.values(), return_exceptions=True)
+    for _, timer in poller.waiting.values():
+        timer.cancel()
+    await poller._forget_finished()
+
+
 def _services(app: TorgetApp) -> Any:
     services = app.bot_data.services
     if services is None:  # pragma: no cover - only when register() was skipped

@@ -30,7 +30,7 @@ from telegram import Update
 from tornado.httpserver import HTTPServer
 
 from handlers.context import TorgetApp
-from runtime import delivery
+from runtime import delivery, polling
 from runtime.delivery import Hook
 from runtime.webhook_reply import replying
 
@@ -139,6 +139,17 @@ def routes(app: TorgetApp, secret: str, running: Running) -> tornado.web.Applica
     return tornado.web.Application(rules + web_routes(shared), **web_settings(shared))
 
 
+async def _left_by_polling(app: TorgetApp) -> None:
+    """What long polling fetched and never finished (a kill, then a switch to webhooks)."""
+    services = app.bot_data.services
+    if services is None:  # pragma: no cover - only when register() was skipped
+        return
+    try:
+        await polling.handle_left(app, services.store)
+    except Exception:  # the database: tried again at the next start
+        log.exception("handling what polling left failed")
+
+
 async def serve(
     app: TorgetApp,
     url: str,
@@ -165,6 +176,7 @@ async def serve(
                 allowed_updates=allowed_updates,
             )
             log.info("Torget is listening for webhooks on %s:%d", listen, port)
+            await _left_by_polling(app)
             await stop.wait()
         finally:
             server.stop()

@@ -95,11 +95,11 @@ class Inline:
     50 µs in SQLite itself. SQLAlchemy's asyncio layer around the same statements (a greenlet
     for every connect, begin, statement, commit and close, an AsyncConnection around each)
     cost ten times that: a press's three store calls took 1.96 ms of CPU that way and take
-    1.05 ms this way, on one machine (bench/store.py). Safe on the loop's thread because in WAL mode a read
-    never waits for a writer, the store lets one write transaction run at a time and only one
-    process opens the file (storage/lock.py): nothing holds a lock such a statement would
-    wait for. Reads of many rows and streams stay on aiosqlite's thread (Room.engine), so a
-    long scan for the web view or an export does not stop the event loop.
+    1.05 ms this way, on one machine (bench/store.py). Safe on the loop's thread because in
+    WAL mode a read never waits for a writer, the store lets one write transaction run at a
+    time and only one process opens the file (storage/lock.py): nothing holds a lock such a
+    statement would wait for. Reads of many rows and streams stay on aiosqlite's thread
+    (Room.engine), so a long scan for the web view or an export does not stop the event loop.
     """
 
     __slots__ = ("_connection",)

@@ -188,6 +188,18 @@ async def test_what_an_earlier_run_left_is_handled_first_and_not_fetched_again(
     assert journal.has() == set()
 
 
+async def test_started_with_webhooks_what_polling_left_is_handled_without_polling(
+    handling: Handling, journal: Journal
+) -> None:
+    # Killed while polling, started again with a webhook: Telegram has forgotten these.
+    journal.kept = {key: json.dumps({"update_id": key}) for key in (41, 42, 43)}
+    handling.failing.add(43)
+    app = App()
+    await polling.handle_left(app, journal)  # type: ignore[arg-type]
+    assert handling.handled == [41, 42] and app.bot.polls == 0
+    assert journal.has() == {43}  # it failed: still kept, for the next start
+
+
 async def test_while_the_database_cannot_keep_a_batch_telegram_keeps_it(
     running: tuple[App, asyncio.Event], handling: Handling, journal: Journal
 ) -> None:
