@@ -8,7 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from core.contributions import HideReason, Kind, NewContribution, TimeOfDay
 from core.contributions import Status as ContributionStatus
@@ -19,7 +21,7 @@ from storage.definitions import DefinitionKind, StaleDefinition
 from storage.records import ResponseStatus, StaleSession
 from storage.sql import SqlStore
 from tests.conftest import BEFORE_0014
-from tests.postgres import POSTGRES_URL, empty_postgres
+from tests.postgres import NAME, POSTGRES_URL, SERVER, empty_postgres
 
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
 ALICE = "a" * 32
@@ -946,3 +948,35 @@ async def test_dates_set_in_telegram_can_be_cleared(store: Store) -> None:
     assert await store.clear_schedule(3, "soder")
     assert not await store.clear_schedule(3, "julhandel")  # the update again changes nothing
     assert await store.schedules() == {"julhandel": Schedule(None, NOW)}
+
+
+async def test_after_postgresql_drops_the_connections_one_call_fails_and_the_next_works() -> None:
+    # A restart of PostgreSQL (or a failover) closes every connection the pool holds.
+    await empty_postgres()
+    store = create_store(POSTGRES_URL)
+    await store.open()
+    try:
+        assert await store.claim_update(1)
+        admin = await asyncpg.connect(**SERVER, timeout=10)
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                NAME,
+            )
+        finally:
+            await admin.close()
+        failures = 0
+        for update_id in (2, 3, 4):
+            try:
+                assert await store.claim_update(update_id)
+            except DBAPIError as error:
+                assert error.connection_invalidated
+                failures += 1
+        # At most the first call meets a dropped connection; the pool is then renewed, and a
+        # failed update is tried again by the runtime, so nothing else is lost.
+        assert failures <= 1
+        assert not await store.claim_update(1)  # what was stored before is still there
+        assert await store.claim_update(2) == (failures == 1)
+    finally:
+        await store.close()
