@@ -33,9 +33,9 @@ HOUSEKEEPING_EVERY = 3600.0
 FIRST_ROUND_AFTER = 60.0
 
 
-async def housekeeping(services: Services, first_after: float = FIRST_ROUND_AFTER) -> None:
+async def housekeeping(services: Services) -> None:
     """Once an hour: forget old update claims and unsaved files, apply the retention."""
-    await asyncio.sleep(first_after)
+    await asyncio.sleep(FIRST_ROUND_AFTER)
     while True:
         try:
             await tidy(services)

@@ -99,7 +99,10 @@ class Poller:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set; then let what is in hand finish."""
-        await self._resume()
+        try:
+            await self._resume()
+        except Exception:  # the database: what is kept waits for the next start
+            log.exception("reading the updates an earlier run left failed")
         while not stop.is_set():
             if self.in_hand() >= BATCH:
                 self.room.clear()

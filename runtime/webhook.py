@@ -169,6 +169,8 @@ async def serve(
         server = HTTPServer(routes(app, secret, running), max_body_size=MAX_BODY)
         server.listen(port, address=listen)
         try:
+            # Before Telegram sends anything new: a resident's older updates come first.
+            await _left_by_polling(app)
             # Every replica sets the same webhook: Telegram keeps one, the balancer spreads.
             await app.bot.set_webhook(
                 f"{url.rstrip('/')}/telegram",
@@ -176,7 +178,6 @@ async def serve(
                 allowed_updates=allowed_updates,
             )
             log.info("Torget is listening for webhooks on %s:%d", listen, port)
-            await _left_by_polling(app)
             await stop.wait()
         finally:
             server.stop()

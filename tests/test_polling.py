@@ -188,6 +188,21 @@ async def test_what_an_earlier_run_left_is_handled_first_and_not_fetched_again(
     assert journal.has() == set()
 
 
+async def test_a_start_that_cannot_read_what_was_left_still_polls(
+    handling: Handling, journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken() -> list[tuple[int, str]]:
+        raise OSError("the database is down")
+
+    monkeypatch.setattr(journal, "fetched", broken)
+    app, stop = App(), asyncio.Event()
+    app.bot.send(51)
+    task = asyncio.create_task(poller(app, journal).run(stop))
+    await until(lambda: handling.handled == [51])
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+
+
 async def test_started_with_webhooks_what_polling_left_is_handled_without_polling(
     handling: Handling, journal: Journal
 ) -> None:
