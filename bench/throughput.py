@@ -226,6 +226,11 @@ def sample(bot: BotProcess, path: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def stop_sampling(spy: subprocess.Popen[bytes]) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+    spy.wait(timeout=60)
+
+
 async def wait_until_polling(api: FakeTelegram, bot: BotProcess) -> None:
     deadline = time.perf_counter() + 60
     while api.calls < 3:  # getMe, deleteWebhook, getUpdates at the least
@@ -374,7 +379,9 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         await wait_until_polling(harness.api, bot)
         await harness.run(people(10_000, 50, survey), None)  # warm up: imports, caches
         await photos_fetched(harness)
-        spy = sample(bot, args.py_spy) if args.py_spy else None
+        # The closed loop and the open one apart: each bot does more per update when updates
+        # come one at a time than in a crowd, and a profile of both mixes the two.
+        spy = sample(bot, args.py_spy.with_suffix(".closed")) if args.py_spy else None
         next_id = 100_000
         cpu = bot.cpu_seconds()
         methods = harness.api.methods.copy()
@@ -402,6 +409,9 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         )
         # The yardstick: latency at a share of what the closed loop sustained.
         rate = closed_result.updates_per_second * args.load if args.load else args.rate
+        if spy is not None:
+            stop_sampling(spy)
+            spy = sample(bot, args.py_spy.with_suffix(".open"))
         cpu = bot.cpu_seconds()
         methods = harness.api.methods.copy()
         opened = await harness.run(people(next_id, args.residents, survey), rate)
@@ -447,8 +457,7 @@ async def measure_torget(args: argparse.Namespace, database: str, folder: Path) 
         return lines
     finally:
         if spy is not None:
-            spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
-            spy.wait(timeout=60)
+            stop_sampling(spy)
         bot.stop()
         await harness.api.stop()
 
@@ -564,8 +573,7 @@ async def measure_webhook(
         ]
     finally:
         if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(timeout=60)
+            stop_sampling(spy)
         for bot in bots:
             bot.stop()
         await harness.api.stop()
@@ -875,7 +883,8 @@ def main() -> None:
         "--py-spy",
         type=Path,
         metavar="FILE",
-        help="sample Torget with py-spy (pip install -e '.[bench]'): collapsed stacks to FILE",
+        help="sample Torget with py-spy (pip install -e '.[bench]'): collapsed stacks to "
+        "FILE with the suffix .closed, .open (polling) or .webhook-* (webhooks)",
     )
     parser.add_argument(
         "--no-pin",

@@ -119,6 +119,22 @@ def test_the_peer_gets_every_resident_through_the_same_survey() -> None:
     assert "60 of 60 responses complete in its pickle" in run.stdout
 
 
+def test_the_idle_benchmark_reports_every_gap_against_back_to_back() -> None:
+    """bench/idle.py, behind the README's reading of the open loop: one round still times the
+    work at every gap and sets each against the work done back to back."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.idle", "--rounds", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    gaps = re.findall(r"^ +([\d.]+) ms idle between pieces: median [\d.]+ ms", run.stdout, re.M)
+    assert gaps == ["0.0", "0.5", "2.0", "5.0", "20.0"]
+    assert "1.00× back to back" in run.stdout  # the gap of none, against itself
+
+
 def test_kill_9_costs_torget_no_acknowledged_answer_and_reports_the_peers_loss() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "bench.kill", "--residents", "5", "--seconds", "3"],
