@@ -120,7 +120,7 @@ def test_the_peer_gets_every_resident_through_the_same_survey() -> None:
 
 
 def test_the_idle_benchmark_reports_every_gap_against_back_to_back() -> None:
-    """bench/idle.py, behind the README's reading of the open loop: one round still times the
+    """bench/idle.py, behind the README's reading of the open loop: two rounds still time the
     work at every gap and sets each against the work done back to back."""
     run = subprocess.run(
         [sys.executable, "-m", "bench.idle", "--rounds", "2"],
